@@ -1,0 +1,1 @@
+"""The `foureyes` command: offline reconcile, the local cloud, and ops against a stack."""

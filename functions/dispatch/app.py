@@ -1,0 +1,30 @@
+"""Dispatcher of one ATS (ATS_SYSTEM): executes an approved proposal, or records it in shadow mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from foureyes.config import env
+from foureyes.dispatch import dispatch
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    system = env("ATS_SYSTEM")
+    metrics.add_dimension(name="system", value=system)
+    proposal_id = str(event["proposal_id"])
+    status = dispatch(proposal_id, system)
+    if status == "executed":
+        metrics.add_metric(name="DispatchAttempts", unit=MetricUnit.Count, value=1)
+    logger.info("dispatched", extra={"proposal_id": proposal_id, "system": system, "status": status})
+    return {"proposal_id": proposal_id, "status": status}

@@ -1,0 +1,39 @@
+"""Candidate table stream -> incremental matching -> proposals (partial batch failures reported)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from foureyes import candidates, matching
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+@tracer.capture_method
+def process(record: DynamoDBRecord) -> None:
+    raw = record.raw_event["dynamodb"]
+    config = matching.load_config()
+    old = candidates.from_stream_image(raw["OldImage"]) if raw.get("OldImage") else None
+    if record.event_name and record.event_name.value == "REMOVE":
+        if old is not None:
+            matching.forget(old, config)
+        return
+    outcome = matching.match(candidates.from_stream_image(raw["NewImage"]), config, previous=old)
+    metrics.add_metric(name="ProposalsCreated", unit=MetricUnit.Count, value=outcome.proposed)
+    metrics.add_metric(name="NearMisses", unit=MetricUnit.Count, value=outcome.near_misses)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(event=event, record_handler=process, processor=processor, context=context)

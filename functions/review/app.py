@@ -1,0 +1,57 @@
+"""GET|POST /review/{link}: the review page (GET shows and is audited; only POST decides)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from foureyes import review, review_page
+from foureyes.errors import FoureyesError, LinkExpired
+from foureyes.web import status_for
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver()
+HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
+           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"}
+
+
+def _html(status: int, body: str) -> Response[str]:
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=body, headers=HEADERS)
+
+
+@app.get("/review/<link>")
+def show(link: str) -> Response[str]:
+    view = review.view(link)
+    return _html(200, review_page.review_page(view))
+
+
+@app.post("/review/<link>")
+def decide(link: str) -> Response[str]:
+    form = {k: v[-1] for k, v in parse_qs(app.current_event.decoded_body or "").items()}
+    decided = review.decide(link, form.get("decision", ""), form.get("reason", ""), form.get("nonce", ""))
+    metrics.add_metric(name="Decisions", unit=MetricUnit.Count, value=1)
+    return _html(200, review_page.decided_page(decided.status.value, decided.confidence))
+
+
+@app.exception_handler(FoureyesError)
+def refuse(error: FoureyesError) -> Response[str]:
+    logger.info("review refused", extra={"kind": type(error).__name__})
+    if isinstance(error, LinkExpired):
+        text = ("This link has expired. Links are valid for a limited time; ask your team lead or "
+                "the Foureyes queue (foureyes ops queue) to send you a new one.")
+        return _html(410, review_page.message_page("Link expired", text))
+    return _html(status_for(error), review_page.message_page("This review cannot be shown", str(error)))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

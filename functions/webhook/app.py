@@ -1,0 +1,45 @@
+"""POST /webhooks/{system}: a verified ATS webhook becomes a stored candidate record."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from foureyes.errors import FoureyesError
+from foureyes.ingest import ingest
+from foureyes.web import status_for
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+app = APIGatewayRestResolver()
+
+
+@app.post("/webhooks/<system>")
+@tracer.capture_method
+def receive(system: str) -> Response[str]:
+    event = app.current_event
+    body = event.decoded_body.encode() if isinstance(event.decoded_body, str) else (event.decoded_body or b"")
+    result = ingest(system, dict(event.headers or {}), body)
+    metrics.add_metric(name="WebhooksAccepted", unit=MetricUnit.Count, value=1)
+    logger.info("webhook stored", extra={"system": system, "ref": result.get("stored")})
+    return Response(status_code=202, content_type="application/json", body=json.dumps(result))
+
+
+@app.exception_handler(FoureyesError)
+def refuse(error: FoureyesError) -> Response[str]:
+    logger.warning("webhook refused", extra={"reason": str(error), "kind": type(error).__name__})
+    return Response(status_code=status_for(error), content_type="application/json",
+                    body=json.dumps({"error": str(error)}))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,132 @@
+"""Incremental matching of one changed record against the base, through the match-key index.
+
+Cost per record is bounded: one query per blocking key (at most `max_keys_per_record`, 5 by
+default), whatever the size of the base. A key shared by more than `max_key_fanout` records (an
+agency inbox, a switchboard number) is flagged and not expanded. Pairs go three ways: hard and
+review matches become proposals; near-misses are logged (TTL) and promoted to review when the
+same pair surfaces again within the retention window.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from pynamodb.exceptions import DoesNotExist
+
+from foureyes import proposals
+from foureyes.config import env, ssm_json
+from foureyes.match import (
+    NEAR_MISS,
+    REVIEW,
+    MatchConfig,
+    NormalizedRecord,
+    ScoredPair,
+    blocking_keys,
+    normalize_record,
+    score_pair,
+)
+from foureyes.model import Candidate
+from foureyes.store.models import MatchKeyItem, NearMissItem, bound
+
+logger = Logger(child=True)
+
+
+@dataclass
+class MatchOutcome:
+    ref: str
+    queries: int = 0
+    flagged_keys: list[str] = field(default_factory=list)
+    proposed: int = 0
+    near_misses: int = 0
+    promoted: int = 0
+    skipped: int = 0
+
+
+def load_config() -> MatchConfig:
+    return MatchConfig.from_mapping(ssm_json(env("MATCH_CONFIG_PARAMETER")))
+
+
+def _record_from_item(data: dict[str, Any]) -> NormalizedRecord:
+    return NormalizedRecord(
+        ref=data["ref"], emails=tuple(data.get("emails", ())), phones=tuple(data.get("phones", ())),
+        name=data.get("name", ""), yob=int(data.get("yob", 0)), dob=int(data.get("dob", 0)),
+        employer=data.get("employer", ""))
+
+
+def _ref_candidate(ref: str) -> Candidate:
+    system, _, record_id = ref.partition(":")
+    return Candidate(system=system, record_id=record_id)
+
+
+def forget(candidate: Candidate, config: MatchConfig) -> None:
+    """Remove a record's keys from the index (the record was deleted or its keys changed)."""
+    model = bound(MatchKeyItem)
+    for key in blocking_keys(normalize_record(candidate), config):
+        model(key, candidate.ref).delete()
+
+
+def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None = None) -> MatchOutcome:
+    record = normalize_record(candidate)
+    keys = blocking_keys(record, config)
+    outcome = MatchOutcome(candidate.ref)
+    model = bound(MatchKeyItem)
+    neighbours: dict[str, NormalizedRecord] = {}
+    for key in keys:
+        items = list(model.query(key, limit=config.max_key_fanout + 1))
+        outcome.queries += 1
+        others = [item for item in items if item.ref != record.ref]
+        if len(items) > config.max_key_fanout:
+            outcome.flagged_keys.append(key.split(":", 1)[0])
+            continue
+        for item in others:
+            neighbours.setdefault(item.ref, _record_from_item(item.record))
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    for key in keys:
+        if key.split(":", 1)[0] not in outcome.flagged_keys:
+            model(key, record.ref, record=record._asdict(), updated_at=now).save()
+    if previous is not None:
+        for stale in set(blocking_keys(normalize_record(previous), config)) - set(keys):
+            model(stale, record.ref).delete()
+    for other in neighbours.values():
+        pair = score_pair(record, other, config)
+        if not pair.evidence:
+            continue
+        if pair.decision == NEAR_MISS:
+            if not _log_near_miss(pair, config):
+                outcome.near_misses += 1
+                continue
+            pair = pair._replace(decision=REVIEW)
+            outcome.promoted += 1
+        left, right = _ref_candidate(pair.left), _ref_candidate(pair.right)
+        if proposals.submit(proposals.build(pair, left, right, config)):
+            outcome.proposed += 1
+        else:
+            outcome.skipped += 1
+    logger.info("matched record", extra={"ref": outcome.ref, "queries": outcome.queries,
+                                         "flagged_keys": outcome.flagged_keys, "proposed": outcome.proposed,
+                                         "near_misses": outcome.near_misses, "promoted": outcome.promoted})
+    return outcome
+
+
+def _log_near_miss(pair: ScoredPair, config: MatchConfig) -> bool:
+    """Log a near-miss; True when the same pair already surfaced within the window (promote it)."""
+    model = bound(NearMissItem)
+    key = f"{pair.left}|{pair.right}"
+    now = time.time()
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    expires = int(now + config.near_miss_retention_days * 86400)
+    try:
+        existing = model.get(key, consistent_read=True)
+    except DoesNotExist:
+        model(key, score=pair.score, evidence=list(pair.evidence), first_seen=stamp, last_seen=stamp,
+              sightings=1, expires_at=expires).save()
+        return False
+    fresh = int(existing.expires_at) > now  # TTL deletion lags: check the window ourselves
+    already_promoted = bool(existing.promoted)
+    existing.update(actions=[model.sightings.add(1), model.last_seen.set(stamp), model.score.set(pair.score),
+                             model.expires_at.set(expires), model.promoted.set(fresh or already_promoted)])
+    return fresh and not already_promoted

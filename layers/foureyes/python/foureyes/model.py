@@ -1,0 +1,75 @@
+"""Immutable domain models. No I/O here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+SYSTEMS: tuple[str, ...] = ("bullhorn", "otys", "carerix")
+
+
+class Action(StrEnum):
+    MERGE_CANDIDATES = "merge_candidates"
+    UPDATE_STATUS = "update_status"
+    CREATE_NOTE = "create_note"
+    TAG_DUPLICATE = "tag_duplicate"
+
+
+class Stage(StrEnum):
+    """The human stages of a proposal's review, in order."""
+
+    REVIEW = "review"
+    APPROVE = "approve"
+    TIEBREAK = "tiebreak"
+
+
+class Decision(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class ProposalStatus(StrEnum):
+    PENDING_REVIEW = "pending_review"
+    PENDING_APPROVAL = "pending_approval"
+    PENDING_TIEBREAK = "pending_tiebreak"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SHADOWED = "shadowed"
+    EXECUTED = "executed"
+    PARKED = "parked"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One candidate record as one ATS holds it, mapped to a common shape.
+
+    Several emails and phones per record (Bullhorn has email/email2/email3, phone/mobile/workPhone);
+    `raw` keeps the source record as received so diffs can show the original fields.
+    """
+
+    system: str
+    record_id: str
+    first_name: str = ""
+    last_name: str = ""
+    full_name: str = ""
+    emails: tuple[str, ...] = ()
+    phones: tuple[str, ...] = ()
+    dob: date | None = None
+    employer: str = ""
+    status: str = ""
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def ref(self) -> str:
+        """`system:record_id`, the id used in logs, pairs and proposals."""
+        return f"{self.system}:{self.record_id}"
+
+    @property
+    def display_name(self) -> str:
+        if self.full_name:
+            return self.full_name
+        return " ".join(part for part in (self.first_name, self.last_name) if part)

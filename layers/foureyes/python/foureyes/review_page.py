@@ -1,0 +1,93 @@
+"""Server-rendered review pages: accessible, no JavaScript, no task tokens, no stack traces."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from foureyes.review import REASON_CODES, ReviewView
+
+_STYLE = ("body{font-family:system-ui,sans-serif;margin:1.5rem auto;max-width:64rem;padding:0 1rem;line-height:1.45}"
+          "table{border-collapse:collapse;width:100%}th,td{border:1px solid #999;padding:.4rem;text-align:left;"
+          "vertical-align:top}fieldset{margin:1rem 0}button{font-size:1rem;padding:.5rem 1rem;margin-right:1rem}"
+          ".note{background:#eef;padding:.6rem;border-radius:4px}")
+
+
+def page(title: str, body: str) -> str:
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<meta name=\"referrer\" content=\"no-referrer\"><title>{escape(title)}</title>"
+            f"<style>{_STYLE}</style></head><body><main>{body}</main></body></html>")
+
+
+def message_page(title: str, text: str) -> str:
+    return page(title, f"<h1>{escape(title)}</h1><p>{escape(text)}</p>")
+
+
+_FIELDS = (("Name", "name"), ("E-mail", "emails"), ("Phone", "phones"), ("Date of birth", "dob"),
+           ("Employer", "employer"), ("Status", "status"))
+
+
+def _cell(record: dict[str, Any], key: str) -> str:
+    if record.get("missing"):
+        return "<em>record not found</em>"
+    if key == "name":
+        value = record.get("full_name") or f"{record.get('first_name', '')} {record.get('last_name', '')}".strip()
+    else:
+        value = record.get(key, "")
+    if isinstance(value, list):
+        return "<br>".join(escape(str(v)) for v in value) or "&mdash;"
+    return escape(str(value)) or "&mdash;"
+
+
+def review_page(view: ReviewView) -> str:
+    item = view.proposal
+    stage_title = {"review": "Review", "approve": "Second approval", "tiebreak": "Tie-break"}[view.stage.value]
+    header = "".join(f"<th scope=\"col\">{escape(r['ref'])}</th>" for r in view.records)
+    rows = "".join(
+        f"<tr><th scope=\"row\">{label}</th>{''.join(f'<td>{_cell(r, key)}</td>' for r in view.records)}</tr>"
+        for label, key in _FIELDS)
+    diff = item.diff or {}
+    evidence = ", ".join(escape(e.replace("_", " ")) for e in item.evidence)
+    history = "".join(f"<li>{escape(h['stage'])}: {escape(str(h['by']))} &mdash; {escape(str(h['decision']))} "
+                      f"({escape(str(h['reason']))})</li>" for h in view.history) or "<li>No decisions yet.</li>"
+    confidence = ("<p class=\"note\">The matcher's confidence is hidden until you decide (blind review).</p>"
+                  if view.blind else f"<p>Matcher confidence: {float(item.confidence):.2f}</p>")
+    body = [
+        f"<h1>{stage_title}: {escape(item.action.replace('_', ' '))} in {escape(item.system)}</h1>",
+        f"<p>Proposal <code>{escape(item.proposal_id)}</code>, proposed {escape(item.proposed_at)} by "
+        f"{escape(item.proposed_by)}. You are signed in by your personal link as <strong>{escape(view.person)}"
+        f"</strong>.</p>",
+        f"<h2>Why these records were linked</h2><p>{escape(item.reasoning)}</p><p>Evidence: {evidence}</p>",
+        confidence,
+        f"<h2>The records side by side</h2><table><thead><tr><th scope=\"col\">Field</th>{header}</tr></thead>"
+        f"<tbody>{rows}</tbody></table>",
+        f"<h2>What would change</h2><p>In <code>{escape(str(diff.get('target', '')))}</code>: "
+        f"<code>{escape(str(diff.get('before')))}</code> &rarr; <code>{escape(str(diff.get('after')))}</code></p>",
+        f"<h2>History</h2><ul>{history}</ul>",
+    ]
+    if view.decided:
+        body.append(f"<p class=\"note\" role=\"status\">You already decided: <strong>{escape(str(view.task.decision))}"
+                    f"</strong> ({escape(str(view.task.reason))}). Nothing more to do.</p>")
+    else:
+        options = "".join(f"<option value=\"{escape(code)}\">{escape(text)}</option>"
+                          for code, text in REASON_CODES.items())
+        body.append(
+            "<form method=\"post\"><fieldset><legend>Your decision</legend>"
+            f"<input type=\"hidden\" name=\"nonce\" value=\"{escape(view.task.nonce)}\">"
+            "<p><label for=\"reason\">Reason (required)</label><br><select id=\"reason\" name=\"reason\" required>"
+            f"<option value=\"\">Choose a reason</option>{options}</select></p>"
+            "<button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>"
+            "<button type=\"submit\" name=\"decision\" value=\"reject\">Reject</button>"
+            "</fieldset></form>")
+    return page(f"Foureyes {stage_title.lower()}", "".join(body))
+
+
+def decided_page(status: str, confidence: float) -> str:
+    text = {"pending_approval": "Thank you. The proposal now goes to a second, different person for approval.",
+            "pending_tiebreak": "Thank you. You and the first reviewer disagree, so a team lead will decide.",
+            "approved": "Thank you. The proposal is approved by two people and goes to the dispatcher.",
+            "rejected": "Thank you. The proposal is rejected; nothing will be written to the ATS."}.get(
+        status, "Thank you. Your decision is recorded.")
+    return page("Decision recorded", f"<h1>Decision recorded</h1><p role=\"status\">{escape(text)}</p>"
+                                     f"<p>The matcher's confidence was {confidence:.2f}.</p>")

@@ -1,0 +1,1 @@
+"""DynamoDB storage (pynamodb models and repositories). Conditional writes live here."""

@@ -1,0 +1,188 @@
+"""PynamoDB models. Table names are bound at first use from the function's environment.
+
+Each model names the environment variable that carries its table (`TABLE_ENV`); `bound(Model)`
+returns a subclass whose Meta points at that table. Key schemas live in template.yaml; these
+models must agree with it (the integration tests create the tables from the template).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any, ClassVar, TypeVar
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from foureyes.config import env
+
+
+class _Base(Model):
+    TABLE_ENV: ClassVar[str] = ""
+
+    class Meta:
+        table_name = "unbound"
+
+
+M = TypeVar("M", bound=_Base)
+
+
+@cache
+def _bind(model: type[_Base], table_name: str) -> type[_Base]:
+    meta = type("Meta", (), {"table_name": table_name})
+    return type(model.__name__, (model,), {"Meta": meta, "__module__": model.__module__})
+
+
+def bound(model: type[M]) -> type[M]:
+    """`model` bound to the table its environment variable names (a clear error when it is unset)."""
+    return _bind(model, env(model.TABLE_ENV))  # type: ignore[return-value]
+
+
+class CandidateItem(_Base):
+    TABLE_ENV = "CANDIDATES_TABLE"
+    ref = UnicodeAttribute(hash_key=True)
+    system = UnicodeAttribute()
+    record_id = UnicodeAttribute()
+    first_name = UnicodeAttribute(default="")
+    last_name = UnicodeAttribute(default="")
+    full_name = UnicodeAttribute(default="")
+    emails = ListAttribute[str](of=UnicodeAttribute, default=list)
+    phones = ListAttribute[str](of=UnicodeAttribute, default=list)
+    dob = UnicodeAttribute(null=True)
+    employer = UnicodeAttribute(default="")
+    status = UnicodeAttribute(default="")
+    raw = JSONAttribute(default=dict)
+    source = UnicodeAttribute(default="")
+    source_version = UnicodeAttribute(default="")
+    updated_at = UnicodeAttribute()
+
+
+class MatchKeyItem(_Base):
+    TABLE_ENV = "MATCH_KEYS_TABLE"
+    match_key = UnicodeAttribute(hash_key=True)
+    ref = UnicodeAttribute(range_key=True)
+    record = JSONAttribute()  # the normalised record, so a query alone gives what scoring needs
+    updated_at = UnicodeAttribute()
+
+
+class NearMissItem(_Base):
+    TABLE_ENV = "NEAR_MISSES_TABLE"
+    pair = UnicodeAttribute(hash_key=True)
+    score = NumberAttribute()
+    evidence = ListAttribute[str](of=UnicodeAttribute, default=list)
+    first_seen = UnicodeAttribute()
+    last_seen = UnicodeAttribute()
+    sightings = NumberAttribute(default=1)
+    promoted = BooleanAttribute(default=False)
+    expires_at = NumberAttribute()
+
+
+class ProposalsByPair(GlobalSecondaryIndex["ProposalItem"]):
+    class Meta:
+        index_name = "ByPair"
+        projection = AllProjection()
+
+    pair_key = UnicodeAttribute(hash_key=True)
+    proposed_at = UnicodeAttribute(range_key=True)
+
+
+class ProposalsByStatus(GlobalSecondaryIndex["ProposalItem"]):
+    class Meta:
+        index_name = "ByStatus"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    proposed_at = UnicodeAttribute(range_key=True)
+
+
+class ProposalItem(_Base):
+    TABLE_ENV = "PROPOSALS_TABLE"
+    by_pair = ProposalsByPair()
+    by_status = ProposalsByStatus()
+    proposal_id = UnicodeAttribute(hash_key=True)
+    pair_key = UnicodeAttribute()
+    status = UnicodeAttribute()
+    proposed_at = UnicodeAttribute()
+    proposed_by = UnicodeAttribute(default="matcher")
+    system = UnicodeAttribute()
+    action = UnicodeAttribute()
+    refs = ListAttribute[str](of=UnicodeAttribute, default=list)
+    payload = JSONAttribute()
+    diff = JSONAttribute(default=dict)
+    confidence = NumberAttribute()
+    reasoning = UnicodeAttribute()
+    evidence = ListAttribute[str](of=UnicodeAttribute, default=list)
+    evidence_hash = UnicodeAttribute(default="")
+    execution_arn = UnicodeAttribute(null=True)
+    reviewed_by = UnicodeAttribute(null=True)
+    review_decision = UnicodeAttribute(null=True)
+    review_reason = UnicodeAttribute(null=True)
+    approved_by = UnicodeAttribute(null=True)
+    approval_decision = UnicodeAttribute(null=True)
+    approval_reason = UnicodeAttribute(null=True)
+    tiebreak_by = UnicodeAttribute(null=True)
+    tiebreak_decision = UnicodeAttribute(null=True)
+    tiebreak_reason = UnicodeAttribute(null=True)
+    executed_at = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+
+
+class ReviewTaskItem(_Base):
+    TABLE_ENV = "REVIEW_TASKS_TABLE"
+    proposal_id = UnicodeAttribute(hash_key=True)
+    stage = UnicodeAttribute(range_key=True)
+    assignee = UnicodeAttribute()
+    assignee_email = UnicodeAttribute()
+    task_token = UnicodeAttribute()
+    link_id = UnicodeAttribute()
+    nonce = UnicodeAttribute()
+    status = UnicodeAttribute(default="pending")
+    attempt = NumberAttribute(default=1)
+    created_at = UnicodeAttribute()
+    link_expires_at = NumberAttribute()
+    decided_at = UnicodeAttribute(null=True)
+    decision = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+
+
+class CounterItem(_Base):
+    TABLE_ENV = "COUNTERS_TABLE"
+    counter = UnicodeAttribute(hash_key=True)
+    value = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)
+
+
+class DispatchItem(_Base):
+    TABLE_ENV = "DISPATCHES_TABLE"
+    proposal_id = UnicodeAttribute(hash_key=True)
+    system = UnicodeAttribute()
+    mode = UnicodeAttribute()  # shadow | live
+    status = UnicodeAttribute()
+    call = JSONAttribute()
+    diff = JSONAttribute(default=dict)
+    at = UnicodeAttribute()
+
+
+class AuditItem(_Base):
+    TABLE_ENV = "AUDIT_TABLE"
+    chain = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    at = UnicodeAttribute()
+    event = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    subject = UnicodeAttribute()
+    details = JSONAttribute(default=dict)
+    prev_hash = UnicodeAttribute()
+    hash = UnicodeAttribute()
+    signature = UnicodeAttribute()
+
+
+def to_dict(item: Model) -> dict[str, Any]:
+    """An item's attributes as plain Python values (for pages and JSON)."""
+    return {name: getattr(item, name) for name in item.get_attributes()}

@@ -1,0 +1,100 @@
+"""ATS webhooks: signature and replay checks, payload models, and the mapping to `Candidate`.
+
+Signature scheme (one for every sender, header name per system): `t=<unix seconds>,v1=<hex
+HMAC-SHA256(secret, "<t>.<raw body>")>`. Carerix sends it in `Cx-Signature`, Otys in
+`X-Otys-Signature`. A timestamp outside the replay window is refused; a duplicate delivery of a
+valid body is absorbed by the idempotency layer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from collections.abc import Mapping
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from foureyes.errors import BadRequest, NotFound, Unauthorized
+from foureyes.model import Candidate
+
+SIGNATURE_HEADERS: dict[str, str] = {"carerix": "cx-signature", "otys": "x-otys-signature"}
+SECRET_ENV: dict[str, str] = {"carerix": "CARERIX_WEBHOOK_SECRET_ARN", "otys": "OTYS_WEBHOOK_SECRET_ARN"}
+MAX_BODY_BYTES = 256 * 1024
+
+
+def signature_header(system: str) -> str:
+    if system == "bullhorn":
+        raise NotFound("Bullhorn has no push webhooks; its changes come from the event-subscription poll")
+    header = SIGNATURE_HEADERS.get(system)
+    if header is None:
+        raise NotFound(f"no webhooks for system {system!r}")
+    return header
+
+
+def sign(secret: bytes, body: bytes, timestamp: int) -> str:
+    mac = hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify_signature(secret: bytes, body: bytes, header_value: str | None, window_seconds: int,
+                     now: float | None = None) -> int:
+    """The signed timestamp if `header_value` is a valid, fresh signature of `body`; else `Unauthorized`."""
+    if not header_value:
+        raise Unauthorized("missing signature header")
+    parts = dict(part.strip().split("=", 1) for part in header_value.split(",") if "=" in part)
+    try:
+        timestamp = int(parts["t"])
+        given = parts["v1"]
+    except (KeyError, ValueError) as exc:
+        raise Unauthorized("malformed signature header") from exc
+    current = time.time() if now is None else now
+    if abs(current - timestamp) > window_seconds:
+        raise Unauthorized("signature timestamp outside the replay window")
+    expected = sign(secret, body, timestamp).split("v1=", 1)[1]
+    if not hmac.compare_digest(expected, given):
+        raise Unauthorized("signature does not match")
+    return timestamp
+
+
+class WebhookCandidate(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    first_name: str = Field(default="", max_length=100)
+    last_name: str = Field(default="", max_length=100)
+    emails: list[str] = Field(default_factory=list, max_length=5)
+    phones: list[str] = Field(default_factory=list, max_length=5)
+    date_of_birth: date | None = None
+    employer: str = Field(default="", max_length=200)
+    status: str = Field(default="", max_length=64)
+
+    @field_validator("emails", "phones")
+    @classmethod
+    def _short_strings(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not isinstance(value, str) or len(value) > 254:
+                raise ValueError("each entry must be a string of at most 254 characters")
+        return [v.strip() for v in values if v.strip()]
+
+
+class WebhookEnvelope(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    delivery_id: str = Field(min_length=8, max_length=128)
+    event: str = Field(pattern=r"^candidate\.(created|updated)$")
+    occurred_at: str = Field(default="", max_length=40)
+    candidate: WebhookCandidate
+
+
+def to_candidate(system: str, envelope: WebhookEnvelope, raw: Mapping[str, object]) -> Candidate:
+    c = envelope.candidate
+    return Candidate(system=system, record_id=c.id, first_name=c.first_name, last_name=c.last_name,
+                     emails=tuple(c.emails), phones=tuple(c.phones), dob=c.date_of_birth, employer=c.employer,
+                     status=c.status, raw=dict(raw))
+
+
+def require_small(body: bytes) -> None:
+    if len(body) > MAX_BODY_BYTES:
+        raise BadRequest(f"body larger than {MAX_BODY_BYTES} bytes")
