@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 
 # Each module registers its sub-commands with `add_parser(subparsers)`.
-_COMMANDS = ("foureyes_cli.local_cmd", "foureyes_cli.reconcile_cmd", "foureyes_cli.eval_cmd", "foureyes_cli.ops_cmd")
+_COMMANDS = ("foureyes_cli.local_cmd", "foureyes_cli.demo_cmd", "foureyes_cli.reconcile_cmd", "foureyes_cli.eval_cmd",
+             "foureyes_cli.ops_cmd")
 
 
 def build_parser() -> argparse.ArgumentParser:

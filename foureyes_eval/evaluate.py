@@ -98,7 +98,7 @@ def evaluate(records: Sequence[GeneratedRecord], config: MatchConfig | None = No
     found_any = 0
     tp_shape: Counter[str] = Counter()
     fp_shape: Counter[str] = Counter()
-    for i, j, mask in find_pairs(normalized, cfg, workers, result.stats):
+    for i, j, mask in find_pairs(normalized, None, cfg, workers, result.stats):
         _, decision, _ = table[mask]
         result.decisions[decision] += 1
         same = clusters[i] == clusters[j]

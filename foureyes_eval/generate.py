@@ -127,7 +127,11 @@ class _Generator:
 
     # -- people -------------------------------------------------------------------------------
     def _surname(self) -> str:
-        raw = self.rng.choice(TOP_SURNAMES) if self.rng.random() < self.mix.top_surname else self.rng.choice(self.surnames)
+        raw = (
+            self.rng.choice(TOP_SURNAMES)
+            if self.rng.random() < self.mix.top_surname
+            else self.rng.choice(self.surnames)
+        )
         if "," in raw:  # Faker writes some as "Bourgondië, van": use the natural order
             head, _, tail = raw.partition(",")
             raw = f"{tail.strip()} {head.strip()}"
@@ -172,7 +176,9 @@ class _Generator:
                 self.used_phones.add(canon)
                 return "0" + nsn
 
-    def person(self, given: tuple[str, ...] | None = None, surname: str | None = None, year: int | None = None) -> _Person:
+    def person(
+        self, given: tuple[str, ...] | None = None, surname: str | None = None, year: int | None = None
+    ) -> _Person:
         given = given or self._given()
         surname = surname or self._surname()
         employer = self.rng.choice(self.employers)
@@ -346,11 +352,18 @@ class _Generator:
                 shape = "email"
                 records = [self.render(person, exact_contact=True)]
                 for _ in range(size - 1):
-                    later = self.moved_on(person, new_email=False, new_phone=rng.random() < 0.6, new_employer=rng.random() < 0.5)
+                    later = self.moved_on(
+                        person, new_email=False, new_phone=rng.random() < 0.6, new_employer=rng.random() < 0.5
+                    )
                     records.append(self.render(later, exact_contact=True))
                     if rng.random() < 0.3:  # and a work address on top
-                        records[-1] = _with(records[-1], emails=(*records[-1].emails, self._work_email(
-                            person.given[0], person.surname, later.employer)))
+                        records[-1] = _with(
+                            records[-1],
+                            emails=(
+                                *records[-1].emails,
+                                self._work_email(person.given[0], person.surname, later.employer),
+                            ),
+                        )
             elif r < mix.email + mix.phone:
                 shape = "phone"
                 records = [self.render(person, exact_contact=True)]

@@ -2,8 +2,8 @@
 
 Started by the local cloud as `python -S bootstrap.py` with exactly the function's environment and
 PYTHONPATH = CodeUri + layers (+ the runtime's boto3), so a missing layer or env var fails as in AWS.
-Protocol: one JSON request per line on stdin; one JSON reply per line on the fd named by _LOCAL_REPLY_FD. stdout/stderr are
-the function's log stream.
+Protocol: one JSON request per line on stdin; one JSON reply per line on the fd named by
+_LOCAL_REPLY_FD. stdout/stderr are the function's log stream.
 """
 
 from __future__ import annotations

@@ -67,8 +67,8 @@ def build_layers(stack: Stack, build_dir: Path, quiet: bool = False) -> None:
         req_file.parent.mkdir(parents=True, exist_ok=True)
         req_file.write_text(requirements)
         subprocess.run(  # noqa: S603
-            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-conflicts", "--upgrade",
-             "--target", str(target), "-r", str(req_file)],
+            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-conflicts",
+             "--upgrade", "--target", str(target), "-r", str(req_file)],
             check=True)
         stamp.write_text(digest)
 
@@ -102,6 +102,7 @@ class LocalCloud:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request lines
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._start_moto()
         self.stack = Stack(root=self.root, aws_endpoint=self.endpoints.aws, build_dir=self.build_dir,
@@ -149,8 +150,9 @@ class LocalCloud:
                 "functions": {logical: spec.name for logical, spec in self.stack.functions.items()}}
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoints.aws, region_name="eu-west-1",
-                            aws_access_key_id="local", aws_secret_access_key="local")
+        return boto3.client(  # type: ignore[call-overload]
+            service, endpoint_url=self.endpoints.aws, region_name="eu-west-1",
+            aws_access_key_id="local", aws_secret_access_key="local")
 
     # ------------------------------------------------------------------ moto, and routing Lambda to workers
     def _start_moto(self) -> None:
@@ -204,8 +206,8 @@ class LocalCloud:
             # SNS invokes Lambda asynchronously.
             threading.Thread(target=cloud.invoke, args=(logical, event), daemon=True).start()
 
-        LambdaBackend.invoke = invoke  # type: ignore[method-assign]
-        Subscription.publish = publish  # type: ignore[method-assign]
+        LambdaBackend.invoke = invoke  # type: ignore[method-assign,assignment]
+        Subscription.publish = publish  # type: ignore[method-assign,assignment]
 
     def _logical(self, name_or_arn: str) -> str:
         key = name_or_arn
@@ -257,10 +259,10 @@ class LocalCloud:
                 parsed = email.message_from_string(sent.raw_data, policy=email.policy.default)
                 text_part = parsed.get_body(preferencelist=("plain",))
                 html_part = parsed.get_body(preferencelist=("html",))
-                text = text_part.get_content() if text_part is not None else ""  # type: ignore[attr-defined]
-                html = html_part.get_content() if html_part is not None else ""  # type: ignore[attr-defined]
-                attachments = [part.get_filename() for part in parsed.iter_attachments()]  # type: ignore[attr-defined]
-                to = [str(a) for a in sent.destinations] or [str(parsed.get("To", ""))]
+                text = text_part.get_content() if text_part is not None else ""
+                html = html_part.get_content() if html_part is not None else ""
+                attachments = [part.get_filename() for part in parsed.iter_attachments()]
+                to = list(dict.fromkeys(str(a) for a in sent.destinations)) or [str(parsed.get("To", ""))]
                 messages.append({"id": sent.id, "from": str(parsed.get("From", sent.source)), "to": to,
                                  "subject": str(parsed.get("Subject", "")), "text": text, "html": html,
                                  "attachments": attachments, "links": _links(text + " " + html)})
@@ -295,7 +297,6 @@ def _interrupt(signum: int, frame: Any) -> None:
 def run(args: Any) -> int:
     """`foureyes local` / `make local`: serve until Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     signal.signal(signal.SIGTERM, _interrupt)
     started = time.monotonic()
     cloud = LocalCloud(aws_port=args.aws_port, api_port=args.api_port, stage=args.stage,

@@ -142,7 +142,7 @@ def make_handler(routes: list[ApiRoute], site: LocalSite) -> type[BaseHTTPReques
                 params = route.match(self.command, path)
                 if params is None:
                     continue
-                headers = {k: v for k, v in self.headers.items()}
+                headers = dict(self.headers.items())
                 event = proxy_event(route.route, params, self.command, self.path, headers, body, site.stage,
                                     self.client_address[0])
                 started = time.monotonic()

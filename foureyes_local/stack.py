@@ -93,13 +93,14 @@ class Stack:
 
     # ------------------------------------------------------------------ names and ARNs
     def _client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.aws_endpoint, region_name=self.region,
-                            aws_access_key_id="local", aws_secret_access_key="local")
+        return boto3.client(  # type: ignore[call-overload]
+            service, endpoint_url=self.aws_endpoint, region_name=self.region,
+            aws_access_key_id="local", aws_secret_access_key="local")
 
     def _ref(self, logical: str) -> str:
         if logical not in self.physical:
             raise ValueError(f"!Ref {logical}: no such resource, or it is not created yet")
-        return self.physical[logical]["Ref"]
+        return str(self.physical[logical]["Ref"])
 
     def _get_att(self, logical: str, attribute: str) -> str:
         attrs = self.physical.get(logical)
@@ -253,7 +254,7 @@ class Stack:
         """The deployed definition: the real .asl.json with DefinitionSubstitutions resolved."""
         props = self._props(logical)
         if "DefinitionUri" in props:
-            text = (self.root / props["DefinitionUri"]).read_text(encoding="utf-8")
+            text: str = (self.root / str(props["DefinitionUri"])).read_text(encoding="utf-8")
         else:
             text = json.dumps(props["Definition"])
         for key, value in self.resolver.resolve(props.get("DefinitionSubstitutions", {})).items():
@@ -355,14 +356,15 @@ class Stack:
         resource = self.resources[logical]
         if (resource.get("Metadata") or {}).get("BuildMethod"):
             return self.build_dir / "layers" / logical / "python"
-        return self.root / resource["Properties"]["ContentUri"] / "python"
+        return self.root / str(resource["Properties"]["ContentUri"]) / "python"
 
     def built_layers(self) -> dict[str, Path]:
         """Layers that `sam build` would build (BuildMethod set): logical id -> source dir."""
         return {
             logical: self.root / resource["Properties"]["ContentUri"]
             for logical, resource in self.resources.items()
-            if resource["Type"] == "AWS::Serverless::LayerVersion" and (resource.get("Metadata") or {}).get("BuildMethod")
+            if resource["Type"] == "AWS::Serverless::LayerVersion"
+            and (resource.get("Metadata") or {}).get("BuildMethod")
         }
 
     def _function_event(self, logical: str, event_name: str, event: dict[str, Any]) -> None:

@@ -7,7 +7,11 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from foureyes import candidates, matching
@@ -23,7 +27,7 @@ def process(record: DynamoDBRecord) -> None:
     raw = record.raw_event["dynamodb"]
     config = matching.load_config()
     old = candidates.from_stream_image(raw["OldImage"]) if raw.get("OldImage") else None
-    if record.event_name and record.event_name.value == "REMOVE":
+    if record.event_name == DynamoDBRecordEventName.REMOVE:
         if old is not None:
             matching.forget(old, config)
         return
@@ -35,5 +39,5 @@ def process(record: DynamoDBRecord) -> None:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=process, processor=processor, context=context)

@@ -40,7 +40,7 @@ def decide(link: str) -> Response[str]:
     return _html(200, review_page.decided_page(decided.status.value, decided.confidence))
 
 
-@app.exception_handler(FoureyesError)
+@app.exception_handler(FoureyesError)  # type: ignore[untyped-decorator]
 def refuse(error: FoureyesError) -> Response[str]:
     logger.info("review refused", extra={"kind": type(error).__name__})
     if isinstance(error, LinkExpired):

@@ -31,7 +31,7 @@ def receive(system: str) -> Response[str]:
     return Response(status_code=202, content_type="application/json", body=json.dumps(result))
 
 
-@app.exception_handler(FoureyesError)
+@app.exception_handler(FoureyesError)  # type: ignore[untyped-decorator]
 def refuse(error: FoureyesError) -> Response[str]:
     logger.warning("webhook refused", extra={"reason": str(error), "kind": type(error).__name__})
     return Response(status_code=status_for(error), content_type="application/json",

@@ -32,7 +32,8 @@ def _store_once() -> Any:
     persistence = DynamoDBPersistenceLayer(table_name=env("IDEMPOTENCY_TABLE"))
     config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=7 * 24 * 3600)
 
-    @idempotent_function(data_keyword_argument="delivery", persistence_store=persistence, config=config)
+    @idempotent_function(  # type: ignore[untyped-decorator]
+        data_keyword_argument="delivery", persistence_store=persistence, config=config)
     def store(delivery: dict[str, Any]) -> dict[str, Any]:
         envelope = webhooks.WebhookEnvelope.model_validate(delivery["envelope"])
         candidate = webhooks.to_candidate(delivery["system"], envelope, delivery["envelope"]["candidate"])

@@ -47,6 +47,7 @@ __all__ = [
     "MatchConfig",
     "MatchConfigError",
     "NormalizedRecord",
+    "RecordTuple",
     "ScoredPair",
     "blocking_keys",
     "evidence_names",
@@ -152,6 +153,10 @@ class MatchConfig:
         return NEAR_MISS
 
 
+# (ref, emails, phones, name key, yob, dob ordinal, employer): the plain-tuple form of NormalizedRecord
+RecordTuple = tuple[str, tuple[str, ...], tuple[str, ...], str, int, int, str]
+
+
 class NormalizedRecord(NamedTuple):
     """The normalised key of one record. Immutable; holds PII, so never log it (log `ref`)."""
 
@@ -206,9 +211,7 @@ def normalize_record(candidate: Candidate, default_region: str = "NL") -> Normal
     )
 
 
-def blocking_keys(
-    record: NormalizedRecord, config: MatchConfig | None = None, *, secret: bytes | None = None
-) -> list[str]:
+def blocking_keys(record: RecordTuple, config: MatchConfig | None = None, *, secret: bytes | None = None) -> list[str]:
     """The match keys of a record, most selective first, at most `config.max_keys_per_record`.
 
     `email:<canonical>`, `phone:<e164>`, `nameyob:<name key>|<yob>`, and for fuzzy-name recall
@@ -218,21 +221,24 @@ def blocking_keys(
     key index holds no readable e-mail addresses, phone numbers or names.
     """
     cfg = config or DEFAULT_CONFIG
-    emails, phones = record.emails, record.phones
+    _, emails, phones, name, yob = record[:5]
     keys: list[str] = []
     if emails:
         keys.append("email:" + emails[0])
     if phones:
         keys.append("phone:" + phones[0])
-    if record.name and record.yob:
-        keys.append(f"nameyob:{record.name}|{record.yob}")
-    keys.extend("email:" + e for e in emails[1:])
-    keys.extend("phone:" + p for p in phones[1:])
-    if record.yob:
-        fuzzy = fuzzy_name_key(record.name)
+    if yob and name:
+        keys.append(f"nameyob:{name}|{yob}")
+    if len(emails) > 1:
+        keys.extend("email:" + e for e in emails[1:])
+    if len(phones) > 1:
+        keys.extend("phone:" + p for p in phones[1:])
+    if yob and name:
+        fuzzy = fuzzy_name_key(name)
         if fuzzy:
-            keys.append(f"namefz:{fuzzy}|{record.yob}")
-    keys = keys[: cfg.max_keys_per_record]
+            keys.append(f"namefz:{fuzzy}|{yob}")
+    if len(keys) > cfg.max_keys_per_record:
+        keys = keys[: cfg.max_keys_per_record]
     if secret is None:
         return keys
     hashed = []
@@ -243,29 +249,33 @@ def blocking_keys(
     return hashed
 
 
-def evidence_mask(a: NormalizedRecord, b: NormalizedRecord, max_distance: int = 2) -> int:
-    """Bit mask of the evidence rules (see `EVIDENCE`) that fire for a pair."""
+def evidence_mask(a: RecordTuple, b: RecordTuple, max_distance: int = 2) -> int:
+    """Bit mask of the evidence rules (see `EVIDENCE`) that fire for a pair.
+
+    Works on `NormalizedRecord`s and on the plain tuples of the same shape the batch path uses.
+    """
     mask = 0
-    if a.emails and b.emails:
-        b_emails = b.emails
-        for email in a.emails:
+    a_emails, b_emails = a[1], b[1]
+    if a_emails and b_emails:
+        for email in a_emails:
             if email in b_emails:
                 mask = E_EMAIL
                 break
-    if a.phones and b.phones:
-        b_phones = b.phones
-        for phone in a.phones:
+    a_phones, b_phones = a[2], b[2]
+    if a_phones and b_phones:
+        for phone in a_phones:
             if phone in b_phones:
                 mask |= E_PHONE
                 break
-    a_name, b_name = a.name, b.name
+    a_name, b_name = a[3], b[3]
     if a_name and b_name:
         if a_name == b_name:
-            if a.yob and a.yob == b.yob:
+            a_yob = a[4]
+            if a_yob and a_yob == b[4]:
                 mask |= E_NAME_YOB
-                if a.dob and a.dob == b.dob:
+                if a[5] and a[5] == b[5]:
                     mask |= E_DOB
-                if a.employer and a.employer == b.employer:
+                if a[6] and a[6] == b[6]:
                     mask |= E_EMPLOYER
             else:
                 mask |= E_NAME_FUZZY
@@ -277,7 +287,7 @@ def evidence_mask(a: NormalizedRecord, b: NormalizedRecord, max_distance: int = 
 
 
 def _initial_of(a: str, b: str) -> bool:
-    """"j berg" and "jan berg": an initial for the given name, same surname core (counts as a similar name)."""
+    """ "j berg" vs "jan berg": an initial for the given name and the same surname core (a similar name)."""
     if a[1:2] == " ":
         return b[:1] == a[:1] and b.endswith(a[1:])
     if b[1:2] == " ":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from datetime import date, datetime
 from functools import lru_cache
 from typing import NamedTuple
@@ -185,6 +186,39 @@ def normalize_name(s: str) -> str:
     return split_name(full_name=s).full
 
 
+# particles for the name key, plus the abbreviations before expansion ("v", "vd", "vdr")
+_KEY_PARTICLES = PARTICLES | {"v", "vd", "vdr", "het"}
+
+
+@lru_cache(maxsize=1 << 17)
+def _tokens(s: str) -> tuple[str, ...]:
+    return tuple(normalize_text(s).split())
+
+
+def _first_given(tokens: Sequence[str]) -> str:
+    for t in tokens:
+        if t not in _KEY_PARTICLES:
+            return t
+    return ""
+
+
+def _last_core(tokens: Sequence[str]) -> str:
+    for t in reversed(tokens):
+        if t not in _KEY_PARTICLES:
+            return t
+    return tokens[-1] if tokens else ""
+
+
+@lru_cache(maxsize=1 << 16)
+def _surname_core(last: str) -> str:
+    head, comma, _ = last.partition(",")
+    return _last_core(_tokens(head if comma else last))
+
+
+def _key(given: str, core: str) -> str:
+    return f"{given} {core}" if given and core else core
+
+
 def name_key(full_name: str = "", first_name: str = "", last_name: str = "") -> str:
     """The name compared for "same name": first given name + surname core, particles dropped.
 
@@ -192,12 +226,18 @@ def name_key(full_name: str = "", first_name: str = "", last_name: str = "") -> 
     "jan berg" (or "j berg"). Of a double surname only the last part counts ("Jansen-de Vries" ->
     "vries", "Oude Heer" -> "heer"): a full name cannot tell a second given name from the first part
     of a double surname, the separate fields can, and both must give the same key. Empty without a surname.
+    Consistent with `split_name` (first of `given`, last of `core`), computed without building it.
     """
-    parts = split_name(full_name, first_name, last_name)
-    if not parts.core:
-        return ""
-    core = parts.core[-1]
-    return f"{parts.given[0]} {core}" if parts.given else core
+    if last_name and not last_name.isspace():
+        return _key(_first_given(_tokens(first_name)), _surname_core(last_name))
+    text = full_name if full_name and not full_name.isspace() else first_name
+    if "," in text:
+        head, _, tail = text.partition(",")
+        return _key(_first_given(_tokens(tail)), _last_core(_tokens(head)))
+    tokens = [t for raw in text.split() for t in _tokens(raw)]  # per-word cache: words repeat, names do not
+    if len(tokens) < 2:
+        return tokens[0] if tokens else ""
+    return _key(tokens[0] if tokens[0] not in _KEY_PARTICLES else "", _last_core(tokens[1:]))
 
 
 def fuzzy_name_key(key: str) -> str:
@@ -209,8 +249,26 @@ def fuzzy_name_key(key: str) -> str:
 _EMAIL_SHAPE = re.compile(r"^[^\s@]+@(?:[^\s@.]+\.)+[^\s@.]{2,}$")
 _GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
 _PLACEHOLDER_LOCALS = frozenset(
-    {"noemail", "no-email", "geen", "geenemail", "geen-email", "none", "nvt", "na", "n.v.t", "unknown",
-     "onbekend", "test", "noreply", "no-reply", "donotreply", "x", "xx", "xxx"}
+    {
+        "noemail",
+        "no-email",
+        "geen",
+        "geenemail",
+        "geen-email",
+        "none",
+        "nvt",
+        "na",
+        "n.v.t",
+        "unknown",
+        "onbekend",
+        "test",
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "x",
+        "xx",
+        "xxx",
+    }
 )
 _PLACEHOLDER_DOMAINS = frozenset({"example.com", "example.org", "example.net", "example.nl", "test.com", "test.nl"})
 

@@ -9,11 +9,12 @@ from foureyes.config import env
 from foureyes.model import ProposalStatus
 from foureyes.store.models import ProposalItem, bound
 
+
 def retry_parked(lambda_client: Any = None) -> dict[str, int]:
     """Re-invoke the system's dispatcher for every parked proposal; counts per system."""
     functions: dict[str, str] = json.loads(env("DISPATCH_FUNCTIONS"))
     model = bound(ProposalItem)
-    counts: dict[str, int] = {system: 0 for system in functions}
+    counts: dict[str, int] = dict.fromkeys(functions, 0)
     parked = list(model.by_status.query(ProposalStatus.PARKED.value))
     if parked and lambda_client is None:
         import boto3

@@ -157,7 +157,7 @@ def _authorise(token: str) -> tuple[dict[str, Any], ReviewTaskItem, ProposalItem
 
 def _records(item: ProposalItem) -> tuple[dict[str, Any], ...]:
     model = bound(CandidateItem)
-    out = []
+    out: list[dict[str, Any]] = []
     for ref in item.refs:
         try:
             record = model.get(ref)

@@ -23,6 +23,11 @@ from pynamodb.models import Model
 from foureyes.config import env
 
 
+def _str_list() -> ListAttribute[str]:
+    """A list of strings (pynamodb's typing wants the element *type*, its runtime the attribute class)."""
+    return ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+
+
 class _Base(Model):
     TABLE_ENV: ClassVar[str] = ""
 
@@ -52,8 +57,8 @@ class CandidateItem(_Base):
     first_name = UnicodeAttribute(default="")
     last_name = UnicodeAttribute(default="")
     full_name = UnicodeAttribute(default="")
-    emails = ListAttribute[str](of=UnicodeAttribute, default=list)
-    phones = ListAttribute[str](of=UnicodeAttribute, default=list)
+    emails = _str_list()
+    phones = _str_list()
     dob = UnicodeAttribute(null=True)
     employer = UnicodeAttribute(default="")
     status = UnicodeAttribute(default="")
@@ -75,7 +80,7 @@ class NearMissItem(_Base):
     TABLE_ENV = "NEAR_MISSES_TABLE"
     pair = UnicodeAttribute(hash_key=True)
     score = NumberAttribute()
-    evidence = ListAttribute[str](of=UnicodeAttribute, default=list)
+    evidence = _str_list()
     first_seen = UnicodeAttribute()
     last_seen = UnicodeAttribute()
     sightings = NumberAttribute(default=1)
@@ -112,12 +117,12 @@ class ProposalItem(_Base):
     proposed_by = UnicodeAttribute(default="matcher")
     system = UnicodeAttribute()
     action = UnicodeAttribute()
-    refs = ListAttribute[str](of=UnicodeAttribute, default=list)
+    refs = _str_list()
     payload = JSONAttribute()
     diff = JSONAttribute(default=dict)
     confidence = NumberAttribute()
     reasoning = UnicodeAttribute()
-    evidence = ListAttribute[str](of=UnicodeAttribute, default=list)
+    evidence = _str_list()
     evidence_hash = UnicodeAttribute(default="")
     execution_arn = UnicodeAttribute(null=True)
     reviewed_by = UnicodeAttribute(null=True)

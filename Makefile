@@ -1,0 +1,63 @@
+# Foureyes: every target sets up what it needs (a .venv with the project and its dev tools).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export SAM_CLI_TELEMETRY := 0
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install lint test unit integration e2e local demo build deploy validate browsers bench clean
+
+$(STAMP): pyproject.toml layers/deps/requirements.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy layers/foureyes/python/foureyes foureyes_local foureyes_cli foureyes_eval functions
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint
+
+test: lint
+	$(BIN)/python -m pytest -q
+
+unit: install
+	$(BIN)/python -m pytest -q tests/unit
+
+integration: install
+	$(BIN)/python -m pytest -q tests/integration
+
+e2e: install
+	$(BIN)/python -m pytest -q tests/e2e
+
+# The whole system on this machine: moto as AWS, the functions as warm local processes.
+local: install
+	$(BIN)/foureyes local serve $(LOCAL_ARGS)
+
+# A scripted end-to-end story against a fresh local cloud; ends with DEMO SUMMARY {json}.
+demo: install
+	$(BIN)/foureyes demo
+
+bench: install
+	$(BIN)/python tests/bench/bench_reconcile.py
+
+# Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+browsers:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+build: install
+	$(BIN)/sam build
+
+deploy: build
+	$(BIN)/sam deploy
+
+invoke-%: build
+	$(BIN)/sam local invoke $* -e events/$*.json
+
+clean:
+	rm -rf .aws-sam .build .local .mypy_cache .ruff_cache .pytest_cache

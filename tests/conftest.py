@@ -1,0 +1,34 @@
+"""Shared fixtures: one local cloud (in this process, fresh state) per test session, started on demand."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from foureyes_local.client import LocalClient
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from foureyes_local.cloud import LocalCloud
+
+    local = LocalCloud(state_dir=tmp_path_factory.mktemp("local-cloud"), schedules=False)
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def client(cloud: object) -> LocalClient:
+    described = cloud.describe()  # type: ignore[attr-defined]
+    return LocalClient(api=described["api"], aws=described["aws"], outputs=described["outputs"])
+
+
+@pytest.fixture(scope="session")
+def log_dir(cloud: object) -> Path:
+    path: Path = cloud.log_dir  # type: ignore[attr-defined]
+    return path
