@@ -255,7 +255,8 @@ def _run(args: argparse.Namespace) -> int:
     print(
         f"records {stats.records:,} | pairs hard {stats.pairs['hard']:,}, review {stats.pairs['review']:,}, "
         f"near_miss {stats.pairs['near_miss']:,} | keys {stats.keys:,}, flagged keys (fanout > "
-        f"{config.max_key_fanout}) {stats.flagged_keys:,} | {seconds:.2f} s, {rate:,.0f} records/s | "
+        f"{config.max_key_fanout}) {stats.flagged_keys:,}, pairs scored {stats.candidate_pairs:,} | "
+        f"{seconds:.2f} s, {rate:,.0f} records/s | "
         f"workers {workers} -> {args.out}"
     )
     return 0

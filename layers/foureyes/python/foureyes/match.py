@@ -279,14 +279,14 @@ def evidence_mask(a: RecordTuple, b: RecordTuple, max_distance: int = 2) -> int:
                     mask |= E_EMPLOYER
             else:
                 mask |= E_NAME_FUZZY
-        elif Levenshtein.distance(a_name, b_name, score_cutoff=max_distance) <= max_distance or _initial_of(
+        elif Levenshtein.distance(a_name, b_name, score_cutoff=max_distance) <= max_distance or initial_of(
             a_name, b_name
         ):
             mask |= E_NAME_FUZZY
     return mask
 
 
-def _initial_of(a: str, b: str) -> bool:
+def initial_of(a: str, b: str) -> bool:
     """ "j berg" vs "jan berg": an initial for the given name and the same surname core (a similar name)."""
     if a[1:2] == " ":
         return b[:1] == a[:1] and b.endswith(a[1:])

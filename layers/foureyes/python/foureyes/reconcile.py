@@ -3,7 +3,7 @@
 Records are blocked by the same keys the match-key index holds (`match.blocking_keys`); a key shared
 by more than `max_key_fanout` records (a switchboard number, a shared inbox, a very common name in
 one birth year) is skipped and counted as flagged, exactly as the Lambda skips it. A pair that shares
-several keys is scored once: by the bucket of the smallest key it shares.
+several keys is scored once: by the bucket of the first key (in `blocking_keys` order) it shares.
 
 Fast path (about 2 x faster on 2 cores than one process):
 1. worker processes (fork) normalise ranges of the input and compute its keys; records travel back
@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from rapidfuzz.distance.Levenshtein import distance
+
 from foureyes.match import (
     DECISIONS,
     DEFAULT_CONFIG,
@@ -33,6 +35,7 @@ from foureyes.match import (
     blocking_keys,
     evidence_mask,
     evidence_names,
+    initial_of,
     normalize_record,
 )
 from foureyes.model import Candidate
@@ -210,17 +213,33 @@ def _score_index(index: dict[str, list[int]], flagged: set[str] | frozenset[str]
         if n < 2:
             continue
         buckets += 1
+        fuzzy_only = key.startswith("namefz:")
         for x in range(n - 1):
             i = members[x]
             rec_i, keys_i = records[i], all_keys[i]
             multi = len(keys_i) > 1
+            name_i = rec_i[3]
             for y in range(x + 1, n):
                 j = members[y]
+                if fuzzy_only:
+                    # Most pairs of a fuzzy-name bucket share only initial + surname + year: a similar
+                    # name is the one thing this bucket can add, so test it first (one C call).
+                    name_j = records[j][3]
+                    if (
+                        name_i != name_j
+                        and distance(name_i, name_j, score_cutoff=max_distance) > max_distance
+                        and not initial_of(name_i, name_j)
+                    ):
+                        continue
                 if multi:
                     keys_j = all_keys[j]
                     if len(keys_j) > 1:
-                        # score the pair once: in the bucket of the smallest unflagged key the two share
-                        owner = min(k for k in keys_i if k in keys_j and k not in flagged)
+                        # score the pair once: in the bucket of the first unflagged key they share, in the
+                        # key order of the lower-numbered record (i < j: buckets list records in order).
+                        # blocking_keys puts the fuzzy-name key last, so it owns only pairs sharing nothing else.
+                        for owner in keys_i:
+                            if owner in keys_j and owner not in flagged:
+                                break
                         if owner != key:
                             continue
                 candidates += 1

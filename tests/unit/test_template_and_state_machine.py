@@ -1,0 +1,79 @@
+"""The template and the state machine, read the way the local cloud and SAM read them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from foureyes_local.cfn import Resolver, load_template
+
+ROOT = Path(__file__).resolve().parents[2]
+ASL = (ROOT / "statemachines/proposal_review.asl.json").read_text()
+
+
+def _definition() -> dict[str, Any]:
+    return json.loads(re.sub(r"\$\{(\w+)\}", lambda m: "60" if m.group(1).endswith("Seconds")
+                             else f"arn:aws:lambda:eu-west-1:123456789012:function:{m.group(1)}", ASL))
+
+
+def test_every_arn_is_a_definition_substitution() -> None:
+    template = load_template(ROOT / "template.yaml")
+    substitutions = template["Resources"]["ProposalReviewStateMachine"]["Properties"]["DefinitionSubstitutions"]
+    used = set(re.findall(r"\$\{(\w+)\}", ASL))
+    assert used == set(substitutions)
+    assert "arn:aws:lambda:" not in ASL
+
+
+def test_every_task_has_retry_and_catch_and_every_wait_a_timeout() -> None:
+    states = _definition()["States"]
+    for name, state in states.items():
+        if state["Type"] != "Task":
+            continue
+        assert state.get("Retry") and state.get("Catch"), name
+        if state["Resource"].endswith(".waitForTaskToken"):
+            assert state["TimeoutSeconds"] > 0, name
+            assert "$$.Task.Token" in json.dumps(state["Parameters"]), name
+
+
+def _walk(states: dict[str, Any], start: str, choose: dict[str, str]) -> list[str]:
+    path, current = [], start
+    while True:
+        path.append(current)
+        state = states[current]
+        if state["Type"] in ("Succeed", "Fail"):
+            return path
+        current = choose[current] if state["Type"] == "Choice" else state["Next"]
+
+
+def test_approve_approve_takes_at_most_twelve_transitions_and_reaches_dispatch() -> None:
+    definition = _definition()
+    path = _walk(definition["States"], definition["StartAt"],
+                 {"Agreed": "RouteToDispatcher", "RouteToDispatcher": "DispatchOtys"})
+    assert path == ["Review", "Approve", "Agreed", "RouteToDispatcher", "DispatchOtys", "Done"]
+    assert len(path) <= 12
+
+
+def test_no_path_reaches_a_dispatcher_without_review_and_approval() -> None:
+    states = _definition()["States"]
+    dispatchers = {name for name in states if name.startswith("Dispatch") and states[name]["Type"] == "Task"}
+    # Every way into RouteToDispatcher comes from the Agreed (both approved) or TieBroken choice.
+    sources = {name for name, state in states.items()
+               if "RouteToDispatcher" in json.dumps({k: v for k, v in state.items() if k != "Comment"})}
+    assert sources == {"Agreed", "TieBroken"}
+    assert all(states[name].get("Next") == "Done" for name in dispatchers)
+    agreed = states["Agreed"]["Choices"][0]
+    assert {c["Variable"] for c in agreed["And"]} == {"$.review.decision", "$.approval.decision"}
+
+
+def test_resolver_handles_sub_if_and_getatt() -> None:
+    template = {"Parameters": {"Stage": {"Default": "dev"}, "Url": {"Default": ""}},
+                "Conditions": {"HasUrl": {"Fn::Not": [{"Fn::Equals": [{"Ref": "Url"}, ""]}]}}}
+    resolver = Resolver(template, {"Stage": "local"}, {"AWS::Region": "eu-west-1"},
+                        ref=lambda name: f"ref-{name}", get_att=lambda name, attr: f"{name}.{attr}")
+    assert resolver.resolve({"Fn::Sub": "/foureyes/${Stage}/${Table.Arn}/${AWS::Region}"}) == \
+        "/foureyes/local/Table.Arn/eu-west-1"
+    assert resolver.resolve({"Fn::If": ["HasUrl", "custom", {"Fn::Sub": "https://${Api}"}]}) == "https://ref-Api"
+    assert resolver.resolve({"Fn::GetAtt": ["Fn", "Arn"]}) == "Fn.Arn"
+    assert resolver.resolve({"Fn::Join": ["-", ["a", {"Ref": "Stage"}]]}) == "a-local"
