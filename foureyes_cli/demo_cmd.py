@@ -81,10 +81,7 @@ def story(client: Any) -> dict[str, Any]:
     decisions[pid2] = [reviewer, approver, lead]
     _say(f"proposal {pid2}: {reviewer} approved, {approver} rejected, team lead {lead} approved")
 
-    dispatched = [wait_for(f"the shadow dispatch of {p}", lambda p=p: client.dispatch_record(p), timeout=60)
-                  for p in (pid, pid2)]
-    for p in (pid, pid2):
-        wait_for(f"execution {p} to succeed", lambda p=p: client.execution(p)["status"] == "SUCCEEDED", timeout=60)
+    dispatched = [_wait_dispatched(client, p) for p in (pid, pid2)]
     final = {p: client.proposal(p) for p in (pid, pid2)}
     two_people = all(len({f["reviewed_by"], f["approved_by"], f.get("tiebreak_by") or f["reviewed_by"]}) >= 2
                      for f in final.values())
@@ -101,6 +98,21 @@ def story(client: Any) -> dict[str, Any]:
         "deciders": decisions,
         "namesakes_proposed": 0,
     }
+
+
+def _wait_dispatched(client: Any, proposal_id: str) -> dict[str, Any]:
+    from foureyes_local.client import wait_for
+
+    def record() -> dict[str, Any] | None:
+        found: dict[str, Any] | None = client.dispatch_record(proposal_id)
+        return found
+
+    def succeeded() -> bool:
+        return bool(client.execution(proposal_id)["status"] == "SUCCEEDED")
+
+    dispatch = wait_for(f"the shadow dispatch of {proposal_id}", record, timeout=60)
+    wait_for(f"execution {proposal_id} to succeed", succeeded, timeout=60)
+    return dispatch
 
 
 def run(args: argparse.Namespace) -> int:
