@@ -14,8 +14,16 @@ ASL = (ROOT / "statemachines/proposal_review.asl.json").read_text()
 
 
 def _definition() -> dict[str, Any]:
-    return json.loads(re.sub(r"\$\{(\w+)\}", lambda m: "60" if m.group(1).endswith("Seconds")
-                             else f"arn:aws:lambda:eu-west-1:123456789012:function:{m.group(1)}", ASL))
+    return json.loads(re.sub(r"\$\{(\w+)\}", _substitute, ASL))
+
+
+def _substitute(match: re.Match[str]) -> str:
+    name = match.group(1)
+    if name.endswith("Seconds"):
+        return "60"
+    if name.endswith("TableName"):
+        return "ProposalsTable"
+    return f"arn:aws:lambda:eu-west-1:123456789012:function:{name}"
 
 
 def test_every_arn_is_a_definition_substitution() -> None:

@@ -40,6 +40,7 @@ class ProposalStatus(StrEnum):
     SHADOWED = "shadowed"
     EXECUTED = "executed"
     PARKED = "parked"
+    EXPIRED = "expired"
     FAILED = "failed"
 
 
