@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist
 
-from foureyes import proposals
+from foureyes import proposals, rules
 from foureyes.config import env, ssm_json
 from foureyes.match import (
     NEAR_MISS,
@@ -48,6 +48,10 @@ class MatchOutcome:
 
 def load_config() -> MatchConfig:
     return MatchConfig.from_mapping(ssm_json(env("MATCH_CONFIG_PARAMETER")))
+
+
+def load_rules() -> tuple[rules.Rule, ...]:
+    return rules.parse_rules(ssm_json(env("RULES_PARAMETER")))
 
 
 def _record_from_item(data: dict[str, Any]) -> NormalizedRecord:
@@ -102,7 +106,8 @@ def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None 
             pair = pair._replace(decision=REVIEW)
             outcome.promoted += 1
         left, right = _ref_candidate(pair.left), _ref_candidate(pair.right)
-        if proposals.submit(proposals.build(pair, left, right, config)):
+        new = rules.apply(proposals.build(pair, left, right, config), load_rules())
+        if proposals.submit(new):
             outcome.proposed += 1
         else:
             outcome.skipped += 1

@@ -246,10 +246,41 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, sfn: An
         sfn = boto3.client("stepfunctions")
     sfn.send_task_success(taskToken=task.task_token,
                           output=json.dumps({"decision": decision.value, "by": person, "reason": reason_code}))
+    record_decision_rate(person, decision)
     audit.record("proposal.decided", person, item.proposal_id,
                  {"stage": stage.value, "decision": decision.value, "reason": reason_code,
                   "status": new_status.value})
     return Decided(new_status, float(item.confidence))
+
+
+def record_decision_rate(person: str, decision: Decision) -> None:
+    """Count each person's decisions and approvals, so rubber-stamping is visible (`foureyes ops reviewers`)."""
+    model = bound(CounterItem)
+    model(f"decisions#{person}").update(actions=[model.value.add(1)])
+    if decision is Decision.APPROVE:
+        model(f"approvals#{person}").update(actions=[model.value.add(1)])
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewerRate:
+    person: str
+    decisions: int
+    approvals: int
+
+    @property
+    def approval_rate(self) -> float:
+        return self.approvals / self.decisions if self.decisions else 0.0
+
+
+def reviewer_rates() -> list[ReviewerRate]:
+    """Every reviewer's decision count and approval rate (reads the counters table)."""
+    counts: dict[str, dict[str, int]] = {}
+    for item in bound(CounterItem).scan():
+        kind, _, person = item.counter.partition("#")
+        if kind in ("decisions", "approvals") and person:
+            counts.setdefault(person, {"decisions": 0, "approvals": 0})[kind] = int(item.value)
+    return sorted((ReviewerRate(p, c["decisions"], c["approvals"]) for p, c in counts.items()),
+                  key=lambda rate: rate.person)
 
 
 def is_final(status: ProposalStatus) -> bool:

@@ -1,0 +1,105 @@
+"""`foureyes ops ...`: operate a Foureyes stack (the local cloud, or a deployed stack by name).
+
+The stack's outputs say where everything is; the domain functions do the work with those settings.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from foureyes.errors import FoureyesError
+
+# Stack outputs -> the environment variables the domain reads.
+_ENV_FROM_OUTPUTS = {
+    "PROPOSALS_TABLE": "ProposalsTableName",
+    "AUDIT_TABLE": "AuditTableName",
+    "AUDIT_KEY_SECRET_ARN": "AuditSigningSecretArn",
+    "COUNTERS_TABLE": "CountersTableName",
+    "KILL_SWITCH_PARAMETER": "KillSwitchParameterName",
+    "SHADOW_MODE_PARAMETER": "ShadowModeParameterName",
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ops = subparsers.add_parser("ops", help="operate a stack: status, pause/unpause, queue, reviewers, audit")
+    where = ops.add_mutually_exclusive_group()
+    where.add_argument("--stack", help="a deployed CloudFormation stack name (default: the running local cloud)")
+    where.add_argument("--local", metavar="ENDPOINTS_JSON", default=".local/endpoints.json",
+                       help="the local cloud's endpoints file (default .local/endpoints.json)")
+    actions = ops.add_subparsers(dest="ops_action", required=True)
+    actions.add_parser("status", help="kill switch, shadow mode, queue sizes")
+    for name, text in (("pause", "pause every dispatcher now"), ("unpause", "let dispatchers run again")):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("--reason", required=True, help="why (kept in the audit trail)")
+        action.add_argument("--operator", default=getpass.getuser(), help="who (default: your user name)")
+    actions.add_parser("queue", help="open proposals, oldest first")
+    actions.add_parser("reviewers", help="decisions and approval rate per reviewer (rubber-stamp check)")
+    actions.add_parser("audit-verify", help="check every audit row's hash chain and signature")
+    ops.set_defaults(run=run)
+
+
+def _connect(args: argparse.Namespace) -> tuple[dict[str, str], Any]:
+    """Stack outputs and an SSM client, for the local cloud or a deployed stack."""
+    if args.stack:
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in
+                   boto3.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0].get("Outputs", [])}
+        return outputs, boto3.client("ssm")
+    path = Path(args.local)
+    if not path.exists():
+        raise FoureyesError(f"no running local cloud ({path} not found): start one with `make local`, "
+                            "or name a deployed stack with --stack")
+    described = json.loads(path.read_text())
+    os.environ.update({"AWS_ENDPOINT_URL": described["aws"], "AWS_DEFAULT_REGION": described["region"]})
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    return described["outputs"], boto3.client("ssm")
+
+
+def run(args: argparse.Namespace) -> int:
+    from foureyes import ops, review
+
+    try:
+        outputs, ssm = _connect(args)
+        for variable, output in _ENV_FROM_OUTPUTS.items():
+            if output in outputs:
+                os.environ[variable] = outputs[output]
+        action = args.ops_action
+        if action == "status":
+            state = ops.status(ssm)
+            print(f"dispatch: {'PAUSED (kill switch)' if state.paused else 'running'}")
+            print(f"shadow mode: {'on (calls recorded, nothing sent)' if state.shadow_mode else 'off (live writes)'}")
+            for name, count in state.queue.items():
+                print(f"  {name:<18} {count}")
+        elif action in ("pause", "unpause"):
+            ops.set_paused(ssm, action == "pause", args.operator, args.reason)
+            print(f"dispatch {'paused' if action == 'pause' else 'unpaused'} by {args.operator} (audited)")
+        elif action == "queue":
+            rows = ops.queue()
+            print(f"{len(rows)} open proposal(s)")
+            for row in rows:
+                print(f"  {row['proposal_id']}  {row['system']:<8} {row['action']:<17} {row['status']:<17} "
+                      f"{row['age_hours']} h")
+        elif action == "reviewers":
+            for rate in review.reviewer_rates():
+                flag = "  <- approves nearly everything" if rate.decisions >= 20 and rate.approval_rate > 0.97 else ""
+                print(f"  {rate.person:<20} {rate.decisions:>5} decisions  {rate.approval_rate:6.1%} approved{flag}")
+        elif action == "audit-verify":
+            count, problems = ops.verify_audit()
+            if problems:
+                for problem in problems:
+                    print(f"  row {problem.seq}: {problem.reason}")
+                print(f"AUDIT TRAIL BROKEN: {len(problems)} problem(s) in {count} rows")
+                return 1
+            print(f"audit trail intact: {count} rows, hash chain and signatures verified")
+    except FoureyesError as exc:
+        print(f"foureyes ops: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,453 @@
+"""Bullhorn REST client: the OAuth/login dance, paged reads, event-subscription polling, writes.
+
+Authentication (Bullhorn's documented flow):
+1. `GET {auth}/oauth/authorize?client_id&response_type=code&action=Login&username&password` answers
+   with a redirect carrying `code` (only needed when no refresh token is stored yet);
+2. `POST {auth}/oauth/token` exchanges the code (or a refresh token) for an access token (10 min)
+   and a new refresh token. Refresh tokens never expire but are single-use and rotate: every refresh
+   invalidates the one used, so refreshes are serialised per tenant (the `TokenStore` lock) and the
+   new refresh token is persisted before anything else happens;
+3. `POST {login}/rest-services/login?version=*&access_token=` returns `BhRestToken` + `restUrl`
+   (data-centre specific). Every REST call sends the `BhRestToken` header; a 401 means it expired:
+   log in again (refreshing first when the access token is stale) and repeat the call once.
+
+Reads page with `start`/`count` (at most 500 per call) until `total`; 429 waits (`Retry-After` or
+an exponential back-off through the injected `sleep`) and retries. Changes arrive by polling an
+event subscription; re-sending the last `requestId` replays that batch, so the request id of a batch
+that was not fully processed is the checkpoint.
+
+Nothing here logs names, e-mail addresses or phone numbers: only record ids, paths and status codes.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+
+from foureyes.ats import calls
+from foureyes.ats._http import DEFAULT_TIMEOUT, Clock, Sleep, http_session
+from foureyes.errors import AtsUnavailable, BadRequest, FoureyesError, NotFound, Unauthorized
+from foureyes.model import Candidate
+
+log = logging.getLogger(__name__)
+
+MAX_COUNT = 500
+ACCESS_TOKEN_MARGIN = 30.0  # refresh this many seconds before the access token's stated expiry
+CANDIDATE_FIELDS: tuple[str, ...] = (
+    "id", "firstName", "lastName", "name", "email", "email2", "email3", "phone", "mobile", "workPhone",
+    "dateOfBirth", "status", "companyName", "dateAdded", "dateLastModified", "externalID",
+    calls.BULLHORN_LINK_FIELD, calls.BULLHORN_TAG_FIELD, "isDeleted",
+)  # fmt: skip
+EMAIL_FIELDS = ("email", "email2", "email3")
+PHONE_FIELDS = ("mobile", "phone", "workPhone")
+
+
+class BullhornError(FoureyesError):
+    """Bullhorn answered with an error that is neither an auth problem nor unavailability."""
+
+
+class BullhornAuthError(Unauthorized):
+    """The OAuth flow or the REST login failed (bad credentials, revoked refresh token)."""
+
+
+class BullhornBadRequest(BadRequest):
+    """Bullhorn refused the request (400/412/500 with an errorMessage); the message carries no field values."""
+
+
+class BullhornNotFound(NotFound):
+    """The entity does not exist."""
+
+
+class BullhornUnavailable(AtsUnavailable):
+    """Bullhorn kept answering 429 or 5xx, or did not answer."""
+
+
+# -- tokens ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BullhornTokens:
+    """A tenant's token state. Only `refresh_token` must survive; the rest saves logins."""
+
+    refresh_token: str
+    access_token: str | None = None
+    access_expires_at: float = 0.0  # epoch seconds
+    rest_token: str | None = None
+    rest_url: str | None = None
+
+
+class TokenStore(Protocol):
+    """Where a tenant's tokens live between invocations (DynamoDB in AWS, memory in tests).
+
+    `lock(tenant)` must serialise refreshes of one tenant across every process that shares the
+    store (a DynamoDB lease item, say): the refresh token is single-use, so two concurrent refreshes
+    would burn it. `save` is called with the new refresh token right after each refresh.
+    """
+
+    def load(self, tenant: str) -> BullhornTokens | None: ...
+
+    def save(self, tenant: str, tokens: BullhornTokens) -> None: ...
+
+    def lock(self, tenant: str) -> AbstractContextManager[object]: ...
+
+
+class InMemoryTokenStore:
+    """A process-local `TokenStore` (a lock per tenant); for tests and the local stack."""
+
+    def __init__(self, initial: Mapping[str, BullhornTokens] | None = None) -> None:
+        self._tokens: dict[str, BullhornTokens] = dict(initial or {})
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self.saves = 0
+
+    def load(self, tenant: str) -> BullhornTokens | None:
+        with self._guard:
+            return self._tokens.get(tenant)
+
+    def save(self, tenant: str, tokens: BullhornTokens) -> None:
+        with self._guard:
+            self._tokens[tenant] = tokens
+            self.saves += 1
+
+    def lock(self, tenant: str) -> AbstractContextManager[object]:
+        with self._guard:
+            return self._locks.setdefault(tenant, threading.Lock())
+
+
+# -- mapping --------------------------------------------------------------------------------------
+
+
+def epoch_ms_to_date(value: Any) -> date | None:
+    """A Bullhorn date (epoch ms) as a calendar date: rounded to the nearest UTC midnight.
+
+    Bullhorn stores dates of birth as a timestamp at *local* midnight of whoever typed them
+    (23:00 UTC the day before for Amsterdam, 05:00 UTC for New York); rounding recovers the day.
+    """
+    if value in (None, ""):
+        return None
+    moment = datetime.fromtimestamp(int(value) / 1000, tz=UTC) + timedelta(hours=12)
+    return moment.date()
+
+
+def date_to_epoch_ms(value: date) -> int:
+    return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp() * 1000)
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _unique(values: Sequence[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values:
+        if v and v not in out:
+            out.append(v)
+    return tuple(out)
+
+
+def to_candidate(record: Mapping[str, Any]) -> Candidate:
+    """A Bullhorn Candidate entity (as /query, /search or /entity return it) as a `Candidate`."""
+    return Candidate(
+        system="bullhorn",
+        record_id=str(record["id"]),
+        first_name=_text(record.get("firstName")),
+        last_name=_text(record.get("lastName")),
+        full_name=_text(record.get("name")),
+        emails=_unique([_text(record.get(f)) for f in EMAIL_FIELDS]),
+        phones=_unique([_text(record.get(f)) for f in PHONE_FIELDS]),
+        dob=epoch_ms_to_date(record.get("dateOfBirth")),
+        employer=_text(record.get("companyName")),
+        status=_text(record.get("status")),
+        raw=dict(record),
+    )
+
+
+# -- the client -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    total: int
+    start: int
+    records: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class EventBatch:
+    """One poll of an event subscription. `request_id` is None when there were no events."""
+
+    request_id: int | None
+    events: list[dict[str, Any]]
+
+
+class BullhornClient:
+    """One tenant's Bullhorn connection. Thread-safe; share one per process.
+
+    `auth_url` is the OAuth server (`https://auth.bullhornstaffing.com` or a data-centre variant),
+    `login_url` the REST login server; `username`/`password` are only used when the store holds no
+    refresh token yet (the first authorisation).
+    """
+
+    def __init__(
+        self, *, tenant: str, auth_url: str, login_url: str, client_id: str, client_secret: str,
+        token_store: TokenStore, username: str = "", password: str = "",
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT, max_429_retries: int = 8, backoff: float = 1.0,
+        max_backoff: float = 60.0, sleep: Sleep = time.sleep, clock: Clock = time.time,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.tenant = tenant
+        self.auth_url, self.login_url = auth_url.rstrip("/"), login_url.rstrip("/")
+        self._client_id, self._client_secret = client_id, client_secret
+        self._username, self._password = username, password
+        self.store = token_store
+        self.timeout = timeout
+        self.max_429_retries, self.backoff, self.max_backoff = max_429_retries, backoff, max_backoff
+        self._sleep, self._clock = sleep, clock
+        self._http = session or http_session()
+        self._tokens: BullhornTokens | None = None
+        self.stats = {"refreshes": 0, "logins": 0, "authorizations": 0, "retries_429": 0, "relogins_401": 0}
+
+    # -- authentication ---------------------------------------------------------------------------
+    def _authorize(self) -> BullhornTokens:
+        if not (self._username and self._password):
+            raise BullhornAuthError("no refresh token stored and no credentials to authorise with")
+        r = self._http.get(f"{self.auth_url}/oauth/authorize", timeout=self.timeout, allow_redirects=False,
+                           params={"client_id": self._client_id, "response_type": "code", "action": "Login",
+                                   "username": self._username, "password": self._password})
+        location = r.headers.get("Location", "")
+        code = parse_qs(urlsplit(location).query).get("code", [""])[0]
+        if r.status_code not in (301, 302, 303, 307) or not code:
+            raise BullhornAuthError(f"authorisation refused (HTTP {r.status_code})")
+        self.stats["authorizations"] += 1
+        return self._token_call({"grant_type": "authorization_code", "code": code})
+
+    def _refresh(self, tokens: BullhornTokens) -> BullhornTokens:
+        self.stats["refreshes"] += 1
+        return self._token_call({"grant_type": "refresh_token", "refresh_token": tokens.refresh_token})
+
+    def _token_call(self, grant: dict[str, str]) -> BullhornTokens:
+        params = {**grant, "client_id": self._client_id, "client_secret": self._client_secret}
+        r = self._http.post(f"{self.auth_url}/oauth/token", params=params, timeout=self.timeout)
+        if r.status_code != 200:
+            raise BullhornAuthError(f"token endpoint refused the {grant['grant_type']} grant (HTTP {r.status_code})")
+        body = r.json()
+        tokens = BullhornTokens(refresh_token=body["refresh_token"], access_token=body["access_token"],
+                                access_expires_at=self._clock() + float(body.get("expires_in", 600)))
+        self.store.save(self.tenant, tokens)  # the old refresh token is dead: persist the new one first
+        return tokens
+
+    def _login(self, tokens: BullhornTokens) -> BullhornTokens | None:
+        """REST login with the access token; None when the access token was refused (expired)."""
+        r = self._http.post(f"{self.login_url}/rest-services/login", timeout=self.timeout,
+                            params={"version": "*", "access_token": tokens.access_token})
+        if r.status_code == 401:
+            return None
+        if r.status_code != 200:
+            raise BullhornAuthError(f"REST login refused (HTTP {r.status_code})")
+        body = r.json()
+        self.stats["logins"] += 1
+        return replace(tokens, rest_token=body["BhRestToken"], rest_url=body["restUrl"])
+
+    def _session(self, stale_rest_token: str | None = None) -> BullhornTokens:
+        """Current tokens with a REST session; logs in (refreshing if needed) under the tenant lock."""
+        current = self._tokens
+        if current is not None and current.rest_token and current.rest_token != stale_rest_token:
+            return current
+        with self.store.lock(self.tenant):
+            tokens = self.store.load(self.tenant)
+            if tokens is not None and tokens.rest_token and tokens.rest_token != stale_rest_token:
+                self._tokens = tokens  # another worker has logged in meanwhile: use its session
+                return tokens
+            if tokens is None:
+                tokens = self._authorize()
+            elif not tokens.access_token or self._clock() >= tokens.access_expires_at - ACCESS_TOKEN_MARGIN:
+                tokens = self._refresh_or_authorize(tokens)
+            logged_in = self._login(tokens)
+            if logged_in is None:  # the server considers the access token expired
+                logged_in = self._login(self._refresh_or_authorize(tokens))
+                if logged_in is None:
+                    raise BullhornAuthError("REST login refused a freshly issued access token")
+            self.store.save(self.tenant, logged_in)
+            self._tokens = logged_in
+            return logged_in
+
+    def _refresh_or_authorize(self, tokens: BullhornTokens) -> BullhornTokens:
+        try:
+            return self._refresh(tokens)
+        except BullhornAuthError:
+            if not (self._username and self._password):
+                raise
+            log.warning("bullhorn refresh token refused for tenant %s; authorising again", self.tenant)
+            return self._authorize()
+
+    # -- the REST call ----------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+                body: Any = None) -> Any:
+        """One REST call relative to `restUrl`, with re-login on 401 and back-off on 429; parsed JSON."""
+        relogins = 0
+        waits = 0
+        while True:
+            tokens = self._session()
+            url = f"{(tokens.rest_url or '').rstrip('/')}/{path.lstrip('/')}"
+            try:
+                r = self._http.request(method, url, params=dict(params or {}), json=body, timeout=self.timeout,
+                                       headers={"BhRestToken": tokens.rest_token or ""})
+            except requests.RequestException as exc:
+                raise BullhornUnavailable(f"Bullhorn did not answer {method} {path}: {type(exc).__name__}") from exc
+            if r.status_code == 401 and relogins < 2:
+                relogins += 1
+                self.stats["relogins_401"] += 1
+                log.info("bullhorn 401 on %s %s: logging in again", method, path)
+                self._session(stale_rest_token=tokens.rest_token)
+                continue
+            if r.status_code == 429:
+                if waits >= self.max_429_retries:
+                    raise BullhornUnavailable(f"Bullhorn kept answering 429 on {method} {path}")
+                self._sleep(self._retry_after(r, waits))
+                waits += 1
+                self.stats["retries_429"] += 1
+                continue
+            return self._parse(r, method, path)
+
+    def _retry_after(self, r: requests.Response, attempt: int) -> float:
+        header = r.headers.get("Retry-After")
+        if header:
+            try:
+                return min(float(header), self.max_backoff)
+            except ValueError:
+                pass
+        return float(min(self.backoff * 2**attempt, self.max_backoff))
+
+    @staticmethod
+    def _parse(r: requests.Response, method: str, path: str) -> Any:
+        if r.status_code == 401:
+            raise BullhornAuthError(f"Bullhorn refused the session on {method} {path}")
+        if r.status_code == 404:
+            raise BullhornNotFound(f"Bullhorn has no {path}")
+        if r.status_code in (502, 503, 504):
+            raise BullhornUnavailable(f"Bullhorn answered {r.status_code} on {method} {path}")
+        if r.status_code >= 400:
+            code = ""
+            try:
+                code = str(r.json().get("errorCode", ""))
+            except ValueError:
+                pass
+            raise BullhornBadRequest(f"Bullhorn answered {r.status_code} {code} on {method} {path}".strip())
+        if not r.content.strip():
+            return None
+        return r.json()
+
+    # -- reads ------------------------------------------------------------------------------------
+    def query_page(self, where: str, *, start: int = 0, count: int = MAX_COUNT, order_by: str = "id",
+                   fields: Sequence[str] = CANDIDATE_FIELDS, entity: str = "Candidate") -> Page:
+        """One page of `/query/{entity}` (JPQL `where`; dates are epoch ms)."""
+        body = self.request("GET", f"/query/{entity}", params={
+            "where": where, "fields": ",".join(fields), "orderBy": order_by, "start": start,
+            "count": min(count, MAX_COUNT)})
+        return Page(int(body.get("total", 0)), int(body.get("start", start)), list(body.get("data", [])))
+
+    def search_page(self, query: str, *, start: int = 0, count: int = MAX_COUNT, sort: str = "id",
+                    fields: Sequence[str] = CANDIDATE_FIELDS, entity: str = "Candidate") -> Page:
+        """One page of `/search/{entity}` (Lucene `query`; the index lags behind new records)."""
+        body = self.request("GET", f"/search/{entity}", params={
+            "query": query, "fields": ",".join(fields), "sort": sort, "start": start, "count": min(count, MAX_COUNT)})
+        return Page(int(body.get("total", 0)), int(body.get("start", start)), list(body.get("data", [])))
+
+    def query_candidates(self, where: str = "id > 0", *, order_by: str = "id",
+                         page_size: int = MAX_COUNT) -> Iterator[Candidate]:
+        """Every candidate matching `where`, paging with start/count until `total`."""
+        yield from self._pages(lambda start: self.query_page(where, start=start, count=page_size,
+                                                             order_by=order_by))
+
+    def search_candidates(self, query: str = "isDeleted:0", *, sort: str = "id",
+                          page_size: int = MAX_COUNT) -> Iterator[Candidate]:
+        yield from self._pages(lambda start: self.search_page(query, start=start, count=page_size, sort=sort))
+
+    def modified_since(self, epoch_ms: int, *, page_size: int = MAX_COUNT) -> Iterator[Candidate]:
+        """Candidates changed at or after `epoch_ms`, oldest change first (from /query: no index lag)."""
+        yield from self.query_candidates(f"dateLastModified >= {int(epoch_ms)}",
+                                         order_by="dateLastModified,id", page_size=page_size)
+
+    @staticmethod
+    def _pages(fetch: Any) -> Iterator[Candidate]:
+        start = 0
+        while True:
+            page: Page = fetch(start)
+            for record in page.records:
+                yield to_candidate(record)
+            start += len(page.records)
+            if not page.records or start >= page.total:
+                return
+
+    def get_record(self, record_id: str, fields: Sequence[str] = ("*",)) -> dict[str, Any]:
+        body = self.request("GET", f"/entity/Candidate/{record_id}", params={"fields": ",".join(fields)})
+        return dict(body["data"])
+
+    def get_candidate(self, record_id: str) -> Candidate:
+        return to_candidate(self.get_record(record_id, CANDIDATE_FIELDS))
+
+    # -- event subscription -----------------------------------------------------------------------
+    def subscribe(self, subscription_id: str, entities: Sequence[str] = ("Candidate",),
+                  event_types: Sequence[str] = ("INSERTED", "UPDATED", "DELETED")) -> dict[str, Any]:
+        body = self.request("PUT", f"/event/subscription/{subscription_id}", params={
+            "type": "entity", "names": ",".join(entities), "eventTypes": ",".join(event_types)})
+        return dict(body or {})
+
+    def poll_events(self, subscription_id: str, max_events: int = 100) -> EventBatch:
+        """The next batch (acknowledging the previous one: it can no longer be replayed)."""
+        body = self.request("GET", f"/event/subscription/{subscription_id}", params={"maxEvents": max_events})
+        return self._batch(body)
+
+    def replay_events(self, subscription_id: str, request_id: int) -> EventBatch:
+        """The batch last returned under `request_id`, again (after a crash mid-batch)."""
+        body = self.request("GET", f"/event/subscription/{subscription_id}", params={"requestId": request_id})
+        return self._batch(body)
+
+    def events(self, subscription_id: str, checkpoint: int | None, max_events: int = 100) -> EventBatch:
+        """Resume from a checkpoint: replay the unfinished batch `checkpoint`, or poll the next one.
+
+        Protocol: persist `batch.request_id` as the checkpoint *before* processing the batch, and clear
+        it (None) once the batch is processed. A crash in between replays the same batch next time.
+        """
+        if checkpoint is not None:
+            return self.replay_events(subscription_id, checkpoint)
+        return self.poll_events(subscription_id, max_events)
+
+    @staticmethod
+    def _batch(body: Any) -> EventBatch:
+        if not body:
+            return EventBatch(None, [])
+        return EventBatch(int(body["requestId"]), list(body.get("events", [])))
+
+    # -- writes -----------------------------------------------------------------------------------
+    def execute(self, call: Mapping[str, Any]) -> calls.Receipt:
+        """Send a payload from `calls` verbatim; the receipt carries the snapshot and the inverse call."""
+        steps = calls.steps_of(call)
+        if steps and calls.system_of(call) != "bullhorn":
+            raise BadRequest("not a Bullhorn call")
+        before = {rid: self.get_record(rid) for rid in calls.touched_records(call)}
+        responses: list[Any] = []
+        created: list[str | None] = []
+        for step in steps:
+            response = self.request(step["method"], step["path"], body=step.get("body"))
+            responses.append(response)
+            changed = (response or {}).get("changedEntityId") if isinstance(response, dict) else None
+            created.append(str(changed) if step["method"] == "PUT" and changed is not None else None)
+            log.info("bullhorn %s %s done", step["method"], step["path"])
+        return calls.Receipt(dict(call), responses, created, before, calls.inverse(call, before, created))
+
+    def update_candidate(self, record_id: str, fields: Mapping[str, Any]) -> Any:
+        return self.request("POST", f"/entity/Candidate/{record_id}", body=dict(fields))
+
+    def get_note(self, note_id: str) -> dict[str, Any]:
+        body = self.request("GET", f"/entity/Note/{note_id}", params={"fields": "*"})
+        return dict(body["data"])

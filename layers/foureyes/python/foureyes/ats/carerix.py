@@ -1,0 +1,276 @@
+"""Carerix client: the tenant's SOAP export (zeep against its WSDL), walked with cursors, and the writes.
+
+The export call does not paginate by itself and an unbounded call outlives the 60 s timeout, so:
+- **created cursor**: `(createdAt, id)` pages of 200, ordered by that pair; many records share one
+  timestamp, so the id breaks ties. The cursor only moves forward.
+- **modified cursor**: `createdAt` is the *first-ever* creation time (records migrated in 2017 carry
+  2014 dates), so a record can appear behind the created cursor. A second walk on
+  `(lastModifiedAt, id)` over a sliding two-day window `[max(checkpoint, now - 2 days), now]` finds them,
+  and a restart never jumps years back.
+- a per-run set of processed ids: a record met by both walks (or twice by one) is yielded once.
+
+Both cursors form the `CarerixCheckpoint` the caller persists. Faults saying "Service Unavailable"
+wait 30 s (injectable) and retry; any other SOAP fault is re-raised unchanged (`zeep.exceptions.Fault`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import requests
+import zeep
+import zeep.exceptions
+import zeep.helpers
+from zeep.transports import Transport
+
+from foureyes.ats import calls
+from foureyes.ats._http import Sleep, http_session
+from foureyes.errors import AtsUnavailable, BadRequest
+from foureyes.model import Candidate
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 200
+TIMEOUT = 60.0
+UNAVAILABLE_BACKOFF = 30.0
+WINDOW = timedelta(days=2)
+EMAIL_FIELDS = ("emailAddress", "emailAddress2")
+PHONE_FIELDS = ("mobileNumber", "phoneNumber", "businessPhoneNumber")
+
+
+class CarerixUnavailable(AtsUnavailable):
+    """Carerix kept faulting with "Service Unavailable", or did not answer within the timeout."""
+
+
+# -- cursors --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Cursor:
+    """A position in one ordering: everything after `(at, record_id)` is still to come."""
+
+    at: datetime
+    record_id: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"at": self.at.isoformat(), "id": self.record_id}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, str]) -> Cursor:
+        return cls(_utc(datetime.fromisoformat(data["at"])), data["id"])
+
+
+@dataclass(frozen=True, slots=True)
+class CarerixCheckpoint:
+    created: Cursor | None = None
+    modified: Cursor | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"created": self.created.as_dict() if self.created else None,
+                "modified": self.modified.as_dict() if self.modified else None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> CarerixCheckpoint:
+        if not data:
+            return cls()
+        created, modified = data.get("created"), data.get("modified")
+        return cls(Cursor.from_dict(created) if created else None, Cursor.from_dict(modified) if modified else None)
+
+
+@dataclass(frozen=True, slots=True)
+class Pulled:
+    """One record of a walk and the checkpoint to persist once it is processed."""
+
+    candidate: Candidate
+    checkpoint: CarerixCheckpoint
+    phase: str  # "created" or "modified"
+
+
+@dataclass
+class Walk:
+    """An iterator over one run's records; `checkpoint` is always the latest (also after skipped ones)."""
+
+    client: CarerixClient
+    checkpoint: CarerixCheckpoint
+    now: datetime
+    processed: set[str] = field(default_factory=set)
+    pages: int = 0
+
+    def __iter__(self) -> Iterator[Pulled]:
+        yield from self._walk("createdAt")
+        yield from self._walk("lastModifiedAt")
+
+    def _walk(self, cursor_field: str) -> Iterator[Pulled]:
+        phase = "created" if cursor_field == "createdAt" else "modified"
+        until: datetime | None = None
+        if phase == "created":
+            cursor = self.checkpoint.created
+        else:
+            floor = Cursor(self.now - self.client.window, "")
+            cursor = max(self.checkpoint.modified or floor, floor)
+            until = self.now
+        while True:
+            page = self.client.export_page(cursor_field, cursor, limit=self.client.page_size, until=until)
+            self.pages += 1
+            for record in page:
+                key = Cursor(_utc(datetime.fromisoformat(record[cursor_field])), str(record["id"]))
+                if cursor is None or key > cursor:
+                    cursor = key  # monotonic: a 2014 record can never drag a cursor back
+                self.checkpoint = replace(self.checkpoint, **{phase: cursor})
+                if key.record_id in self.processed:
+                    continue
+                self.processed.add(key.record_id)
+                yield Pulled(to_candidate(record), self.checkpoint, phase)
+            if len(page) < self.client.page_size:
+                return
+
+
+# -- mapping --------------------------------------------------------------------------------------
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _plain(value: Any) -> Any:
+    """zeep's objects as JSON-ready Python: dicts, lists, ISO strings for dates and times."""
+    if isinstance(value, datetime):
+        return _utc(value).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _unique(values: list[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values:
+        if v and v not in out:
+            out.append(v)
+    return tuple(out)
+
+
+def to_candidate(record: Mapping[str, Any]) -> Candidate:
+    """A Carerix export record (plain form: ISO dates) as a `Candidate`; the prefix joins the last name."""
+    birth = _text(record.get("birthDate"))
+    last = " ".join(p for p in (_text(record.get("lastNamePrefix")), _text(record.get("lastName"))) if p)
+    return Candidate(
+        system="carerix",
+        record_id=str(record["id"]),
+        first_name=_text(record.get("firstName")),
+        last_name=last,
+        emails=_unique([_text(record.get(f)) for f in EMAIL_FIELDS]),
+        phones=_unique([_text(record.get(f)) for f in PHONE_FIELDS]),
+        dob=date.fromisoformat(birth[:10]) if birth else None,
+        employer=_text(record.get("employer")),
+        status=_text(record.get("status")),
+        raw=dict(record),
+    )
+
+
+# -- the client -----------------------------------------------------------------------------------
+
+
+class CarerixClient:
+    """One tenant's Carerix SOAP connection. The WSDL is fetched on first use, not in the constructor."""
+
+    def __init__(
+        self, *, tenant: str, wsdl_url: str, username: str, password: str, timeout: float = TIMEOUT,
+        page_size: int = PAGE_SIZE, unavailable_backoff: float = UNAVAILABLE_BACKOFF, max_unavailable: int = 5,
+        window: timedelta = WINDOW, sleep: Sleep = time.sleep, session: requests.Session | None = None,
+    ) -> None:
+        self.tenant, self.wsdl_url = tenant, wsdl_url
+        self.timeout, self.page_size, self.window = timeout, page_size, window
+        self.unavailable_backoff, self.max_unavailable = unavailable_backoff, max_unavailable
+        self._sleep = sleep
+        self._http = session or http_session(methods=("GET",))  # the WSDL GET retries; SOAP POSTs do not
+        self._http.auth = (username, password)
+        self._zeep: zeep.Client | None = None
+        self.stats = {"calls": 0, "unavailable_waits": 0, "timeouts": 0}
+
+    @property
+    def service(self) -> Any:
+        if self._zeep is None:
+            transport = Transport(session=self._http, timeout=self.timeout, operation_timeout=self.timeout)  # type: ignore[no-untyped-call]
+            try:
+                self._zeep = zeep.Client(self.wsdl_url, transport=transport)  # type: ignore[no-untyped-call]
+            except requests.RequestException as exc:
+                raise CarerixUnavailable(f"Carerix WSDL unreachable: {type(exc).__name__}") from exc
+        return self._zeep.service
+
+    def invoke(self, operation: str, *, idempotent: bool = True, **args: Any) -> Any:
+        """One SOAP operation with the "Service Unavailable" back-off; the answer in plain form.
+
+        A timeout is retried only for an `idempotent` operation (a note could otherwise be added twice);
+        a "Service Unavailable" fault always is: the server did not do the work.
+        """
+        waits = 0
+        while True:
+            self.stats["calls"] += 1
+            try:
+                return _plain(zeep.helpers.serialize_object(getattr(self.service, operation)(**args), dict))  # type: ignore[no-untyped-call]
+            except zeep.exceptions.Fault as fault:
+                if "service unavailable" not in str(fault.message or "").lower():
+                    raise
+                reason = "fault"
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                self.stats["timeouts"] += 1
+                if not idempotent:
+                    raise CarerixUnavailable(f"Carerix {operation} did not answer; not retried") from exc
+                reason = type(exc).__name__
+            if waits >= self.max_unavailable:
+                raise CarerixUnavailable(f"Carerix {operation} still failing ({reason}) after {waits} waits")
+            log.info("carerix %s: %s, waiting %.0fs", operation, reason, self.unavailable_backoff)
+            self._sleep(self.unavailable_backoff)
+            waits += 1
+            self.stats["unavailable_waits"] += 1
+
+    # -- reads ------------------------------------------------------------------------------------
+    def export_page(self, cursor_field: str, after: Cursor | None, *, limit: int = PAGE_SIZE,
+                    until: datetime | None = None) -> list[dict[str, Any]]:
+        """Records strictly after `after` in `(cursor_field, id)` order, at most `limit` of them."""
+        result = self.invoke("exportCandidates", cursorField=cursor_field,
+                             after=after.at if after else None, afterId=after.record_id if after else None,
+                             until=until, limit=limit)
+        return [dict(r) for r in (result or [])]
+
+    def pull(self, checkpoint: CarerixCheckpoint | None = None, *, now: datetime | None = None) -> Walk:
+        """One run: every new or recently modified record once, with the checkpoint after each."""
+        return Walk(self, checkpoint or CarerixCheckpoint(), _utc(now or datetime.now(UTC)))
+
+    def get_record(self, candidate_id: str) -> dict[str, Any]:
+        return dict(self.invoke("getCandidate", candidateId=candidate_id))
+
+    def get_candidate(self, candidate_id: str) -> Candidate:
+        return to_candidate(self.get_record(candidate_id))
+
+    def get_note(self, note_id: str) -> dict[str, Any]:
+        return dict(self.invoke("getNote", noteId=note_id))
+
+    # -- writes -----------------------------------------------------------------------------------
+    def execute(self, call: Mapping[str, Any]) -> calls.Receipt:
+        """Send a payload from `calls` verbatim; the receipt carries the snapshot and the inverse call."""
+        steps = calls.steps_of(call)
+        if steps and calls.system_of(call) != "carerix":
+            raise BadRequest("not a Carerix call")
+        before = {rid: self.get_record(rid) for rid in calls.touched_records(call)}
+        responses: list[Any] = []
+        created: list[str | None] = []
+        for step in steps:
+            result = self.invoke(step["operation"], idempotent=step["operation"] != "addNote", **step["args"])
+            responses.append(result)
+            created.append(str(result) if step["operation"] == "addNote" else None)
+            log.info("carerix %s done", step["operation"])
+        return calls.Receipt(dict(call), responses, created, before, calls.inverse(call, before, created))

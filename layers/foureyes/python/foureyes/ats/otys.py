@@ -1,0 +1,349 @@
+"""Otys (OWS) client: JSON-RPC 2.0 over one POST endpoint, one reused session per tenant, rate limited.
+
+- Log in once (`loginByUid` with the API key) and reuse the session until it expires (up to 14 h),
+  across invocations, through a `SessionStore` (DynamoDB or Secrets Manager in AWS; memory here).
+  Logging in per call would hit the per-tenant session cap. Logins are serialised per tenant.
+- Every call after the login carries the session token as its first parameter (the payloads built
+  by `calls` do not hold it: it is prepended when sending).
+- Errors arrive as HTTP 200 with an `error` object; they become typed exceptions. "Session expired"
+  logs in again and repeats the call once; "rate exceeded" waits and repeats.
+- A client-side limiter keeps this process under ~350 requests/min per key; lists are paged with
+  `limit`/`offset`, at most 200 per call.
+
+Error codes (the OWS JSON-RPC error object's `code`): the JSON-RPC reserved ones (-32700 parse,
+-32600 invalid request, -32601 unknown method, -32602 invalid params), 100 session invalid or
+expired, 101 API key refused, 102 session cap reached for the tenant, 103 request rate exceeded
+(`data.retryAfter` seconds), 404 record not found; anything else is a server-side error.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+import requests
+
+from foureyes.ats import calls
+from foureyes.ats._http import DEFAULT_TIMEOUT, Clock, RateLimiter, Sleep, http_session
+from foureyes.errors import AtsUnavailable, BadRequest, FoureyesError, NotFound, Unauthorized
+from foureyes.model import Candidate
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 200
+SESSION_TTL = 14 * 3600.0
+SESSION_MARGIN = 300.0  # stop using a session this long before its expiry
+LIST_METHOD = "Otys.Services.CandidateService.getListEx"
+DETAIL_METHOD = "Otys.Services.CandidateService.getDetail"
+NOTE_DETAIL_METHOD = "Otys.Services.CandidateNoteService.getDetail"
+EMAIL_FIELDS = ("emailPrimary", "emailSecondary", "emailWork")
+PHONE_FIELDS = ("phoneNumberMobile", "phoneNumberHome", "phoneNumberWork")
+
+SESSION_EXPIRED, KEY_REFUSED, SESSION_CAP, RATE_EXCEEDED, RECORD_NOT_FOUND = 100, 101, 102, 103, 404
+
+
+class OtysError(FoureyesError):
+    """An OWS error object; `code` is its code. The server's message is not copied (it may hold data)."""
+
+    def __init__(self, code: int, method: str) -> None:
+        super().__init__(f"Otys error {code} on {method}")
+        self.code, self.method = code, method
+
+
+class OtysBadRequest(OtysError, BadRequest):
+    """Invalid request or params (JSON-RPC -32600..-32602), or a validation error."""
+
+
+class OtysNotFound(OtysError, NotFound):
+    pass
+
+
+class OtysAuthError(OtysError, Unauthorized):
+    """The API key was refused, or a session expired again right after a fresh login."""
+
+
+class OtysSessionCap(OtysError, AtsUnavailable):
+    """The tenant's session cap is reached: other sessions must expire first."""
+
+
+class OtysRateLimited(OtysError, AtsUnavailable):
+    """The server kept refusing for rate even after waiting."""
+
+
+class OtysUnavailable(AtsUnavailable):
+    """No answer, or an HTTP error from the endpoint itself."""
+
+
+def error_for(code: int, method: str) -> OtysError:
+    if code in (-32700, -32600, -32601, -32602):
+        return OtysBadRequest(code, method)
+    if code == RECORD_NOT_FOUND:
+        return OtysNotFound(code, method)
+    if code in (SESSION_EXPIRED, KEY_REFUSED):
+        return OtysAuthError(code, method)
+    if code == SESSION_CAP:
+        return OtysSessionCap(code, method)
+    if code == RATE_EXCEEDED:
+        return OtysRateLimited(code, method)
+    return OtysError(code, method)
+
+
+# -- sessions -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OtysSession:
+    token: str
+    expires_at: float  # epoch seconds
+
+
+class SessionStore(Protocol):
+    """Where a tenant's session lives between invocations; `lock` serialises logins of one tenant."""
+
+    def load(self, tenant: str) -> OtysSession | None: ...
+
+    def save(self, tenant: str, session: OtysSession) -> None: ...
+
+    def discard(self, tenant: str, token: str) -> None:
+        """Forget the session if it is still `token` (another worker may have replaced it)."""
+        ...
+
+    def lock(self, tenant: str) -> AbstractContextManager[object]: ...
+
+
+class InMemorySessionStore:
+    def __init__(self) -> None:
+        self._sessions: dict[str, OtysSession] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def load(self, tenant: str) -> OtysSession | None:
+        with self._guard:
+            return self._sessions.get(tenant)
+
+    def save(self, tenant: str, session: OtysSession) -> None:
+        with self._guard:
+            self._sessions[tenant] = session
+
+    def discard(self, tenant: str, token: str) -> None:
+        with self._guard:
+            current = self._sessions.get(tenant)
+            if current is not None and current.token == token:
+                del self._sessions[tenant]
+
+    def lock(self, tenant: str) -> AbstractContextManager[object]:
+        with self._guard:
+            return self._locks.setdefault(tenant, threading.Lock())
+
+
+# -- mapping --------------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _unique(values: Sequence[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for v in values:
+        if v and v not in out:
+            out.append(v)
+    return tuple(out)
+
+
+def _date(value: Any) -> date | None:
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        return None
+
+
+def to_candidate(record: Mapping[str, Any]) -> Candidate:
+    """An OWS candidate (`uid`, `status`, `Person.*`) as a `Candidate`; the infix joins the last name."""
+    person: Mapping[str, Any] = record.get("Person") or {}
+    last = " ".join(p for p in (_text(person.get("infix")), _text(person.get("lastName"))) if p)
+    return Candidate(
+        system="otys",
+        record_id=str(record["uid"]),
+        first_name=_text(person.get("firstName")),
+        last_name=last,
+        emails=_unique([_text(person.get(f)) for f in EMAIL_FIELDS]),
+        phones=_unique([_text(person.get(f)) for f in PHONE_FIELDS]),
+        dob=_date(person.get("birthDate")),
+        employer=_text(person.get("currentEmployer")),
+        status=_text(record.get("status")),
+        raw=dict(record),
+    )
+
+
+# -- the client -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    total: int
+    offset: int
+    records: list[dict[str, Any]]
+
+
+class OtysClient:
+    """One tenant's OWS connection. Thread-safe; share one per process (the limiter is per instance)."""
+
+    def __init__(
+        self, *, tenant: str, endpoint: str, api_key: str, session_store: SessionStore,
+        requests_per_minute: int = 350, timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        session_ttl: float = SESSION_TTL, max_rate_retries: int = 5, sleep: Sleep = time.sleep,
+        clock: Clock = time.time, limiter: RateLimiter | None = None, session: requests.Session | None = None,
+    ) -> None:
+        self.tenant, self.endpoint = tenant, endpoint
+        self._api_key = api_key
+        self.store = session_store
+        self.timeout, self.session_ttl, self.max_rate_retries = timeout, session_ttl, max_rate_retries
+        self._sleep, self._clock = sleep, clock
+        self.limiter = limiter or RateLimiter(requests_per_minute, 60.0, sleep=sleep)
+        self._http = session or http_session(methods=("GET",))  # JSON-RPC is POST: only connection errors retry
+        self._ids = itertools.count(1)
+        self._current: OtysSession | None = None
+        self.stats = {"logins": 0, "relogins": 0, "rate_waits": 0, "requests": 0}
+
+    # -- transport --------------------------------------------------------------------------------
+    def _post(self, method: str, params: list[Any]) -> Any:
+        self.limiter.acquire()
+        self.stats["requests"] += 1
+        body = {"jsonrpc": "2.0", "method": method, "params": params, "id": next(self._ids)}
+        try:
+            r = self._http.post(self.endpoint, json=body, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise OtysUnavailable(f"Otys did not answer {method}: {type(exc).__name__}") from exc
+        if r.status_code >= 500 or r.status_code == 429:
+            raise OtysUnavailable(f"Otys answered HTTP {r.status_code} on {method}")
+        if r.status_code != 200:
+            raise OtysBadRequest(r.status_code, method)
+        try:
+            return r.json()
+        except ValueError as exc:
+            raise OtysUnavailable(f"Otys answered {method} with something that is not JSON") from exc
+
+    def _login(self) -> OtysSession:
+        waits = 0
+        while True:
+            reply = self._post("loginByUid", [self._api_key])
+            error = reply.get("error")
+            if error is None:
+                break
+            code = int(error.get("code", 0))
+            if code != RATE_EXCEEDED or waits >= self.max_rate_retries:
+                raise error_for(code, "loginByUid")
+            self._sleep(self._rate_wait(error, waits))
+            waits += 1
+            self.stats["rate_waits"] += 1
+        result = reply["result"]
+        token = result if isinstance(result, str) else str(result["sessionId"])
+        self.stats["logins"] += 1
+        log.info("otys login for tenant %s", self.tenant)
+        return OtysSession(token, self._clock() + self.session_ttl)
+
+    def _session(self, stale: str | None = None) -> OtysSession:
+        current = self._current
+        if current is not None and current.token != stale and self._fresh(current):
+            return current
+        with self.store.lock(self.tenant):
+            stored = self.store.load(self.tenant)
+            if stored is not None and stored.token != stale and self._fresh(stored):
+                self._current = stored
+                return stored
+            if stored is not None:
+                self.store.discard(self.tenant, stored.token)
+            session = self._login()
+            self.store.save(self.tenant, session)
+            self._current = session
+            return session
+
+    @staticmethod
+    def _rate_wait(error: Mapping[str, Any], attempt: int) -> float:
+        data = error.get("data") or {}
+        return min(float(data.get("retryAfter", 2**attempt)), 60.0)
+
+    def _fresh(self, session: OtysSession) -> bool:
+        return self._clock() < session.expires_at - SESSION_MARGIN
+
+    def call(self, method: str, params: Sequence[Any] = ()) -> Any:
+        """One authenticated JSON-RPC call; returns `result` or raises a typed `OtysError`."""
+        relogged = False
+        waits = 0
+        while True:
+            session = self._session()
+            reply = self._post(method, [session.token, *params])
+            error = reply.get("error")
+            if error is None:
+                return reply.get("result")
+            code = int(error.get("code", 0))
+            if code == SESSION_EXPIRED and not relogged:
+                relogged = True
+                self.stats["relogins"] += 1
+                log.info("otys session expired for tenant %s: logging in again", self.tenant)
+                self._session(stale=session.token)
+                continue
+            if code == RATE_EXCEEDED and waits < self.max_rate_retries:
+                self._sleep(self._rate_wait(error, waits))
+                waits += 1
+                self.stats["rate_waits"] += 1
+                continue
+            raise error_for(code, method)
+
+    # -- reads ------------------------------------------------------------------------------------
+    def list_page(self, *, offset: int = 0, limit: int = MAX_LIMIT, modified_since: str | None = None) -> Page:
+        """One page of candidates ordered by uid; `modified_since` is an ISO timestamp (inclusive)."""
+        query: dict[str, Any] = {"what": {"uid": 1, "status": 1, "Person": 1, "tags": 1, "externalIds": 1,
+                                          "entryDateTime": 1, "lastModified": 1},
+                                 "limit": min(limit, MAX_LIMIT), "offset": offset, "sort": {"uid": "ASC"}}
+        if modified_since:
+            query["condition"] = {"type": "AND", "items": [
+                {"type": "COND", "field": "lastModified", "op": "GE", "param": modified_since}]}
+        result = self.call(LIST_METHOD, [query])
+        return Page(int(result.get("totalCount", 0)), offset, list(result.get("listOutput", [])))
+
+    def list_candidates(self, *, modified_since: str | None = None, page_size: int = MAX_LIMIT) -> Iterator[Candidate]:
+        offset = 0
+        while True:
+            page = self.list_page(offset=offset, limit=page_size, modified_since=modified_since)
+            for record in page.records:
+                yield to_candidate(record)
+            offset += len(page.records)
+            if not page.records or offset >= page.total:
+                return
+
+    def get_record(self, uid: str) -> dict[str, Any]:
+        return dict(self.call(DETAIL_METHOD, [uid]))
+
+    def get_candidate(self, uid: str) -> Candidate:
+        return to_candidate(self.get_record(uid))
+
+    def get_note(self, note_uid: str) -> dict[str, Any]:
+        return dict(self.call(NOTE_DETAIL_METHOD, [note_uid]))
+
+    # -- writes -----------------------------------------------------------------------------------
+    def execute(self, call: Mapping[str, Any]) -> calls.Receipt:
+        """Send a payload from `calls` verbatim (session prepended); the receipt holds the inverse."""
+        steps = calls.steps_of(call)
+        if steps and calls.system_of(call) != "otys":
+            raise BadRequest("not an Otys call")
+        before = {rid: self.get_record(rid) for rid in calls.touched_records(call)}
+        responses: list[Any] = []
+        created: list[str | None] = []
+        for step in steps:
+            result = self.call(step["method"], step["params"])
+            responses.append(result)
+            created.append(str(result) if step["method"] == calls.OTYS_NOTE_ADD else None)
+            log.info("otys %s on %s done", step["method"], step["params"][0])
+        return calls.Receipt(dict(call), responses, created, before, calls.inverse(call, before, created))
