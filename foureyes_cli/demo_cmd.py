@@ -39,20 +39,42 @@ def _say(text: str) -> None:
     print(f"[demo] {text}", flush=True)
 
 
+def _pull(client: Any, function: str) -> dict[str, Any]:
+    import requests
+
+    reply = requests.post(f"{client.api}/_local/schedules/{function}", timeout=600)
+    if reply.status_code != 202:
+        raise RuntimeError(f"could not run {function}: HTTP {reply.status_code}")
+    return dict(reply.json())
+
+
 def story(client: Any) -> dict[str, Any]:
     from foureyes_local.client import wait_for
 
+    pulled: dict[str, int] = {}
+    for system in ("Bullhorn", "Otys", "Carerix"):
+        _pull(client, f"Pull{system}Function")
+        pulled[system.lower()] = client.count_candidates(system.lower(), source="pull")
+    _say("scheduled pulls from the fake ATSes: " + ", ".join(f"{k} {v}" for k, v in pulled.items()))
     for n, (system, candidate) in enumerate(STORY):
         reply = client.post_webhook(system, f"demo-delivery-{n:04d}", candidate)
         if reply.status_code != 202:
             raise RuntimeError(f"webhook {n} refused: HTTP {reply.status_code} {reply.text}")
+    pulled["webhook"] = len(STORY)
     _say(f"{len(STORY)} candidate records received by webhook (Carerix, Otys)")
-    proposals = wait_for("two proposals", lambda: (lambda p: p if len(p) >= 2 else None)(client.proposals()),
-                         timeout=60)
+    story_refs = {f"{system}:{candidate['id']}" for system, candidate in STORY}
+
+    def story_proposals() -> list[dict[str, Any]] | None:
+        found = [p for p in client.proposals() if set(p["refs"]) <= story_refs]
+        return found if len(found) >= 2 else None
+
+    wait_for("two proposals from the webhook records", story_proposals, timeout=90)
     time.sleep(2)  # let the matcher finish the rest of its batch: a namesake proposal would show up here
-    proposals = client.proposals()
+    proposals = story_proposals() or []
+    all_proposals = client.proposals()
     refs = sorted(tuple(p["refs"]) for p in proposals)
-    _say(f"{len(proposals)} proposals: " + "; ".join(" + ".join(r) for r in refs))
+    _say(f"{len(all_proposals)} proposals in all; from the webhook records: "
+         + "; ".join(" + ".join(r) for r in refs))
     if any("otys:ot-2002" in r or "otys:ot-2003" in r for pair in refs for r in pair):
         raise RuntimeError("the namesakes Pieter Jansen were proposed as one person")
 
@@ -89,8 +111,8 @@ def story(client: Any) -> dict[str, Any]:
         raise RuntimeError("a proposal was dispatched without two different people deciding")
     _say(f"dispatched in shadow mode (calls recorded, nothing sent): {', '.join(d['system'] for d in dispatched)}")
     return {
-        "pulled": len(STORY),
-        "proposals": len(proposals),
+        "pulled": pulled,
+        "proposals": len(all_proposals),
         "approved": sum(1 for f in final.values() if f["status"] in ("approved", "shadowed", "executed")),
         "dispatched": len(dispatched),
         "shadow_mode": all(d["mode"] == "shadow" for d in dispatched),

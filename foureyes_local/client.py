@@ -104,6 +104,14 @@ class LocalClient:
         items = self.boto("dynamodb").scan(TableName=self.outputs["ProposalsTableName"], ConsistentRead=True)["Items"]
         return [plain(item) for item in items]
 
+    def count_candidates(self, system: str, source: str | None = None) -> int:
+        paginator = self.boto("dynamodb").get_paginator("scan")
+        count = 0
+        for page in paginator.paginate(TableName=self.outputs["CandidatesTableName"], ConsistentRead=True):
+            count += sum(1 for item in page["Items"] if item["system"]["S"] == system
+                         and (source is None or item.get("source", {}).get("S") == source))
+        return count
+
     def proposal(self, proposal_id: str) -> dict[str, Any]:
         item = self.boto("dynamodb").get_item(TableName=self.outputs["ProposalsTableName"],
                                               Key={"proposal_id": {"S": proposal_id}}, ConsistentRead=True)["Item"]

@@ -81,7 +81,8 @@ class Endpoints:
 
 class LocalCloud:
     def __init__(self, root: Path = ROOT, *, aws_port: int = 0, api_port: int = 0, state_dir: Path | None = None,
-                 stage: str = "local", schedules: bool = True, parameters: dict[str, str] | None = None) -> None:
+                 stage: str = "local", schedules: bool = True, parameters: dict[str, str] | None = None,
+                 fake_records: int = 60, fake_seed: int = 1) -> None:
         self.root = root
         self.aws_port = aws_port or free_port()
         self.api_port = api_port or free_port()
@@ -98,7 +99,9 @@ class LocalCloud:
         self._stop = threading.Event()
         self._moto: Any = None
         self._http: Any = None
-        self._metrics_lock = threading.Lock()
+        self._fake_records = fake_records
+        self._fake_seed = fake_seed
+        self.fakes: Any = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -109,6 +112,7 @@ class LocalCloud:
                            parameters=self.parameters)
         build_layers(self.stack, self.build_dir)
         self.stack.provision()
+        self._start_fakes()
         self._by_name: dict[str, str] = {}
         for logical, spec in self.stack.functions.items():
             self.pools[logical] = FunctionPool(spec, self.log_dir, self._on_log_line)
@@ -134,8 +138,21 @@ class LocalCloud:
             threading.Thread(target=pool.prewarm, daemon=True).start()
         (self.state_dir / "endpoints.json").write_text(json.dumps(self.describe(), indent=1))
 
+    def _start_fakes(self) -> None:
+        """The ATS fakes on loopback, and their connection settings in the stack's secrets (as ops would)."""
+        from foureyes_local.fakes import start_fakes
+
+        self.fakes = start_fakes(seed=self._fake_seed, n=self._fake_records)
+        secrets = self.client("secretsmanager")
+        for system, settings in self.fakes.credentials().items():
+            arn = self.stack.outputs.get(f"{system.capitalize()}ConnectionSecretArn")
+            if arn:
+                secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(settings))
+
     def stop(self) -> None:
         self._stop.set()
+        if self.fakes is not None:
+            self.fakes.stop()
         if self._http is not None:
             self._http.shutdown()
             self._http.server_close()
@@ -147,6 +164,7 @@ class LocalCloud:
     def describe(self) -> dict[str, Any]:
         return {"aws": self.endpoints.aws, "api": self.endpoints.api, "region": self.stack.region,
                 "stage": self.stage, "outputs": self.stack.outputs,
+                "fakes": self.fakes.urls() if self.fakes is not None else {},
                 "functions": {logical: spec.name for logical, spec in self.stack.functions.items()}}
 
     def client(self, service: str) -> Any:

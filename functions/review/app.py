@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from foureyes import review, review_page
 from foureyes.errors import FoureyesError, LinkExpired
-from foureyes.web import status_for
+from foureyes.web import raw_body, status_for
 
 logger = Logger()
 tracer = Tracer()
@@ -34,7 +34,7 @@ def show(link: str) -> Response[str]:
 
 @app.post("/review/<link>")
 def decide(link: str) -> Response[str]:
-    form = {k: v[-1] for k, v in parse_qs(app.current_event.decoded_body or "").items()}
+    form = {k: v[-1] for k, v in parse_qs(raw_body(app.current_event.raw_event).decode("utf-8", "replace")).items()}
     decided = review.decide(link, form.get("decision", ""), form.get("reason", ""), form.get("nonce", ""))
     metrics.add_metric(name="Decisions", unit=MetricUnit.Count, value=1)
     return _html(200, review_page.decided_page(decided.status.value, decided.confidence))

@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from foureyes.errors import FoureyesError
 from foureyes.ingest import ingest
-from foureyes.web import status_for
+from foureyes.web import raw_body, status_for
 
 logger = Logger()
 tracer = Tracer()
@@ -24,8 +24,7 @@ app = APIGatewayRestResolver()
 @tracer.capture_method
 def receive(system: str) -> Response[str]:
     event = app.current_event
-    body = event.decoded_body.encode() if isinstance(event.decoded_body, str) else (event.decoded_body or b"")
-    result = ingest(system, dict(event.headers or {}), body)
+    result = ingest(system, dict(event.headers or {}), raw_body(event.raw_event))
     metrics.add_metric(name="WebhooksAccepted", unit=MetricUnit.Count, value=1)
     logger.info("webhook stored", extra={"system": system, "ref": result.get("stored")})
     return Response(status_code=202, content_type="application/json", body=json.dumps(result))

@@ -26,6 +26,9 @@ EXPECTED = {
     "DispatchBullhornFunction": lambda r: r.get("errorType") == "NotFound",
     "DispatchOtysFunction": lambda r: r.get("errorType") == "NotFound",
     "DispatchCarerixFunction": lambda r: r.get("errorType") == "NotFound",
+    "PullBullhornFunction": lambda r: r.get("system") == "bullhorn" and r.get("complete") is True,
+    "PullOtysFunction": lambda r: r.get("system") == "otys" and r.get("complete") is True,
+    "PullCarerixFunction": lambda r: r.get("system") == "carerix" and r.get("complete") is True,
 }
 
 

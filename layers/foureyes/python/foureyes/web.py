@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+from collections.abc import Mapping
+from typing import Any
+
 from foureyes.errors import (
     BadRequest,
     Conflict,
@@ -29,3 +34,14 @@ def status_for(error: FoureyesError) -> int:
         if isinstance(error, kind):
             return status
     return 400
+
+
+def raw_body(event: Mapping[str, Any]) -> bytes:
+    """The request body exactly as sent (API Gateway base64-encodes what is not text)."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body)
+        except (binascii.Error, ValueError) as exc:
+            raise BadRequest("the body is not valid base64") from exc
+    return str(body).encode("utf-8", "surrogateescape")

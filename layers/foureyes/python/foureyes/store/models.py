@@ -65,6 +65,7 @@ class CandidateItem(_Base):
     raw = JSONAttribute(default=dict)
     source = UnicodeAttribute(default="")
     source_version = UnicodeAttribute(default="")
+    writes = NumberAttribute(default=0)  # how many times a new version of this record was stored
     updated_at = UnicodeAttribute()
 
 
@@ -172,6 +173,17 @@ class DispatchItem(_Base):
     call = JSONAttribute()
     diff = JSONAttribute(default=dict)
     at = UnicodeAttribute()
+
+
+class CheckpointItem(_Base):
+    """Pull checkpoints, ATS sessions/tokens and short leases (locks), one table."""
+
+    TABLE_ENV = "CHECKPOINTS_TABLE"
+    checkpoint_id = UnicodeAttribute(hash_key=True)
+    data = JSONAttribute(default=dict)
+    owner = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
 
 
 class AuditItem(_Base):

@@ -1,0 +1,28 @@
+"""Scheduled pull of one ATS (ATS_SYSTEM) into the candidates table, resuming from its checkpoint."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from foureyes.config import env
+from foureyes.pull import run
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    system = env("ATS_SYSTEM")
+    metrics.add_dimension(name="system", value=system)
+    result = run(system, context.get_remaining_time_in_millis)
+    metrics.add_metric(name="RecordsPulled", unit=MetricUnit.Count, value=result.stored)
+    return {"system": system, "seen": result.seen, "stored": result.stored, "unchanged": result.unchanged,
+            "complete": result.complete}
