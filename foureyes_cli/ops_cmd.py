@@ -25,6 +25,8 @@ _ENV_FROM_OUTPUTS = {
     "COUNTERS_TABLE": "CountersTableName",
     "KILL_SWITCH_PARAMETER": "KillSwitchParameterName",
     "SHADOW_MODE_PARAMETER": "ShadowModeParameterName",
+    "DISPATCHES_TABLE": "DispatchesTableName",
+    "STATE_MACHINE_ARN": "ProposalReviewStateMachineArn",
 }
 
 
@@ -41,6 +43,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action.add_argument("--reason", required=True, help="why (kept in the audit trail)")
         action.add_argument("--operator", default=getpass.getuser(), help="who (default: your user name)")
     actions.add_parser("queue", help="open proposals, oldest first")
+    rollback = actions.add_parser("rollback", help="propose undoing an executed write (four eyes again)")
+    rollback.add_argument("proposal_id")
+    rollback.add_argument("--reason", required=True, help="why (shown to the reviewers, kept in the audit)")
+    rollback.add_argument("--operator", default=getpass.getuser(), help="who asks (default: your user name)")
     actions.add_parser("reviewers", help="decisions and approval rate per reviewer (rubber-stamp check)")
     actions.add_parser("audit-verify", help="check every audit row's hash chain and signature")
     ops.set_defaults(run=run)
@@ -87,6 +93,12 @@ def run(args: argparse.Namespace) -> int:
             for row in rows:
                 print(f"  {row['proposal_id']}  {row['system']:<8} {row['action']:<17} {row['status']:<17} "
                       f"{row['age_hours']} h")
+        elif action == "rollback":
+            from foureyes.rollback import propose_rollback
+
+            rollback_id = propose_rollback(args.proposal_id, args.operator, args.reason)
+            print(f"rollback proposed as {rollback_id}: a reviewer and an approver who did not approve "
+                  f"{args.proposal_id} will be e-mailed")
         elif action == "reviewers":
             for rate in review.reviewer_rates():
                 flag = "  <- approves nearly everything" if rate.decisions >= 20 and rate.approval_rate > 0.97 else ""

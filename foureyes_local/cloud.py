@@ -128,7 +128,8 @@ class LocalCloud:
             self.pollers.append(poller)
         if self.run_schedules and self.stack.schedules:
             Scheduler(self.stack.schedules, self._fire, self._stop).start()
-        self.alarms = AlarmWatcher(self.client("cloudwatch"), sns, self.stack.region, self.stack.account, self._stop)
+        self.alarms = AlarmWatcher(self.client("cloudwatch"), sns, self.stack.region, self.stack.account,
+                                   self._stop)
         self.alarms.start()
         site = LocalSite(invoke=self.invoke, outbox=self.outbox, fire_schedule=self.fire_schedule,
                          status=self.status, stage=self.stage)
@@ -150,16 +151,20 @@ class LocalCloud:
                 secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(settings))
 
     def stop(self) -> None:
+        """Stop everything at once: servers shut down in parallel, workers are killed."""
         self._stop.set()
-        if self.fakes is not None:
-            self.fakes.stop()
-        if self._http is not None:
-            self._http.shutdown()
-            self._http.server_close()
         for pool in self.pools.values():
             pool.close()
-        if self._moto is not None:
-            self._moto.stop()
+        stoppers = [threading.Thread(target=fn, daemon=True) for fn in (
+            self.fakes.stop if self.fakes is not None else None,
+            self._http.shutdown if self._http is not None else None,
+            self._moto.stop if self._moto is not None else None) if fn is not None]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join(timeout=10)
+        if self._http is not None:
+            self._http.server_close()
 
     def describe(self) -> dict[str, Any]:
         return {"aws": self.endpoints.aws, "api": self.endpoints.api, "region": self.stack.region,
@@ -316,6 +321,7 @@ def run(args: Any) -> int:
     """`foureyes local` / `make local`: serve until Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)  # also when started in the background with SIGINT ignored
     started = time.monotonic()
     cloud = LocalCloud(aws_port=args.aws_port, api_port=args.api_port, stage=args.stage,
                        schedules=not args.no_schedules,

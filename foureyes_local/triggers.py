@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from foureyes_local.stack import ScheduleSource, StreamSource
@@ -194,17 +194,16 @@ class Scheduler(threading.Thread):
 
 
 class AlarmWatcher(threading.Thread):
-    """Publishes alarm state changes to the alarm's SNS actions, as CloudWatch does."""
+    """Evaluates the alarms (metric math included) every second and, on a state change, publishes to the
+    alarm's SNS actions, as CloudWatch does. Actions fire on transitions only, never while a state holds."""
 
-    def __init__(self, cloudwatch: Any, sns: Any, region: str, account: str, stop: threading.Event,
-                 evaluate: Callable[[dict[str, Any]], str | None] | None = None) -> None:
+    def __init__(self, cloudwatch: Any, sns: Any, region: str, account: str, stop: threading.Event) -> None:
         super().__init__(name="alarms", daemon=True)
         self._cloudwatch = cloudwatch
         self._sns = sns
         self._region = region
         self._account = account
         self._stop = stop
-        self._evaluate = evaluate
         self._states: dict[str, str] = {}
         self.notifications = 0
 
@@ -216,39 +215,125 @@ class AlarmWatcher(threading.Thread):
                 log.exception("alarm watcher failed; retrying")
 
     def check(self) -> None:
-        alarms = self._cloudwatch.describe_alarms()["MetricAlarms"]
-        for alarm in alarms:
-            name = alarm["AlarmName"]
-            if self._evaluate is not None:
-                new_state = self._evaluate(alarm)
-                if new_state and new_state != alarm["StateValue"]:
-                    self._cloudwatch.set_alarm_state(AlarmName=name, StateValue=new_state,
-                                                     StateReason="Threshold crossed (local evaluation)")
-                    alarm = self._cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
-            state = alarm["StateValue"]
-            previous = self._states.get(name, "INSUFFICIENT_DATA")
-            self._states[name] = state
-            if state == previous:
-                continue
-            actions = {"ALARM": "AlarmActions", "OK": "OKActions",
-                       "INSUFFICIENT_DATA": "InsufficientDataActions"}[state]
-            if not alarm.get("ActionsEnabled", True):
-                continue
-            message = json.dumps({
-                "AlarmName": name,
-                "AlarmDescription": alarm.get("AlarmDescription"),
-                "AWSAccountId": self._account,
-                "NewStateValue": state,
-                "NewStateReason": alarm.get("StateReason", ""),
-                "StateChangeTime": datetime.now(UTC).isoformat(),
-                "Region": self._region,
-                "AlarmArn": alarm.get("AlarmArn"),
-                "OldStateValue": previous,
-            })
-            for action in alarm.get(actions, []):
-                if action.startswith("arn:aws:sns:"):
-                    self._sns.publish(TopicArn=action, Subject=f'{state}: "{name}"'[:100], Message=message)
-                    self.notifications += 1
+        for alarm in self._cloudwatch.describe_alarms()["MetricAlarms"]:
+            self._transition(alarm, alarm["StateValue"])  # a state set by hand (set_alarm_state) counts too
+            evaluated = evaluate_alarm(self._cloudwatch, alarm)
+            if evaluated is not None and evaluated != alarm["StateValue"]:
+                reason = f"Threshold crossed: the local cloud evaluated the alarm as {evaluated}"
+                self._cloudwatch.set_alarm_state(AlarmName=alarm["AlarmName"], StateValue=evaluated,
+                                                 StateReason=reason)
+                self._transition({**alarm, "StateReason": reason}, evaluated)
+
+    def _transition(self, alarm: dict[str, Any], state: str) -> None:
+        name = alarm["AlarmName"]
+        previous = self._states.get(name, "INSUFFICIENT_DATA")
+        self._states[name] = state
+        if state == previous or not alarm.get("ActionsEnabled", True):
+            return
+        actions = {"ALARM": "AlarmActions", "OK": "OKActions", "INSUFFICIENT_DATA": "InsufficientDataActions"}[state]
+        message = json.dumps({
+            "AlarmName": name, "AlarmDescription": alarm.get("AlarmDescription"), "AWSAccountId": self._account,
+            "NewStateValue": state, "NewStateReason": alarm.get("StateReason", ""),
+            "StateChangeTime": datetime.now(UTC).isoformat(), "Region": self._region,
+            "AlarmArn": alarm.get("AlarmArn"), "OldStateValue": previous,
+        })
+        for action in alarm.get(actions, []):
+            if action.startswith("arn:aws:sns:"):
+                self._sns.publish(TopicArn=action, Subject=f'{state}: "{name}"'[:100], Message=message)
+                self.notifications += 1
+
+
+_COMPARE = {
+    "GreaterThanThreshold": lambda v, t: v > t, "GreaterThanOrEqualToThreshold": lambda v, t: v >= t,
+    "LessThanThreshold": lambda v, t: v < t, "LessThanOrEqualToThreshold": lambda v, t: v <= t,
+}
+
+
+def _statistic(cloudwatch: Any, namespace: str, name: str, dimensions: list[dict[str, str]], period: int,
+               stat: str) -> float | None:
+    end = datetime.now(UTC)
+    points = cloudwatch.get_metric_statistics(
+        Namespace=namespace, MetricName=name, Dimensions=dimensions, StartTime=end - timedelta(seconds=period),
+        EndTime=end + timedelta(seconds=60), Period=period, Statistics=[stat])["Datapoints"]
+    if not points:
+        return None
+    values = [float(p[stat]) for p in points]
+    if stat in ("Sum", "SampleCount"):
+        return sum(values)
+    if stat == "Maximum":
+        return max(values)
+    if stat == "Minimum":
+        return min(values)
+    return sum(values) / len(values)
+
+
+def evaluate_alarm(cloudwatch: Any, alarm: dict[str, Any]) -> str | None:
+    """ALARM or OK for the alarm's current window (None when the local cloud cannot evaluate it)."""
+    compare = _COMPARE.get(alarm.get("ComparisonOperator", ""))
+    if compare is None:
+        return None
+    threshold = float(alarm["Threshold"])
+    if alarm.get("Metrics"):
+        values: dict[str, float | None] = {}
+        expression = None
+        for metric in alarm["Metrics"]:
+            if "MetricStat" in metric:
+                stat = metric["MetricStat"]
+                values[metric["Id"]] = _statistic(
+                    cloudwatch, stat["Metric"]["Namespace"], stat["Metric"]["MetricName"],
+                    stat["Metric"].get("Dimensions", []), int(stat["Period"]), stat["Stat"])
+            if metric.get("ReturnData", True) and "Expression" in metric:
+                expression = metric["Expression"]
+        if all(v is None for v in values.values()):
+            return "OK" if alarm.get("TreatMissingData") in ("notBreaching", "ignore") else None
+        scope = {k: (v or 0.0) for k, v in values.items()}
+        value = metric_math(expression, scope) if expression else next(iter(scope.values()))
+    else:
+        measured = _statistic(cloudwatch, alarm["Namespace"], alarm["MetricName"], alarm.get("Dimensions", []),
+                              int(alarm["Period"]), alarm.get("Statistic", "Sum"))
+        if measured is None:
+            return "OK" if alarm.get("TreatMissingData") in ("notBreaching", "ignore") else None
+        value = measured
+    return "ALARM" if compare(value, threshold) else "OK"
+
+
+def metric_math(expression: str, scope: dict[str, float]) -> float:
+    """The subset of CloudWatch metric math the template uses: numbers, ids, + - * /, comparisons and
+    IF(condition, then, else), evaluated lazily so IF guards a division by zero."""
+    import ast
+
+    tree = ast.parse(expression.replace("IF(", "IF_(").replace(" AND ", " and ").replace(" OR ", " or "),
+                     mode="eval")
+
+    def value(node: ast.AST) -> float:
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
+            return float(node.value)
+        if isinstance(node, ast.Name) and node.id in scope:
+            return scope[node.id]
+        if isinstance(node, ast.BinOp):
+            left, right = value(node.left), value(node.right)
+            if isinstance(node.op, ast.Add):
+                return left + right
+            if isinstance(node.op, ast.Sub):
+                return left - right
+            if isinstance(node.op, ast.Mult):
+                return left * right
+            if isinstance(node.op, ast.Div):
+                return left / right if right else float("nan")
+        if isinstance(node, ast.Compare) and len(node.ops) == 1:
+            left, right = value(node.left), value(node.comparators[0])
+            tests = {ast.Gt: left > right, ast.GtE: left >= right, ast.Lt: left < right, ast.LtE: left <= right,
+                     ast.Eq: left == right, ast.NotEq: left != right}
+            return 1.0 if tests[type(node.ops[0])] else 0.0
+        if isinstance(node, ast.BoolOp):
+            results = [value(v) for v in node.values]
+            return 1.0 if (all(results) if isinstance(node.op, ast.And) else any(results)) else 0.0
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "IF_":
+            condition, then, otherwise = node.args
+            return value(then) if value(condition) else value(otherwise)
+        raise ValueError(f"metric math the local cloud does not evaluate: {ast.dump(node)[:80]}")
+
+    return value(tree.body)
 
 
 def emf_metrics(line: str) -> list[dict[str, Any]]:

@@ -14,7 +14,9 @@ from foureyes_local.client import LocalClient
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from foureyes_local.cloud import LocalCloud
 
-    local = LocalCloud(state_dir=tmp_path_factory.mktemp("local-cloud"), schedules=False)
+    # Short parameter caching and a small minimum of attempts so kill-switch tests run in seconds.
+    local = LocalCloud(state_dir=tmp_path_factory.mktemp("local-cloud"), schedules=False, fake_records=150,
+                       parameters={"ParametersCacheSeconds": "1", "KillSwitchMinAttempts": "3"})
     local.start()
     try:
         yield local

@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from foureyes.config import env
-from foureyes.dispatch import dispatch
+from foureyes.dispatch import AtsWriteFailed, dispatch
 
 logger = Logger()
 tracer = Tracer()
@@ -23,8 +23,15 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     system = env("ATS_SYSTEM")
     metrics.add_dimension(name="system", value=system)
     proposal_id = str(event["proposal_id"])
-    status = dispatch(proposal_id, system)
-    if status == "executed":
+    try:
+        outcome = dispatch(proposal_id, system)
+    except AtsWriteFailed:
         metrics.add_metric(name="DispatchAttempts", unit=MetricUnit.Count, value=1)
-    logger.info("dispatched", extra={"proposal_id": proposal_id, "system": system, "status": status})
-    return {"proposal_id": proposal_id, "status": status}
+        metrics.add_metric(name="DispatchErrors", unit=MetricUnit.Count, value=1)
+        logger.warning("dispatch failed", extra={"proposal_id": proposal_id, "system": system})
+        raise
+    if outcome.attempted:
+        metrics.add_metric(name="DispatchAttempts", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="DispatchErrors", unit=MetricUnit.Count, value=0)
+    logger.info("dispatched", extra={"proposal_id": proposal_id, "system": system, "status": outcome.status})
+    return {"proposal_id": proposal_id, "status": outcome.status}

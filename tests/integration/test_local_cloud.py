@@ -78,8 +78,9 @@ def test_alarm_state_change_reaches_the_kill_switch_through_sns(client: LocalCli
     ssm = client.boto("ssm")
     name = client.outputs["KillSwitchParameterName"]
     cloudwatch = client.boto("cloudwatch")
-    alarm = next(a["AlarmName"] for a in cloudwatch.describe_alarms()["MetricAlarms"]
-                 if "Bullhorn" in a["AlarmName"])
+    # An alarm in OK (actions fire on a change of state only, as in CloudWatch).
+    alarm = next(a["AlarmName"] for a in cloudwatch.describe_alarms(StateValue="OK")["MetricAlarms"]
+                 if "Carerix" in a["AlarmName"])
     try:
         cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test: error rate 5%")
         wait_for("the kill switch to pause dispatch",
@@ -154,4 +155,4 @@ def test_foureyes_local_prints_its_urls_and_stops_cleanly(tmp_path: Path) -> Non
         assert requests.get(f"{api}/_local/outbox", timeout=10).json() == {"messages": []}
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=20) == 0
+        assert process.wait(timeout=60) == 0

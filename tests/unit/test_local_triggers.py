@@ -21,3 +21,12 @@ def test_emf_lines_become_metric_data() -> None:
     assert [e["Value"] for e in entries] == [1.0, 2.0]
     assert entries[0]["Dimensions"] == [{"Name": "service", "Value": "foureyes"}, {"Name": "system", "Value": "otys"}]
     assert emf_metrics('{"level": "INFO"}') == [] and emf_metrics("START RequestId") == []
+
+
+def test_metric_math_as_the_alarms_use_it() -> None:
+    from foureyes_local.triggers import metric_math
+
+    expression = "IF(attempts >= 20, errors / attempts, 0)"
+    assert metric_math(expression, {"attempts": 0.0, "errors": 0.0}) == 0.0  # no division by zero
+    assert metric_math(expression, {"attempts": 10.0, "errors": 9.0}) == 0.0  # too few attempts to judge
+    assert metric_math(expression, {"attempts": 40.0, "errors": 2.0}) == 0.05

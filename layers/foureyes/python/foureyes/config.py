@@ -12,8 +12,6 @@ from typing import Any
 
 from foureyes.errors import FoureyesError
 
-SSM_MAX_AGE_SECONDS = 30
-
 
 class ConfigurationError(FoureyesError):
     """A setting the template should provide is missing or malformed."""
@@ -35,24 +33,25 @@ def env_int(name: str) -> int:
         raise ConfigurationError(f"environment variable {name} must be an integer") from exc
 
 
-def ssm_value(name: str, *, max_age: int = SSM_MAX_AGE_SECONDS) -> str:
-    """An SSM parameter by full name, cached for `max_age` seconds (Powertools Parameters)."""
+def ssm_value(name: str) -> str:
+    """An SSM parameter by full name, through Powertools Parameters (cached for
+    POWERTOOLS_PARAMETERS_MAX_AGE seconds, which the template sets)."""
     from aws_lambda_powertools.utilities import parameters
 
-    value = parameters.get_parameter(name, max_age=max_age)
+    value = parameters.get_parameter(name)
     return str(value)
 
 
-def ssm_json(name: str, *, max_age: int = SSM_MAX_AGE_SECONDS) -> Any:
-    raw = ssm_value(name, max_age=max_age)
+def ssm_json(name: str) -> Any:
+    raw = ssm_value(name)
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ConfigurationError(f"SSM parameter {name} is not valid JSON") from exc
 
 
-def ssm_flag(name: str, *, max_age: int = SSM_MAX_AGE_SECONDS) -> bool:
-    return ssm_value(name, max_age=max_age).strip().lower() in {"true", "1", "yes", "on"}
+def ssm_flag(name: str) -> bool:
+    return ssm_value(name).strip().lower() in {"true", "1", "yes", "on"}
 
 
 @cache

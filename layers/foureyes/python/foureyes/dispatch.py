@@ -1,63 +1,76 @@
-"""Per-system dispatch of approved proposals: two distinct approvals, kill switch, shadow mode.
+"""Per-system dispatch of approved proposals.
 
-In shadow mode the dispatcher records the exact call it would have sent and sends nothing.
+Before every write: two distinct approvals, the kill switch, shadow mode, and the daily cap (an
+atomic counter per system per day, never exceeded under concurrency). In shadow mode the call is
+recorded and nothing is sent. Live, the call goes through the system's connector; the receipt (the
+call sent, the records as they were, the inverse call) is stored so the write can be rolled back.
+A system that is down parks the write for the nightly retry.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.update import Action
 
 from foureyes import audit, proposals
-from foureyes.config import env, ssm_flag
-from foureyes.errors import DispatchRefused, NotFound
+from foureyes.config import env, ssm_flag, ssm_json
+from foureyes.errors import AtsUnavailable, DispatchRefused, FoureyesError, NotFound
 from foureyes.model import ProposalStatus
-from foureyes.store.models import DispatchItem, ProposalItem, bound
+from foureyes.store.models import CounterItem, DispatchItem, ProposalItem, bound
 
 
-class LiveDispatchUnavailable(DispatchRefused):
-    """Live dispatch needs this system's connector; until it exists only shadow mode runs."""
+class DailyCapReached(DispatchRefused):
+    """Today's cap for this system is used up; the write waits (parked) for a later day."""
 
 
-def dispatch(proposal_id: str, system: str) -> str:
-    """Execute (or, in shadow mode, record) one approved proposal; returns the dispatch status."""
-    item = proposals.get(proposal_id)
-    if item is None:
-        raise NotFound(f"proposal {proposal_id} does not exist")
-    if item.system != system:
-        raise DispatchRefused(f"proposal {proposal_id} is for {item.system}, not {system}")
-    existing = _existing(proposal_id)
-    if existing is not None:
-        return existing.status  # a retried task: the first run already decided what happened
-    if item.status != ProposalStatus.APPROVED:
-        raise DispatchRefused(f"proposal {proposal_id} is {item.status}, not approved")
-    people = proposals.approvers(item)
-    if len(people) < 2:
-        raise DispatchRefused(f"proposal {proposal_id} carries {len(people)} distinct approval(s); two are required")
-    if ssm_flag(env("KILL_SWITCH_PARAMETER")):
-        audit.record("dispatch.refused", "system", proposal_id, {"system": system, "why": "paused"})
-        raise DispatchRefused("dispatch is paused (kill switch); a human must unpause it")
-    if not ssm_flag(env("SHADOW_MODE_PARAMETER")):
-        raise LiveDispatchUnavailable(f"live dispatch to {system} is not available yet; enable shadow mode")
-    status = ProposalStatus.SHADOWED.value
-    model = bound(DispatchItem)
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    record = model(proposal_id, system=system, mode="shadow", status=status, call=item.payload,
-                   diff=item.diff or {}, at=now)
+class AtsWriteFailed(FoureyesError):
+    """The ATS refused or broke the write: counted in the error rate that trips the kill switch."""
+
+
+class DispatchInDoubt(DispatchRefused):
+    """A previous attempt started sending and did not record its end: a human must check the ATS."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: str
+    attempted: bool = False  # a live call was sent (counts towards the error rate)
+
+
+def daily_cap(config: Any, today: date) -> int:
+    """Today's cap from the ratchet: {"start": "YYYY-MM-DD", "steps": [[day, cap], ...]} (or a number)."""
+    if isinstance(config, int | float):
+        return int(config)
+    start = date.fromisoformat(str(config["start"]))
+    cap = 0
+    for day, value in sorted(config["steps"]):
+        if (today - start).days >= int(day):
+            cap = int(value)
+    return cap
+
+
+def _take_cap_slot(system: str, cap: int, today: date) -> None:
+    model = bound(CounterItem)
+    counter = model(f"dispatch-cap#{system}#{today.isoformat()}")
     try:
-        record.save(condition=model.proposal_id.does_not_exist())
-    except PutError as exc:
+        expires = int(datetime.now(UTC).timestamp()) + 8 * 86400
+        counter.update(actions=[model.value.add(1), model.expires_at.set(expires)],
+                       condition=model.value.does_not_exist() | (model.value < cap))
+    except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
-            found = _existing(proposal_id)
-            return found.status if found else status
+            raise DailyCapReached(f"today's cap of {cap} writes to {system} is reached") from exc
         raise
-    proposal_model = bound(ProposalItem)
-    proposal_model(proposal_id).update(actions=[proposal_model.status.set(status),
-                                                proposal_model.outcome.set("shadow: call recorded, not sent")])
-    audit.record("dispatch.shadowed", "system", proposal_id,
-                 {"system": system, "action": item.action, "approvers": sorted(people)})
-    return status
+
+
+def _release_cap_slot(system: str, today: date) -> None:
+    model = bound(CounterItem)
+    model(f"dispatch-cap#{system}#{today.isoformat()}").update(actions=[model.value.add(-1)])
 
 
 def _existing(proposal_id: str) -> DispatchItem | None:
@@ -66,3 +79,105 @@ def _existing(proposal_id: str) -> DispatchItem | None:
         return model.get(proposal_id, consistent_read=True)
     except model.DoesNotExist:
         return None
+
+
+def _set_status(proposal_id: str, status: ProposalStatus, outcome: str, executed: bool = False) -> None:
+    model = bound(ProposalItem)
+    actions: list[Action] = [model.status.set(status.value), model.outcome.set(outcome)]
+    if executed:
+        actions.append(model.executed_at.set(datetime.now(UTC).isoformat(timespec="seconds")))
+    model(proposal_id).update(actions=actions)
+
+
+def dispatch(proposal_id: str, system: str, client_for: Callable[[str], Any] | None = None) -> Outcome:
+    """Execute (or, in shadow mode, record) one approved proposal."""
+    item = proposals.get(proposal_id)
+    if item is None:
+        raise NotFound(f"proposal {proposal_id} does not exist")
+    if item.system != system:
+        raise DispatchRefused(f"proposal {proposal_id} is for {item.system}, not {system}")
+    existing = _existing(proposal_id)
+    if existing is not None and existing.status != ProposalStatus.PARKED.value:
+        if existing.status == "in_progress":
+            raise DispatchInDoubt(f"proposal {proposal_id} was being sent when its last attempt stopped")
+        return Outcome(existing.status)  # a retried task: the first run already decided what happened
+    if item.status not in (ProposalStatus.APPROVED.value, ProposalStatus.PARKED.value):
+        raise DispatchRefused(f"proposal {proposal_id} is {item.status}, not approved")
+    people = proposals.approvers(item)
+    if len(people) < 2:
+        raise DispatchRefused(f"proposal {proposal_id} carries {len(people)} distinct approval(s); two are required")
+    if ssm_flag(env("KILL_SWITCH_PARAMETER")):
+        audit.record("dispatch.refused", "system", proposal_id, {"system": system, "why": "paused"})
+        raise DispatchRefused("dispatch is paused (kill switch); a human must unpause it")
+    model = bound(DispatchItem)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    if ssm_flag(env("SHADOW_MODE_PARAMETER")):
+        record = model(proposal_id, system=system, mode="shadow", status=ProposalStatus.SHADOWED.value,
+                       call=item.payload, diff=item.diff or {}, at=now)
+        try:
+            record.save(condition=model.proposal_id.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                found = _existing(proposal_id)
+                return Outcome(found.status if found else ProposalStatus.SHADOWED.value)
+            raise
+        _set_status(proposal_id, ProposalStatus.SHADOWED, "shadow: call recorded, not sent")
+        audit.record("dispatch.shadowed", "system", proposal_id,
+                     {"system": system, "action": item.action, "approvers": sorted(people)})
+        return Outcome(ProposalStatus.SHADOWED.value)
+    return _send_live(item, system, sorted(people), client_for)
+
+
+def _send_live(item: ProposalItem, system: str, people: list[str],
+               client_for: Callable[[str], Any] | None) -> Outcome:
+    proposal_id = item.proposal_id
+    today = datetime.now(UTC).date()
+    cap = daily_cap(ssm_json(env("DAILY_CAP_PARAMETER")).get(system, 0), today)
+    model = bound(DispatchItem)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    try:
+        _take_cap_slot(system, cap, today)
+    except DailyCapReached:
+        _park(item, system, "daily cap reached")
+        return Outcome(ProposalStatus.PARKED.value)
+    marker = model(proposal_id, system=system, mode="live", status="in_progress", call=item.payload,
+                   diff=item.diff or {}, at=now)
+    marker.save(condition=model.proposal_id.does_not_exist() | (model.status == ProposalStatus.PARKED.value))
+    if client_for is None:
+        from foureyes.connections import client_for as default_client_for
+
+        client_for = default_client_for
+    try:
+        receipt = client_for(system).execute(item.payload)
+    except AtsUnavailable:
+        _release_cap_slot(system, today)
+        _park(item, system, "ATS unavailable")
+        return Outcome(ProposalStatus.PARKED.value, attempted=True)
+    except Exception as exc:
+        marker.update(actions=[model.status.set(ProposalStatus.FAILED.value)])
+        _set_status(proposal_id, ProposalStatus.FAILED, f"dispatch failed: {type(exc).__name__}")
+        audit.record("dispatch.failed", "system", proposal_id, {"system": system, "error": type(exc).__name__})
+        raise AtsWriteFailed(f"{system} refused the write of {proposal_id}: {type(exc).__name__}") from exc
+    marker.update(actions=[model.status.set(ProposalStatus.EXECUTED.value), model.receipt.set(_jsonable(receipt.as_dict()))])
+    _set_status(proposal_id, ProposalStatus.EXECUTED, "executed", executed=True)
+    if item.rollback_of:
+        original = bound(ProposalItem)
+        original(item.rollback_of).update(actions=[original.status.set(ProposalStatus.ROLLED_BACK.value),
+                                                   original.outcome.set(f"rolled back by {proposal_id}")])
+    audit.record("dispatch.executed", "system", proposal_id,
+                 {"system": system, "action": item.action, "approvers": people, "rollback_of": item.rollback_of})
+    return Outcome(ProposalStatus.EXECUTED.value, attempted=True)
+
+
+def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
+    """The receipt as stored: ATS timestamps (datetimes from SOAP) become ISO text."""
+    result: dict[str, Any] = json.loads(json.dumps(data, default=str))
+    return result
+
+
+def _park(item: ProposalItem, system: str, why: str) -> None:
+    model = bound(DispatchItem)
+    model(item.proposal_id, system=system, mode="live", status=ProposalStatus.PARKED.value, call=item.payload,
+          diff=item.diff or {}, at=datetime.now(UTC).isoformat(timespec="seconds")).save()
+    _set_status(item.proposal_id, ProposalStatus.PARKED, f"parked: {why}")
+    audit.record("dispatch.parked", "system", item.proposal_id, {"system": system, "why": why})

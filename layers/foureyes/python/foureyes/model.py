@@ -41,6 +41,7 @@ class ProposalStatus(StrEnum):
     EXECUTED = "executed"
     PARKED = "parked"
     EXPIRED = "expired"
+    ROLLED_BACK = "rolled_back"
     FAILED = "failed"
 
 

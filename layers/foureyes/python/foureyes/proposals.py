@@ -22,7 +22,7 @@ from foureyes.model import Action, Candidate, Decision, ProposalStatus, Stage
 from foureyes.store.models import ProposalItem, bound
 
 OPEN_STATUSES = {ProposalStatus.PENDING_REVIEW, ProposalStatus.PENDING_APPROVAL, ProposalStatus.PENDING_TIEBREAK,
-                 ProposalStatus.APPROVED}
+                 ProposalStatus.APPROVED, ProposalStatus.PARKED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +110,8 @@ def blocked_by_history(pair_key: str, evidence_hash: str) -> bool:
     return False
 
 
-def submit(new: NewProposal, sfn: Any = None) -> bool:
+def submit(new: NewProposal, sfn: Any = None, *, proposed_by: str = "matcher", rollback_of: str | None = None,
+           excluded_approvers: list[str] | None = None) -> bool:
     """Store the proposal and start its review execution. False if it already exists or is blocked."""
     model = bound(ProposalItem)
     if blocked_by_history(new.pair_key, new.evidence_hash):
@@ -119,16 +120,17 @@ def submit(new: NewProposal, sfn: Any = None) -> bool:
     item = model(new.proposal_id, pair_key=new.pair_key, status=ProposalStatus.PENDING_REVIEW, proposed_at=now,
                  system=new.system, action=new.action.value, refs=list(new.refs), payload=new.payload,
                  diff=new.diff, confidence=new.confidence, reasoning=new.reasoning, evidence=list(new.evidence),
-                 evidence_hash=new.evidence_hash)
+                 evidence_hash=new.evidence_hash, proposed_by=proposed_by, rollback_of=rollback_of,
+                 excluded_approvers=excluded_approvers or [])
     try:
         item.save(condition=model.proposal_id.does_not_exist())
     except PutError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
             return False
         raise
-    audit.record("proposal.created", "matcher", new.proposal_id,
+    audit.record("proposal.created", proposed_by, new.proposal_id,
                  {"action": new.action.value, "system": new.system, "refs": list(new.refs),
-                  "evidence": list(new.evidence), "confidence": str(new.confidence)})
+                  "evidence": list(new.evidence), "confidence": str(new.confidence), "rollback_of": rollback_of})
     start_review(new.proposal_id, new.system, sfn)
     return True
 

@@ -7,7 +7,6 @@ stopped, loses nothing, and processes nothing twice.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -17,7 +16,7 @@ from aws_lambda_powertools import Logger
 
 from foureyes import candidates, checkpoints
 from foureyes.ats import bullhorn, carerix, otys
-from foureyes.config import ConfigurationError, env, secret_bytes
+from foureyes.connections import client_for
 
 logger = Logger(child=True)
 SAVE_EVERY = 50  # records between checkpoint writes inside a page (Carerix); pages always save
@@ -42,29 +41,6 @@ class PullResult:
 
 
 Remaining = Callable[[], int]
-
-
-def connection(system: str) -> dict[str, Any]:
-    """The connection settings of a system (URLs and credentials), from its Secrets Manager secret."""
-    raw = secret_bytes(env(f"{system.upper()}_CONNECTION_SECRET_ARN"))
-    try:
-        settings: dict[str, Any] = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ConfigurationError(f"the {system} connection secret is not JSON") from exc
-    if not settings.get("tenant"):
-        raise ConfigurationError(f"the {system} connection secret is not configured yet (no 'tenant')")
-    return settings
-
-
-def client_for(system: str) -> Any:
-    settings = connection(system)
-    if system == "bullhorn":
-        return bullhorn.BullhornClient(token_store=checkpoints.DynamoTokenStore(), **settings)
-    if system == "otys":
-        return otys.OtysClient(session_store=checkpoints.DynamoSessionStore(), **settings)
-    if system == "carerix":
-        return carerix.CarerixClient(**settings)
-    raise ConfigurationError(f"unknown system {system}")
 
 
 def _store(candidate: Any, result: PullResult) -> None:

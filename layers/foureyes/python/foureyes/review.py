@@ -67,6 +67,8 @@ def choose_assignee(stage: Stage, item: ProposalItem, people: People, previous: 
     """Round robin among eligible people; a re-run of a timed-out stage reminds, then escalates."""
     attempt = int(previous.attempt) + 1 if previous is not None and previous.status == "pending" else 1
     exclude = _deciders(item) | {item.proposed_by}
+    if stage is not Stage.REVIEW:
+        exclude |= set(item.excluded_approvers or [])  # a rollback: not the original's approvers
     if previous is not None and attempt == REMINDER_ATTEMPT:
         person = people.find(previous.assignee)
         if person is not None:
@@ -75,7 +77,10 @@ def choose_assignee(stage: Stage, item: ProposalItem, people: People, previous: 
         pool: tuple[Person, ...] = people.team_leads
     else:
         pool = people.recruiters_for(item.system)
-    chosen = round_robin(pool, exclude, _next_turn(f"round-robin#{stage.value}#{item.system}"))
+    turn = _next_turn(f"round-robin#{stage.value}#{item.system}")
+    chosen = round_robin(pool, exclude, turn)
+    if chosen is None and pool is not people.team_leads:
+        chosen = round_robin(people.team_leads, exclude, turn)  # every recruiter is excluded: a team lead
     if chosen is None:
         raise Conflict(f"no eligible person for stage {stage.value} of proposal {item.proposal_id}")
     return Assignment(chosen, attempt, secrets.token_urlsafe(12))
@@ -207,6 +212,8 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, sfn: An
     person = task.assignee
     if stage is not Stage.REVIEW and person == item.reviewed_by:
         raise Forbidden("you reviewed this proposal; a different person must approve it")
+    if stage is not Stage.REVIEW and person in (item.excluded_approvers or []):
+        raise Forbidden("you approved the original action; a different person must approve its rollback")
     if stage is Stage.TIEBREAK and person in (item.reviewed_by, item.approved_by):
         raise Forbidden("you already decided on this proposal; a different team lead must break the tie")
 
@@ -223,6 +230,7 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, sfn: An
     condition = (model.status == proposals.stage_status(stage).value) & by_field.does_not_exist()
     if stage is not Stage.REVIEW:
         condition &= model.reviewed_by != person
+        condition &= ~model.excluded_approvers.contains(person)
     if stage is Stage.TIEBREAK:
         condition &= model.approved_by != person
     try:

@@ -58,6 +58,8 @@ def review_page(view: ReviewView) -> str:
         f"<p>Proposal <code>{escape(item.proposal_id)}</code>, proposed {escape(item.proposed_at)} by "
         f"{escape(item.proposed_by)}. You are signed in by your personal link as <strong>{escape(view.person)}"
         f"</strong>.</p>",
+        (f"<p class=\"note\"><strong>Rollback</strong> of proposal <code>{escape(item.rollback_of)}</code>: "
+         "approving it undoes that write. Its approvers may not approve this.</p>" if item.rollback_of else ""),
         f"<h2>Why these records were linked</h2><p>{escape(item.reasoning)}</p><p>Evidence: {evidence}</p>",
         confidence,
         f"<h2>The records side by side</h2><table><thead><tr><th scope=\"col\">Field</th>{header}</tr></thead>"

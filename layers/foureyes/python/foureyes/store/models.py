@@ -137,6 +137,8 @@ class ProposalItem(_Base):
     tiebreak_reason = UnicodeAttribute(null=True)
     executed_at = UnicodeAttribute(null=True)
     outcome = UnicodeAttribute(null=True)
+    rollback_of = UnicodeAttribute(null=True)
+    excluded_approvers = _str_list()  # may not approve this proposal (a rollback: the original's approvers)
 
 
 class ReviewTaskItem(_Base):
@@ -172,6 +174,7 @@ class DispatchItem(_Base):
     status = UnicodeAttribute()
     call = JSONAttribute()
     diff = JSONAttribute(default=dict)
+    receipt = JSONAttribute(null=True)  # live: the records as they were and the inverse call
     at = UnicodeAttribute()
 
 

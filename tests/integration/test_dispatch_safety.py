@@ -1,0 +1,222 @@
+"""Dispatch safety on the local cloud against the fake ATSes: live writes, the daily cap under
+concurrency, four-eyes rollback restoring records exactly, and the kill switch end to end."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from foureyes import links
+from foureyes.ats import calls
+from foureyes.model import Candidate
+from foureyes_local.client import LocalClient, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _ssm_set(client: LocalClient, name: str, value: str) -> None:
+    client.boto("ssm").put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
+
+
+@pytest.fixture
+def live(client: LocalClient) -> Iterator[None]:
+    """Shadow mode off for one test (functions cache parameters for 1 s here)."""
+    name = client.outputs["ShadowModeParameterName"]
+    _ssm_set(client, name, "false")
+    try:
+        yield
+    finally:
+        _ssm_set(client, name, "true")
+        _ssm_set(client, client.outputs["KillSwitchParameterName"], "false")
+
+
+def _approved(client: LocalClient, system: str, action: str, call: dict[str, Any], target: str,
+              approvers: tuple[str, str] = ("anna", "bram")) -> str:
+    """An approved proposal as the review flow leaves it (two distinct people approved)."""
+    pid = uuid.uuid4().hex[:24]
+    item = {"proposal_id": pid, "pair_key": f"{target}|manual-{pid}", "status": "approved",
+            "proposed_at": "2026-11-24T00:00:00+00:00", "proposed_by": "test", "system": system,
+            "action": action, "refs": [target, target], "payload": json.dumps(call),
+            "diff": json.dumps({"target": target}), "confidence": 1, "reasoning": "test", "evidence": [],
+            "evidence_hash": "", "reviewed_by": approvers[0], "review_decision": "approve",
+            "review_reason": "same_person", "approved_by": approvers[1], "approval_decision": "approve",
+            "approval_reason": "same_person", "excluded_approvers": []}
+    typed = {k: ({"N": str(v)} if isinstance(v, int) else {"L": [{"S": x} for x in v]} if isinstance(v, list)
+                 else {"S": v}) for k, v in item.items()}
+    client.boto("dynamodb").put_item(TableName=client.outputs["ProposalsTableName"], Item=typed)
+    return pid
+
+
+def _dispatch(cloud: Any, client: LocalClient, system: str, pid: str) -> dict[str, Any]:
+    name = cloud.stack.functions[f"Dispatch{system.capitalize()}Function"].name
+    reply = client.boto("lambda").invoke(FunctionName=name, Payload=json.dumps({"proposal_id": pid}).encode())
+    result: dict[str, Any] = json.loads(reply["Payload"].read())
+    return result
+
+
+def _target(cloud: Any, system: str, index: int) -> Candidate:
+    fake = getattr(cloud.fakes, system)
+    record_id = sorted(fake.records(), key=lambda k: int(k) if str(k).isdigit() else str(k))[index]
+    return Candidate(system=system, record_id=str(record_id))
+
+
+def _record(cloud: Any, system: str, record_id: str) -> dict[str, Any]:
+    records = getattr(cloud.fakes, system).records()
+    key = int(record_id) if system == "bullhorn" else record_id
+    return json.loads(json.dumps(records[key], default=str))
+
+
+def test_shadow_mode_sends_nothing_and_live_mode_writes(cloud: Any, client: LocalClient) -> None:
+    target = _target(cloud, "otys", 0)
+    before = _record(cloud, "otys", target.record_id)
+    pid = _approved(client, "otys", "tag_duplicate", calls.tag_duplicate("otys", target, "otys:x1"), target.ref)
+    assert _dispatch(cloud, client, "otys", pid)["status"] == "shadowed"
+    assert _record(cloud, "otys", target.record_id) == before
+
+
+def test_live_write_and_the_daily_cap_under_twenty_concurrent_dispatches(
+        cloud: Any, client: LocalClient, live: None) -> None:
+    ssm = client.boto("ssm")
+    cap_parameter = "/foureyes/local/dispatch/daily-cap"
+    original = ssm.get_parameter(Name=cap_parameter)["Parameter"]["Value"]
+    caps = json.loads(original)
+    caps["carerix"] = 5
+    _ssm_set(client, cap_parameter, json.dumps(caps))
+    try:
+        time.sleep(2)  # past the functions' parameter cache
+        pids = []
+        for index in range(20):
+            target = _target(cloud, "carerix", index)
+            pids.append(_approved(client, "carerix", "create_note",
+                                  calls.create_note("carerix", target, f"cap test {index}"), target.ref))
+        results: list[str] = []
+
+        def run(pid: str) -> None:
+            results.append(str(_dispatch(cloud, client, "carerix", pid).get("status")))
+
+        threads = [threading.Thread(target=run, args=(pid,)) for pid in pids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(results).count("executed") == 5, results
+        assert sorted(results).count("parked") == 15, results
+        notes = [n for n in cloud.fakes.carerix.notes().values() if "cap test" in json.dumps(n, default=str)]
+        assert len(notes) == 5
+    finally:
+        _ssm_set(client, cap_parameter, original)
+
+
+def _ops(cloud: Any, *args: str) -> subprocess.CompletedProcess[str]:
+    endpoints = Path(cloud.state_dir) / "endpoints.json"
+    return subprocess.run([sys.executable, "-m", "foureyes_cli.main", "ops", "--local", str(endpoints), *args],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+ACTIONS = [
+    ("bullhorn", "tag_duplicate", lambda t: calls.tag_duplicate("bullhorn", t, "bullhorn:999")),
+    ("otys", "merge_candidates", lambda t: calls.merge_candidates("otys", t, "otys:dup-1")),
+    ("carerix", "update_status", lambda t: calls.update_status("carerix", t, "placed")),
+    ("bullhorn", "create_note", lambda t: calls.create_note("bullhorn", t, "Rollback test note")),
+]
+
+
+@pytest.mark.parametrize(("system", "action", "build"), ACTIONS, ids=[a for _, a, _ in ACTIONS])
+def test_rollback_is_four_eyes_without_the_original_approvers_and_restores_exactly(
+        cloud: Any, client: LocalClient, live: None, system: str, action: str, build: Any) -> None:
+    target = _target(cloud, system, 21 + ACTIONS.index((system, action, build)))
+    before = _record(cloud, system, target.record_id)
+    notes_before = len(getattr(cloud.fakes, system).notes()) if hasattr(getattr(cloud.fakes, system), "notes") else 0
+    pid = _approved(client, system, action, build(target), target.ref)
+    assert _dispatch(cloud, client, system, pid)["status"] == "executed"
+    assert _record(cloud, system, target.record_id) != before or action == "create_note"
+
+    proposed = _ops(cloud, "rollback", pid, "--reason", "test: undo", "--operator", "olivia")
+    assert proposed.returncode == 0, proposed.stderr
+    rollback_id = proposed.stdout.split("rollback proposed as ")[1].split(":")[0]
+    link, reviewer = client.review_link(rollback_id, "review")
+    assert client.decide(link, "approve").status_code == 200
+    link, approver = client.review_link(rollback_id, "second approval")
+    assert approver.split(".")[0] not in ("anna", "bram")  # the original's approvers are never asked
+
+    # Even a link forged for an original approver is refused by the decision write.
+    tasks = client.outputs["ReviewTasksTableName"]
+    ddb = client.boto("dynamodb")
+    key = {"proposal_id": {"S": rollback_id}, "stage": {"S": "approve"}}
+    task = ddb.get_item(TableName=tasks, Key=key)["Item"]
+    ddb.update_item(TableName=tasks, Key=key, UpdateExpression="SET assignee = :a",
+                    ExpressionAttributeValues={":a": {"S": "anna"}})
+    secret = client.boto("secretsmanager").get_secret_value(
+        SecretId=client.outputs["LinkSigningSecretArn"])["SecretString"].encode()
+    forged = links.sign({"p": rollback_id, "s": "approve", "a": "anna", "l": task["link_id"]["S"]}, secret, 600)
+    nonce = requests.get(f"{client.api}/review/{forged}", timeout=30).text.split('name="nonce" value="')[1]
+    refused = requests.post(f"{client.api}/review/{forged}", timeout=30, data={
+        "nonce": nonce.split('"')[0], "decision": "approve", "reason": "same_person"})
+    assert refused.status_code == 403 and "original action" in refused.text
+    ddb.update_item(TableName=tasks, Key=key, UpdateExpression="SET assignee = :a",
+                    ExpressionAttributeValues={":a": task["assignee"]})
+
+    assert client.decide(link, "approve").status_code == 200
+    wait_for("the rollback to be executed", lambda: client.proposal(rollback_id)["status"] == "executed")
+    assert client.proposal(pid)["status"] == "rolled_back"
+    after = _record(cloud, system, target.record_id)
+    volatile = {"dateLastModified", "lastModified", "lastModifiedAt"}
+    assert {k: v for k, v in after.items() if k not in volatile} == \
+        {k: v for k, v in before.items() if k not in volatile}
+    if action == "create_note":
+        notes = getattr(cloud.fakes, system).notes()
+        assert len(notes) == notes_before + 1 and all(n.get("isDeleted") for n in notes.values()
+                                                      if "Rollback test note" in json.dumps(n, default=str))
+
+
+def test_a_shadowed_proposal_cannot_be_rolled_back(cloud: Any, client: LocalClient) -> None:
+    target = _target(cloud, "otys", 3)
+    pid = _approved(client, "otys", "tag_duplicate", calls.tag_duplicate("otys", target, "otys:x2"), target.ref)
+    assert _dispatch(cloud, client, "otys", pid)["status"] == "shadowed"
+    refused = _ops(cloud, "rollback", pid, "--reason", "nothing to undo", "--operator", "olivia")
+    assert refused.returncode == 2 and "shadow mode sent nothing" in refused.stderr
+
+
+def test_dispatch_needs_two_distinct_approvals(cloud: Any, client: LocalClient, live: None) -> None:
+    target = _target(cloud, "bullhorn", 5)
+    before = _record(cloud, "bullhorn", target.record_id)
+    call = calls.tag_duplicate("bullhorn", target, "bullhorn:777")
+    same_person = _approved(client, "bullhorn", "tag_duplicate", call, target.ref, approvers=("anna", "anna"))
+    result = _dispatch(cloud, client, "bullhorn", same_person)
+    assert result["errorType"] == "DispatchRefused" and "two are required" in result["errorMessage"]
+    assert _record(cloud, "bullhorn", target.record_id) == before
+
+
+def test_kill_switch_end_to_end(cloud: Any, client: LocalClient, live: None) -> None:
+    """Errors at the ATS -> metrics -> alarm -> SNS -> kill-switch Lambda -> parameter -> refused -> unpause."""
+    paused = client.outputs["KillSwitchParameterName"]
+    cloud.fakes.bullhorn.fail_next(400, count=4, path_contains="entity/Candidate")
+    for index in range(4):
+        target = _target(cloud, "bullhorn", 40 + index)
+        pid = _approved(client, "bullhorn", "tag_duplicate", calls.tag_duplicate("bullhorn", target, "bullhorn:1"),
+                        target.ref)
+        assert _dispatch(cloud, client, "bullhorn", pid).get("errorType") == "AtsWriteFailed"
+    wait_for("the kill switch to pause dispatch", lambda: client.boto("ssm").get_parameter(
+        Name=paused)["Parameter"]["Value"] == "true", timeout=60)
+    time.sleep(2)  # past the functions' parameter cache
+    target = _target(cloud, "otys", 44)
+    before = _record(cloud, "otys", target.record_id)
+    pid = _approved(client, "otys", "tag_duplicate", calls.tag_duplicate("otys", target, "otys:y"), target.ref)
+    refused = _dispatch(cloud, client, "otys", pid)  # every system is paused, not only the failing one
+    assert refused["errorType"] == "DispatchRefused" and "paused" in refused["errorMessage"]
+    assert _record(cloud, "otys", target.record_id) == before
+    audit = client.boto("dynamodb").scan(TableName=client.outputs["AuditTableName"])["Items"]
+    assert any(row["event"]["S"] == "dispatch.paused" and row["actor"]["S"] == "kill-switch" for row in audit)
+    assert _ops(cloud, "unpause", "--reason", "test: ATS fixed", "--operator", "olivia").returncode == 0
+    time.sleep(2)
+    assert _dispatch(cloud, client, "otys", pid)["status"] == "executed"

@@ -1,0 +1,67 @@
+"""Every path that can write to an ATS, enumerated from the source: there is exactly one, the
+dispatcher, and it refuses anything without two distinct human approvals."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from foureyes import dispatch
+from foureyes.errors import DispatchRefused
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _calls_to(path: Path, names: set[str]) -> list[str]:
+    tree = ast.parse(path.read_text())
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in names:
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno}:{ast.unparse(node.func)}")
+    return found
+
+
+def test_the_dispatcher_is_the_only_code_that_calls_an_ats_write() -> None:
+    sources = [p for p in (ROOT / "layers/foureyes/python/foureyes").rglob("*.py") if "ats" not in p.parts]
+    sources += list((ROOT / "functions").rglob("*.py"))
+    writes = [call for path in sources for call in _calls_to(path, {"execute", "update_candidate"})]
+    assert writes and all(call.startswith("layers/foureyes/python/foureyes/dispatch.py") for call in writes), writes
+    # The clients themselves are built in one place, and only the dispatcher and the pulls ask for them.
+    users = sorted({str(p.relative_to(ROOT)) for p in sources if "client_for" in p.read_text()})
+    assert users == ["layers/foureyes/python/foureyes/connections.py", "layers/foureyes/python/foureyes/dispatch.py",
+                     "layers/foureyes/python/foureyes/pull.py"], users
+
+
+@pytest.mark.parametrize(("review", "approval", "tiebreak", "ok"), [
+    (("anna", "approve"), ("bram", "approve"), (None, None), True),
+    (("anna", "approve"), ("anna", "approve"), (None, None), False),  # one person twice
+    (("anna", "approve"), ("bram", "reject"), (None, None), False),
+    (("anna", "approve"), ("bram", "reject"), ("tess", "approve"), True),
+    (("anna", "reject"), ("bram", "reject"), ("tess", "approve"), False),  # a lead alone is one approval
+])
+def test_dispatch_refuses_without_two_distinct_approvals(monkeypatch: pytest.MonkeyPatch, review: tuple[str, str],
+                                                         approval: tuple[str, str], tiebreak: tuple[str | None, ...],
+                                                         ok: bool) -> None:
+    item = SimpleNamespace(proposal_id="p", system="otys", status="approved", reviewed_by=review[0],
+                           review_decision=review[1], approved_by=approval[0], approval_decision=approval[1],
+                           tiebreak_by=tiebreak[0], tiebreak_decision=tiebreak[1])
+    monkeypatch.setattr(dispatch.proposals, "get", lambda pid: item)
+    monkeypatch.setattr(dispatch, "_existing", lambda pid: None)
+
+    class Reached(Exception):
+        pass
+
+    def stop(name: str) -> bool:
+        raise Reached  # got past the approval check: it would go on to the kill switch and send
+
+    monkeypatch.setattr(dispatch, "ssm_flag", stop)
+    monkeypatch.setattr(dispatch, "env", lambda name: name)
+    if ok:
+        with pytest.raises(Reached):
+            dispatch.dispatch("p", "otys")
+    else:
+        with pytest.raises(DispatchRefused, match="two are required"):
+            dispatch.dispatch("p", "otys")
