@@ -29,6 +29,7 @@ from typing import Any
 import boto3
 
 from foureyes_local.gateway import LocalSite, serve
+from foureyes_local.motofix import serialise_dynamodb
 from foureyes_local.stack import ScheduleSource, Stack
 from foureyes_local.triggers import AlarmWatcher, Scheduler, StreamPoller, emf_metrics, scheduled_event
 from foureyes_local.workers import FunctionPool, FunctionSpec, InvokeResult
@@ -229,6 +230,7 @@ class LocalCloud:
             # SNS invokes Lambda asynchronously.
             threading.Thread(target=cloud.invoke, args=(logical, event), daemon=True).start()
 
+        serialise_dynamodb()
         LambdaBackend.invoke = invoke  # type: ignore[method-assign,assignment]
         Subscription.publish = publish  # type: ignore[method-assign,assignment]
 

@@ -158,7 +158,8 @@ def _send_live(item: ProposalItem, system: str, people: list[str],
         _set_status(proposal_id, ProposalStatus.FAILED, f"dispatch failed: {type(exc).__name__}")
         audit.record("dispatch.failed", "system", proposal_id, {"system": system, "error": type(exc).__name__})
         raise AtsWriteFailed(f"{system} refused the write of {proposal_id}: {type(exc).__name__}") from exc
-    marker.update(actions=[model.status.set(ProposalStatus.EXECUTED.value), model.receipt.set(_jsonable(receipt.as_dict()))])
+    marker.update(actions=[model.status.set(ProposalStatus.EXECUTED.value),
+                           model.receipt.set(_jsonable(receipt.as_dict()))])
     _set_status(proposal_id, ProposalStatus.EXECUTED, "executed", executed=True)
     if item.rollback_of:
         original = bound(ProposalItem)

@@ -1,0 +1,116 @@
+"""A small HRIS client: onboarding tasks for hired candidates, from task templates.
+
+API (the agency's HRIS, mirrored by `foureyes_local.fakes.hris`):
+- `POST {base}/v1/onboarding-tasks` with `Authorization: Bearer <api key>` and an `Idempotency-Key`
+  header; body `{"employeeRef", "templateId", "title", "steps", "dueDate", "assigneeRole"}`;
+  201 with the task (`id`, `status`), or 200 with the same task when the key was seen before.
+- `GET {base}/v1/onboarding-tasks/{id}`.
+429/503 are retried after `Retry-After` (or a back-off) through the injected `sleep`; every request has
+a timeout. The employee reference is the ATS ref (`system:record_id`): no names or addresses leave here.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import requests
+
+from foureyes.ats._http import DEFAULT_TIMEOUT, Sleep, http_session
+from foureyes.errors import BadRequest, FoureyesError, Unauthorized
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+
+
+class HrisUnavailable(FoureyesError):
+    """The HRIS kept failing or did not answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTemplate:
+    """A recruiter-maintained onboarding task template."""
+
+    template_id: str
+    title: str
+    steps: tuple[str, ...] = ()
+    due_days: int = 14
+    assignee_role: str = "hiring_manager"
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> TaskTemplate:
+        try:
+            return cls(str(raw["template_id"]), str(raw["title"]), tuple(str(s) for s in raw.get("steps", ())),
+                       int(raw.get("due_days", 14)), str(raw.get("assignee_role", "hiring_manager")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise BadRequest("a task template needs template_id and title") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class OnboardingTask:
+    task_id: str
+    status: str
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+
+
+class HrisClient:
+    def __init__(self, *, base_url: str, api_key: str, session: requests.Session | None = None,
+                 timeout: tuple[float, float] = DEFAULT_TIMEOUT, sleep: Sleep = time.sleep,
+                 max_attempts: int = 4) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key
+        self.session = session or http_session(statuses=(), methods=("GET",))
+        self.timeout, self._sleep, self.max_attempts = timeout, sleep, max_attempts
+
+    def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None) -> requests.Response:
+        sent = {"Authorization": f"Bearer {self._api_key}", **(headers or {})}
+        for attempt in range(self.max_attempts):
+            try:
+                reply = self.session.request(method, f"{self.base_url}{path}", json=body, headers=sent,
+                                             timeout=self.timeout)
+            except requests.RequestException as exc:
+                if attempt == self.max_attempts - 1:
+                    raise HrisUnavailable("the HRIS did not answer") from exc
+                self._sleep(min(2.0**attempt, 8.0))
+                continue
+            if reply.status_code in RETRY_STATUSES and attempt < self.max_attempts - 1:
+                try:
+                    wait = float(reply.headers.get("Retry-After", ""))
+                except ValueError:
+                    wait = min(2.0**attempt, 8.0)
+                self._sleep(max(wait, 0.0))
+                continue
+            if reply.status_code in (401, 403):
+                raise Unauthorized("the HRIS refused the API key")
+            if reply.status_code in RETRY_STATUSES or reply.status_code >= 500:
+                raise HrisUnavailable(f"the HRIS answered {reply.status_code}")
+            if reply.status_code >= 400:
+                raise BadRequest(f"the HRIS refused the request ({reply.status_code})")
+            return reply
+        raise HrisUnavailable("the HRIS kept failing")
+
+    def create_onboarding_task(self, template: TaskTemplate, employee_ref: str, *, start: date,
+                               idempotency_key: str) -> OnboardingTask:
+        """Create the template's task for `employee_ref`; the same key never creates a second task."""
+        body = {"employeeRef": employee_ref, "templateId": template.template_id, "title": template.title,
+                "steps": list(template.steps), "dueDate": (start + timedelta(days=template.due_days)).isoformat(),
+                "assigneeRole": template.assignee_role}
+        reply = self._request("POST", "/v1/onboarding-tasks", body, {"Idempotency-Key": idempotency_key})
+        raw = reply.json()
+        task = OnboardingTask(str(raw["id"]), str(raw.get("status", "")), raw)
+        log.info("onboarding task created", extra={"task": task.task_id, "template": template.template_id})
+        return task
+
+    def get_task(self, task_id: str) -> OnboardingTask:
+        raw = self._request("GET", f"/v1/onboarding-tasks/{task_id}").json()
+        return OnboardingTask(str(raw["id"]), str(raw.get("status", "")), raw)
+
+
+def templates_from(raw: Sequence[Mapping[str, Any]]) -> dict[str, TaskTemplate]:
+    return {t.template_id: t for t in (TaskTemplate.from_dict(r) for r in raw)}

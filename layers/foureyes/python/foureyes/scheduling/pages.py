@@ -1,0 +1,261 @@
+"""Server-rendered scheduling pages: booking, hold, confirmation, cancellation, feedback; and the endpoints
+that map a request (method, token, form) to a response, so the Lambda handlers stay thin.
+
+Accessible and mobile friendly without JavaScript: radio buttons in fieldsets with legends, labels on every
+control, large tap targets, POST forms. A GET never changes anything (mail scanners open links first).
+Everything shown is escaped; errors show a plain message and a 4xx, never a stack trace or a token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from html import escape
+
+from foureyes.errors import BadRequest, Conflict, Forbidden, FoureyesError, LinkExpired, NotFound, Unauthorized
+from foureyes.scheduling import ics, service
+from foureyes.scheduling.service import BookingView, Deps, FeedbackForm, FeedbackView, PageKind
+from foureyes.scheduling.slots import LocalSlot
+from foureyes.scheduling.store import SlotTaken
+from foureyes.web import status_for
+
+_STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem;line-height:1.5;"
+          "font-size:1.05rem}fieldset{border:1px solid #888;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}"
+          "legend{font-weight:600;padding:0 .3rem}.opt{margin:.35rem 0}.opt label{display:inline-block;"
+          "padding:.45rem .3rem;min-height:44px;box-sizing:border-box}input[type=radio],input[type=checkbox]"
+          "{width:1.3rem;height:1.3rem;vertical-align:middle}button{font-size:1.05rem;padding:.7rem 1.2rem;"
+          "min-height:44px;margin:.5rem .5rem .5rem 0}.note{background:#eef;padding:.6rem;border-radius:4px}"
+          ".alert{background:#fee;border:1px solid #c00;padding:.6rem;border-radius:4px}.zone{color:#444}"
+          "textarea,select{font-size:1rem;width:100%;box-sizing:border-box}a{color:#0645ad}")
+HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+           "X-Content-Type-Options": "nosniff",
+           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                                      "frame-ancestors 'none'"}
+HTML = "text/html; charset=utf-8"
+
+
+def page(title: str, body: str) -> str:
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<meta name=\"referrer\" content=\"no-referrer\"><meta name=\"robots\" content=\"noindex\">"
+            f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body><main>{body}</main></body></html>")
+
+
+def _about(view: BookingView) -> str:
+    where = "on site" if view.mode == "onsite" else "by video call"
+    location = f" at {escape(view.location)}" if view.location else ""
+    return (f"<p>Interview for role <strong>{escape(view.role_id)}</strong>, {view.duration_minutes} minutes, "
+            f"{where}{location}.</p><p class=\"zone\">Times are shown in your time zone, "
+            f"<strong>{escape(view.tz)}</strong>.</p>")
+
+
+def _notice(view: BookingView) -> str:
+    return f"<p class=\"alert\" role=\"alert\">{escape(view.notice)}</p>" if view.notice else ""
+
+
+def _when(slot: LocalSlot) -> str:
+    return (f"{escape(slot.date_label)}, {escape(slot.time_label)} "
+            f"<span class=\"zone\">({escape(slot.zone_label)})</span>")
+
+
+def _slot_form(view: BookingView, button: str, legend: str, action: str = "") -> str:
+    if not view.days:
+        return "<p>No other times are available at the moment. Please contact your recruiter.</p>"
+    groups = []
+    for label, slots in view.days:
+        options = "".join(
+            f"<div class=\"opt\"><input type=\"radio\" name=\"slot\" id=\"s-{escape(s.slot_id)}\" "
+            f"value=\"{escape(s.slot_id)}\" required><label for=\"s-{escape(s.slot_id)}\">{escape(s.time_label)} "
+            f"<span class=\"zone\">({escape(s.zone_label)})</span>"
+            f"{' &middot; <em>suggested</em>' if s.suggested else ''}</label></div>" for s in slots)
+        groups.append(f"<fieldset><legend>{escape(label)}</legend>{options}</fieldset>")
+    target = f" action=\"{escape(action)}\"" if action else ""
+    return (f"<form method=\"post\"{target}><input type=\"hidden\" name=\"action\" value=\"hold\">"
+            f"<h2>{escape(legend)}</h2>{''.join(groups)}<button type=\"submit\">{escape(button)}</button></form>")
+
+
+def booking_page(view: BookingView) -> str:
+    if view.kind is PageKind.CHOOSE:
+        body = (f"<h1>Choose a time for your interview</h1>{_notice(view)}{_about(view)}"
+                + _slot_form(view, "Hold this time", "Available times")
+                + "<p>Choosing a time holds it for you for a few minutes while you confirm.</p>")
+        return page("Choose an interview time", body)
+    if view.kind is PageKind.HELD:
+        assert view.held is not None
+        what = "Move your interview to this time?" if view.rescheduling else "Confirm your interview"
+        body = (f"<h1>{what}</h1>{_notice(view)}{_about(view)}"
+                f"<p class=\"note\" role=\"status\">We are holding <strong>{_when(view.held)}</strong> for you for "
+                f"{view.held_minutes} minutes.</p>"
+                f"<form method=\"post\"><input type=\"hidden\" name=\"action\" value=\"confirm\">"
+                f"<input type=\"hidden\" name=\"slot\" value=\"{escape(view.held.slot_id)}\">"
+                f"<button type=\"submit\">{'Move my interview' if view.rescheduling else 'Confirm booking'}</button>"
+                f"</form><p><a href=\"./{escape(view.token)}\">Choose another time</a></p>")
+        return page("Confirm your interview", body)
+    if view.kind is PageKind.BOOKED:
+        assert view.booked is not None
+        body = (f"<h1>Your interview is booked</h1>{_notice(view)}"
+                f"<p class=\"note\" role=\"status\"><strong>{_when(view.booked)}</strong></p>{_about(view)}"
+                f"<p><a href=\"{escape(view.ics_url)}\" download=\"interview.ics\">Add to your calendar (.ics)</a></p>"
+                f"<p>Keep this link to reschedule or cancel, even after moving your interview:<br>"
+                f"<a href=\"{escape(view.manage_url)}\">{escape(view.manage_url)}</a></p>"
+                + _slot_form(view, "Hold this new time", "Reschedule: choose a new time", view.manage_url)
+                + f"<form method=\"post\" action=\"{escape(view.manage_url)}\">"
+                  "<input type=\"hidden\" name=\"action\" value=\"cancel\"><h2>Cancel</h2>"
+                  "<div class=\"opt\"><input type=\"checkbox\" name=\"sure\" id=\"sure\" value=\"yes\" required>"
+                  "<label for=\"sure\">Yes, cancel my interview</label></div>"
+                  "<button type=\"submit\">Cancel interview</button></form>")
+        return page("Your interview", body)
+    if view.kind is PageKind.CANCELLED:
+        return page("Interview cancelled", f"<h1>Your interview is cancelled</h1>{_notice(view)}"
+                                           "<p role=\"status\">The time is free again. Your recruiter has been "
+                                           "told. If you want a new time, please contact them.</p>")
+    return page("Interview scheduling closed", "<h1>This interview can no longer be booked here</h1>"
+                                               "<p>Please contact your recruiter.</p>")
+
+
+_ERRORS: tuple[tuple[type[FoureyesError], str, str], ...] = (
+    (LinkExpired, "This link has expired", "Please ask your recruiter for a new link."),
+    (Unauthorized, "This link is not valid", "The link may be incomplete. Please open it again from the e-mail, "
+                                             "or ask your recruiter for a new one."),
+    (Forbidden, "Not available to you", "This page is not available with this link."),
+    (NotFound, "Not found", "We could not find this interview. It may have been withdrawn."),
+    (Conflict, "That did not work", ""),
+    (BadRequest, "Something is missing", ""),
+)
+
+
+def error_page(error: FoureyesError) -> tuple[int, str]:
+    """A clear page and a 4xx for a typed error (the message of a typed error is safe to show)."""
+    for kind, title, text in _ERRORS:
+        if isinstance(error, kind):
+            shown = text or str(error)
+            return status_for(error), page(title, f"<h1>{escape(title)}</h1><p role=\"alert\">{escape(shown)}</p>")
+    return status_for(error), page("Something went wrong", "<h1>Something went wrong</h1>")
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    status: int
+    body: str | bytes
+    content_type: str = HTML
+    headers: Mapping[str, str] = field(default_factory=lambda: dict(HEADERS))
+
+
+def _redirect(location: str) -> Response:
+    return Response(303, "", HTML, {**HEADERS, "Location": location})
+
+
+def booking_endpoint(method: str, token: str, form: Mapping[str, str], query: Mapping[str, str],
+                     deps: Deps) -> Response:
+    """`GET|POST /book/{token}`: the whole booking page behaviour."""
+    try:
+        if method.upper() == "GET":
+            if query.get("format") == "ics":
+                data = service.ics_download(token, deps)
+                return Response(200, data, ics.content_type("REQUEST" if b"METHOD:REQUEST" in data else "CANCEL"),
+                                {**HEADERS, "Content-Disposition": "attachment; filename=\"interview.ics\""})
+            return Response(200, booking_page(service.view(token, deps)))
+        if method.upper() != "POST":
+            raise BadRequest("use GET or POST")
+        action = form.get("action", "")
+        if action == "hold":
+            return Response(200, booking_page(service.hold(token, _slot(form), deps)))
+        if action == "confirm":
+            done = service.confirm(token, _slot(form), deps)
+            return _redirect(done.manage_url)
+        if action == "cancel":
+            if form.get("sure") != "yes":
+                raise BadRequest("tick the box to confirm that you want to cancel")
+            service.cancel_by_candidate(token, deps)
+            return _redirect(f"{deps.base_url}/book/{token}")
+        raise BadRequest("unknown action")
+    except SlotTaken as exc:
+        try:
+            return Response(409, booking_page(service.view(token, deps, notice=str(exc))))
+        except FoureyesError as again:
+            status, html = error_page(again)
+            return Response(status, html)
+    except FoureyesError as exc:
+        status, html = error_page(exc)
+        return Response(status, html)
+
+
+def _slot(form: Mapping[str, str]) -> str:
+    slot = form.get("slot", "")
+    if not slot or len(slot) > 32:
+        raise BadRequest("choose a time")
+    return slot
+
+
+_RECOMMENDATION_LABELS = {"strong_yes": "Strong yes", "yes": "Yes", "no": "No", "strong_no": "Strong no"}
+
+
+def feedback_form_page(form: FeedbackForm) -> str:
+    if form.submitted is not None:
+        mine = form.submitted
+        return page("Your feedback", f"<h1>Your feedback is recorded</h1><p>Interview {escape(form.booking_id)} "
+                                     f"(role {escape(form.role_id)}), {escape(form.when)}.</p>"
+                                     f"<p>Recommendation: {escape(_RECOMMENDATION_LABELS.get(mine.recommendation, ''))}"
+                                     f"</p><p>Notes:</p><blockquote>{escape(mine.notes) or '&mdash;'}</blockquote>")
+    radios = "".join(f"<div class=\"opt\"><input type=\"radio\" name=\"recommendation\" id=\"r-{k}\" value=\"{k}\" "
+                     f"required><label for=\"r-{k}\">{v}</label></div>" for k, v in _RECOMMENDATION_LABELS.items())
+    ratings = "".join(f"<option value=\"{n}\">{n}</option>" for n in range(1, 6))
+    body = (f"<h1>Interview feedback</h1><p>Interview {escape(form.booking_id)} (role {escape(form.role_id)}), "
+            f"{escape(form.when)}. Only you, the hiring manager and (as a summary) the recruiter see this.</p>"
+            f"<form method=\"post\"><fieldset><legend>Your recommendation</legend>{radios}</fieldset>"
+            f"<p><label for=\"rating\">Rating (optional)</label><select id=\"rating\" name=\"rating\">"
+            f"<option value=\"\">No rating</option>{ratings}</select></p>"
+            f"<p><label for=\"notes\">Notes</label>"
+            f"<textarea id=\"notes\" name=\"notes\" rows=\"8\" maxlength=\"10000\"></textarea></p>"
+            f"<button type=\"submit\">Submit feedback</button></form>")
+    return page("Interview feedback", body)
+
+
+def feedback_endpoint(method: str, token: str, form: Mapping[str, str], deps: Deps) -> Response:
+    """`GET|POST /feedback/{token}`: an interviewer's own feedback form."""
+    try:
+        if method.upper() == "GET":
+            return Response(200, feedback_form_page(service.feedback_form(token, deps)))
+        raw = form.get("rating", "")
+        try:
+            rating = int(raw) if raw else None
+        except ValueError as exc:
+            raise BadRequest("the rating is from 1 to 5") from exc
+        service.submit_feedback(token, form.get("recommendation", ""), rating, form.get("notes", ""), deps)
+        return Response(200, feedback_form_page(service.feedback_form(token, deps)))
+    except FoureyesError as exc:
+        status, html = error_page(exc)
+        return Response(status, html)
+
+
+def feedback_view_page(shown: FeedbackView) -> str:
+    parts = [f"<h1>Interview feedback</h1><p>Interview {escape(shown.booking_id)}; you read it as "
+             f"<strong>{escape(shown.role.value.replace('_', ' '))}</strong>. This read is recorded.</p>"]
+    if shown.summary is not None:
+        s = shown.summary
+        recs = ", ".join(f"{escape(_RECOMMENDATION_LABELS.get(k, k))}: {v}"
+                         for k, v in sorted(s.recommendations.items()))
+        avg = f"{s.average_rating:.2f}" if s.average_rating is not None else "&mdash;"
+        parts.append(f"<h2>Summary</h2><p>{s.received} of {s.expected} interviewers gave feedback. "
+                     f"{recs or 'No recommendations yet.'} Average rating: {avg}.</p>")
+    if shown.suggested_summary:
+        items = "".join(f"<li>{escape(x)}</li>" for x in shown.suggested_summary)
+        parts.append(f"<h2>Suggested reading</h2><p class=\"note\">Sentences picked from the notes by frequency. "
+                     f"A reading aid, not an assessment: read the full notes below.</p><ul>{items}</ul>")
+    for entry in shown.entries:
+        parts.append(f"<h2>{escape(entry.interviewer_id)}</h2><p>Recommendation: "
+                     f"{escape(_RECOMMENDATION_LABELS.get(entry.recommendation, entry.recommendation))}"
+                     f"{f', rating {entry.rating}' if entry.rating is not None else ''}</p>"
+                     f"<blockquote>{escape(entry.notes) or '&mdash;'}</blockquote>")
+    if not shown.entries and shown.summary is None:
+        parts.append("<p>No feedback from you yet.</p>")
+    return page("Interview feedback", "".join(parts))
+
+
+def feedback_read_endpoint(token: str, deps: Deps) -> Response:
+    """`GET /feedback-read/{token}`: role-checked, audited read of a booking's feedback."""
+    try:
+        return Response(200, feedback_view_page(service.read_feedback_by_link(token, deps)))
+    except FoureyesError as exc:
+        status, html = error_page(exc)
+        return Response(status, html)

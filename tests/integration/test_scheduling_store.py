@@ -1,0 +1,525 @@
+"""Scheduling storage and flows against a real DynamoDB API (moto server over HTTP), and the Graph and HRIS
+clients against their fakes over real HTTP.
+
+The scheduling tables are defined once, in `TABLES` below (until template.yaml carries them, when the
+fixture should build them from the template like the other integration tests do).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+import boto3
+import pytest
+import requests
+
+from foureyes import links
+from foureyes.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from foureyes.mail import Email
+from foureyes.model import Action
+from foureyes.scheduling import ics, pages, service
+from foureyes.scheduling.calendar import CalendarUnavailable, GraphCalendar
+from foureyes.scheduling.hris import HrisClient, TaskTemplate
+from foureyes.scheduling.slots import InterviewRequest, Mode, Slot, WorkingHours, slot_id_for
+from foureyes.scheduling.store import AlreadyBooked, SchedulingStore, SlotTaken
+from foureyes_local.fakes.graph import GraphFake, start_graph
+from foureyes_local.fakes.hris import HrisFake, start_hris
+from foureyes_local.motofix import serialise_dynamodb
+
+# -- the tables (one place) ---------------------------------------------------------------------------------
+
+S, N = "S", "N"
+
+
+def _gsi(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
+    return {"IndexName": name, "Projection": {"ProjectionType": "ALL"},
+            "KeySchema": [{"AttributeName": hash_key, "KeyType": "HASH"},
+                          {"AttributeName": range_key, "KeyType": "RANGE"}]}
+
+
+TABLES: dict[str, dict[str, Any]] = {
+    "INTERVIEW_REQUESTS_TABLE": {
+        "keys": [("request_id", S)], "ttl": "expires_at",
+        "attributes": {"request_id": S, "status": S, "created_at": S, "candidate_ref": S},
+        "gsis": [_gsi("ByStatus", "status", "created_at"), _gsi("ByCandidate", "candidate_ref", "created_at")]},
+    "SLOTS_TABLE": {"keys": [("request_id", S), ("slot_id", S)], "ttl": "expires_at",
+                    "attributes": {"request_id": S, "slot_id": S}, "gsis": []},
+    "BOOKINGS_TABLE": {
+        "keys": [("booking_id", S)], "ttl": None,
+        "attributes": {"booking_id": S, "request_id": S, "booked_at": S, "status": S, "start": S},
+        "gsis": [_gsi("ByRequest", "request_id", "booked_at"), _gsi("ByStatus", "status", "start")]},
+    "SCHEDULING_LOCKS_TABLE": {"keys": [("pk", S), ("sk", S)], "ttl": "expires_at",
+                               "attributes": {"pk": S, "sk": S, "kind": S, "held_until": N},
+                               "gsis": [_gsi("ByKind", "kind", "held_until")]},
+    "FEEDBACK_TABLE": {"keys": [("booking_id", S), ("interviewer_id", S)], "ttl": None,
+                       "attributes": {"booking_id": S, "interviewer_id": S}, "gsis": []},
+}
+
+
+def create_tables(dynamodb: Any, prefix: str) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for env_var, spec in TABLES.items():
+        name = f"{prefix}-{env_var.lower().replace('_table', '').replace('_', '-')}"
+        kwargs: dict[str, Any] = {
+            "TableName": name, "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": [{"AttributeName": k, "KeyType": "HASH" if i == 0 else "RANGE"}
+                          for i, (k, _) in enumerate(spec["keys"])],
+            "AttributeDefinitions": [{"AttributeName": k, "AttributeType": t} for k, t in spec["attributes"].items()]}
+        if spec["gsis"]:
+            kwargs["GlobalSecondaryIndexes"] = spec["gsis"]
+        dynamodb.create_table(**kwargs)
+        if spec["ttl"]:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True,
+                                                                                  "AttributeName": spec["ttl"]})
+        names[env_var] = name
+    return names
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[dict[str, str]]:
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    with pytest.MonkeyPatch.context() as mp:
+        serialise_dynamodb()  # DynamoDB's isolation, which moto lacks under concurrency
+        for key, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "eu-west-1",
+                           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}.items():
+            mp.setenv(key, value)
+        dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1")
+        names = create_tables(dynamodb, f"sched-{uuid.uuid4().hex[:6]}")
+        for env_var, name in names.items():
+            mp.setenv(env_var, name)
+        try:
+            yield names
+        finally:
+            server.stop()
+
+
+@pytest.fixture(scope="module")
+def store(aws: dict[str, str]) -> SchedulingStore:
+    return SchedulingStore()
+
+
+@pytest.fixture(scope="module")
+def graph() -> Iterator[GraphFake]:
+    fake = start_graph()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture(scope="module")
+def hris() -> Iterator[HrisFake]:
+    fake = start_hris()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+NOW = datetime(2026, 3, 23, 8, tzinfo=UTC)  # Monday 09:00 Amsterdam, the week of the March change
+_counter = iter(range(1, 10_000))
+
+
+def make_request(store: SchedulingStore, *, candidate: str | None = None, role: str = "R-1",
+                 mode: Mode = Mode.REMOTE, panel: tuple[str, ...] = ("iv-1",), starts: list[datetime] | None = None,
+                 interviewer: str | None = None) -> Any:
+    n = next(_counter)
+    request = InterviewRequest(f"rq-{n}-{uuid.uuid4().hex[:6]}", candidate or f"bullhorn:{n}", role,
+                               (interviewer,) if interviewer else panel, 60, mode, NOW, NOW + timedelta(days=14))
+    times = starts or [datetime(2026, 3, 27, 8, tzinfo=UTC), datetime(2026, 3, 30, 7, tzinfo=UTC)]
+    slots = [Slot(slot_id_for(t), t, t + timedelta(hours=1), request.panel) for t in times]
+    assert store.create_request(request, candidate_email="c@example.org", created_by="rec-1", template_id="invite",
+                                buffer_minutes=15, slots=slots, now=NOW)
+    return store.get_request(request.request_id)
+
+
+def race(count: int, attempt: Any) -> tuple[list[Any], list[BaseException]]:
+    wins: list[Any] = []
+    losses: list[BaseException] = []
+    barrier = threading.Barrier(count)
+    lock = threading.Lock()
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            result = attempt(i)
+            with lock:
+                wins.append(result)
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted on
+            with lock:
+                losses.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return wins, losses
+
+
+# -- the store ----------------------------------------------------------------------------------------------
+
+def test_fifty_concurrent_attempts_on_one_slot_make_exactly_one_booking(store: SchedulingStore) -> None:
+    request = make_request(store)
+    slot = slot_id_for(datetime(2026, 3, 27, 8, tzinfo=UTC))
+    store.slots(request.request_id)  # warm the connection before the race
+    wins, losses = race(50, lambda i: store.book(request, slot, f"bk-same-{i}", buffer_minutes=15, now=NOW))
+    assert len(wins) == 1, losses[:3]
+    assert len(losses) == 49 and all(isinstance(e, Conflict) for e in losses)
+    assert [b.booking_id for b in store.bookings_for(request.request_id)] == [wins[0].booking_id]
+    assert store.get_slot(request.request_id, slot).booking_id == wins[0].booking_id
+
+
+def test_fifty_candidates_racing_for_one_interviewers_hour_make_exactly_one_booking(store: SchedulingStore) -> None:
+    at = datetime(2026, 3, 31, 8, tzinfo=UTC)
+    requests_ = [make_request(store, interviewer="iv-race", starts=[at]) for _ in range(50)]
+    wins, losses = race(50, lambda i: store.book(requests_[i], slot_id_for(at), f"bk-many-{i}", buffer_minutes=15,
+                                                 now=NOW))
+    assert len(wins) == 1, losses[:3]
+    assert all(isinstance(e, SlotTaken) for e in losses)
+    # a slot that overlaps the booked hour's trailing buffer is taken too; one after the buffer is free
+    close = make_request(store, interviewer="iv-race", starts=[at + timedelta(minutes=60)])
+    with pytest.raises(SlotTaken):
+        store.book(close, slot_id_for(at + timedelta(minutes=60)), "bk-close", buffer_minutes=15, now=NOW)
+    after = make_request(store, interviewer="iv-race", starts=[at + timedelta(minutes=75)])
+    store.book(after, slot_id_for(at + timedelta(minutes=75)), "bk-after", buffer_minutes=15, now=NOW)
+
+
+def test_two_tabs_booking_two_onsite_slots_for_one_role_give_one_booking(store: SchedulingStore) -> None:
+    first = make_request(store, candidate="otys:77", role="R-onsite", mode=Mode.ONSITE, panel=("iv-a",))
+    second = make_request(store, candidate="otys:77", role="R-onsite", mode=Mode.ONSITE, panel=("iv-b",))
+    tabs = [(first, slot_id_for(datetime(2026, 3, 27, 8, tzinfo=UTC))),
+            (second, slot_id_for(datetime(2026, 3, 30, 7, tzinfo=UTC)))]
+    wins, losses = race(2, lambda i: store.book(tabs[i][0], tabs[i][1], f"bk-tab-{i}", buffer_minutes=15, now=NOW))
+    assert len(wins) == 1 and len(losses) == 1 and isinstance(losses[0], AlreadyBooked)
+    # another role for the same candidate is fine
+    other = make_request(store, candidate="otys:77", role="R-other", mode=Mode.ONSITE, panel=("iv-c",))
+    store.book(other, slot_id_for(datetime(2026, 3, 27, 8, tzinfo=UTC)), "bk-other-role", buffer_minutes=15, now=NOW)
+
+
+def test_a_hold_blocks_others_until_it_expires(store: SchedulingStore) -> None:
+    at = datetime(2026, 4, 1, 8, tzinfo=UTC)
+    mine = make_request(store, interviewer="iv-hold", starts=[at])
+    theirs = make_request(store, interviewer="iv-hold", starts=[at])
+    now_ms = int(NOW.timestamp() * 1000)
+    held = store.hold(mine, slot_id_for(at), buffer_minutes=15, now_ms=now_ms, ttl_seconds=600)
+    with pytest.raises(SlotTaken):
+        store.hold(theirs, slot_id_for(at), buffer_minutes=15, now_ms=now_ms + 1000, ttl_seconds=600)
+    with pytest.raises(SlotTaken):
+        store.book(theirs, slot_id_for(at), "bk-thief", buffer_minutes=15, now=NOW + timedelta(minutes=5))
+    assert store.expired_holds(now_ms + 1000) == []
+    expired = store.expired_holds(held.held_until_ms + 1)
+    assert [h.request_id for h in expired] == [mine.request_id]
+    # after expiry someone else may take it, even before the sweeper ran
+    later = NOW + timedelta(minutes=11)
+    store.book(theirs, slot_id_for(at), "bk-after-expiry", buffer_minutes=15, now=later)
+    with pytest.raises(Conflict):
+        store.book(mine, slot_id_for(at), "bk-too-late", buffer_minutes=15, now=later)
+    assert store.release_hold(mine.request_id) is not None  # the sweeper's work: hold record gone
+    assert store.get_hold(mine.request_id) is None
+
+
+def test_cancel_frees_the_slot_guard_and_interviewer_time(store: SchedulingStore) -> None:
+    at = datetime(2026, 4, 2, 8, tzinfo=UTC)
+    first = make_request(store, candidate="carerix:5", role="R-c", mode=Mode.ONSITE, interviewer="iv-cancel",
+                         starts=[at])
+    booking = store.book(first, slot_id_for(at), "bk-cancel-me", buffer_minutes=15, now=NOW)
+    other = make_request(store, interviewer="iv-cancel", starts=[at])
+    with pytest.raises(SlotTaken):
+        store.book(other, slot_id_for(at), "bk-blocked", buffer_minutes=15, now=NOW)
+    done = store.cancel(booking.booking_id, by="carerix:5", reason="candidate", now=NOW)
+    assert done.status == "cancelled" and store.get_slot(first.request_id, slot_id_for(at)).booking_id is None
+    assert store.get_request(first.request_id).status == "cancelled"
+    with pytest.raises(Conflict):
+        store.cancel(booking.booking_id, by="carerix:5", reason="again", now=NOW)
+    store.book(other, slot_id_for(at), "bk-now-free", buffer_minutes=15, now=NOW)
+    again = make_request(store, candidate="carerix:5", role="R-c", mode=Mode.ONSITE, interviewer="iv-cancel-2")
+    store.book(again, slot_id_for(datetime(2026, 3, 27, 8, tzinfo=UTC)), "bk-rebook", buffer_minutes=15, now=NOW)
+
+
+def test_reschedule_moves_the_booking_atomically_and_keeps_its_id(store: SchedulingStore) -> None:
+    a, b = datetime(2026, 3, 27, 8, tzinfo=UTC), datetime(2026, 3, 27, 8, 30, tzinfo=UTC)  # overlapping blocks
+    request = make_request(store, interviewer="iv-move", starts=[a, b, datetime(2026, 3, 30, 7, tzinfo=UTC)])
+    booking = store.book(request, slot_id_for(a), "bk-move", buffer_minutes=15, now=NOW)
+    moved = store.reschedule("bk-move", slot_id_for(b), buffer_minutes=15, now=NOW)
+    assert moved.after.booking_id == booking.booking_id and int(moved.after.sequence) == 1
+    assert store.get_slot(request.request_id, slot_id_for(a)).booking_id is None
+    assert store.get_slot(request.request_id, slot_id_for(b)).booking_id == "bk-move"
+    taken = store.taken_blocks(["iv-move"], a - timedelta(hours=1), a + timedelta(hours=3), 0)
+    assert set(taken.values()) == {"bk-move"} and set(taken) == set(moved.after.blocks)
+    with pytest.raises(BadRequest):
+        store.reschedule("bk-move", slot_id_for(b), buffer_minutes=15, now=NOW)
+    store.cancel("bk-move", by="x", reason="test", now=NOW)
+    with pytest.raises(Conflict):
+        store.reschedule("bk-move", slot_id_for(a), buffer_minutes=15, now=NOW)
+
+
+# -- the flows, with the fake Graph and the fake HRIS over HTTP ---------------------------------------------
+
+SECRET = b"test-link-secret-0123456789abcdef"
+
+
+@dataclass
+class Recorder:
+    emails: list[Email] = field(default_factory=list)
+    audit: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+    facts: list[tuple[str, str, Action, dict[str, Any], str]] = field(default_factory=list)
+    now: datetime = NOW
+
+    def send(self, message: Email) -> str:
+        self.emails.append(message)
+        return f"m-{len(self.emails)}"
+
+    def record(self, event: str, actor: str, subject: str, details: Any) -> int:
+        self.audit.append((event, actor, subject, dict(details)))
+        return len(self.audit)
+
+    def submit(self, system: str, record_id: str, action: Action, call: dict[str, Any], entered_by: str) -> str:
+        self.facts.append((system, record_id, action, call, entered_by))
+        return f"p-{len(self.facts)}"
+
+    def events(self) -> list[str]:
+        return [a[0] for a in self.audit]
+
+
+def settings_for(panel: tuple[str, ...]) -> service.Settings:
+    return service.Settings.from_dict({
+        "stages": {"bullhorn": ["Interview Scheduled"]},
+        "roles": {"R-flow": {"panel": list(panel), "panel_size": 1, "duration_minutes": 60, "mode": "remote",
+                             "window_days": 10, "hiring_managers": ["hm-1"], "recruiters": ["rec-1"]}},
+        "templates": {
+            "invite": {"subject": "Plan your interview", "text": "Choose a time: $link (before $deadline)",
+                       "approved_by": "rec-1"},
+            "nudge": {"subject": "Reminder: plan your interview", "text": "$link", "approved_by": "rec-1"},
+            "reminder": {"subject": "Your interview", "text": "$when $link", "approved_by": "rec-1"}},
+        "rules": {"step_minutes": 60, "buffer_minutes": 15, "min_notice_minutes": 60, "max_slots": 30},
+        "hold_minutes": 10,
+        "outcomes": {"bullhorn": {"hired": "Placed", "not_hired": "Not selected"}},
+        "onboarding_template": {"template_id": "onb-1", "title": "Onboarding", "steps": ["Laptop", "Badge"]},
+        "interviewer_emails": {iv: f"{iv}@agency.example" for iv in panel},
+    })
+
+
+def flow_deps(store: SchedulingStore, graph: GraphFake, hris: HrisFake, rec: Recorder,
+              panel: tuple[str, ...]) -> service.Deps:
+    return service.Deps(
+        store=store, calendar=GraphCalendar(**graph.credentials(), sleep=lambda s: None),
+        send=rec.send, audit=rec.record, submit_fact=rec.submit, secret=SECRET, base_url="https://book.example",
+        sender="noreply@agency.example", settings=settings_for(panel),
+        hris=HrisClient(**hris.credentials(), sleep=lambda s: None), clock=lambda: rec.now)
+
+
+def token_of(url: str) -> str:
+    return url.rsplit("/", 1)[1].split("?")[0]
+
+
+def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: SchedulingStore, graph: GraphFake,
+                                                               hris: HrisFake) -> None:
+    panel = ("iv-f1", "iv-f2")
+    graph.set_working_hours("iv-f2", tz="India Standard Time", start="10:00", end="18:00")
+    graph.add_busy("iv-f1", datetime(2026, 3, 24, 8, tzinfo=UTC), datetime(2026, 3, 24, 16, tzinfo=UTC))
+    rec = Recorder()
+    deps = flow_deps(store, graph, hris, rec, panel)
+    change = service.StageChange("bullhorn", "9001", "Interview Scheduled", "R-flow", "rec-1", "evt-1",
+                                 "cand@example.org", "America/New_York")
+    assert service.on_stage_change(service.StageChange("bullhorn", "9001", "Screening", "R-flow", "rec-1", "e0",
+                                                       "cand@example.org"), deps) is None
+    made = service.on_stage_change(change, deps)
+    assert made is not None and made.link_sent and made.slots_offered > 0
+    again = service.on_stage_change(change, deps)  # the webhook is redelivered
+    assert again is not None and not again.created and len(rec.emails) == 1
+    invite = rec.emails[0]
+    assert invite.subject == "Plan your interview" and "https://book.example/book/" in invite.text
+    token = token_of(invite.text.split("Choose a time: ")[1].split(" ")[0])
+
+    page = pages.booking_endpoint("GET", token, {}, {}, deps)
+    assert page.status == 200 and "EDT" in str(page.body) and "America/New_York" in str(page.body)
+    view = service.view(token, deps)
+    first_slot = view.days[0][1][0]
+    assert view.kind is service.PageKind.CHOOSE
+
+    held = pages.booking_endpoint("POST", token, {"action": "hold", "slot": first_slot.slot_id}, {}, deps)
+    assert held.status == 200 and "We are holding" in str(held.body)
+    assert [e["status"] for e in graph.live_events()] == ["tentative"]
+    assert graph.live_events()[0]["subject"].startswith("[Hold]")
+
+    done = pages.booking_endpoint("POST", token, {"action": "confirm", "slot": first_slot.slot_id}, {}, deps)
+    assert done.status == 303
+    manage = token_of(done.headers["Location"])
+    assert [e["status"] for e in graph.live_events()] == ["confirmed"]
+    confirmation = rec.emails[-1]
+    data = confirmation.attachments[0].data
+    assert ics.lines_named(data, "SEQUENCE") == ["0"] and "METHOD:REQUEST" in ics.unfold(data)
+    uid = ics.lines_named(data, "UID")
+
+    # a second tab of the same candidate cannot book another time
+    other = next(s for d in view.days for s in d[1] if s.slot_id != first_slot.slot_id)
+    with pytest.raises(Conflict):
+        service.confirm(token, other.slot_id, deps)
+
+    # reschedule through the manage link: same booking id and UID, SEQUENCE 1, old hold events gone
+    booked = service.view(manage, deps)
+    assert booked.kind is service.PageKind.BOOKED and booked.days
+    new_slot = booked.days[-1][1][-1].slot_id
+    service.hold(manage, new_slot, deps)
+    moved = service.confirm(manage, new_slot, deps)
+    assert moved.booking_id == booked.booking_id
+    assert [e["status"] for e in graph.live_events()] == ["confirmed"]
+    moved_ics = rec.emails[-1].attachments[0].data
+    assert ics.lines_named(moved_ics, "UID") == uid and ics.lines_named(moved_ics, "SEQUENCE") == ["1"]
+    # both the original booking link and the first manage link still work after the reschedule
+    assert service.view(manage, deps).booked == moved.booked
+    assert service.view(token, deps).booked == moved.booked
+    download = pages.booking_endpoint("GET", manage, {}, {"format": "ics"}, deps)
+    assert download.status == 200 and ics.lines_named(download.body, "SEQUENCE") == ["1"]
+
+    # feedback by interviewers through their own links, role-checked reads
+    booking = store.get_booking(moved.booking_id)
+    interviewer = booking.interviewers[0]
+    rec.now = datetime.fromisoformat(booking.end.replace("Z", "+00:00")) + timedelta(hours=3)
+    fb_token = token_of(service.feedback_url(deps, booking, interviewer))
+    assert pages.feedback_endpoint("POST", fb_token, {"recommendation": "yes", "rating": "4",
+                                                       "notes": "Clear answers."}, deps).status == 200
+    assert pages.feedback_endpoint("POST", fb_token, {"recommendation": "no"}, deps).status == 409
+    assert service.read_feedback("hm-1", booking.booking_id, deps).entries[0].notes == "Clear answers."
+    with pytest.raises(Forbidden):
+        service.read_feedback("bullhorn:9001", booking.booking_id, deps)
+    rec.now = NOW
+
+    # cancel from the link: events deleted, slot free, a note for the ATS through submit_fact
+    cancelled = pages.booking_endpoint("POST", manage, {"action": "cancel", "sure": "yes"}, {}, deps)
+    assert cancelled.status == 303
+    assert graph.live_events() == [] and {e["status"] for e in graph.events()} == {"deleted"}
+    assert store.get_booking(moved.booking_id).status == "cancelled"
+    system, record_id, action, call, by = rec.facts[-1]
+    assert (system, record_id, action, by) == ("bullhorn", "9001", Action.CREATE_NOTE, "bullhorn:9001")
+    assert call["path"] == "/entity/Note"
+    assert ics.lines_named(rec.emails[-1].attachments[0].data, "METHOD") == ["CANCEL"]
+
+    # the outcome, decided by a person, goes out as a status through submit_fact; hired -> HRIS task
+    with pytest.raises(Forbidden):
+        service.record_outcome(made.request.request_id, "hired", "iv-f1", deps)
+    result = service.record_outcome(made.request.request_id, "hired", "hm-1", deps)
+    assert rec.facts[-1][2] is Action.UPDATE_STATUS and rec.facts[-1][3]["body"] == {"status": "Placed"}
+    assert result.onboarding_task and [t["employeeRef"] for t in hris.tasks()] == ["bullhorn:9001"]
+    with pytest.raises(Conflict):
+        service.record_outcome(made.request.request_id, "hired", "hm-1", deps)
+
+    for event in ("interview.requested", "booking.viewed", "slot.held", "interview.booked", "interview.rescheduled",
+                  "feedback.submitted", "feedback.read", "feedback.read_denied", "interview.cancelled",
+                  "interview.outcome_denied", "interview.outcome"):
+        assert event in rec.events(), event
+    assert all("cand@example.org" not in str(a) for a in rec.audit)
+
+
+def test_tampered_and_expired_links_get_a_clear_4xx(store: SchedulingStore, graph: GraphFake,
+                                                    hris: HrisFake) -> None:
+    rec = Recorder()
+    deps = flow_deps(store, graph, hris, rec, ("iv-x",))
+    good = links.sign({"k": "book", "r": "rq-none"}, SECRET, 600, now_ms=int(NOW.timestamp() * 1000))
+    tampered = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")
+    expired = links.sign({"k": "book", "r": "rq-none"}, SECRET, 1, now_ms=int(NOW.timestamp() * 1000) - 10_000)
+    for token, status, text in ((tampered, 401, "not valid"), (expired, 410, "expired"), ("garbage", 401, "not valid"),
+                                (good, 404, "Not found")):
+        response = pages.booking_endpoint("GET", token, {}, {}, deps)
+        assert response.status == status and text in str(response.body)
+        assert token not in str(response.body) and "Traceback" not in str(response.body)
+    feedback_token = links.sign({"k": "book", "r": "x"}, SECRET, 600, now_ms=int(NOW.timestamp() * 1000))
+    assert pages.feedback_endpoint("GET", feedback_token, {}, deps).status == 401  # a booking link is not for this
+    with pytest.raises(Unauthorized):
+        service.read_feedback_by_link(feedback_token, deps)
+
+
+def test_holds_expire_and_their_calendar_events_go(store: SchedulingStore, graph: GraphFake,
+                                                   hris: HrisFake) -> None:
+    panel = ("iv-exp",)
+    rec = Recorder()
+    deps = flow_deps(store, graph, hris, rec, panel)
+    made = service.on_stage_change(service.StageChange("bullhorn", "9100", "Interview Scheduled", "R-flow", "rec-1",
+                                                       "evt-exp", "c2@example.org"), deps)
+    assert made is not None
+    token = token_of(rec.emails[-1].text.split("Choose a time: ")[1].split(" ")[0])
+    slot = service.view(token, deps).days[0][1][0].slot_id
+    service.hold(token, slot, deps)
+    assert [e["status"] for e in graph.live_events("iv-exp")] == ["tentative"]
+    rec.now = NOW + timedelta(minutes=11)
+    assert service.expire_holds(deps) == 1
+    assert graph.live_events("iv-exp") == []
+    assert "slot.hold_expired" in rec.events()
+
+
+def test_nudges_are_sent_once_and_stop_at_the_bound(store: SchedulingStore, graph: GraphFake, hris: HrisFake) -> None:
+    rec = Recorder()
+    deps = flow_deps(store, graph, hris, rec, ("iv-nudge",))
+    service.on_stage_change(service.StageChange("bullhorn", "9200", "Interview Scheduled",
+                                                "R-flow", "rec-1", "evt-n", "c3@example.org"), deps)
+    rec.now = NOW + timedelta(hours=49)
+    first = service.send_due(deps)
+    assert first["candidate_nudge"] >= 1
+    assert service.send_due(deps)["candidate_nudge"] == 0  # claimed: not sent twice
+    rec.now = NOW + timedelta(hours=97)
+    service.send_due(deps)
+    rec.now = NOW + timedelta(hours=200)
+    service.send_due(deps)
+    nudges = [a for a in rec.audit if a[0] == "interview.nudged" and a[2].startswith("rq_")]
+    mine = [a for a in nudges if a[2] == service.request_id_for(service.StageChange(
+        "bullhorn", "9200", "Interview Scheduled", "R-flow", "rec-1", "evt-n", "c3@example.org"))]
+    assert [a[3]["nudge"] for a in mine] == [1, 2]
+
+
+# -- the HTTP clients against the fakes -------------------------------------------------------------------
+
+def test_graph_client_token_free_busy_and_event_lifecycle(graph: GraphFake) -> None:
+    sleeps: list[float] = []
+    client = GraphCalendar(**graph.credentials(), sleep=sleeps.append)
+    graph.set_working_hours("iv-g", tz="India Standard Time", start="10:00", end="18:00",
+                            days=["monday", "tuesday"])
+    start, end = datetime(2026, 3, 30, tzinfo=UTC), datetime(2026, 4, 6, tzinfo=UTC)
+    graph.add_busy("iv-g", datetime(2026, 3, 30, 5, tzinfo=UTC), datetime(2026, 3, 30, 6, tzinfo=UTC))
+    event_id = client.create_hold("iv-g", datetime(2026, 3, 30, 7, tzinfo=UTC), datetime(2026, 3, 30, 8, tzinfo=UTC),
+                                  "Interview, role R-1", "ref-1")
+    assert client.create_hold("iv-g", datetime(2026, 3, 30, 7, tzinfo=UTC), datetime(2026, 3, 30, 8, tzinfo=UTC),
+                              "Interview, role R-1", "ref-1") == event_id  # transactionId: no duplicate on retry
+    cal = client.availability(["iv-g"], start, end)["iv-g"]
+    assert cal.hours == WorkingHours("Asia/Kolkata", time(10), time(18), frozenset({0, 1}))
+    assert [(b.start.hour, b.end.hour) for b in cal.busy] == [(5, 6), (7, 8)]  # the tentative hold counts as busy
+    graph.fail_next(429, count=2, path_contains="/events/", retry_after=0.01)
+    client.confirm("iv-g", event_id, "Interview, role R-1")
+    assert sleeps == [0.01, 0.01]
+    assert [(e["status"], e["subject"]) for e in graph.live_events("iv-g")] == [("confirmed", "Interview, role R-1")]
+    graph.expire_tokens()  # a 401 fetches a new token once
+    client.delete("iv-g", event_id)
+    client.delete("iv-g", event_id)  # already gone: fine
+    assert [e["status"] for e in graph.events("iv-g")] == ["deleted"]
+    graph.fail_next(503, count=10, path_contains="getSchedule")
+    with pytest.raises(CalendarUnavailable):
+        client.availability(["iv-g"], start, end)
+    graph.fail_next(503, count=0)
+    bad = GraphCalendar(**{**graph.credentials(), "client_secret": "wrong"})
+    with pytest.raises(Unauthorized):
+        bad.availability(["iv-g"], start, end)
+    assert requests.post(f"{graph.url}/v1.0/users/x/events", json={}, timeout=5).status_code == 401
+
+
+def test_hris_client_creates_one_task_per_key_and_waits_out_throttling(hris: HrisFake) -> None:
+    sleeps: list[float] = []
+    client = HrisClient(**hris.credentials(), sleep=sleeps.append)
+    template = TaskTemplate("onb-2", "Onboarding", ("Contract", "Laptop"), due_days=10)
+    hris.fail_next(429, count=1, retry_after=0.02)
+    task = client.create_onboarding_task(template, "otys:1", start=datetime(2026, 4, 1).date(), idempotency_key="k-1")
+    same = client.create_onboarding_task(template, "otys:1", start=datetime(2026, 4, 1).date(), idempotency_key="k-1")
+    assert task.task_id == same.task_id and sleeps == [0.02]
+    assert client.get_task(task.task_id).raw["dueDate"] == "2026-04-11"
+    assert len([t for t in hris.tasks() if t["employeeRef"] == "otys:1"]) == 1
+    with pytest.raises(Unauthorized):
+        HrisClient(base_url=hris.url, api_key="nope").get_task(task.task_id)
