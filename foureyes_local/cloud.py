@@ -103,6 +103,8 @@ class LocalCloud:
         self._fake_records = fake_records
         self._fake_seed = fake_seed
         self.fakes: Any = None
+        self.graph: Any = None
+        self.hris: Any = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -143,10 +145,15 @@ class LocalCloud:
     def _start_fakes(self) -> None:
         """The ATS fakes on loopback, and their connection settings in the stack's secrets (as ops would)."""
         from foureyes_local.fakes import start_fakes
+        from foureyes_local.fakes.graph import start_graph
+        from foureyes_local.fakes.hris import start_hris
 
         self.fakes = start_fakes(seed=self._fake_seed, n=self._fake_records)
+        self.graph = start_graph()
+        self.hris = start_hris()
+        connections = {**self.fakes.credentials(), "graph": self.graph.credentials(), "hris": self.hris.credentials()}
         secrets = self.client("secretsmanager")
-        for system, settings in self.fakes.credentials().items():
+        for system, settings in connections.items():
             arn = self.stack.outputs.get(f"{system.capitalize()}ConnectionSecretArn")
             if arn:
                 secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(settings))
@@ -158,6 +165,8 @@ class LocalCloud:
             pool.close()
         stoppers = [threading.Thread(target=fn, daemon=True) for fn in (
             self.fakes.stop if self.fakes is not None else None,
+            self.graph.stop if self.graph is not None else None,
+            self.hris.stop if self.hris is not None else None,
             self._http.shutdown if self._http is not None else None,
             self._moto.stop if self._moto is not None else None) if fn is not None]
         for stopper in stoppers:
@@ -170,7 +179,9 @@ class LocalCloud:
     def describe(self) -> dict[str, Any]:
         return {"aws": self.endpoints.aws, "api": self.endpoints.api, "region": self.stack.region,
                 "stage": self.stage, "outputs": self.stack.outputs,
-                "fakes": self.fakes.urls() if self.fakes is not None else {},
+                "fakes": {**(self.fakes.urls() if self.fakes is not None else {}),
+                          "graph": self.graph.url if self.graph is not None else "",
+                          "hris": self.hris.url if self.hris is not None else ""},
                 "functions": {logical: spec.name for logical, spec in self.stack.functions.items()}}
 
     def client(self, service: str) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 from foureyes_local.client import LocalClient
@@ -18,17 +19,18 @@ def _ops(cloud: object, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_status_pause_unpause_queue_and_reviewers(cloud: object, client: LocalClient) -> None:
+    operator = f"olivia-{uuid.uuid4().hex[:6]}"
     status = _ops(cloud, "status")
     assert status.returncode == 0, status.stderr
     assert "dispatch: running" in status.stdout and "shadow mode: on" in status.stdout
-    assert _ops(cloud, "pause", "--reason", "test: ATS maintenance", "--operator", "olivia").returncode == 0
+    assert _ops(cloud, "pause", "--reason", "test: ATS maintenance", "--operator", operator).returncode == 0
     assert "PAUSED" in _ops(cloud, "status").stdout
-    refused = _ops(cloud, "unpause", "--reason", " ", "--operator", "olivia")
+    refused = _ops(cloud, "unpause", "--reason", " ", "--operator", operator)
     assert refused.returncode == 2 and "--reason is required" in refused.stderr and "Traceback" not in refused.stderr
-    assert _ops(cloud, "unpause", "--reason", "test: maintenance over", "--operator", "olivia").returncode == 0
+    assert _ops(cloud, "unpause", "--reason", "test: maintenance over", "--operator", operator).returncode == 0
     assert "dispatch: running" in _ops(cloud, "status").stdout
     events = [row for row in client.boto("dynamodb").scan(TableName=client.outputs["AuditTableName"])["Items"]
-              if row["event"]["S"] in ("dispatch.paused", "dispatch.unpaused") and row["actor"]["S"] == "olivia"]
+              if row["event"]["S"] in ("dispatch.paused", "dispatch.unpaused") and row["actor"]["S"] == operator]
     assert len(events) == 2
     assert _ops(cloud, "queue").returncode == 0
     assert _ops(cloud, "reviewers").returncode == 0

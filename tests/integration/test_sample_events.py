@@ -29,6 +29,9 @@ EXPECTED = {
     "PullBullhornFunction": lambda r: r.get("system") == "bullhorn" and r.get("complete") is True,
     "PullOtysFunction": lambda r: r.get("system") == "otys" and r.get("complete") is True,
     "PullCarerixFunction": lambda r: r.get("system") == "carerix" and r.get("complete") is True,
+    "StageChangeFunction": lambda r: r == {"batchItemFailures": []},
+    "BookingFunction": lambda r: r["statusCode"] == 401 and "<html" in r["body"],
+    "SchedulingTimerFunction": lambda r: "holds_released" in r,
 }
 
 

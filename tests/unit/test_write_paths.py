@@ -30,7 +30,7 @@ def test_the_dispatcher_is_the_only_code_that_calls_an_ats_write() -> None:
     writes = [call for path in sources for call in _calls_to(path, {"execute", "update_candidate"})]
     assert writes and all(call.startswith("layers/foureyes/python/foureyes/dispatch.py") for call in writes), writes
     # The clients themselves are built in one place, and only the dispatcher and the pulls ask for them.
-    users = sorted({str(p.relative_to(ROOT)) for p in sources if "client_for" in p.read_text()})
+    users = sorted({str(p.relative_to(ROOT)) for p in sources if "client_for(" in p.read_text()})
     assert users == ["layers/foureyes/python/foureyes/connections.py", "layers/foureyes/python/foureyes/dispatch.py",
                      "layers/foureyes/python/foureyes/pull.py"], users
 
@@ -47,7 +47,7 @@ def test_dispatch_refuses_without_two_distinct_approvals(monkeypatch: pytest.Mon
                                                          ok: bool) -> None:
     item = SimpleNamespace(proposal_id="p", system="otys", status="approved", reviewed_by=review[0],
                            review_decision=review[1], approved_by=approval[0], approval_decision=approval[1],
-                           tiebreak_by=tiebreak[0], tiebreak_decision=tiebreak[1])
+                           tiebreak_by=tiebreak[0], tiebreak_decision=tiebreak[1], fact=False)
     monkeypatch.setattr(dispatch.proposals, "get", lambda pid: item)
     monkeypatch.setattr(dispatch, "_existing", lambda pid: None)
 
@@ -65,3 +65,28 @@ def test_dispatch_refuses_without_two_distinct_approvals(monkeypatch: pytest.Mon
     else:
         with pytest.raises(DispatchRefused, match="two are required"):
             dispatch.dispatch("p", "otys")
+
+
+@pytest.mark.parametrize(("entered_by", "ok"), [("rec-1", True), ("matcher", False), ("system", False), ("", False)])
+def test_a_fact_reaches_the_dispatcher_only_when_a_person_entered_it(monkeypatch: pytest.MonkeyPatch,
+                                                                     entered_by: str, ok: bool) -> None:
+    item = SimpleNamespace(proposal_id="f", system="otys", status="approved", fact=True, proposed_by=entered_by,
+                           reviewed_by=None, review_decision=None, approved_by=None, approval_decision=None,
+                           tiebreak_by=None, tiebreak_decision=None)
+    monkeypatch.setattr(dispatch.proposals, "get", lambda pid: item)
+    monkeypatch.setattr(dispatch, "_existing", lambda pid: None)
+
+    class Reached(Exception):
+        pass
+
+    def stop(name: str) -> bool:
+        raise Reached
+
+    monkeypatch.setattr(dispatch, "ssm_flag", stop)
+    monkeypatch.setattr(dispatch, "env", lambda name: name)
+    if ok:
+        with pytest.raises(Reached):
+            dispatch.dispatch("f", "otys")
+    else:
+        with pytest.raises(DispatchRefused, match="not entered by a person"):
+            dispatch.dispatch("f", "otys")

@@ -104,7 +104,13 @@ def dispatch(proposal_id: str, system: str, client_for: Callable[[str], Any] | N
     if item.status not in (ProposalStatus.APPROVED.value, ProposalStatus.PARKED.value):
         raise DispatchRefused(f"proposal {proposal_id} is {item.status}, not approved")
     people = proposals.approvers(item)
-    if len(people) < 2:
+    if item.fact:
+        from foureyes.facts import NOT_PEOPLE
+
+        if item.proposed_by in NOT_PEOPLE:
+            raise DispatchRefused(f"fact {proposal_id} was not entered by a person")
+        people = {item.proposed_by}
+    elif len(people) < 2:
         raise DispatchRefused(f"proposal {proposal_id} carries {len(people)} distinct approval(s); two are required")
     if ssm_flag(env("KILL_SWITCH_PARAMETER")):
         audit.record("dispatch.refused", "system", proposal_id, {"system": system, "why": "paused"})

@@ -138,6 +138,7 @@ class ProposalItem(_Base):
     executed_at = UnicodeAttribute(null=True)
     outcome = UnicodeAttribute(null=True)
     rollback_of = UnicodeAttribute(null=True)
+    fact = BooleanAttribute(default=False)  # entered by a person (scheduling): that person is the decision
     excluded_approvers = _str_list()  # may not approve this proposal (a rollback: the original's approvers)
 
 
