@@ -27,6 +27,7 @@ _ENV_FROM_OUTPUTS = {
     "SHADOW_MODE_PARAMETER": "ShadowModeParameterName",
     "DISPATCHES_TABLE": "DispatchesTableName",
     "STATE_MACHINE_ARN": "ProposalReviewStateMachineArn",
+    "OBSERVATIONS_TABLE": "ObservationsTableName",
 }
 
 
@@ -49,7 +50,44 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     rollback.add_argument("--operator", default=getpass.getuser(), help="who asks (default: your user name)")
     actions.add_parser("reviewers", help="decisions and approval rate per reviewer (rubber-stamp check)")
     actions.add_parser("audit-verify", help="check every audit row's hash chain and signature")
+    agreement = actions.add_parser("agreement", help="shadow mode: agreement with recruiters per system and day")
+    agreement.add_argument("--days", type=_days, default=14, help="how many days back, today included (default 14)")
     ops.set_defaults(run=run)
+
+
+def _days(text: str) -> int:
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 366:
+        raise argparse.ArgumentTypeError(f"--days must be a whole number from 1 to 366, not {text!r}")
+    return days
+
+
+def _print_agreement(days: int) -> None:
+    from pynamodb.exceptions import PynamoDBException
+
+    from foureyes import agreement
+
+    if not os.environ.get("OBSERVATIONS_TABLE"):
+        raise FoureyesError("this stack has no ObservationsTableName output: deploy a version with the "
+                            "observations table to measure agreement")
+    try:
+        rows = agreement.report(days)
+    except PynamoDBException as exc:
+        why = exc.cause_response_code or "no answer"
+        raise FoureyesError(f"could not read the observations table ({why})") from exc
+    if not rows:
+        print(f"no agreement data in the last {days} day(s): no shadowed proposals and no recruiter actions "
+              "observed (is shadow mode on, and are pulls/webhooks running?)")
+        return
+    print(f"agreement with recruiters in shadow mode, last {days} day(s) (95% Wilson interval)")
+    print(f"  {'day':<10}  {'system':<8}  {'agreed/total':>12}  {'rate':>6}  {'95% CI':<15}  "
+          f"{'proposals':>9}  {'missed':>6}")
+    for row in [*rows, *agreement.totals(rows)]:
+        print(f"  {row.day:<10}  {row.system:<8}  {f'{row.agreed}/{row.total}':>12}  {row.rate:6.1%}  "
+              f"{f'{row.wilson_low:.1%}-{row.wilson_high:.1%}':<15}  {row.proposals:>9}  {row.observed_only:>6}")
 
 
 def _connect(args: argparse.Namespace) -> tuple[dict[str, str], Any]:
@@ -103,6 +141,8 @@ def run(args: argparse.Namespace) -> int:
             for rate in review.reviewer_rates():
                 flag = "  <- approves nearly everything" if rate.decisions >= 20 and rate.approval_rate > 0.97 else ""
                 print(f"  {rate.person:<20} {rate.decisions:>5} decisions  {rate.approval_rate:6.1%} approved{flag}")
+        elif action == "agreement":
+            _print_agreement(args.days)
         elif action == "audit-verify":
             count, problems = ops.verify_audit()
             if problems:

@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from foureyes import candidates, matching
+from foureyes import agreement, candidates, matching
 
 logger = Logger()
 tracer = Tracer()
@@ -31,7 +31,10 @@ def process(record: DynamoDBRecord) -> None:
         if old is not None:
             matching.forget(old, config)
         return
-    outcome = matching.match(candidates.from_stream_image(raw["NewImage"]), config, previous=old)
+    new = candidates.from_stream_image(raw["NewImage"])
+    # What recruiters did themselves in the ATS (seen through pulls and webhooks), beside our proposals.
+    agreement.record_observations(agreement.observe(old, new))
+    outcome = matching.match(new, config, previous=old)
     metrics.add_metric(name="ProposalsCreated", unit=MetricUnit.Count, value=outcome.proposed)
     metrics.add_metric(name="NearMisses", unit=MetricUnit.Count, value=outcome.near_misses)
 

@@ -59,7 +59,7 @@ def from_item(item: CandidateItem) -> Candidate:
     return Candidate(system=item.system, record_id=item.record_id, first_name=item.first_name,
                      last_name=item.last_name, full_name=item.full_name, emails=tuple(item.emails),
                      phones=tuple(item.phones), dob=date.fromisoformat(item.dob) if item.dob else None,
-                     employer=item.employer, status=item.status)
+                     employer=item.employer, status=item.status, raw=dict(item.raw or {}))
 
 
 def from_stream_image(image: dict[str, Any]) -> Candidate:

@@ -128,6 +128,9 @@ def dispatch(proposal_id: str, system: str, client_for: Callable[[str], Any] | N
                 return Outcome(found.status if found else ProposalStatus.SHADOWED.value)
             raise
         _set_status(proposal_id, ProposalStatus.SHADOWED, "shadow: call recorded, not sent")
+        from foureyes.agreement import record_shadow_decision
+
+        record_shadow_decision(item)  # to compare with what recruiters do themselves in the ATS
         audit.record("dispatch.shadowed", "system", proposal_id,
                      {"system": system, "action": item.action, "approvers": sorted(people)})
         return Outcome(ProposalStatus.SHADOWED.value)
