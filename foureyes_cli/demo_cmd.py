@@ -110,16 +110,124 @@ def story(client: Any) -> dict[str, Any]:
     if not two_people:
         raise RuntimeError("a proposal was dispatched without two different people deciding")
     _say(f"dispatched in shadow mode (calls recorded, nothing sent): {', '.join(d['system'] for d in dispatched)}")
-    return {
+    summary = {
         "pulled": pulled,
         "proposals": len(all_proposals),
         "approved": sum(1 for f in final.values() if f["status"] in ("approved", "shadowed", "executed")),
         "dispatched": len(dispatched),
+        "dispatched_shadow": len(dispatched),
         "shadow_mode": all(d["mode"] == "shadow" for d in dispatched),
         "tie_breaks": 1,
         "deciders": decisions,
         "namesakes_proposed": 0,
     }
+    return summary
+
+
+def _ops(cloud: Any, *args: str) -> str:
+    import subprocess
+
+    endpoints = Path(cloud.state_dir) / "endpoints.json"
+    done = subprocess.run([sys.executable, "-m", "foureyes_cli.main", "ops", "--local", str(endpoints), *args],
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise RuntimeError(f"foureyes ops {' '.join(args)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def _approve_pair(client: Any, system: str, tag: str) -> str:
+    """Two records of one person arrive; two different recruiters approve the proposal; its id."""
+    from foureyes_local.client import wait_for
+
+    person = {"first_name": "Mila", "last_name": f"Hoekstra{tag}", "date_of_birth": "1994-04-04"}
+    for n, email in enumerate((f"mila.hoekstra.{tag}@gmail.com", f"MilaHoekstra{tag}+cv@googlemail.com")):
+        reply = client.post_webhook(system, f"demo-{tag}-delivery-{n}", {**person, "id": f"{tag}-{n}",
+                                                                        "emails": [email]})
+        if reply.status_code != 202:
+            raise RuntimeError(f"webhook refused: {reply.text}")
+    pid = str(wait_for(f"a proposal for {tag}", lambda: client.proposal_for(f"{system}:{tag}-0"))["proposal_id"])
+    for stage in ("review", "second approval"):
+        link, _ = client.review_link(pid, stage)
+        client.decide(link, "approve").raise_for_status()
+    return pid
+
+
+def dispatch_safety(cloud: Any, client: Any) -> dict[str, Any]:
+    """Live dispatch, a rollback by a different approver, and the kill switch tripping and coming back."""
+    import json as _json
+
+    from foureyes_local.client import wait_for
+
+    _ops(cloud, "shadow", "off", "--reason", "demo: three weeks of shadow mode at 94% agreement", "--operator", "olga")
+    time.sleep(2)  # past the functions' parameter cache
+    # A duplicate the matcher found among the records pulled from Otys (they exist in the ATS).
+    pulled = [p for p in client.proposals() if p["system"] == "otys" and p["status"] == "pending_review"
+              and all(ref.startswith("otys:") and ref.split(":", 1)[1] in cloud.fakes.otys.records()
+                      for ref in p["refs"])]
+    if not pulled:
+        raise RuntimeError("no proposal among the records pulled from Otys to dispatch live")
+    pid = pulled[0]["proposal_id"]
+    for stage in ("review", "second approval"):
+        link, _ = client.review_link(pid, stage)
+        client.decide(link, "approve").raise_for_status()
+    wait_for("the live write", lambda: client.proposal(pid)["status"] == "executed", timeout=60)
+    record_id = client.proposal(pid)["refs"][0].split(":", 1)[1]
+    written = _json.dumps(cloud.fakes.otys.records()[record_id])
+    marker = "foureyes-merged-with" if "foureyes-merged-with" in written else "foureyes-duplicate-of"
+    _say(f"live: proposal {pid} ({client.proposal(pid)['action']}) written to Otys record {record_id}")
+    original_approvers = {client.proposal(pid)["reviewed_by"], client.proposal(pid)["approved_by"]}
+    rollback_id = _ops(cloud, "rollback", pid, "--reason", "demo: recruiter asks to undo", "--operator", "olga")
+    rollback_id = rollback_id.split("rollback proposed as ")[1].split(":")[0]
+    link, _ = client.review_link(rollback_id, "review")
+    client.decide(link, "approve").raise_for_status()
+    link, approver = client.review_link(rollback_id, "second approval")
+    client.decide(link, "approve").raise_for_status()
+    wait_for("the rollback", lambda: client.proposal(pid)["status"] == "rolled_back", timeout=60)
+    rollback = client.proposal(rollback_id)
+    if rollback["approved_by"] in original_approvers:
+        raise RuntimeError("the rollback was approved by an approver of the original action")
+    restored = marker not in _json.dumps(cloud.fakes.otys.records()[record_id])
+    _say(f"rollback {rollback_id}: approved by {approver} (not one of {sorted(original_approvers)}); "
+         f"record restored: {restored}")
+
+    cloud.fakes.otys.fail_next(400, count=20, method="")  # the ATS starts refusing every call
+    failing = [_approve_pair(client, "otys", f"err{n}") for n in range(3)]
+    paused = client.outputs["KillSwitchParameterName"]
+    wait_for("the kill switch", lambda: client.boto("ssm").get_parameter(Name=paused)["Parameter"]["Value"] == "true",
+             timeout=90)
+    _say(f"kill switch tripped after {len(failing)} failed writes: every dispatcher is paused, team lead alerted")
+    _ops(cloud, "unpause", "--reason", "demo: Otys status enum fixed", "--operator", "olga")
+    _say("unpaused by a human through `foureyes ops unpause` (audited)")
+    _ops(cloud, "shadow", "on", "--reason", "demo over", "--operator", "olga")
+    return {"dispatched_live": 1, "rolled_back": 1 if restored else 0, "kill_switch_tripped": True}
+
+
+def scheduling(client: Any) -> dict[str, Any]:
+    """A recruiter moves a candidate to the interview stage; the candidate books, then cancels."""
+    import re
+
+    import requests
+
+    email = "noa.kuipers@example.org"
+    client.post_webhook("otys", "demo-stage-delivery", {
+        "id": "ot-3001", "first_name": "Noa", "last_name": "Kuipers", "emails": [email], "status": "Interview",
+        "role_id": "R-1001", "time_zone": "Europe/Amsterdam"}).raise_for_status()
+    invite = client.mail_for(lambda m: email in m["to"] and m["subject"] == "Plan your interview",
+                             "the booking invitation", timeout=60)
+    link = next(u for u in invite["links"] if "/book/" in u)
+    page = requests.get(link, timeout=30).text
+    slots = re.findall(r'name="slot" id="[^"]+" value="([^"]+)"', page)
+    requests.post(link, data={"action": "hold", "slot": slots[0]}, timeout=30).raise_for_status()
+    booked = requests.post(link, data={"action": "confirm", "slot": slots[0]}, timeout=30, allow_redirects=False)
+    manage = booked.headers["Location"]
+    if "Your interview is booked" not in requests.get(manage, timeout=30).text:
+        raise RuntimeError("the booking did not go through")
+    _say(f"booking: the candidate chose one of {len(slots)} slots through the page (interviewer hold confirmed)")
+    requests.post(manage, data={"action": "cancel", "sure": "yes"}, timeout=30).raise_for_status()
+    again = requests.get(link, timeout=30).text
+    freed = slots[0] in again or "cancelled" in again
+    _say(f"cancellation through the candidate's link: slot free again: {freed}")
+    return {"bookings": 1, "cancellations": 1}
 
 
 def _wait_dispatched(client: Any, proposal_id: str) -> dict[str, Any]:
@@ -142,15 +250,24 @@ def run(args: argparse.Namespace) -> int:
     from foureyes_local.cloud import LocalCloud
 
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("moto").setLevel(logging.CRITICAL)  # failed executions are part of the story
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="foureyes-demo-") as state:
-        cloud = LocalCloud(state_dir=Path(state), schedules=False)
+        # Demo settings: parameters cached 1 s, and the kill switch judges after 3 attempts (default 20).
+        cloud = LocalCloud(state_dir=Path(state), schedules=False,
+                           parameters={"ParametersCacheSeconds": "1", "KillSwitchMinAttempts": "3"})
         try:
             cloud.start()
             described = cloud.describe()
             _say(f"local cloud up: API {described['api']}")
             client = LocalClient(api=described["api"], aws=described["aws"], outputs=described["outputs"])
             summary = story(client)
+            # A recruiter marks one of the shadowed duplicates in Carerix by hand: what agreement measures.
+            client.post_webhook("carerix", "demo-recruiter-tag", {**dict(STORY[3][1]), "tags": [
+                "duplicate-of:carerix:cx-1002"]}).raise_for_status()
+            summary.update(dispatch_safety(cloud, client))
+            summary.update(scheduling(client))
+            summary["agreement"] = " ".join(_ops(cloud, "agreement").strip().splitlines()[-1].split())
         except Exception as exc:  # noqa: BLE001 - the demo reports what failed and exits non-zero
             print(f"DEMO FAILED: {exc}", file=sys.stderr, flush=True)
             return 1

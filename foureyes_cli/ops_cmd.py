@@ -43,6 +43,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         action = actions.add_parser(name, help=text)
         action.add_argument("--reason", required=True, help="why (kept in the audit trail)")
         action.add_argument("--operator", default=getpass.getuser(), help="who (default: your user name)")
+    shadow = actions.add_parser("shadow", help="shadow mode on (record calls, send nothing) or off (live writes)")
+    shadow.add_argument("state", choices=("on", "off"))
+    shadow.add_argument("--reason", required=True, help="why (kept in the audit trail)")
+    shadow.add_argument("--operator", default=getpass.getuser(), help="who (default: your user name)")
     actions.add_parser("queue", help="open proposals, oldest first")
     rollback = actions.add_parser("rollback", help="propose undoing an executed write (four eyes again)")
     rollback.add_argument("proposal_id")
@@ -125,6 +129,9 @@ def run(args: argparse.Namespace) -> int:
         elif action in ("pause", "unpause"):
             ops.set_paused(ssm, action == "pause", args.operator, args.reason)
             print(f"dispatch {'paused' if action == 'pause' else 'unpaused'} by {args.operator} (audited)")
+        elif action == "shadow":
+            ops.set_shadow(ssm, args.state == "on", args.operator, args.reason)
+            print(f"shadow mode {args.state} by {args.operator} (audited)")
         elif action == "queue":
             rows = ops.queue()
             print(f"{len(rows)} open proposal(s)")

@@ -220,3 +220,26 @@ def test_kill_switch_end_to_end(cloud: Any, client: LocalClient, live: None) -> 
     assert _ops(cloud, "unpause", "--reason", "test: ATS fixed", "--operator", "olivia").returncode == 0
     time.sleep(2)
     assert _dispatch(cloud, client, "otys", pid)["status"] == "executed"
+
+
+def test_parked_writes_go_out_with_the_nightly_retry(cloud: Any, client: LocalClient, live: None) -> None:
+    ssm = client.boto("ssm")
+    cap_parameter = "/foureyes/local/dispatch/daily-cap"
+    original = ssm.get_parameter(Name=cap_parameter)["Parameter"]["Value"]
+    caps = json.loads(original)
+    caps["otys"] = 0
+    _ssm_set(client, cap_parameter, json.dumps(caps))
+    try:
+        time.sleep(2)
+        target = _target(cloud, "otys", 45)
+        pid = _approved(client, "otys", "tag_duplicate", calls.tag_duplicate("otys", target, "otys:nightly"),
+                        target.ref)
+        assert _dispatch(cloud, client, "otys", pid)["status"] == "parked"
+        assert client.proposal(pid)["status"] == "parked"
+    finally:
+        _ssm_set(client, cap_parameter, original)
+    time.sleep(2)
+    fired = requests.post(f"{client.api}/_local/schedules/NightlyRetryFunction", timeout=120)
+    assert fired.status_code == 202
+    wait_for("the parked write to go out", lambda: client.proposal(pid)["status"] == "executed", timeout=60)
+    assert "foureyes-duplicate-of:otys:nightly" in json.dumps(_record(cloud, "otys", target.record_id))

@@ -156,3 +156,11 @@ def test_foureyes_local_prints_its_urls_and_stops_cleanly(tmp_path: Path) -> Non
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
+
+
+def test_the_ops_dashboard_is_provisioned_from_the_template(client: LocalClient) -> None:
+    body = json.loads(client.boto("cloudwatch").get_dashboard(DashboardName="foureyes-local")["DashboardBody"])
+    alarms = next(w for w in body["widgets"] if w["type"] == "alarm")["properties"]["alarms"]
+    assert len(alarms) == 3 and all(a.startswith("arn:aws:cloudwatch:") for a in alarms)
+    titles = {w["properties"].get("title") for w in body["widgets"]}
+    assert "Dispatches and errors per ATS" in titles

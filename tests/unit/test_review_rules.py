@@ -54,3 +54,16 @@ def test_people_per_system_and_round_robin_skips_excluded() -> None:
 def test_bad_people_configuration_is_named(bad: object) -> None:
     with pytest.raises(ConfigurationError, match="people parameter"):
         parse_people(bad)
+
+
+def test_the_daily_cap_ratchet() -> None:
+    from datetime import date
+
+    from foureyes.dispatch import daily_cap
+
+    ratchet = {"start": "2026-11-01", "steps": [[0, 50], [3, 100], [7, 200], [14, 400]]}
+    assert daily_cap(ratchet, date(2026, 10, 31)) == 0  # before day 0 nothing goes out
+    assert daily_cap(ratchet, date(2026, 11, 1)) == 50
+    assert daily_cap(ratchet, date(2026, 11, 4)) == 100
+    assert daily_cap(ratchet, date(2026, 11, 20)) == 400
+    assert daily_cap(25, date(2026, 11, 20)) == 25

@@ -56,6 +56,8 @@ def daily_cap(config: Any, today: date) -> int:
 
 
 def _take_cap_slot(system: str, cap: int, today: date) -> None:
+    if cap <= 0:
+        raise DailyCapReached(f"writes to {system} are capped at 0 today")
     model = bound(CounterItem)
     counter = model(f"dispatch-cap#{system}#{today.isoformat()}")
     try:

@@ -50,6 +50,16 @@ def set_paused(ssm: Any, paused: bool, operator: str, reason: str) -> None:
                  {"reason_given": True, "reason": reason[:200]})
 
 
+def set_shadow(ssm: Any, shadow: bool, operator: str, reason: str) -> None:
+    """Turn shadow mode on or off (going live is a decision: it needs a reason and is audited)."""
+    if not reason.strip():
+        raise BadRequest("--reason is required: say why writes may (or may no longer) reach the ATSes")
+    ssm.put_parameter(Name=env("SHADOW_MODE_PARAMETER"), Value="true" if shadow else "false", Type="String",
+                      Overwrite=True)
+    audit.record("dispatch.shadow_on" if shadow else "dispatch.shadow_off", operator, "shadow-mode",
+                 {"reason": reason[:200]})
+
+
 def queue(limit: int = 50) -> list[dict[str, Any]]:
     model = bound(ProposalItem)
     now = datetime.now(UTC)
