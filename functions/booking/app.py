@@ -38,6 +38,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     elif resource.startswith("/feedback/"):
         response = pages.feedback_endpoint(method, token, form, deps())
     else:
-        response = pages.feedback_read_endpoint(token, deps())
+        response = pages.feedback_read_endpoint(token, deps(), method, form)
     logger.info("page served", extra={"resource": resource, "status": response.status})
     return _reply(response)

@@ -306,7 +306,7 @@ def settings_for(panel: tuple[str, ...]) -> service.Settings:
         "hold_minutes": 10,
         "outcomes": {"bullhorn": {"hired": "Placed", "not_hired": "Not selected"}},
         "onboarding_template": {"template_id": "onb-1", "title": "Onboarding", "steps": ["Laptop", "Badge"]},
-        "interviewer_emails": {iv: f"{iv}@agency.example" for iv in panel},
+        "interviewer_emails": {**{iv: f"{iv}@agency.example" for iv in panel}, "hm-1": "hm-1@agency.example"},
     })
 
 
@@ -392,6 +392,12 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
                                                        "notes": "Clear answers."}, deps).status == 200
     assert pages.feedback_endpoint("POST", fb_token, {"recommendation": "no"}, deps).status == 409
     assert service.read_feedback("hm-1", booking.booking_id, deps).entries[0].notes == "Clear answers."
+    # the whole panel has answered: the hiring manager gets a personal link to read and decide
+    complete = next(m for m in rec.emails if m.subject == "Interview feedback complete")
+    assert complete.to == "hm-1@agency.example"
+    read_token = token_of(complete.text.split("outcome: ")[1].strip())
+    read_page = pages.feedback_read_endpoint(read_token, deps)
+    assert read_page.status == 200 and "Record the outcome" in str(read_page.body)
     with pytest.raises(Forbidden):
         service.read_feedback("bullhorn:9001", booking.booking_id, deps)
     rec.now = NOW
@@ -409,9 +415,11 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
     # the outcome, decided by a person, goes out as a status through submit_fact; hired -> HRIS task
     with pytest.raises(Forbidden):
         service.record_outcome(made.request.request_id, "hired", "iv-f1", deps)
-    result = service.record_outcome(made.request.request_id, "hired", "hm-1", deps)
+    recorded = pages.feedback_read_endpoint(read_token, deps, "POST", {"outcome": "hired"})
+    assert recorded.status == 200 and "Outcome recorded: hired" in str(recorded.body)
     assert rec.facts[-1][2] is Action.UPDATE_STATUS and rec.facts[-1][3]["body"] == {"status": "Placed"}
-    assert result.onboarding_task and [t["employeeRef"] for t in hris.tasks()] == ["bullhorn:9001"]
+    assert rec.facts[-1][4] == "hm-1"  # the person who decided, as the fact's author
+    assert [t["employeeRef"] for t in hris.tasks()] == ["bullhorn:9001"]
     with pytest.raises(Conflict):
         service.record_outcome(made.request.request_id, "hired", "hm-1", deps)
 

@@ -228,7 +228,7 @@ def feedback_endpoint(method: str, token: str, form: Mapping[str, str], deps: De
         return Response(status, html)
 
 
-def feedback_view_page(shown: FeedbackView) -> str:
+def feedback_view_page(shown: FeedbackView, outcomes: tuple[str, ...] = (), notice: str = "") -> str:
     parts = [f"<h1>Interview feedback</h1><p>Interview {escape(shown.booking_id)}; you read it as "
              f"<strong>{escape(shown.role.value.replace('_', ' '))}</strong>. This read is recorded.</p>"]
     if shown.summary is not None:
@@ -249,13 +249,32 @@ def feedback_view_page(shown: FeedbackView) -> str:
                      f"<blockquote>{escape(entry.notes) or '&mdash;'}</blockquote>")
     if not shown.entries and shown.summary is None:
         parts.append("<p>No feedback from you yet.</p>")
+    if notice:
+        parts.append(f"<p class=\"note\" role=\"status\">{escape(notice)}</p>")
+    if outcomes and shown.role.value in ("hiring_manager", "recruiter"):
+        options = "".join(f"<option value=\"{escape(o)}\">{escape(o.replace('_', ' '))}</option>" for o in outcomes)
+        parts.append("<form method=\"post\"><h2>Your decision</h2><p>You decide the outcome; Foureyes only passes "
+                     "it on to the ATS (and, when hired, creates the onboarding task).</p>"
+                     "<p><label for=\"outcome\">Outcome</label><br><select id=\"outcome\" name=\"outcome\" required>"
+                     f"<option value=\"\">Choose</option>{options}</select></p>"
+                     "<button type=\"submit\">Record the outcome</button></form>")
     return page("Interview feedback", "".join(parts))
 
 
-def feedback_read_endpoint(token: str, deps: Deps) -> Response:
-    """`GET /feedback-read/{token}`: role-checked, audited read of a booking's feedback."""
+def feedback_read_endpoint(token: str, deps: Deps, method: str = "GET",
+                           form: Mapping[str, str] | None = None) -> Response:
+    """`GET /feedback-read/{token}`: role-checked, audited read of a booking's feedback;
+    `POST` (hiring managers and recruiters): record the outcome, synced to the ATS."""
     try:
-        return Response(200, feedback_view_page(service.read_feedback_by_link(token, deps)))
+        notice = ""
+        if method.upper() == "POST":
+            result = service.outcome_by_link(token, (form or {}).get("outcome", ""), deps)
+            notice = f"Outcome recorded: {result.outcome.replace('_', ' ')}; it is on its way to the ATS."
+        shown = service.read_feedback_by_link(token, deps)
+        booking = deps.store.get_booking(shown.booking_id)
+        system = deps.store.get_request(booking.request_id).system
+        outcomes = tuple(deps.settings.outcomes.get(system, {}))
+        return Response(200, feedback_view_page(shown, outcomes, notice))
     except FoureyesError as exc:
         status, html = error_page(exc)
         return Response(status, html)

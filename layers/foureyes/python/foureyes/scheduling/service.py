@@ -935,7 +935,33 @@ def submit_feedback(token: str, recommendation: str, rating: int | None, notes: 
         raise Conflict("feedback opens when the interview starts")
     item = deps.store.put_feedback(booking, interviewer, recommendation, rating, notes.strip(), now)
     deps.audit("feedback.submitted", interviewer, booking.booking_id, {"recommendation": recommendation})
+    received = {i.interviewer_id for i in deps.store.feedback(booking.booking_id)}
+    if set(booking.interviewers) <= received:
+        _feedback_complete(booking, deps)
     return _entry(item)
+
+
+def _feedback_complete(booking: BookingItem, deps: Deps) -> None:
+    """Every interviewer has answered: each hiring manager and recruiter gets their own reading link,
+    where they (a person, never the system) record the outcome."""
+    plan = deps.settings.roles.get(booking.role_id)
+    if plan is None:
+        return
+    for person in (*plan.hiring_managers, *plan.recruiters):
+        address = deps.settings.interviewer_emails.get(person)
+        if not address:
+            continue
+        url = feedback_read_url(deps, person, booking.booking_id)
+        deps.send(Email(to=address, subject="Interview feedback complete",
+                        text=f"All interviewers have given feedback. Read it and record the outcome: {url}\n"))
+    deps.audit("feedback.complete", "system", booking.booking_id, {"notified": len(plan.hiring_managers)})
+
+
+def outcome_by_link(token: str, outcome: str, deps: Deps) -> OutcomeResult:
+    """POST /feedback-read/{token}: the person holding the reading link records the outcome."""
+    claims = _claims(deps, token, (READ,))
+    booking = deps.store.get_booking(str(claims.get("b", "")))
+    return record_outcome(booking.request_id, outcome, str(claims.get("p", "")), deps)
 
 
 # -- outcome -> ATS -> HRIS -------------------------------------------------------------------------------
