@@ -215,6 +215,8 @@ def test_kill_switch_end_to_end(cloud: Any, client: LocalClient, live: None) -> 
     refused = _dispatch(cloud, client, "otys", pid)  # every system is paused, not only the failing one
     assert refused["errorType"] == "DispatchRefused" and "paused" in refused["errorMessage"]
     assert _record(cloud, "otys", target.record_id) == before
+    alert = client.mail_for(lambda m: m["subject"] == "Foureyes dispatch paused", "the team lead's alert")
+    assert alert["to"][0].startswith("tess.") and "unpause" in alert["text"]
     audit = client.boto("dynamodb").scan(TableName=client.outputs["AuditTableName"])["Items"]
     assert any(row["event"]["S"] == "dispatch.paused" and row["actor"]["S"] == "kill-switch" for row in audit)
     assert _ops(cloud, "unpause", "--reason", "test: ATS fixed", "--operator", "olivia").returncode == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from foureyes import audit
@@ -24,9 +25,27 @@ def trip(alarm_message: str, ssm: Any = None, sns: Any = None) -> bool:
         sns = sns or boto3.client("sns")
     ssm.put_parameter(Name=env("KILL_SWITCH_PARAMETER"), Value="true", Type="String", Overwrite=True)
     name = str(alarm.get("AlarmName", "unknown alarm"))
-    sns.publish(TopicArn=env("ALERTS_TOPIC_ARN"), Subject="Foureyes dispatch paused",
-                Message=(f"Dispatch to every ATS is paused: alarm {name} fired "
-                         f"({alarm.get('NewStateReason', '')}). Nothing dispatches until a human runs "
-                         f"`foureyes ops unpause --reason ...`."))
+    text = (f"Dispatch to every ATS is paused: alarm {name} fired ({alarm.get('NewStateReason', '')}). "
+            "Nothing dispatches until a human runs `foureyes ops unpause --reason ...`.")
+    sns.publish(TopicArn=env("ALERTS_TOPIC_ARN"), Subject="Foureyes dispatch paused", Message=text)
+    alert_team_leads("Foureyes dispatch paused", text)
     audit.record("dispatch.paused", "kill-switch", name, {"alarm": name})
     return True
+
+
+def alert_team_leads(subject: str, text: str) -> None:
+    """E-mail every team lead, and post to the chat webhook when one is configured (ids only, no PII)."""
+    from foureyes import mail
+    from foureyes.config import ssm_json
+    from foureyes.people import parse_people
+
+    for lead in parse_people(ssm_json(env("PEOPLE_PARAMETER"))).team_leads:
+        mail.send(mail.Email(to=lead.email, subject=subject, text=text), env("SENDER_EMAIL"))
+    webhook = os.environ.get("CHAT_WEBHOOK_URL", "")
+    if webhook:
+        import requests
+
+        try:
+            requests.post(webhook, json={"text": f"{subject}: {text}"}, timeout=10)
+        except requests.RequestException:
+            pass  # the e-mail and the SNS alert went out; a chat outage must not stop the pause
