@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Self
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -30,3 +30,29 @@ class Served:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+
+class ServedFake:
+    """`start`, `stop` and `url` for a fake whose WSGI app (`wsgi`) runs in a `Served` thread."""
+
+    NAME = "fake"
+    PATH = ""  # the endpoint below the server root (a JSON-RPC or SOAP endpoint)
+    _served: Served | None = None
+
+    def wsgi(self, environ: Any, start_response: Any) -> Any:
+        raise NotImplementedError
+
+    def start(self, port: int = 0) -> Self:
+        self._served = Served(self.wsgi, self.NAME, port=port)
+        return self
+
+    def stop(self) -> None:
+        if self._served is not None:
+            self._served.stop()
+            self._served = None
+
+    @property
+    def url(self) -> str:
+        if self._served is None:
+            raise RuntimeError(f"the {self.NAME} fake is not started")
+        return f"{self._served.url}{self.PATH}"

@@ -40,7 +40,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from foureyes.model import Candidate
-from foureyes_local.fakes._server import Served
+from foureyes_local.fakes._server import ServedFake
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 FIELDS: tuple[str, ...] = (
@@ -209,8 +209,10 @@ class _Subscription:
         self.last: tuple[int, list[dict[str, Any]]] | None = None
 
 
-class BullhornFake:
+class BullhornFake(ServedFake):
     """State and behaviour; `start()` serves it. Fault switches and inspection are plain methods."""
+
+    NAME = "Bullhorn"
 
     def __init__(
         self, candidates: Iterable[Candidate] = (), *, seed: int = 1, client_id: str = "foureyes-local",
@@ -247,7 +249,6 @@ class BullhornFake:
             rid = int(c.record_id)
             self._records[rid] = native_record(c, rid, int(added * 1000), int(modified * 1000))
             self._visible_in_search[rid] = 0.0
-        self._served: Served | None = None
         self._url_map = Map([
             Rule("/oauth/authorize", endpoint="authorize", methods=["GET"]),
             Rule("/oauth/token", endpoint="token", methods=["POST"]),
@@ -262,21 +263,6 @@ class BullhornFake:
         ])  # fmt: skip
 
     # -- serving ---------------------------------------------------------------------------------
-    def start(self, port: int = 0) -> BullhornFake:
-        self._served = Served(self.wsgi, "bullhorn", port=port)
-        return self
-
-    def stop(self) -> None:
-        if self._served is not None:
-            self._served.stop()
-            self._served = None
-
-    @property
-    def url(self) -> str:
-        if self._served is None:
-            raise RuntimeError("the Bullhorn fake is not started")
-        return self._served.url
-
     def wsgi(self, environ: Any, start_response: Any) -> Any:
         request = Request(environ)
         try:

@@ -32,7 +32,7 @@ from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
 from foureyes.model import Candidate
-from foureyes_local.fakes._server import Served
+from foureyes_local.fakes._server import ServedFake
 from foureyes_local.fakes.otys import split_infix
 
 NS = "urn:carerix:export:v1"
@@ -102,7 +102,10 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-class CarerixFake:
+class CarerixFake(ServedFake):
+    NAME = "Carerix"
+    PATH = "/soap/export"
+
     def __init__(
         self, candidates: Iterable[Candidate] = (), *, seed: int = 1, username: str = "carerix-local",
         password: str = "local-password", unbounded_seconds: float = 61.0, migrated_share: float = 0.2,
@@ -133,27 +136,10 @@ class CarerixFake:
                 created = datetime(2015, 1, 1, tzinfo=UTC) + timedelta(minutes=rng.randrange(span // 60))
                 modified = created + timedelta(seconds=rng.randrange(int((DATA_NOW - created).total_seconds()) + 1))
             self._records[c.record_id] = native_record(c, created, modified)
-        self._served: Served | None = None
         self._soap = WsgiApplication(Application([self._service()], tns=NS, name="CarerixExport",
                                                  in_protocol=Soap11(validator="lxml"), out_protocol=Soap11()))
 
     # -- serving ---------------------------------------------------------------------------------
-    def start(self, port: int = 0) -> CarerixFake:
-        self._served = Served(self.wsgi, "carerix", port=port)
-        return self
-
-    def stop(self) -> None:
-        if self._served is not None:
-            self._served.stop()
-            self._served = None
-
-    @property
-    def url(self) -> str:
-        """The service endpoint (SOAP POSTs go here)."""
-        if self._served is None:
-            raise RuntimeError("the Carerix fake is not started")
-        return f"{self._served.url}/soap/export"
-
     @property
     def wsdl_url(self) -> str:
         return f"{self.url}?wsdl"

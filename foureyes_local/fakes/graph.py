@@ -38,7 +38,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from foureyes_local.fakes._server import Served
+from foureyes_local.fakes._server import ServedFake
 
 MAX_SCHEDULES = 20
 MAX_DAYS = 62
@@ -73,8 +73,10 @@ def _graph_time(moment: datetime) -> dict[str, str]:
     return {"dateTime": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"}
 
 
-class GraphFake:
+class GraphFake(ServedFake):
     """State and behaviour; `start()` serves it. Switches and inspection are plain methods."""
+
+    NAME = "Graph"
 
     def __init__(self, *, tenant_id: str = "local-tenant", client_id: str = "foureyes-scheduling",
                  client_secret: str = "local-graph-secret", token_ttl: float = 3599.0,
@@ -89,7 +91,6 @@ class GraphFake:
         self._failures: list[list[Any]] = []
         self._ids = itertools.count(1)
         self.counters: Counter[str] = Counter()
-        self._served: Served | None = None
         self._url_map = Map([
             Rule("/<tenant>/oauth2/v2.0/token", endpoint="token", methods=["POST"]),
             Rule("/v1.0/users/<user>/calendar/getSchedule", endpoint="schedule", methods=["POST"]),
@@ -98,21 +99,6 @@ class GraphFake:
         ])  # fmt: skip
 
     # -- serving -----------------------------------------------------------------------------------------
-    def start(self, port: int = 0) -> GraphFake:
-        self._served = Served(self.wsgi, "graph", port=port)
-        return self
-
-    def stop(self) -> None:
-        if self._served is not None:
-            self._served.stop()
-            self._served = None
-
-    @property
-    def url(self) -> str:
-        if self._served is None:
-            raise RuntimeError("the Graph fake is not started")
-        return self._served.url
-
     def credentials(self, organizer: str = "scheduling@foureyes.local") -> dict[str, Any]:
         """Constructor arguments of `foureyes.scheduling.calendar.GraphCalendar` for this fake."""
         return {"tenant_id": self.tenant_id, "client_id": self.client_id, "client_secret": self.client_secret,

@@ -24,7 +24,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
-from foureyes_local.fakes._server import Served
+from foureyes_local.fakes._server import ServedFake
 
 REQUIRED = ("employeeRef", "templateId", "title", "dueDate")
 
@@ -39,7 +39,9 @@ class HrisError(HTTPException):
                         headers=self.extra)
 
 
-class HrisFake:
+class HrisFake(ServedFake):
+    NAME = "HRIS"
+
     def __init__(self, *, api_key: str = "local-hris-key") -> None:
         self.api_key = api_key
         self.lock = threading.RLock()
@@ -48,26 +50,10 @@ class HrisFake:
         self._failures: list[list[Any]] = []
         self._ids = itertools.count(1)
         self.counters: Counter[str] = Counter()
-        self._served: Served | None = None
         self._url_map = Map([
             Rule("/v1/onboarding-tasks", endpoint="create", methods=["POST"]),
             Rule("/v1/onboarding-tasks/<task_id>", endpoint="get", methods=["GET"]),
         ])  # fmt: skip
-
-    def start(self, port: int = 0) -> HrisFake:
-        self._served = Served(self.wsgi, "hris", port=port)
-        return self
-
-    def stop(self) -> None:
-        if self._served is not None:
-            self._served.stop()
-            self._served = None
-
-    @property
-    def url(self) -> str:
-        if self._served is None:
-            raise RuntimeError("the HRIS fake is not started")
-        return self._served.url
 
     def credentials(self) -> dict[str, Any]:
         """Constructor arguments of `foureyes.scheduling.hris.HrisClient` for this fake."""

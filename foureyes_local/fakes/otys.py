@@ -27,7 +27,7 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from foureyes.model import Candidate
-from foureyes_local.fakes._server import Served
+from foureyes_local.fakes._server import ServedFake
 
 PERSON_FIELDS = (
     "firstName", "infix", "lastName", "emailPrimary", "emailSecondary", "emailWork", "phoneNumberMobile",
@@ -71,7 +71,10 @@ class RpcError(Exception):
         self.code, self.message, self.data = code, message, data
 
 
-class OtysFake:
+class OtysFake(ServedFake):
+    NAME = "Otys"
+    PATH = "/jsonrpc"
+
     def __init__(
         self, candidates: Iterable[Candidate] = (), *, seed: int = 1, api_key: str = "otys-local-key",
         tenant: str = "local", max_sessions: int = 5, rate_limit: int = 350, rate_period: float = 60.0,
@@ -95,7 +98,6 @@ class OtysFake:
         self._calls: dict[str, deque[float]] = {}
         self._failures: list[list[Any]] = []
         self.counters: Counter[str] = Counter()
-        self._served: Served | None = None
         self._methods: dict[str, Callable[..., Any]] = {
             "Otys.Services.CandidateService.getListEx": self._list,
             "Otys.Services.CandidateService.getDetail": self._detail,
@@ -107,22 +109,6 @@ class OtysFake:
         }
 
     # -- serving ---------------------------------------------------------------------------------
-    def start(self, port: int = 0) -> OtysFake:
-        self._served = Served(self.wsgi, "otys", port=port)
-        return self
-
-    def stop(self) -> None:
-        if self._served is not None:
-            self._served.stop()
-            self._served = None
-
-    @property
-    def url(self) -> str:
-        """The one JSON-RPC endpoint."""
-        if self._served is None:
-            raise RuntimeError("the Otys fake is not started")
-        return f"{self._served.url}/jsonrpc"
-
     def wsgi(self, environ: Any, start_response: Any) -> Any:
         request = Request(environ)
         if request.method != "POST" or request.path not in ("/jsonrpc", "/jsonrpc/"):

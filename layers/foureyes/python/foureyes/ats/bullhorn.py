@@ -34,6 +34,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from foureyes.ats import calls
+from foureyes.ats._fields import text, unique
 from foureyes.ats._http import DEFAULT_TIMEOUT, Clock, Sleep, http_session
 from foureyes.errors import AtsUnavailable, BadRequest, FoureyesError, NotFound, Unauthorized
 from foureyes.model import Candidate
@@ -142,31 +143,19 @@ def date_to_epoch_ms(value: date) -> int:
     return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp() * 1000)
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _unique(values: Sequence[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for v in values:
-        if v and v not in out:
-            out.append(v)
-    return tuple(out)
-
-
 def to_candidate(record: Mapping[str, Any]) -> Candidate:
     """A Bullhorn Candidate entity (as /query, /search or /entity return it) as a `Candidate`."""
     return Candidate(
         system="bullhorn",
         record_id=str(record["id"]),
-        first_name=_text(record.get("firstName")),
-        last_name=_text(record.get("lastName")),
-        full_name=_text(record.get("name")),
-        emails=_unique([_text(record.get(f)) for f in EMAIL_FIELDS]),
-        phones=_unique([_text(record.get(f)) for f in PHONE_FIELDS]),
+        first_name=text(record.get("firstName")),
+        last_name=text(record.get("lastName")),
+        full_name=text(record.get("name")),
+        emails=unique([text(record.get(f)) for f in EMAIL_FIELDS]),
+        phones=unique([text(record.get(f)) for f in PHONE_FIELDS]),
         dob=epoch_ms_to_date(record.get("dateOfBirth")),
-        employer=_text(record.get("companyName")),
-        status=_text(record.get("status")),
+        employer=text(record.get("companyName")),
+        status=text(record.get("status")),
         raw=dict(record),
     )
 

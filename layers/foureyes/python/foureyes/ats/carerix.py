@@ -29,6 +29,7 @@ import zeep.helpers
 from zeep.transports import Transport
 
 from foureyes.ats import calls
+from foureyes.ats._fields import text, unique
 from foureyes.ats._http import Sleep, http_session
 from foureyes.errors import AtsUnavailable, BadRequest
 from foureyes.model import Candidate
@@ -150,32 +151,20 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _unique(values: list[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for v in values:
-        if v and v not in out:
-            out.append(v)
-    return tuple(out)
-
-
 def to_candidate(record: Mapping[str, Any]) -> Candidate:
     """A Carerix export record (plain form: ISO dates) as a `Candidate`; the prefix joins the last name."""
-    birth = _text(record.get("birthDate"))
-    last = " ".join(p for p in (_text(record.get("lastNamePrefix")), _text(record.get("lastName"))) if p)
+    birth = text(record.get("birthDate"))
+    last = " ".join(p for p in (text(record.get("lastNamePrefix")), text(record.get("lastName"))) if p)
     return Candidate(
         system="carerix",
         record_id=str(record["id"]),
-        first_name=_text(record.get("firstName")),
+        first_name=text(record.get("firstName")),
         last_name=last,
-        emails=_unique([_text(record.get(f)) for f in EMAIL_FIELDS]),
-        phones=_unique([_text(record.get(f)) for f in PHONE_FIELDS]),
+        emails=unique([text(record.get(f)) for f in EMAIL_FIELDS]),
+        phones=unique([text(record.get(f)) for f in PHONE_FIELDS]),
         dob=date.fromisoformat(birth[:10]) if birth else None,
-        employer=_text(record.get("employer")),
-        status=_text(record.get("status")),
+        employer=text(record.get("employer")),
+        status=text(record.get("status")),
         raw=dict(record),
     )
 

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 import requests
 
 from foureyes.ats import calls
+from foureyes.ats._fields import text, unique
 from foureyes.ats._http import DEFAULT_TIMEOUT, Clock, RateLimiter, Sleep, http_session
 from foureyes.errors import AtsUnavailable, BadRequest, FoureyesError, NotFound, Unauthorized
 from foureyes.model import Candidate
@@ -146,24 +147,12 @@ class InMemorySessionStore:
 # -- mapping --------------------------------------------------------------------------------------
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _unique(values: Sequence[str]) -> tuple[str, ...]:
-    out: list[str] = []
-    for v in values:
-        if v and v not in out:
-            out.append(v)
-    return tuple(out)
-
-
 def _date(value: Any) -> date | None:
-    text = _text(value)
-    if not text:
+    value_text = text(value)
+    if not value_text:
         return None
     try:
-        return date.fromisoformat(text[:10])
+        return date.fromisoformat(value_text[:10])
     except ValueError:
         return None
 
@@ -171,17 +160,17 @@ def _date(value: Any) -> date | None:
 def to_candidate(record: Mapping[str, Any]) -> Candidate:
     """An OWS candidate (`uid`, `status`, `Person.*`) as a `Candidate`; the infix joins the last name."""
     person: Mapping[str, Any] = record.get("Person") or {}
-    last = " ".join(p for p in (_text(person.get("infix")), _text(person.get("lastName"))) if p)
+    last = " ".join(p for p in (text(person.get("infix")), text(person.get("lastName"))) if p)
     return Candidate(
         system="otys",
         record_id=str(record["uid"]),
-        first_name=_text(person.get("firstName")),
+        first_name=text(person.get("firstName")),
         last_name=last,
-        emails=_unique([_text(person.get(f)) for f in EMAIL_FIELDS]),
-        phones=_unique([_text(person.get(f)) for f in PHONE_FIELDS]),
+        emails=unique([text(person.get(f)) for f in EMAIL_FIELDS]),
+        phones=unique([text(person.get(f)) for f in PHONE_FIELDS]),
         dob=_date(person.get("birthDate")),
-        employer=_text(person.get("currentEmployer")),
-        status=_text(record.get("status")),
+        employer=text(person.get("currentEmployer")),
+        status=text(record.get("status")),
         raw=dict(record),
     )
 
