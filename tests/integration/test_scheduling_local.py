@@ -1,0 +1,42 @@
+"""Scheduling on the local cloud: a cancellation in the ATS frees the slot and reaches the pipeline."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import requests
+
+from foureyes_local.client import LocalClient, wait_for
+
+
+def _book(client: LocalClient, record_id: str, email: str) -> tuple[str, str]:
+    person = {"id": record_id, "first_name": "Lieke", "last_name": "Smit", "emails": [email],
+              "role_id": "R-1001", "time_zone": "Europe/Amsterdam"}
+    client.post_webhook("carerix", f"sched-{record_id}-1", {**person, "status": "Interview"}).raise_for_status()
+    invite = client.mail_for(lambda m: email in m["to"] and m["subject"] == "Plan your interview", "the invitation",
+                             timeout=60)
+    link = next(u for u in invite["links"] if "/book/" in u)
+    slot = re.findall(r'name="slot" id="[^"]+" value="([^"]+)"', requests.get(link, timeout=30).text)[0]
+    requests.post(link, data={"action": "hold", "slot": slot}, timeout=30).raise_for_status()
+    done = requests.post(link, data={"action": "confirm", "slot": slot}, timeout=30, allow_redirects=False)
+    assert done.status_code == 303, done.text
+    return link, done.headers["Location"]
+
+
+def test_a_cancellation_in_the_ats_frees_the_slot_and_notes_it_through_the_dispatcher(
+        cloud: Any, client: LocalClient) -> None:
+    link, manage = _book(client, "sched-ats-1", "lieke.smit@example.org")
+    assert "Your interview is booked" in requests.get(manage, timeout=30).text
+    confirmed = [e for e in cloud.graph.live_events() if e["status"] == "confirmed"]
+    assert confirmed
+    client.post_webhook("carerix", "sched-sched-ats-1-2", {
+        "id": "sched-ats-1", "first_name": "Lieke", "last_name": "Smit", "emails": ["lieke.smit@example.org"],
+        "role_id": "R-1001", "status": "Interview cancelled"}).raise_for_status()
+    wait_for("the booking to be cancelled", lambda: "cancelled" in requests.get(manage, timeout=30).text, timeout=60)
+    assert not [e for e in cloud.graph.live_events() if e.get("id") in {c.get("id") for c in confirmed}]
+    note = wait_for("the ATS note as a fact through the dispatcher", lambda: next(
+        (p for p in client.proposals() if p.get("fact") and p["refs"][0] == "carerix:sched-ats-1"), None), timeout=60)
+    assert note["action"] == "create_note"
+    wait_for("the dispatcher to take the note (shadow mode here)",
+             lambda: client.proposal(note["proposal_id"])["status"] in ("shadowed", "executed"), timeout=60)
