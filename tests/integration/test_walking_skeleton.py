@@ -127,3 +127,17 @@ def test_no_task_token_in_any_log_line_or_email(client: LocalClient, log_dir: Pa
     for token in tokens:
         assert token[:40] not in logs
         assert token[:40] not in mail
+
+
+def test_no_names_emails_or_phones_in_any_log_line(client: LocalClient, log_dir: Path) -> None:
+    """Log ids, not people: a record's personal fields never reach a function's log."""
+    person = {"first_name": "Zoë", "last_name": "Vermeulen-Piiproef", "date_of_birth": "1987-07-07",
+              "phones": ["06 2468 1357"]}
+    client.post_webhook("otys", "pii-delivery-1", {**person, "id": "pii1", "emails": ["zoe.piiproef@gmail.com"]})
+    client.post_webhook("otys", "pii-delivery-2", {**person, "id": "pii2", "emails": ["zoe.p@piiproef.nl"]})
+    proposal = client.proposal_for("otys:pii1")
+    client.review_link(str(proposal["proposal_id"]), "review")  # matcher, state machine and notifier all ran
+    logs = "".join(path.read_text(errors="replace") for path in log_dir.glob("*.log"))
+    assert "otys:pii1" in logs or "pii1" in logs  # ids are logged
+    for value in ("Piiproef", "piiproef", "zoe.piiproef", "2468", "1357", "1987-07-07"):
+        assert value not in logs, value
