@@ -174,27 +174,7 @@ class Stack:
     def _table(self, logical: str) -> None:
         props = self.resolver.resolve(self._props(logical))
         name = props.get("TableName") or self._name(logical)
-        args: dict[str, Any] = {
-            "TableName": name,
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"],
-            "BillingMode": props.get("BillingMode", "PROVISIONED"),
-        }
-        if args["BillingMode"] == "PROVISIONED":
-            args["ProvisionedThroughput"] = props.get(
-                "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
-        for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
-            if props.get(key):
-                args[key] = props[key]
-        stream = props.get("StreamSpecification")
-        if stream:
-            args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
-        client = self._client("dynamodb")
-        description = client.create_table(**args)["TableDescription"]
-        ttl = props.get("TimeToLiveSpecification")
-        if ttl and str(ttl.get("Enabled")).lower() == "true":
-            client.update_time_to_live(TableName=name, TimeToLiveSpecification={
-                "AttributeName": ttl["AttributeName"], "Enabled": True})
+        description = create_table(self._client("dynamodb"), props, name)
         attrs = {"Ref": name, "Arn": description["TableArn"]}
         if description.get("LatestStreamArn"):
             attrs["StreamArn"] = description["LatestStreamArn"]
@@ -387,6 +367,41 @@ class Stack:
             self.schedules.append(ScheduleSource(logical, event_name, expression, enabled, props.get("Input")))
         else:
             raise ValueError(f"{logical}.{event_name}: event type {kind} is not supported by the local cloud")
+
+
+def create_table(dynamodb: Any, props: dict[str, Any], name: str) -> dict[str, Any]:
+    """Create a table exactly as an AWS::DynamoDB::Table resource's properties say (keys, GSIs, stream, TTL).
+
+    The one way tables are made locally: the stack, and tests that need a private copy of a table.
+    """
+    args: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    if args["BillingMode"] == "PROVISIONED":
+        args["ProvisionedThroughput"] = props.get(
+            "ProvisionedThroughput", {"ReadCapacityUnits": 5, "WriteCapacityUnits": 5})
+    for key in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if props.get(key):
+            args[key] = props[key]
+    stream = props.get("StreamSpecification")
+    if stream:
+        args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+    description: dict[str, Any] = dynamodb.create_table(**args)["TableDescription"]
+    ttl = props.get("TimeToLiveSpecification")
+    if ttl and str(ttl.get("Enabled")).lower() == "true":
+        dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={
+            "AttributeName": ttl["AttributeName"], "Enabled": True})
+    return description
+
+
+def template_table(logical: str, root: Path | None = None) -> dict[str, Any]:
+    """The properties of a table resource of template.yaml (tables carry no intrinsics to resolve)."""
+    root = root or Path(__file__).resolve().parent.parent
+    props: dict[str, Any] = load_template(root / "template.yaml")["Resources"][logical]["Properties"]
+    return props
 
 
 def _generate_secret(spec: dict[str, Any]) -> str:

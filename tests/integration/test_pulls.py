@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from foureyes_local.client import LocalClient
+from foureyes_local.stack import create_table, template_table
 
 
 def _table_items(client: LocalClient, table: str, system: str) -> dict[str, dict[str, Any]]:
@@ -58,10 +59,8 @@ def private_tables(cloud: Any, client: LocalClient) -> Iterator[dict[str, str]]:
     ddb = client.boto("dynamodb")
     names = {}
     for logical, variable in (("CandidatesTable", "CANDIDATES_TABLE"), ("CheckpointsTable", "CHECKPOINTS_TABLE")):
-        props = cloud.stack.resolver.resolve(cloud.stack.resources[logical]["Properties"])
         name = f"fi-{uuid.uuid4().hex[:8]}-{logical}"
-        ddb.create_table(TableName=name, AttributeDefinitions=props["AttributeDefinitions"],
-                         KeySchema=props["KeySchema"], BillingMode="PAY_PER_REQUEST")
+        create_table(ddb, template_table(logical), name)
         names[variable] = name
     yield names
     for name in names.values():

@@ -1,8 +1,7 @@
 """Scheduling storage and flows against a real DynamoDB API (moto server over HTTP), and the Graph and HRIS
 clients against their fakes over real HTTP.
 
-The scheduling tables are defined once, in `TABLES` below (until template.yaml carries them, when the
-fixture should build them from the template like the other integration tests do).
+The scheduling tables are built from template.yaml's own definitions (keys, GSIs, TTL).
 """
 
 from __future__ import annotations
@@ -30,52 +29,24 @@ from foureyes.scheduling.store import AlreadyBooked, SchedulingStore, SlotTaken
 from foureyes_local.fakes.graph import GraphFake, start_graph
 from foureyes_local.fakes.hris import HrisFake, start_hris
 from foureyes_local.motofix import serialise_dynamodb
+from foureyes_local.stack import create_table, template_table
 
 # -- the tables (one place) ---------------------------------------------------------------------------------
 
 S, N = "S", "N"
 
 
-def _gsi(name: str, hash_key: str, range_key: str) -> dict[str, Any]:
-    return {"IndexName": name, "Projection": {"ProjectionType": "ALL"},
-            "KeySchema": [{"AttributeName": hash_key, "KeyType": "HASH"},
-                          {"AttributeName": range_key, "KeyType": "RANGE"}]}
-
-
-TABLES: dict[str, dict[str, Any]] = {
-    "INTERVIEW_REQUESTS_TABLE": {
-        "keys": [("request_id", S)], "ttl": "expires_at",
-        "attributes": {"request_id": S, "status": S, "created_at": S, "candidate_ref": S},
-        "gsis": [_gsi("ByStatus", "status", "created_at"), _gsi("ByCandidate", "candidate_ref", "created_at")]},
-    "SLOTS_TABLE": {"keys": [("request_id", S), ("slot_id", S)], "ttl": "expires_at",
-                    "attributes": {"request_id": S, "slot_id": S}, "gsis": []},
-    "BOOKINGS_TABLE": {
-        "keys": [("booking_id", S)], "ttl": None,
-        "attributes": {"booking_id": S, "request_id": S, "booked_at": S, "status": S, "start": S},
-        "gsis": [_gsi("ByRequest", "request_id", "booked_at"), _gsi("ByStatus", "status", "start")]},
-    "SCHEDULING_LOCKS_TABLE": {"keys": [("pk", S), ("sk", S)], "ttl": "expires_at",
-                               "attributes": {"pk": S, "sk": S, "kind": S, "held_until": N},
-                               "gsis": [_gsi("ByKind", "kind", "held_until")]},
-    "FEEDBACK_TABLE": {"keys": [("booking_id", S), ("interviewer_id", S)], "ttl": None,
-                       "attributes": {"booking_id": S, "interviewer_id": S}, "gsis": []},
-}
+# The scheduling tables as template.yaml declares them (env var -> logical id).
+TABLES = {"INTERVIEW_REQUESTS_TABLE": "InterviewRequestsTable", "SLOTS_TABLE": "SlotsTable",
+          "BOOKINGS_TABLE": "BookingsTable", "SCHEDULING_LOCKS_TABLE": "SchedulingLocksTable",
+          "FEEDBACK_TABLE": "FeedbackTable"}
 
 
 def create_tables(dynamodb: Any, prefix: str) -> dict[str, str]:
     names: dict[str, str] = {}
-    for env_var, spec in TABLES.items():
-        name = f"{prefix}-{env_var.lower().replace('_table', '').replace('_', '-')}"
-        kwargs: dict[str, Any] = {
-            "TableName": name, "BillingMode": "PAY_PER_REQUEST",
-            "KeySchema": [{"AttributeName": k, "KeyType": "HASH" if i == 0 else "RANGE"}
-                          for i, (k, _) in enumerate(spec["keys"])],
-            "AttributeDefinitions": [{"AttributeName": k, "AttributeType": t} for k, t in spec["attributes"].items()]}
-        if spec["gsis"]:
-            kwargs["GlobalSecondaryIndexes"] = spec["gsis"]
-        dynamodb.create_table(**kwargs)
-        if spec["ttl"]:
-            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True,
-                                                                                  "AttributeName": spec["ttl"]})
+    for env_var, logical in TABLES.items():
+        name = f"{prefix}-{logical}"
+        create_table(dynamodb, template_table(logical), name)
         names[env_var] = name
     return names
 
