@@ -35,6 +35,22 @@ def test_the_dispatcher_is_the_only_code_that_calls_an_ats_write() -> None:
                      "layers/foureyes/python/foureyes/pull.py"], users
 
 
+class Reached(Exception):
+    """The dispatcher got past the approval check: next it would read the kill switch and send."""
+
+
+def _serve(monkeypatch: pytest.MonkeyPatch, item: SimpleNamespace) -> None:
+    """Hand `item` to the dispatcher and stop it right after the approval check."""
+
+    def stop(name: str) -> bool:
+        raise Reached
+
+    monkeypatch.setattr(dispatch.proposals, "get", lambda pid: item)
+    monkeypatch.setattr(dispatch, "_existing", lambda pid: None)
+    monkeypatch.setattr(dispatch, "ssm_flag", stop)
+    monkeypatch.setattr(dispatch, "env", lambda name: name)
+
+
 @pytest.mark.parametrize(("review", "approval", "tiebreak", "ok"), [
     (("anna", "approve"), ("bram", "approve"), (None, None), True),
     (("anna", "approve"), ("anna", "approve"), (None, None), False),  # one person twice
@@ -48,17 +64,7 @@ def test_dispatch_refuses_without_two_distinct_approvals(monkeypatch: pytest.Mon
     item = SimpleNamespace(proposal_id="p", system="otys", status="approved", reviewed_by=review[0],
                            review_decision=review[1], approved_by=approval[0], approval_decision=approval[1],
                            tiebreak_by=tiebreak[0], tiebreak_decision=tiebreak[1], fact=False)
-    monkeypatch.setattr(dispatch.proposals, "get", lambda pid: item)
-    monkeypatch.setattr(dispatch, "_existing", lambda pid: None)
-
-    class Reached(Exception):
-        pass
-
-    def stop(name: str) -> bool:
-        raise Reached  # got past the approval check: it would go on to the kill switch and send
-
-    monkeypatch.setattr(dispatch, "ssm_flag", stop)
-    monkeypatch.setattr(dispatch, "env", lambda name: name)
+    _serve(monkeypatch, item)
     if ok:
         with pytest.raises(Reached):
             dispatch.dispatch("p", "otys")
@@ -73,17 +79,7 @@ def test_a_fact_reaches_the_dispatcher_only_when_a_person_entered_it(monkeypatch
     item = SimpleNamespace(proposal_id="f", system="otys", status="approved", fact=True, proposed_by=entered_by,
                            reviewed_by=None, review_decision=None, approved_by=None, approval_decision=None,
                            tiebreak_by=None, tiebreak_decision=None)
-    monkeypatch.setattr(dispatch.proposals, "get", lambda pid: item)
-    monkeypatch.setattr(dispatch, "_existing", lambda pid: None)
-
-    class Reached(Exception):
-        pass
-
-    def stop(name: str) -> bool:
-        raise Reached
-
-    monkeypatch.setattr(dispatch, "ssm_flag", stop)
-    monkeypatch.setattr(dispatch, "env", lambda name: name)
+    _serve(monkeypatch, item)
     if ok:
         with pytest.raises(Reached):
             dispatch.dispatch("f", "otys")

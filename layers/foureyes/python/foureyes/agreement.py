@@ -25,12 +25,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError
 
 from foureyes.errors import BadRequest
 from foureyes.model import SYSTEMS, Action, Candidate, ProposalStatus
-from foureyes.store.models import ProposalItem, _Base, bound
+from foureyes.store.models import ObservationItem, ProposalItem, bound
 
 # -- what counts as a human action (one place) ------------------------------------------------------------
 
@@ -390,22 +389,6 @@ def totals(rows: Iterable[Row]) -> list[Row]:
 # -- store --------------------------------------------------------------------------------------------------
 
 
-class ObservationItem(_Base):
-    """Human actions and shadowed proposals, one partition per day and system.
-
-    day_system: "2026-11-24#otys"; key: "observed#<pair_key>#<action>" (pair_key is the lone ref for an
-    action naming no other record) or "proposal#<proposal_id>".
-    """
-
-    TABLE_ENV = "OBSERVATIONS_TABLE"
-    day_system = UnicodeAttribute(hash_key=True)
-    key = UnicodeAttribute(range_key=True)
-    pair_key = UnicodeAttribute()
-    action = UnicodeAttribute()
-    ref = UnicodeAttribute()
-    kind = UnicodeAttribute()  # observed | proposal
-    at = UnicodeAttribute()  # when it was first recorded (ISO, UTC)
-    proposal_id = UnicodeAttribute(null=True)
 
 
 def _day_system(day: str, system: str) -> str:

@@ -190,6 +190,24 @@ class CheckpointItem(_Base):
     updated_at = UnicodeAttribute(null=True)
 
 
+class ObservationItem(_Base):
+    """Human actions and shadowed proposals, one partition per day and system.
+
+    day_system: "2026-11-24#otys"; key: "observed#<pair_key>#<action>" (pair_key is the lone ref for an
+    action naming no other record) or "proposal#<proposal_id>".
+    """
+
+    TABLE_ENV = "OBSERVATIONS_TABLE"
+    day_system = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)
+    pair_key = UnicodeAttribute()
+    action = UnicodeAttribute()
+    ref = UnicodeAttribute()
+    kind = UnicodeAttribute()  # observed | proposal
+    at = UnicodeAttribute()  # when it was first recorded (ISO, UTC)
+    proposal_id = UnicodeAttribute(null=True)
+
+
 class AuditItem(_Base):
     TABLE_ENV = "AUDIT_TABLE"
     chain = UnicodeAttribute(hash_key=True)
