@@ -35,6 +35,10 @@ def show(link: str) -> Response[str]:
 @app.post("/review/<link>")
 def decide(link: str) -> Response[str]:
     form = {k: v[-1] for k, v in parse_qs(raw_body(app.current_event.raw_event).decode("utf-8", "replace")).items()}
+    if form.get("action") == "rollback":
+        rollback_id = review.propose_rollback_by_link(link, form.get("why", ""))
+        return _html(200, review_page.message_page(
+            "Rollback proposed", f"Rollback proposal {rollback_id} is on its way to a reviewer and an approver."))
     decided = review.decide(link, form.get("decision", ""), form.get("reason", ""), form.get("nonce", ""))
     metrics.add_metric(name="Decisions", unit=MetricUnit.Count, value=1)
     return _html(200, review_page.decided_page(decided.status.value, decided.confidence))

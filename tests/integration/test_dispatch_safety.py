@@ -245,3 +245,29 @@ def test_parked_writes_go_out_with_the_nightly_retry(cloud: Any, client: LocalCl
     assert fired.status_code == 202
     wait_for("the parked write to go out", lambda: client.proposal(pid)["status"] == "executed", timeout=60)
     assert "foureyes-duplicate-of:otys:nightly" in json.dumps(_record(cloud, "otys", target.record_id))
+
+
+def test_a_rollback_can_be_proposed_from_the_review_page(cloud: Any, client: LocalClient, live: None) -> None:
+    target = _target(cloud, "carerix", 30)
+    pid = _approved(client, "carerix", "tag_duplicate", calls.tag_duplicate("carerix", target, "carerix:page"),
+                    target.ref)
+    assert _dispatch(cloud, client, "carerix", pid)["status"] == "executed"
+    # The approver's own (decided) review task and personal link, as the review flow leaves them.
+    client.boto("dynamodb").put_item(TableName=client.outputs["ReviewTasksTableName"], Item={
+        "proposal_id": {"S": pid}, "stage": {"S": "approve"}, "assignee": {"S": "bram"},
+        "assignee_email": {"S": "bram.recruiter@agency.example"}, "task_token": {"S": "done"},
+        "link_id": {"S": "page-link"}, "nonce": {"S": "n"}, "status": {"S": "decided"}, "attempt": {"N": "1"},
+        "created_at": {"S": "2026-11-24T00:00:00+00:00"}, "link_expires_at": {"N": "4102444800"},
+        "decision": {"S": "approve"}, "reason": {"S": "same_person"}})
+    secret = client.boto("secretsmanager").get_secret_value(
+        SecretId=client.outputs["LinkSigningSecretArn"])["SecretString"].encode()
+    link = f"{client.api}/review/" + links.sign({"p": pid, "s": "approve", "a": "bram", "l": "page-link"}, secret, 600)
+    page = requests.get(link, timeout=30)
+    assert page.status_code == 200 and "Propose a rollback" in page.text
+    empty = requests.post(link, data={"action": "rollback", "why": " "}, timeout=30)
+    assert empty.status_code == 400 and "reason" in empty.text
+    proposed = requests.post(link, data={"action": "rollback", "why": "wrong person tagged"}, timeout=30)
+    assert proposed.status_code == 200 and "Rollback proposed" in proposed.text
+    rollback = wait_for("the rollback proposal", lambda: next(
+        (p for p in client.proposals() if p.get("rollback_of") == pid), None))
+    assert set(rollback["excluded_approvers"]) == {"anna", "bram"} and rollback["proposed_by"] == "bram"

@@ -291,5 +291,15 @@ def reviewer_rates() -> list[ReviewerRate]:
                   key=lambda rate: rate.person)
 
 
+def propose_rollback_by_link(token: str, reason: str) -> str:
+    """From a decided review page: the person who decided asks to undo an executed write (four eyes again)."""
+    from foureyes.rollback import propose_rollback
+
+    _claims, task, item = _authorise(token)
+    if task.status == "pending":
+        raise Conflict("decide this review first; a rollback is for a write that was executed")
+    return propose_rollback(item.proposal_id, task.assignee, reason)
+
+
 def is_final(status: ProposalStatus) -> bool:
     return status in (ProposalStatus.APPROVED, ProposalStatus.REJECTED)

@@ -71,6 +71,14 @@ def review_page(view: ReviewView) -> str:
     if view.decided:
         body.append(f"<p class=\"note\" role=\"status\">You already decided: <strong>{escape(str(view.task.decision))}"
                     f"</strong> ({escape(str(view.task.reason))}). Nothing more to do.</p>")
+        if item.status == "executed" and not item.rollback_of:
+            body.append(
+                "<form method=\"post\"><fieldset><legend>Undo this write</legend>"
+                "<p>This write was executed. You can propose to roll it back: a reviewer and an approver who did "
+                "not approve the original will decide.</p><input type=\"hidden\" name=\"action\" value=\"rollback\">"
+                "<p><label for=\"why\">Why (required)</label><br>"
+                "<textarea id=\"why\" name=\"why\" required maxlength=\"500\" rows=\"3\" cols=\"60\"></textarea></p>"
+                "<button type=\"submit\">Propose a rollback</button></fieldset></form>")
     else:
         options = "".join(f"<option value=\"{escape(code)}\">{escape(text)}</option>"
                           for code, text in REASON_CODES.items())
