@@ -437,6 +437,26 @@ def test_holds_expire_and_their_calendar_events_go(store: SchedulingStore, graph
     assert "slot.hold_expired" in rec.events()
 
 
+def test_a_meeting_added_after_the_offer_wins_at_hold_time(store: SchedulingStore, graph: GraphFake,
+                                                          hris: HrisFake) -> None:
+    panel = ("iv-late",)
+    rec = Recorder()
+    deps = flow_deps(store, graph, hris, rec, panel)
+    made = service.on_stage_change(service.StageChange("bullhorn", "9200", "Interview Scheduled", "R-flow", "rec-1",
+                                                       "evt-late", "c3@example.org"), deps)
+    assert made is not None
+    token = token_of(rec.emails[-1].text.split("Choose a time: ")[1].split(" ")[0])
+    slots = [s for day in service.view(token, deps).days for s in day[1]]
+    first, later = slots[0], slots[-1]
+    start = first.start_local.astimezone(UTC)
+    graph.add_busy("iv-late", start, start + timedelta(minutes=60))  # another meeting, accepted meanwhile
+    refused = pages.booking_endpoint("POST", token, {"action": "hold", "slot": first.slot_id}, {}, deps)
+    assert refused.status == 409 and "just been taken" in str(refused.body)
+    assert graph.live_events("iv-late") == []
+    held = pages.booking_endpoint("POST", token, {"action": "hold", "slot": later.slot_id}, {}, deps)
+    assert held.status == 200 and [e["status"] for e in graph.live_events("iv-late")] == ["tentative"]
+
+
 def test_nudges_are_sent_once_and_stop_at_the_bound(store: SchedulingStore, graph: GraphFake, hris: HrisFake) -> None:
     rec = Recorder()
     deps = flow_deps(store, graph, hris, rec, ("iv-nudge",))

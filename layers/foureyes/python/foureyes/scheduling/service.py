@@ -477,6 +477,8 @@ def hold(token: str, slot_id: str, deps: Deps) -> BookingView:
     slot = _check_offered(deps, request, slot_id, own)
     now = deps.clock()
     previous = deps.store.get_hold(request.request_id)
+    if previous is None or previous.slot_id != slot_id:
+        _still_free(deps, request, slot, own, previous)
     held = deps.store.hold(request, slot_id, buffer_minutes=int(request.buffer_minutes), now_ms=_ms(now),
                            ttl_seconds=deps.settings.hold_minutes * 60, own_booking=own)
     if previous is not None and previous.slot_id == slot_id and previous.events:
@@ -499,6 +501,40 @@ def hold(token: str, slot_id: str, deps: Deps) -> BookingView:
     return _base_view(deps, request, token, PageKind.HELD, held=localise(slot, request.candidate_tz),
                       held_minutes=deps.settings.hold_minutes, rescheduling=own is not None,
                       booking_id=own.booking_id if own else "")
+
+
+def _still_free(deps: Deps, request: InterviewRequestItem, slot: Slot, own: BookingItem | None,
+                previous: Hold | None) -> None:
+    """Free/busy again at the moment of holding: a meeting added since the slots were offered wins.
+
+    The candidate's own booking (when rescheduling) and own current hold do not count against the new
+    time. An unreachable calendar does not block the hold: the interviewer locks still prevent double
+    booking.
+    """
+    buffer = timedelta(minutes=int(request.buffer_minutes))
+    try:
+        calendars = deps.calendar.availability(slot.interviewers, slot.start - buffer, slot.end + buffer)
+    except FoureyesError:
+        log.warning("calendar unreachable at hold time", extra={"request": request.request_id})
+        return
+    mine = set()
+    if own is not None:
+        mine.add((parse_iso(own.start), parse_iso(own.end)))
+    if previous is not None:
+        try:
+            held = _check_offered(deps, request, previous.slot_id, own)
+            mine.add((held.start, held.end))
+        except FoureyesError:
+            pass
+    for interviewer in slot.interviewers:
+        calendar = calendars.get(interviewer)
+        if calendar is None:
+            continue
+        for busy in calendar.busy:
+            if (busy.start, busy.end) in mine:
+                continue
+            if busy.overlaps(slot.start - buffer, slot.end + buffer):
+                raise SlotTaken("that time has just been taken in the interviewer's calendar; please choose another")
 
 
 def _confirm_events(deps: Deps, slot: Slot, previous: Hold | None, subject: str, ref: str) -> dict[str, str]:
