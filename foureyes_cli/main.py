@@ -1,4 +1,4 @@
-"""Entry point of the `foureyes` command."""
+"""foureyes: offline matching (reconcile, generate, evaluate), the local cloud, the demo story, and ops."""
 
 from __future__ import annotations
 
@@ -16,13 +16,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="foureyes", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in _COMMANDS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-            continue
-        module.add_parser(subparsers)
+        importlib.import_module(name).add_parser(subparsers)
     return parser
 
 

@@ -300,6 +300,3 @@ def propose_rollback_by_link(token: str, reason: str) -> str:
         raise Conflict("decide this review first; a rollback is for a write that was executed")
     return propose_rollback(item.proposal_id, task.assignee, reason)
 
-
-def is_final(status: ProposalStatus) -> bool:
-    return status in (ProposalStatus.APPROVED, ProposalStatus.REJECTED)

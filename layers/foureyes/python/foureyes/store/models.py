@@ -8,7 +8,7 @@ models must agree with it (the integration tests create the tables from the temp
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
 from pynamodb.attributes import (
     BooleanAttribute,
@@ -220,8 +220,3 @@ class AuditItem(_Base):
     prev_hash = UnicodeAttribute()
     hash = UnicodeAttribute()
     signature = UnicodeAttribute()
-
-
-def to_dict(item: Model) -> dict[str, Any]:
-    """An item's attributes as plain Python values (for pages and JSON)."""
-    return {name: getattr(item, name) for name in item.get_attributes()}
