@@ -117,9 +117,9 @@ def story(client: Any) -> dict[str, Any]:
         "dispatched": len(dispatched),
         "dispatched_shadow": len(dispatched),
         "shadow_mode": all(d["mode"] == "shadow" for d in dispatched),
-        "tie_breaks": 1,
+        "tie_breaks": sum(1 for f in final.values() if f.get("tiebreak_by")),
         "deciders": decisions,
-        "namesakes_proposed": 0,
+        "namesakes_proposed": sum(1 for pair in refs if {"otys:ot-2002", "otys:ot-2003"} & set(pair)),
     }
     return summary
 

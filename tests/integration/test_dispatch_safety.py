@@ -255,7 +255,7 @@ def test_a_rollback_can_be_proposed_from_the_review_page(cloud: Any, client: Loc
     # The approver's own (decided) review task and personal link, as the review flow leaves them.
     client.boto("dynamodb").put_item(TableName=client.outputs["ReviewTasksTableName"], Item={
         "proposal_id": {"S": pid}, "stage": {"S": "approve"}, "assignee": {"S": "bram"},
-        "assignee_email": {"S": "bram.recruiter@agency.example"}, "task_token": {"S": "done"},
+        "assignee_email": {"S": "bram.recruiter@agency.example"}, "task_token": {"S": f"token-{uuid.uuid4().hex}"},
         "link_id": {"S": "page-link"}, "nonce": {"S": "n"}, "status": {"S": "decided"}, "attempt": {"N": "1"},
         "created_at": {"S": "2026-11-24T00:00:00+00:00"}, "link_expires_at": {"N": "4102444800"},
         "decision": {"S": "approve"}, "reason": {"S": "same_person"}})
