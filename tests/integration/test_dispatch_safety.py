@@ -22,6 +22,7 @@ from foureyes.model import Candidate
 from foureyes_local.client import LocalClient, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
+CACHE_SECONDS = 1.5  # the test cloud's ParametersCacheSeconds (1) plus a margin
 
 
 def _ssm_set(client: LocalClient, name: str, value: str) -> None:
@@ -33,11 +34,13 @@ def live(client: LocalClient) -> Iterator[None]:
     """Shadow mode off for one test (functions cache parameters for 1 s here)."""
     name = client.outputs["ShadowModeParameterName"]
     _ssm_set(client, name, "false")
+    time.sleep(CACHE_SECONDS)  # warm functions see the new value only after their parameter cache expires
     try:
         yield
     finally:
         _ssm_set(client, name, "true")
         _ssm_set(client, client.outputs["KillSwitchParameterName"], "false")
+        time.sleep(CACHE_SECONDS)
 
 
 def _approved(client: LocalClient, system: str, action: str, call: dict[str, Any], target: str,
