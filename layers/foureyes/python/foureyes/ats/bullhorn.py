@@ -420,19 +420,13 @@ class BullhornClient:
     # -- writes -----------------------------------------------------------------------------------
     def execute(self, call: Mapping[str, Any]) -> calls.Receipt:
         """Send a payload from `calls` verbatim; the receipt carries the snapshot and the inverse call."""
-        steps = calls.steps_of(call)
-        if steps and calls.system_of(call) != "bullhorn":
-            raise BadRequest("not a Bullhorn call")
-        before = {rid: self.get_record(rid) for rid in calls.touched_records(call)}
-        responses: list[Any] = []
-        created: list[str | None] = []
-        for step in steps:
-            response = self.request(step["method"], step["path"], body=step.get("body"))
-            responses.append(response)
-            changed = (response or {}).get("changedEntityId") if isinstance(response, dict) else None
-            created.append(str(changed) if step["method"] == "PUT" and changed is not None else None)
-            log.info("bullhorn %s %s done", step["method"], step["path"])
-        return calls.Receipt(dict(call), responses, created, before, calls.inverse(call, before, created))
+        return calls.execute("bullhorn", call, self.get_record, self._send_step)
+
+    def _send_step(self, step: Mapping[str, Any]) -> tuple[Any, str | None]:
+        response = self.request(step["method"], step["path"], body=step.get("body"))
+        changed = response.get("changedEntityId") if isinstance(response, dict) else None
+        log.info("bullhorn %s %s done", step["method"], step["path"])
+        return response, str(changed) if step["method"] == "PUT" and changed is not None else None
 
     def update_candidate(self, record_id: str, fields: Mapping[str, Any]) -> Any:
         return self.request("POST", f"/entity/Candidate/{record_id}", body=dict(fields))

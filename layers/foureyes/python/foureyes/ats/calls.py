@@ -21,10 +21,11 @@ the touched records exactly (modification timestamps aside, which only move forw
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from foureyes.errors import BadRequest
 from foureyes.model import Action, Candidate
 
 Call = dict[str, Any]
@@ -326,3 +327,20 @@ class Receipt:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready (the dispatcher stores it for rollback); `before` holds ATS data: store it encrypted."""
         return {"call": self.call, "created": self.created, "inverse": self.inverse, "before": self.before}
+
+
+def execute(system: str, call: Mapping[str, Any], get_record: Callable[[str], dict[str, Any]],
+            send_step: Callable[[Mapping[str, Any]], tuple[Any, str | None]]) -> Receipt:
+    """Send `call` verbatim, step by step, with each client's `send_step` (its response and the id of
+    what it created, if anything); the receipt carries the records as they were and the inverse call."""
+    steps = steps_of(call)
+    if steps and system_of(call) != system:
+        raise BadRequest(f"not a {system} call")
+    before = {rid: get_record(rid) for rid in touched_records(call)}
+    responses: list[Any] = []
+    created: list[str | None] = []
+    for step in steps:
+        response, created_id = send_step(step)
+        responses.append(response)
+        created.append(created_id)
+    return Receipt(dict(call), responses, created, before, inverse(call, before, created))

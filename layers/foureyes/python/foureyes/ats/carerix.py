@@ -31,7 +31,7 @@ from zeep.transports import Transport
 from foureyes.ats import calls
 from foureyes.ats._fields import text, unique
 from foureyes.ats._http import Sleep, http_session
-from foureyes.errors import AtsUnavailable, BadRequest
+from foureyes.errors import AtsUnavailable
 from foureyes.model import Candidate
 
 log = logging.getLogger(__name__)
@@ -251,15 +251,10 @@ class CarerixClient:
     # -- writes -----------------------------------------------------------------------------------
     def execute(self, call: Mapping[str, Any]) -> calls.Receipt:
         """Send a payload from `calls` verbatim; the receipt carries the snapshot and the inverse call."""
-        steps = calls.steps_of(call)
-        if steps and calls.system_of(call) != "carerix":
-            raise BadRequest("not a Carerix call")
-        before = {rid: self.get_record(rid) for rid in calls.touched_records(call)}
-        responses: list[Any] = []
-        created: list[str | None] = []
-        for step in steps:
-            result = self.invoke(step["operation"], idempotent=step["operation"] != "addNote", **step["args"])
-            responses.append(result)
-            created.append(str(result) if step["operation"] == "addNote" else None)
-            log.info("carerix %s done", step["operation"])
-        return calls.Receipt(dict(call), responses, created, before, calls.inverse(call, before, created))
+        return calls.execute("carerix", call, self.get_record, self._send_step)
+
+    def _send_step(self, step: Mapping[str, Any]) -> tuple[Any, str | None]:
+        # A note is not idempotent: a timed-out addNote is never sent again.
+        result = self.invoke(step["operation"], idempotent=step["operation"] != "addNote", **step["args"])
+        log.info("carerix %s done", step["operation"])
+        return result, str(result) if step["operation"] == "addNote" else None

@@ -324,15 +324,9 @@ class OtysClient:
     # -- writes -----------------------------------------------------------------------------------
     def execute(self, call: Mapping[str, Any]) -> calls.Receipt:
         """Send a payload from `calls` verbatim (session prepended); the receipt holds the inverse."""
-        steps = calls.steps_of(call)
-        if steps and calls.system_of(call) != "otys":
-            raise BadRequest("not an Otys call")
-        before = {rid: self.get_record(rid) for rid in calls.touched_records(call)}
-        responses: list[Any] = []
-        created: list[str | None] = []
-        for step in steps:
-            result = self.call(step["method"], step["params"])
-            responses.append(result)
-            created.append(str(result) if step["method"] == calls.OTYS_NOTE_ADD else None)
-            log.info("otys %s on %s done", step["method"], step["params"][0])
-        return calls.Receipt(dict(call), responses, created, before, calls.inverse(call, before, created))
+        return calls.execute("otys", call, self.get_record, self._send_step)
+
+    def _send_step(self, step: Mapping[str, Any]) -> tuple[Any, str | None]:
+        result = self.call(step["method"], step["params"])
+        log.info("otys %s on %s done", step["method"], step["params"][0])
+        return result, str(result) if step["method"] == calls.OTYS_NOTE_ADD else None
