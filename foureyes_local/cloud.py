@@ -339,19 +339,19 @@ def run(args: Any) -> int:
     cloud = LocalCloud(aws_port=args.aws_port, api_port=args.api_port, stage=args.stage,
                        schedules=not args.no_schedules,
                        state_dir=Path(args.state_dir) if args.state_dir else None)
+    # Ctrl-C (or SIGTERM) at any moment, even during start-up or the URL lines, stops everything cleanly.
     try:
-        cloud.start()
-    except Exception as exc:  # noqa: BLE001 - one clear line, then exit
-        print(f"local cloud failed to start: {exc}", file=sys.stderr)
-        cloud.stop()
-        return 1
-    print(f"Foureyes local cloud (stage {cloud.stage}) ready in {time.monotonic() - started:.1f} s", flush=True)
-    print(f"AWS: {cloud.endpoints.aws}", flush=True)
-    print(f"API: {cloud.endpoints.api}", flush=True)
-    print(f"Outbox: {cloud.endpoints.api}/_local/outbox", flush=True)
-    print(f"Logs: {cloud.log_dir}", flush=True)
-    print("Press Ctrl-C to stop.", flush=True)
-    try:
+        try:
+            cloud.start()
+        except Exception as exc:  # noqa: BLE001 - one clear line, then exit
+            print(f"local cloud failed to start: {exc}", file=sys.stderr)
+            return 1
+        print(f"Foureyes local cloud (stage {cloud.stage}) ready in {time.monotonic() - started:.1f} s", flush=True)
+        print(f"AWS: {cloud.endpoints.aws}", flush=True)
+        print(f"API: {cloud.endpoints.api}", flush=True)
+        print(f"Outbox: {cloud.endpoints.api}/_local/outbox", flush=True)
+        print(f"Logs: {cloud.log_dir}", flush=True)
+        print("Press Ctrl-C to stop.", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:

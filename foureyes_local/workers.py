@@ -175,7 +175,7 @@ class FunctionPool:
 
     def prewarm(self) -> None:
         with self._cond:
-            if self._count == 0:
+            if self._count == 0 and not self._closed:
                 self._idle.append(self._spawn())
 
     def _spawn(self) -> Worker:
