@@ -353,7 +353,9 @@ def run(args: Any) -> int:
         print(f"Logs: {cloud.log_dir}", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         while True:
-            time.sleep(3600)
+            # Short sleeps: a signal that lands on another thread runs its Python handler only when the
+            # main thread next executes bytecode, so a long sleep would swallow Ctrl-C (seen in CI).
+            time.sleep(0.2)
     except KeyboardInterrupt:
         print("Stopping ...", flush=True)
     finally:
