@@ -43,7 +43,8 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from foureyes.match import MatchConfig, MatchConfigError
+    from foureyes.errors import MatchConfigError
+    from foureyes.matching.score import MatchConfig
     from foureyes_eval.evaluate import evaluate, load_febrl, load_splink
     from foureyes_eval.generate import generate, read_csv
 

@@ -9,16 +9,14 @@ from pathlib import Path
 
 import requests
 
+from foureyes_local.options import add_serve_arguments
+
 
 def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     local = subparsers.add_parser("local", help="the local cloud (moto, no Docker, no AWS account)")
     actions = local.add_subparsers(dest="local_action", required=True)
     serve = actions.add_parser("serve", help="serve the whole stack on 127.0.0.1 until Ctrl-C")
-    serve.add_argument("--aws-port", type=int, default=4566, help="moto server port (0 = any free port)")
-    serve.add_argument("--api-port", type=int, default=3000, help="local API gateway port (0 = any free port)")
-    serve.add_argument("--stage", default="local")
-    serve.add_argument("--state-dir", help="where logs and endpoints.json go (default .local/)")
-    serve.add_argument("--no-schedules", action="store_true", help="do not run scheduled functions on their timer")
+    add_serve_arguments(serve)
     serve.set_defaults(run=_serve)
     fire = actions.add_parser("fire", help="run a scheduled function now, on a running local cloud")
     fire.add_argument("function", help="logical id in template.yaml, e.g. NightlyRetryFunction")

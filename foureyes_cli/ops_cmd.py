@@ -72,7 +72,7 @@ def _days(text: str) -> int:
 def _print_agreement(days: int) -> None:
     from pynamodb.exceptions import PynamoDBException
 
-    from foureyes import agreement
+    from foureyes.dispatch import agreement
 
     if not os.environ.get("OBSERVATIONS_TABLE"):
         raise FoureyesError("this stack has no ObservationsTableName output: deploy a version with the "
@@ -112,7 +112,9 @@ def _connect(args: argparse.Namespace) -> tuple[dict[str, str], Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from foureyes import ops, review
+    from foureyes import audit
+    from foureyes.dispatch import controls
+    from foureyes.review import decide, queue
 
     try:
         outputs, ssm = _connect(args)
@@ -121,37 +123,37 @@ def run(args: argparse.Namespace) -> int:
                 os.environ[variable] = outputs[output]
         action = args.ops_action
         if action == "status":
-            state = ops.status(ssm)
+            state = controls.status(ssm)
             print(f"dispatch: {'PAUSED (kill switch)' if state.paused else 'running'}")
             print(f"shadow mode: {'on (calls recorded, nothing sent)' if state.shadow_mode else 'off (live writes)'}")
             for name, count in state.queue.items():
                 print(f"  {name:<18} {count}")
         elif action in ("pause", "unpause"):
-            ops.set_paused(ssm, action == "pause", args.operator, args.reason)
+            controls.set_paused(ssm, action == "pause", args.operator, args.reason)
             print(f"dispatch {'paused' if action == 'pause' else 'unpaused'} by {args.operator} (audited)")
         elif action == "shadow":
-            ops.set_shadow(ssm, args.state == "on", args.operator, args.reason)
+            controls.set_shadow(ssm, args.state == "on", args.operator, args.reason)
             print(f"shadow mode {args.state} by {args.operator} (audited)")
         elif action == "queue":
-            rows = ops.queue()
+            rows = queue.queue()
             print(f"{len(rows)} open proposal(s)")
             for row in rows:
                 print(f"  {row['proposal_id']}  {row['system']:<8} {row['action']:<17} {row['status']:<17} "
                       f"{row['age_hours']} h")
         elif action == "rollback":
-            from foureyes.rollback import propose_rollback
+            from foureyes.review.rollback import propose_rollback
 
             rollback_id = propose_rollback(args.proposal_id, args.operator, args.reason)
             print(f"rollback proposed as {rollback_id}: a reviewer and an approver who did not approve "
                   f"{args.proposal_id} will be e-mailed")
         elif action == "reviewers":
-            for rate in review.reviewer_rates():
+            for rate in decide.reviewer_rates():
                 flag = "  <- approves nearly everything" if rate.decisions >= 20 and rate.approval_rate > 0.97 else ""
                 print(f"  {rate.person:<20} {rate.decisions:>5} decisions  {rate.approval_rate:6.1%} approved{flag}")
         elif action == "agreement":
             _print_agreement(args.days)
         elif action == "audit-verify":
-            count, problems = ops.verify_audit()
+            count, problems = audit.verify()
             if problems:
                 for problem in problems:
                     print(f"  row {problem.seq}: {problem.reason}")

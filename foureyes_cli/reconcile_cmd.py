@@ -25,8 +25,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
 
-from foureyes.match import MatchConfig, MatchConfigError, RecordTuple, normalize_fields
-from foureyes.reconcile import BadItem, ReconcileStats, default_workers, mask_table, normalize_many, render_pairs
+from foureyes.errors import MatchConfigError
+from foureyes.matching.batch import BadItem, ReconcileStats, default_workers, mask_table, normalize_many, render_pairs
+from foureyes.matching.score import MatchConfig, RecordTuple, normalize_fields
 
 OUTPUT_COLUMNS = ("left", "right", "score", "decision", "evidence")
 NAME_COLUMNS = ("full_name", "first_name", "last_name")

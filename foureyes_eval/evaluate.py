@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from foureyes.match import HARD, NEAR_MISS, REVIEW, MatchConfig, normalize_record
+from foureyes.matching.batch import ReconcileStats, find_pairs, mask_table
+from foureyes.matching.score import HARD, NEAR_MISS, REVIEW, MatchConfig, normalize_record
 from foureyes.model import Candidate
-from foureyes.reconcile import ReconcileStats, find_pairs, mask_table
 from foureyes_eval.generate import GeneratedRecord
 
 

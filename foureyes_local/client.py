@@ -18,7 +18,7 @@ import boto3
 import requests
 from boto3.dynamodb.types import TypeDeserializer
 
-from foureyes.webhooks import SIGNATURE_HEADERS, sign
+from foureyes.ingest.webhooks import SIGNATURE_HEADERS, sign
 
 T = TypeVar("T")
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')

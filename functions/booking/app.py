@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from foureyes.scheduling import pages
 from foureyes.scheduling.wiring import deps
-from foureyes.web import raw_body
+from foureyes.web.http import raw_body
 
 logger = Logger()
 tracer = Tracer()

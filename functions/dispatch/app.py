@@ -8,8 +8,9 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from foureyes.config import env
-from foureyes.dispatch import AtsWriteFailed, dispatch
+from foureyes.dispatch.dispatcher import dispatch
+from foureyes.errors import AtsWriteFailed
+from foureyes.settings import env
 
 logger = Logger()
 tracer = Tracer()

@@ -8,7 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import SNSEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from foureyes.killswitch import trip
+from foureyes.dispatch.killswitch import trip
 
 logger = Logger()
 

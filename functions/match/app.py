@@ -14,7 +14,9 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from foureyes import agreement, candidates, matching
+from foureyes.dispatch import agreement
+from foureyes.ingest import candidates
+from foureyes.matching import index
 
 logger = Logger()
 tracer = Tracer()
@@ -25,16 +27,16 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 @tracer.capture_method
 def process(record: DynamoDBRecord) -> None:
     raw = record.raw_event["dynamodb"]
-    config = matching.load_config()
+    config = index.load_config()
     old = candidates.from_stream_image(raw["OldImage"]) if raw.get("OldImage") else None
     if record.event_name == DynamoDBRecordEventName.REMOVE:
         if old is not None:
-            matching.forget(old, config)
+            index.forget(old, config)
         return
     new = candidates.from_stream_image(raw["NewImage"])
     # What recruiters did themselves in the ATS (seen through pulls and webhooks), beside our proposals.
     agreement.record_observations(agreement.observe(old, new))
-    outcome = matching.match(new, config, previous=old)
+    outcome = index.match(new, config, previous=old)
     metrics.add_metric(name="ProposalsCreated", unit=MetricUnit.Count, value=outcome.proposed)
     metrics.add_metric(name="NearMisses", unit=MetricUnit.Count, value=outcome.near_misses)
 

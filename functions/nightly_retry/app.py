@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from foureyes.retry import retry_parked
+from foureyes.dispatch.retry import retry_parked
 
 logger = Logger()
 

@@ -10,7 +10,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from foureyes.review import open_stage
+from foureyes.review.decide import open_stage
 
 logger = Logger()
 tracer = Tracer()

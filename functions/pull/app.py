@@ -8,8 +8,8 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from foureyes.config import env
-from foureyes.pull import run
+from foureyes.ingest.pull import run
+from foureyes.settings import env
 
 logger = Logger()
 tracer = Tracer()

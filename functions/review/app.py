@@ -10,9 +10,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from foureyes import review, review_page
 from foureyes.errors import FoureyesError, LinkExpired
-from foureyes.web import raw_body, status_for
+from foureyes.review import decide, page
+from foureyes.web.http import raw_body, status_for
 
 logger = Logger()
 tracer = Tracer()
@@ -27,21 +27,21 @@ def _html(status: int, body: str) -> Response[str]:
 
 
 @app.get("/review/<link>")
-def show(link: str) -> Response[str]:
-    view = review.view(link)
-    return _html(200, review_page.review_page(view))
+def show_page(link: str) -> Response[str]:
+    view = decide.view(link)
+    return _html(200, page.review_page(view))
 
 
 @app.post("/review/<link>")
-def decide(link: str) -> Response[str]:
+def post_decision(link: str) -> Response[str]:
     form = {k: v[-1] for k, v in parse_qs(raw_body(app.current_event.raw_event).decode("utf-8", "replace")).items()}
     if form.get("action") == "rollback":
-        rollback_id = review.propose_rollback_by_link(link, form.get("why", ""))
-        return _html(200, review_page.message_page(
+        rollback_id = decide.propose_rollback_by_link(link, form.get("why", ""))
+        return _html(200, page.message_page(
             "Rollback proposed", f"Rollback proposal {rollback_id} is on its way to a reviewer and an approver."))
-    decided = review.decide(link, form.get("decision", ""), form.get("reason", ""), form.get("nonce", ""))
+    decided = decide.decide(link, form.get("decision", ""), form.get("reason", ""), form.get("nonce", ""))
     metrics.add_metric(name="Decisions", unit=MetricUnit.Count, value=1)
-    return _html(200, review_page.decided_page(decided.status.value, decided.confidence))
+    return _html(200, page.decided_page(decided.status.value, decided.confidence))
 
 
 @app.exception_handler(FoureyesError)  # type: ignore[untyped-decorator]
@@ -50,8 +50,8 @@ def refuse(error: FoureyesError) -> Response[str]:
     if isinstance(error, LinkExpired):
         text = ("This link has expired. Links are valid for a limited time; ask your team lead or "
                 "the Foureyes queue (foureyes ops queue) to send you a new one.")
-        return _html(410, review_page.message_page("Link expired", text))
-    return _html(status_for(error), review_page.message_page("This review cannot be shown", str(error)))
+        return _html(410, page.message_page("Link expired", text))
+    return _html(status_for(error), page.message_page("This review cannot be shown", str(error)))
 
 
 @logger.inject_lambda_context

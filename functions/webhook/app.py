@@ -11,8 +11,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from foureyes.errors import FoureyesError
-from foureyes.ingest import ingest
-from foureyes.web import raw_body, status_for
+from foureyes.ingest.receive import ingest
+from foureyes.web.http import raw_body, status_for
 
 logger = Logger()
 tracer = Tracer()

@@ -1,6 +1,6 @@
 """Cost of matching one incoming record against a base of N records, through the match-key index.
 
-Runs the real `foureyes.matching.match` against the local cloud's DynamoDB (moto), with the
+Runs the real `foureyes.matching.index.match` against the local cloud's DynamoDB (moto), with the
 MatchFunction's own environment. Prints DynamoDB queries per record and milliseconds per record at
 each base size; the design target is <= 5 queries per record, flat in N.
 """
@@ -32,12 +32,12 @@ def main() -> None:
             os.environ[key] = env[key]
         os.environ.update({"AWS_ENDPOINT_URL": cloud.endpoints.aws, "AWS_DEFAULT_REGION": "eu-west-1",
                            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"})
-        from foureyes import matching
-        from foureyes.match import blocking_keys, normalize_record
+        from foureyes.matching import index
+        from foureyes.matching.score import blocking_keys, normalize_record
         from foureyes.store.models import MatchKeyItem, bound
         from foureyes_eval.generate import generate_candidates
 
-        config = matching.load_config()
+        config = index.load_config()
         model = bound(MatchKeyItem)
         loaded = 0
         for size in (int(s) for s in args.sizes.split(",")):
@@ -54,7 +54,7 @@ def main() -> None:
             queries, millis, proposed = [], [], 0
             for candidate in base[size:size + args.probes]:
                 t0 = time.perf_counter()
-                outcome = matching.match(candidate, config)
+                outcome = index.match(candidate, config)
                 millis.append((time.perf_counter() - t0) * 1000)
                 queries.append(outcome.queries)
                 proposed += outcome.proposed

@@ -13,8 +13,8 @@ from typing import Any
 import boto3
 import pytest
 
-from foureyes import agreement
-from foureyes.agreement import Observation, ObservationItem, observe
+from foureyes.dispatch import agreement
+from foureyes.dispatch.agreement import Observation, ObservationItem, observe
 from foureyes.model import Candidate
 from foureyes.store.models import ProposalItem, bound
 

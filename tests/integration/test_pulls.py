@@ -75,7 +75,7 @@ class Killed(BaseException):
 def test_pulls_killed_at_random_points_lose_nothing_and_repeat_nothing(
         cloud: Any, client: LocalClient, private_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch,
         system: str) -> None:
-    from foureyes import candidates, pull
+    from foureyes.ingest import candidates, pull
     from foureyes_local.fakes import start_fakes
 
     for variable, value in {**private_tables, "AWS_ENDPOINT_URL": client.aws, "AWS_DEFAULT_REGION": "eu-west-1",

@@ -18,14 +18,14 @@ import pytest
 import requests
 
 from foureyes import links
-from foureyes.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from foureyes.errors import AlreadyBooked, BadRequest, CalendarUnavailable, Conflict, Forbidden, SlotTaken, Unauthorized
 from foureyes.mail import Email
 from foureyes.model import Action
 from foureyes.scheduling import ics, pages, service
-from foureyes.scheduling.calendar import CalendarUnavailable, GraphCalendar
+from foureyes.scheduling.calendar import GraphCalendar
 from foureyes.scheduling.hris import HrisClient, TaskTemplate
 from foureyes.scheduling.slots import InterviewRequest, Mode, Slot, WorkingHours, slot_id_for
-from foureyes.scheduling.store import AlreadyBooked, SchedulingStore, SlotTaken
+from foureyes.scheduling.store import SchedulingStore
 from foureyes_local.fakes.graph import GraphFake, start_graph
 from foureyes_local.fakes.hris import HrisFake, start_hris
 from foureyes_local.motofix import serialise_dynamodb

@@ -10,7 +10,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from foureyes.webhooks import sign
+from foureyes.ingest.webhooks import sign
 from foureyes_local.client import LocalClient
 
 CANDIDATE = {"id": "wh-1", "first_name": "Ruben", "last_name": "Dekker", "emails": ["ruben.dekker@example.nl"]}

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from foureyes.agreement import Observation, Proposed, agreement, observe, parse_marker, totals, wilson
 from foureyes.ats import calls
+from foureyes.dispatch.agreement import Observation, Proposed, agreement, observe, parse_marker, totals, wilson
 from foureyes.model import Candidate
 
 DAY = "2026-11-24"

@@ -6,15 +6,8 @@ from datetime import date
 
 import pytest
 
-from foureyes.match import (
-    EVIDENCE,
-    MatchConfig,
-    MatchConfigError,
-    NormalizedRecord,
-    blocking_keys,
-    normalize_record,
-    score_pair,
-)
+from foureyes.errors import MatchConfigError
+from foureyes.matching.score import EVIDENCE, MatchConfig, NormalizedRecord, blocking_keys, normalize_record, score_pair
 from foureyes.model import Candidate
 
 

@@ -8,7 +8,7 @@ from datetime import date
 import phonenumbers
 import pytest
 
-from foureyes.normalize import (
+from foureyes.matching.normalize import (
     canonical_email,
     e164,
     name_key,

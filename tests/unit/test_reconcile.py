@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from foureyes import reconcile as reconcile_module
-from foureyes.match import MatchConfig, normalize_record, score_pair
+from foureyes.matching import batch
+from foureyes.matching.batch import ReconcileStats, find_pairs, reconcile
+from foureyes.matching.score import MatchConfig, normalize_record, score_pair
 from foureyes.model import Candidate
-from foureyes.reconcile import ReconcileStats, find_pairs, reconcile
 from foureyes_cli import reconcile_cmd
 from foureyes_eval.generate import generate, write_csv
 
@@ -45,7 +45,7 @@ def test_fanout_cap_skips_shared_placeholder_like_keys() -> None:
 @pytest.fixture
 def small_parallel(monkeypatch: pytest.MonkeyPatch) -> None:
     """Use the worker processes even for the small inputs of unit tests."""
-    monkeypatch.setattr(reconcile_module, "PARALLEL_MIN_RECORDS", 100)
+    monkeypatch.setattr(batch, "PARALLEL_MIN_RECORDS", 100)
 
 
 @pytest.mark.usefixtures("small_parallel")

@@ -4,10 +4,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from foureyes import proposals
-from foureyes.config import ConfigurationError
-from foureyes.model import ProposalStatus
-from foureyes.people import Person, parse_people, round_robin
+from foureyes.errors import ConfigurationError
+from foureyes.review import lifecycle, proposals
+from foureyes.review.lifecycle import ProposalStatus
+from foureyes.review.people import Person, parse_people, round_robin
 
 
 @pytest.mark.parametrize(("review", "approval", "tiebreak", "status"), [
@@ -22,7 +22,7 @@ from foureyes.people import Person, parse_people, round_robin
 ])
 def test_next_status(review: str | None, approval: str | None, tiebreak: str | None,
                      status: ProposalStatus) -> None:
-    assert proposals.next_status(review, approval, tiebreak) is status
+    assert lifecycle.next_status(review, approval, tiebreak) is status
 
 
 def test_approvers_are_distinct_people_who_approved() -> None:
@@ -59,7 +59,7 @@ def test_bad_people_configuration_is_named(bad: object) -> None:
 def test_the_daily_cap_ratchet() -> None:
     from datetime import date
 
-    from foureyes.dispatch import daily_cap
+    from foureyes.dispatch.dispatcher import daily_cap
 
     ratchet = {"start": "2026-11-01", "steps": [[0, 50], [3, 100], [7, 200], [14, 400]]}
     assert daily_cap(ratchet, date(2026, 10, 31)) == 0  # before day 0 nothing goes out

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from foureyes import rules
-from foureyes.config import ConfigurationError
+from foureyes.errors import ConfigurationError
 from foureyes.model import Action
-from foureyes.proposals import NewProposal
+from foureyes.review import rules
+from foureyes.review.proposals import NewProposal
 
 
 def _proposal(system: str = "otys", action: Action = Action.TAG_DUPLICATE) -> NewProposal:

@@ -71,8 +71,11 @@ def test_no_path_reaches_a_dispatcher_without_review_and_approval() -> None:
                if "RouteToDispatcher" in json.dumps({k: v for k, v in state.items() if k != "Comment"})}
     assert sources == {"Agreed", "TieBroken"}
     assert all(states[name].get("Next") == "Done" for name in dispatchers)
-    agreed = states["Agreed"]["Choices"][0]
-    assert {c["Variable"] for c in agreed["And"]} == {"$.review.decision", "$.approval.decision"}
+    # The machine routes on the status the decision write computed (review/lifecycle.py owns the rules).
+    agreed = states["Agreed"]["Choices"]
+    assert [(c["Variable"], c["StringEquals"], c["Next"]) for c in agreed] == [
+        ("$.approval.status", "approved", "RouteToDispatcher"), ("$.approval.status", "rejected", "Rejected")]
+    assert states["Agreed"]["Default"] == "TieBreak"
 
 
 def test_resolver_handles_sub_if_and_getatt() -> None:

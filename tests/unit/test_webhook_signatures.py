@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from foureyes import webhooks
 from foureyes.errors import NotFound, Unauthorized
+from foureyes.ingest import webhooks
 
 SECRET = b"k" * 32
 BODY = b'{"delivery_id": "d-00000001"}'

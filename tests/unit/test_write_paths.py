@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from foureyes import dispatch
+from foureyes.dispatch import dispatcher
 from foureyes.errors import DispatchRefused
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,11 +28,12 @@ def test_the_dispatcher_is_the_only_code_that_calls_an_ats_write() -> None:
     sources = [p for p in (ROOT / "layers/foureyes/python/foureyes").rglob("*.py") if "ats" not in p.parts]
     sources += list((ROOT / "functions").rglob("*.py"))
     writes = [call for path in sources for call in _calls_to(path, {"execute", "update_candidate"})]
-    assert writes and all(call.startswith("layers/foureyes/python/foureyes/dispatch.py") for call in writes), writes
+    dispatcher_path = "layers/foureyes/python/foureyes/dispatch/dispatcher.py"
+    assert writes and all(call.startswith(dispatcher_path) for call in writes), writes
     # The clients themselves are built in one place, and only the dispatcher and the pulls ask for them.
     users = sorted({str(p.relative_to(ROOT)) for p in sources if "client_for(" in p.read_text()})
-    assert users == ["layers/foureyes/python/foureyes/connections.py", "layers/foureyes/python/foureyes/dispatch.py",
-                     "layers/foureyes/python/foureyes/pull.py"], users
+    assert users == ["layers/foureyes/python/foureyes/dispatch/dispatcher.py",
+                     "layers/foureyes/python/foureyes/ingest/pull.py"], users
 
 
 class Reached(Exception):
@@ -45,10 +46,10 @@ def _serve(monkeypatch: pytest.MonkeyPatch, item: SimpleNamespace) -> None:
     def stop(name: str) -> bool:
         raise Reached
 
-    monkeypatch.setattr(dispatch.proposals, "get", lambda pid: item)
-    monkeypatch.setattr(dispatch, "_existing", lambda pid: None)
-    monkeypatch.setattr(dispatch, "ssm_flag", stop)
-    monkeypatch.setattr(dispatch, "env", lambda name: name)
+    monkeypatch.setattr(dispatcher.proposals, "get", lambda pid: item)
+    monkeypatch.setattr(dispatcher, "_existing", lambda pid: None)
+    monkeypatch.setattr(dispatcher, "ssm_flag", stop)
+    monkeypatch.setattr(dispatcher, "env", lambda name: name)
 
 
 @pytest.mark.parametrize(("review", "approval", "tiebreak", "ok"), [
@@ -67,10 +68,10 @@ def test_dispatch_refuses_without_two_distinct_approvals(monkeypatch: pytest.Mon
     _serve(monkeypatch, item)
     if ok:
         with pytest.raises(Reached):
-            dispatch.dispatch("p", "otys")
+            dispatcher.dispatch("p", "otys")
     else:
         with pytest.raises(DispatchRefused, match="two are required"):
-            dispatch.dispatch("p", "otys")
+            dispatcher.dispatch("p", "otys")
 
 
 @pytest.mark.parametrize(("entered_by", "ok"), [("rec-1", True), ("matcher", False), ("system", False), ("", False)])
@@ -82,7 +83,7 @@ def test_a_fact_reaches_the_dispatcher_only_when_a_person_entered_it(monkeypatch
     _serve(monkeypatch, item)
     if ok:
         with pytest.raises(Reached):
-            dispatch.dispatch("f", "otys")
+            dispatcher.dispatch("f", "otys")
     else:
         with pytest.raises(DispatchRefused, match="not entered by a person"):
-            dispatch.dispatch("f", "otys")
+            dispatcher.dispatch("f", "otys")

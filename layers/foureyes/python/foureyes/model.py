@@ -31,20 +31,6 @@ class Decision(StrEnum):
     REJECT = "reject"
 
 
-class ProposalStatus(StrEnum):
-    PENDING_REVIEW = "pending_review"
-    PENDING_APPROVAL = "pending_approval"
-    PENDING_TIEBREAK = "pending_tiebreak"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    SHADOWED = "shadowed"
-    EXECUTED = "executed"
-    PARKED = "parked"
-    EXPIRED = "expired"
-    ROLLED_BACK = "rolled_back"
-    FAILED = "failed"
-
-
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """One candidate record as one ATS holds it, mapped to a common shape.

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import requests
 
 from foureyes.ats._http import DEFAULT_TIMEOUT, Clock, Sleep, http_session
-from foureyes.errors import FoureyesError, Unauthorized
+from foureyes.errors import CalendarError, CalendarUnavailable, Unauthorized
 from foureyes.scheduling.slots import Interval, InterviewerCalendar, WorkingHours
 
 log = logging.getLogger(__name__)
@@ -47,12 +47,6 @@ WINDOWS_ZONES = {
 }  # fmt: skip
 
 
-class CalendarUnavailable(FoureyesError):
-    """The calendar service kept failing or did not answer; nothing was booked on its word."""
-
-
-class CalendarError(FoureyesError):
-    """The calendar service refused a request (4xx other than auth/throttling); the message has no PII."""
 
 
 class CalendarProvider(Protocol):

@@ -21,15 +21,12 @@ from typing import Any
 import requests
 
 from foureyes.ats._http import DEFAULT_TIMEOUT, Sleep, http_session
-from foureyes.errors import BadRequest, FoureyesError, Unauthorized
+from foureyes.errors import BadRequest, HrisUnavailable, Unauthorized
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 
-
-class HrisUnavailable(FoureyesError):
-    """The HRIS kept failing or did not answer."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,8 +29,16 @@ from typing import Any, Protocol
 
 from foureyes import links
 from foureyes.ats import calls
-from foureyes.config import ConfigurationError
-from foureyes.errors import BadRequest, Conflict, Forbidden, FoureyesError, NotFound, Unauthorized
+from foureyes.errors import (
+    BadRequest,
+    ConfigurationError,
+    Conflict,
+    Forbidden,
+    FoureyesError,
+    NotFound,
+    SlotTaken,
+    Unauthorized,
+)
 from foureyes.mail import Attachment, Email
 from foureyes.model import Action, Candidate
 from foureyes.scheduling import ics
@@ -54,7 +62,6 @@ from foureyes.scheduling.store import (
     Hold,
     InterviewRequestItem,
     SchedulingStore,
-    SlotTaken,
     block_keys,
     hold_owner,
 )
@@ -195,8 +202,8 @@ class Deps:
 def default_deps(submit_fact: SubmitFact, notify: Notify | None = None) -> Deps:
     """The real dependencies, from the function's environment (read now, once per cold start by the caller)."""
     from foureyes import audit, mail
-    from foureyes.config import env, secret_bytes, ssm_json
     from foureyes.scheduling.calendar import GraphCalendar
+    from foureyes.settings import env, secret_bytes, ssm_json
 
     graph = json.loads(secret_bytes(env("GRAPH_CONNECTION_SECRET_ARN")))
     hris_raw = os.environ.get("HRIS_CONNECTION_SECRET_ARN", "")

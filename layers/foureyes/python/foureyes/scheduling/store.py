@@ -42,7 +42,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.transactions import TransactWrite
 
-from foureyes.errors import BadRequest, Conflict, NotFound
+from foureyes.errors import AlreadyBooked, BadRequest, Conflict, NotFound, SlotTaken
 from foureyes.scheduling.slots import InterviewRequest, Mode, Slot, iso, lock_blocks, parse_iso
 from foureyes.store.models import _Base, _str_list, bound
 
@@ -257,12 +257,6 @@ class Moved:
     after: BookingItem
 
 
-class SlotTaken(Conflict):
-    """The slot (or one of its interviewers' time) was taken by someone else first."""
-
-
-class AlreadyBooked(Conflict):
-    """This candidate already has a booking for this request, or an onsite day for this role."""
 
 
 # -- the repository -------------------------------------------------------------------------------------

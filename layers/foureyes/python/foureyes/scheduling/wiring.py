@@ -6,8 +6,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from foureyes.candidates import from_stream_image
-from foureyes.facts import submit_fact
+from foureyes.dispatch.facts import submit_fact
+from foureyes.ingest.candidates import from_stream_image
 from foureyes.scheduling import service
 
 

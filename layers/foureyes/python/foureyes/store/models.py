@@ -20,7 +20,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from foureyes.config import env
+from foureyes.settings import env
 
 
 def _str_list() -> ListAttribute[str]:

@@ -20,8 +20,8 @@ from typing import Any
 
 from pynamodb.exceptions import PutError
 
-from foureyes.config import env, secret_bytes
 from foureyes.errors import Conflict
+from foureyes.settings import env, secret_bytes
 from foureyes.store.models import AuditItem, bound
 
 CHAIN = "main"
@@ -101,3 +101,18 @@ def verify_rows(rows: Iterable[Mapping[str, Any]], key: bytes) -> list[Problem]:
         prev = row["hash"]
         expected_seq = seq + 1
     return problems
+
+
+def rows() -> list[dict[str, Any]]:
+    """Every row of the chain, in order, as plain dicts."""
+    model = bound(AuditItem)
+    return [{"chain": row.chain, "seq": int(row.seq), "at": row.at, "event": row.event, "actor": row.actor,
+             "subject": row.subject, "details": row.details, "prev_hash": row.prev_hash, "hash": row.hash,
+             "signature": row.signature}
+            for row in model.query(CHAIN, scan_index_forward=True, consistent_read=True)]
+
+
+def verify() -> tuple[int, list[Problem]]:
+    """How many rows the trail holds, and every problem found in it."""
+    found = rows()
+    return len(found), verify_rows(found, secret_bytes(env("AUDIT_KEY_SECRET_ARN")))

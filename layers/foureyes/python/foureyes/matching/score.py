@@ -30,9 +30,8 @@ from typing import Any, NamedTuple
 
 from rapidfuzz.distance import Levenshtein
 
-from foureyes.config import ConfigurationError
-from foureyes.model import Candidate
-from foureyes.normalize import (
+from foureyes.errors import MatchConfigError
+from foureyes.matching.normalize import (
     canonical_email,
     e164,
     fuzzy_name_key,
@@ -40,6 +39,7 @@ from foureyes.normalize import (
     normalize_employer,
     year_of_birth,
 )
+from foureyes.model import Candidate
 
 __all__ = [
     "DECISIONS",
@@ -67,9 +67,6 @@ E_EMAIL, E_PHONE, E_NAME_YOB, E_NAME_FUZZY, E_DOB, E_EMPLOYER = (1 << i for i in
 MAX_EMAILS_PER_RECORD = 3
 MAX_PHONES_PER_RECORD = 3
 
-
-class MatchConfigError(ConfigurationError, ValueError):
-    """The matcher configuration (e.g. the SSM JSON parameter) is invalid; the message names the field."""
 
 
 @dataclass(frozen=True, slots=True)

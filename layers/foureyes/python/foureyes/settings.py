@@ -10,11 +10,7 @@ import os
 from functools import cache
 from typing import Any
 
-from foureyes.errors import FoureyesError
-
-
-class ConfigurationError(FoureyesError):
-    """A setting the template should provide is missing or malformed."""
+from foureyes.errors import ConfigurationError
 
 
 def env(name: str) -> str:

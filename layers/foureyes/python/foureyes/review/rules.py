@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from foureyes.config import ConfigurationError
-from foureyes.proposals import NewProposal
+from foureyes.errors import ConfigurationError
+from foureyes.review.proposals import NewProposal
 
 CHANGEABLE = {"payload", "reasoning"}
 MATCHABLE = {"system", "action"}

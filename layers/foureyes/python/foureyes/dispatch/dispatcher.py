@@ -18,23 +18,12 @@ from typing import Any
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.update import Action
 
-from foureyes import audit, proposals
-from foureyes.config import env, ssm_flag, ssm_json
-from foureyes.errors import AtsUnavailable, DispatchRefused, FoureyesError, NotFound
-from foureyes.model import ProposalStatus
+from foureyes import audit
+from foureyes.errors import AtsUnavailable, AtsWriteFailed, DailyCapReached, DispatchInDoubt, DispatchRefused, NotFound
+from foureyes.review import proposals
+from foureyes.review.lifecycle import ProposalStatus
+from foureyes.settings import env, ssm_flag, ssm_json
 from foureyes.store.models import CounterItem, DispatchItem, ProposalItem, bound
-
-
-class DailyCapReached(DispatchRefused):
-    """Today's cap for this system is used up; the write waits (parked) for a later day."""
-
-
-class AtsWriteFailed(FoureyesError):
-    """The ATS refused or broke the write: counted in the error rate that trips the kill switch."""
-
-
-class DispatchInDoubt(DispatchRefused):
-    """A previous attempt started sending and did not record its end: a human must check the ATS."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +96,7 @@ def dispatch(proposal_id: str, system: str, client_for: Callable[[str], Any] | N
         raise DispatchRefused(f"proposal {proposal_id} is {item.status}, not approved")
     people = proposals.approvers(item)
     if item.fact:
-        from foureyes.facts import NOT_PEOPLE
+        from foureyes.dispatch.facts import NOT_PEOPLE
 
         if item.proposed_by in NOT_PEOPLE:
             raise DispatchRefused(f"fact {proposal_id} was not entered by a person")
@@ -130,7 +119,7 @@ def dispatch(proposal_id: str, system: str, client_for: Callable[[str], Any] | N
                 return Outcome(found.status if found else ProposalStatus.SHADOWED.value)
             raise
         _set_status(proposal_id, ProposalStatus.SHADOWED, "shadow: call recorded, not sent")
-        from foureyes.agreement import record_shadow_decision
+        from foureyes.dispatch.agreement import record_shadow_decision
 
         record_shadow_decision(item)  # to compare with what recruiters do themselves in the ATS
         audit.record("dispatch.shadowed", "system", proposal_id,
@@ -155,7 +144,7 @@ def _send_live(item: ProposalItem, system: str, people: list[str],
                    diff=item.diff or {}, at=now)
     marker.save(condition=model.proposal_id.does_not_exist() | (model.status == ProposalStatus.PARKED.value))
     if client_for is None:
-        from foureyes.connections import client_for as default_client_for
+        from foureyes.ats.connections import client_for as default_client_for
 
         client_for = default_client_for
     try:

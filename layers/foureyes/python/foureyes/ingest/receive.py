@@ -8,9 +8,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from foureyes import audit, candidates, webhooks
-from foureyes.config import env, env_int, secret_bytes
+from foureyes import audit
 from foureyes.errors import BadRequest
+from foureyes.ingest import candidates, webhooks
+from foureyes.settings import env, env_int, secret_bytes
 
 
 def _field_errors(exc: ValidationError) -> str:

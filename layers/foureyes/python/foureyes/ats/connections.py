@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from foureyes import checkpoints
 from foureyes.ats import bullhorn, carerix, otys
-from foureyes.config import ConfigurationError, env, secret_bytes
+from foureyes.errors import ConfigurationError
+from foureyes.settings import env, secret_bytes
+from foureyes.store import checkpoints
 
 
 def connection(system: str) -> dict[str, Any]:

@@ -16,9 +16,10 @@ from pynamodb.exceptions import PutError
 
 from foureyes import audit
 from foureyes.ats import calls
-from foureyes.config import env
 from foureyes.errors import BadRequest
-from foureyes.model import Action, ProposalStatus
+from foureyes.model import Action
+from foureyes.review.lifecycle import ProposalStatus
+from foureyes.settings import env
 from foureyes.store.models import ProposalItem, bound
 
 NOT_PEOPLE = {"", "matcher", "system", "kill-switch"}

@@ -19,11 +19,13 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from foureyes import audit, links, mail, proposals
-from foureyes.config import env, env_int, secret_bytes, ssm_json
+from foureyes import audit, links, mail
 from foureyes.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
-from foureyes.model import Decision, ProposalStatus, Stage
-from foureyes.people import People, Person, parse_people, round_robin
+from foureyes.model import Decision, Stage
+from foureyes.review import lifecycle, proposals
+from foureyes.review.lifecycle import ProposalStatus
+from foureyes.review.people import People, Person, parse_people, round_robin
+from foureyes.settings import env, env_int, secret_bytes, ssm_json
 from foureyes.store.models import CandidateItem, CounterItem, ProposalItem, ReviewTaskItem, bound
 
 REASON_CODES: dict[str, str] = {
@@ -220,14 +222,14 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, sfn: An
     tasks, model = bound(ReviewTaskItem), bound(ProposalItem)
     decisions = {"review": item.review_decision, "approve": item.approval_decision, "tiebreak": item.tiebreak_decision}
     decisions[stage.value] = decision.value
-    new_status = proposals.next_status(decisions["review"], decisions["approve"], decisions["tiebreak"])
+    new_status = lifecycle.next_status(decisions["review"], decisions["approve"], decisions["tiebreak"])
     now = _now()
     by_field, decision_field, reason_field = {
         Stage.REVIEW: (model.reviewed_by, model.review_decision, model.review_reason),
         Stage.APPROVE: (model.approved_by, model.approval_decision, model.approval_reason),
         Stage.TIEBREAK: (model.tiebreak_by, model.tiebreak_decision, model.tiebreak_reason),
     }[stage]
-    condition = (model.status == proposals.stage_status(stage).value) & by_field.does_not_exist()
+    condition = (model.status == lifecycle.stage_status(stage).value) & by_field.does_not_exist()
     if stage is not Stage.REVIEW:
         condition &= model.reviewed_by != person
         condition &= ~model.excluded_approvers.contains(person)
@@ -253,7 +255,8 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, sfn: An
 
         sfn = boto3.client("stepfunctions")
     sfn.send_task_success(taskToken=task.task_token,
-                          output=json.dumps({"decision": decision.value, "by": person, "reason": reason_code}))
+                          output=json.dumps({"decision": decision.value, "by": person, "reason": reason_code,
+                                              "status": new_status.value}))
     record_decision_rate(person, decision)
     audit.record("proposal.decided", person, item.proposal_id,
                  {"stage": stage.value, "decision": decision.value, "reason": reason_code,
@@ -293,7 +296,7 @@ def reviewer_rates() -> list[ReviewerRate]:
 
 def propose_rollback_by_link(token: str, reason: str) -> str:
     """From a decided review page: the person who decided asks to undo an executed write (four eyes again)."""
-    from foureyes.rollback import propose_rollback
+    from foureyes.review.rollback import propose_rollback
 
     _claims, task, item = _authorise(token)
     if task.status == "pending":

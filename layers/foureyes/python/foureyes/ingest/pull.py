@@ -14,9 +14,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from foureyes import candidates, checkpoints
 from foureyes.ats import bullhorn, carerix, otys
-from foureyes.connections import client_for
+from foureyes.ats.connections import client_for
+from foureyes.ingest import candidates
+from foureyes.store import checkpoints
 
 logger = Logger(child=True)
 SAVE_EVERY = 50  # records between checkpoint writes inside a page (Carerix); pages always save

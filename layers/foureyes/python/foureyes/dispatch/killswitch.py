@@ -7,7 +7,7 @@ import os
 from typing import Any
 
 from foureyes import audit
-from foureyes.config import env
+from foureyes.settings import env
 
 
 def trip(alarm_message: str, ssm: Any = None, sns: Any = None) -> bool:
@@ -36,8 +36,8 @@ def trip(alarm_message: str, ssm: Any = None, sns: Any = None) -> bool:
 def alert_team_leads(subject: str, text: str) -> None:
     """E-mail every team lead, and post to the chat webhook when one is configured (ids only, no PII)."""
     from foureyes import mail
-    from foureyes.config import ssm_json
-    from foureyes.people import parse_people
+    from foureyes.review.people import parse_people
+    from foureyes.settings import ssm_json
 
     for lead in parse_people(ssm_json(env("PEOPLE_PARAMETER"))).team_leads:
         mail.send(mail.Email(to=lead.email, subject=subject, text=text), env("SENDER_EMAIL"))

@@ -1,12 +1,12 @@
 """Proposals: what the matcher suggests, and the rules of the four-eyes decision.
 
-Pure rules (`build`, `next_status`, `approvers`) plus `submit`, which stores a proposal once and
-starts its one `ProposalReview` execution.
+`approvers` of a stored proposal, and `submit`, which stores a proposal once and starts its
+one `ProposalReview` execution. Proposals are built from scored pairs by the matcher
+(`matching.index.proposal_for`); review knows proposals, never scores.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,14 +15,11 @@ from typing import Any
 from pynamodb.exceptions import PutError
 
 from foureyes import audit
-from foureyes.ats.calls import call_for
-from foureyes.config import env
-from foureyes.match import HARD, MatchConfig, ScoredPair
-from foureyes.model import Action, Candidate, Decision, ProposalStatus, Stage
+from foureyes.model import Action
+from foureyes.review import lifecycle
+from foureyes.review.lifecycle import OPEN_STATUSES, ProposalStatus
+from foureyes.settings import env
 from foureyes.store.models import ProposalItem, bound
-
-OPEN_STATUSES = {ProposalStatus.PENDING_REVIEW, ProposalStatus.PENDING_APPROVAL, ProposalStatus.PENDING_TIEBREAK,
-                 ProposalStatus.APPROVED, ProposalStatus.PARKED}
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,55 +37,10 @@ class NewProposal:
     evidence_hash: str
 
 
-def _evidence_hash(pair: ScoredPair) -> str:
-    return hashlib.sha256(json.dumps([pair.evidence, round(pair.score, 3)]).encode()).hexdigest()[:16]
-
-
-def build(pair: ScoredPair, left: Candidate, right: Candidate, config: MatchConfig) -> NewProposal:
-    """The proposal for a scored pair: hard -> merge_candidates, review -> tag_duplicate.
-
-    The write goes to the left record's system (the survivor by ref order). The id is derived from
-    the pair and its evidence, so a re-delivered change proposes nothing new.
-    """
-    action = Action.MERGE_CANDIDATES if pair.decision == HARD else Action.TAG_DUPLICATE
-    payload = call_for(action, left, right.ref)
-    evidence_hash = _evidence_hash(pair)
-    pair_key = f"{pair.left}|{pair.right}"
-    proposal_id = hashlib.sha256(f"{pair_key}|{evidence_hash}".encode()).hexdigest()[:24]
-    field = "duplicate_of" if action is Action.TAG_DUPLICATE else "merged_with"
-    diff = {"target": left.ref, "before": {field: None}, "after": {field: right.ref}}
-    return NewProposal(proposal_id, pair_key, left.system, action, (left.ref, right.ref), payload, diff,
-                       pair.confidence(config), pair.explanation(), pair.evidence, evidence_hash)
-
-
-def next_status(review: str | None, approval: str | None, tiebreak: str | None) -> ProposalStatus:
-    """The proposal's status from the decisions so far (mirrors the state machine's Choice states)."""
-    if review is None:
-        return ProposalStatus.PENDING_REVIEW
-    if approval is None:
-        return ProposalStatus.PENDING_APPROVAL
-    if review == approval:
-        return ProposalStatus.APPROVED if review == Decision.APPROVE else ProposalStatus.REJECTED
-    if tiebreak is None:
-        return ProposalStatus.PENDING_TIEBREAK
-    return ProposalStatus.APPROVED if tiebreak == Decision.APPROVE else ProposalStatus.REJECTED
-
-
 def approvers(item: ProposalItem) -> set[str]:
     """The distinct people whose approval this proposal carries."""
-    people = set()
-    if item.review_decision == Decision.APPROVE and item.reviewed_by:
-        people.add(item.reviewed_by)
-    if item.approval_decision == Decision.APPROVE and item.approved_by:
-        people.add(item.approved_by)
-    if item.tiebreak_decision == Decision.APPROVE and item.tiebreak_by:
-        people.add(item.tiebreak_by)
-    return people
-
-
-def stage_status(stage: Stage) -> ProposalStatus:
-    return {Stage.REVIEW: ProposalStatus.PENDING_REVIEW, Stage.APPROVE: ProposalStatus.PENDING_APPROVAL,
-            Stage.TIEBREAK: ProposalStatus.PENDING_TIEBREAK}[stage]
+    return lifecycle.approvers([(item.reviewed_by, item.review_decision), (item.approved_by, item.approval_decision),
+                                (item.tiebreak_by, item.tiebreak_decision)])
 
 
 def get(proposal_id: str) -> ProposalItem | None:

@@ -28,7 +28,8 @@ from typing import Any, NamedTuple
 from pynamodb.exceptions import PutError
 
 from foureyes.errors import BadRequest
-from foureyes.model import SYSTEMS, Action, Candidate, ProposalStatus
+from foureyes.model import SYSTEMS, Action, Candidate
+from foureyes.review.lifecycle import ProposalStatus
 from foureyes.store.models import ObservationItem, ProposalItem, bound
 
 # -- what counts as a human action (one place) ------------------------------------------------------------

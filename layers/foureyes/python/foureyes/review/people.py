@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from foureyes.config import ConfigurationError
+from foureyes.errors import ConfigurationError
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,23 +1,17 @@
-"""Operations: the kill switch's manual side, the queue, reviewer rates and the audit check.
-
-Used by `foureyes ops` against the local cloud or a deployed stack; every change is audited.
-"""
+"""The ops console's switches for dispatch: pause/unpause (the kill switch's human side), shadow mode, and
+the state of both beside the queue. Every change needs a reason and is audited."""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from foureyes import audit
-from foureyes.config import env, secret_bytes
 from foureyes.errors import BadRequest
-from foureyes.model import ProposalStatus
-from foureyes.store.models import AuditItem, ProposalItem, bound
-
-OPEN = (ProposalStatus.PENDING_REVIEW, ProposalStatus.PENDING_APPROVAL, ProposalStatus.PENDING_TIEBREAK,
-        ProposalStatus.APPROVED, ProposalStatus.PARKED)
+from foureyes.review.lifecycle import OPEN_STATUSES
+from foureyes.settings import env
+from foureyes.store.models import ProposalItem, bound
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +27,7 @@ def _flag(ssm: Any, name: str) -> bool:
 
 def status(ssm: Any) -> Status:
     model = bound(ProposalItem)
-    queue = Counter({state.value: model.by_status.count(state.value) for state in OPEN})
+    queue = Counter({state.value: model.by_status.count(state.value) for state in OPEN_STATUSES})
     return Status(_flag(ssm, env("KILL_SWITCH_PARAMETER")), _flag(ssm, env("SHADOW_MODE_PARAMETER")),
                   dict(queue))
 
@@ -58,28 +52,3 @@ def set_shadow(ssm: Any, shadow: bool, operator: str, reason: str) -> None:
                       Overwrite=True)
     audit.record("dispatch.shadow_on" if shadow else "dispatch.shadow_off", operator, "shadow-mode",
                  {"reason": reason[:200]})
-
-
-def queue(limit: int = 50) -> list[dict[str, Any]]:
-    model = bound(ProposalItem)
-    now = datetime.now(UTC)
-    rows: list[dict[str, Any]] = []
-    for state in OPEN:
-        for item in model.by_status.query(state.value, limit=limit):
-            age = now - datetime.fromisoformat(item.proposed_at)
-            rows.append({"proposal_id": item.proposal_id, "system": item.system, "action": item.action,
-                         "status": item.status, "age_hours": round(age.total_seconds() / 3600, 1)})
-    return sorted(rows, key=lambda row: -float(row["age_hours"]))[:limit]
-
-
-def audit_rows() -> list[dict[str, Any]]:
-    model = bound(AuditItem)
-    return [{"chain": row.chain, "seq": int(row.seq), "at": row.at, "event": row.event, "actor": row.actor,
-             "subject": row.subject, "details": row.details, "prev_hash": row.prev_hash, "hash": row.hash,
-             "signature": row.signature}
-            for row in model.query(audit.CHAIN, scan_index_forward=True, consistent_read=True)]
-
-
-def verify_audit() -> tuple[int, list[audit.Problem]]:
-    rows = audit_rows()
-    return len(rows), audit.verify_rows(rows, secret_bytes(env("AUDIT_KEY_SECRET_ARN")))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from foureyes.config import env
-from foureyes.model import ProposalStatus
+from foureyes.review.lifecycle import ProposalStatus
+from foureyes.settings import env
 from foureyes.store.models import ProposalItem, bound
 
 

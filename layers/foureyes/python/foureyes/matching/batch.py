@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from rapidfuzz.distance.Levenshtein import distance
 
-from foureyes.match import (
+from foureyes.matching.score import (
     DECISIONS,
     DEFAULT_CONFIG,
     MatchConfig,

@@ -9,6 +9,8 @@ same pair surfaces again within the retention window.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -17,9 +19,9 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pynamodb.exceptions import DoesNotExist
 
-from foureyes import proposals, rules
-from foureyes.config import env, ssm_json
-from foureyes.match import (
+from foureyes.ats.calls import call_for
+from foureyes.matching.score import (
+    HARD,
     NEAR_MISS,
     REVIEW,
     MatchConfig,
@@ -29,7 +31,10 @@ from foureyes.match import (
     normalize_record,
     score_pair,
 )
-from foureyes.model import Candidate
+from foureyes.model import Action, Candidate
+from foureyes.review import proposals, rules
+from foureyes.review.proposals import NewProposal
+from foureyes.settings import env, ssm_json
 from foureyes.store.models import MatchKeyItem, NearMissItem, bound
 
 logger = Logger(child=True)
@@ -64,6 +69,28 @@ def _record_from_item(data: dict[str, Any]) -> NormalizedRecord:
 def _ref_candidate(ref: str) -> Candidate:
     system, _, record_id = ref.partition(":")
     return Candidate(system=system, record_id=record_id)
+
+
+def _evidence_hash(pair: ScoredPair) -> str:
+    return hashlib.sha256(json.dumps([pair.evidence, round(pair.score, 3)]).encode()).hexdigest()[:16]
+
+
+def proposal_for(pair: ScoredPair, left: Candidate, right: Candidate, config: MatchConfig) -> NewProposal:
+    """The proposal for a scored pair: hard -> merge_candidates, review -> tag_duplicate.
+
+    The write goes to the left record's system (the survivor by ref order). The id is derived from
+    the pair and its evidence, so a re-delivered change proposes nothing new.
+    """
+    action = Action.MERGE_CANDIDATES if pair.decision == HARD else Action.TAG_DUPLICATE
+    payload = call_for(action, left, right.ref)
+    evidence_hash = _evidence_hash(pair)
+    pair_key = f"{pair.left}|{pair.right}"
+    proposal_id = hashlib.sha256(f"{pair_key}|{evidence_hash}".encode()).hexdigest()[:24]
+    field = "duplicate_of" if action is Action.TAG_DUPLICATE else "merged_with"
+    diff = {"target": left.ref, "before": {field: None}, "after": {field: right.ref}}
+    return NewProposal(proposal_id, pair_key, left.system, action, (left.ref, right.ref), payload, diff,
+                       pair.confidence(config), pair.explanation(), pair.evidence, evidence_hash)
+
 
 
 def forget(candidate: Candidate, config: MatchConfig) -> None:
@@ -106,7 +133,7 @@ def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None 
             pair = pair._replace(decision=REVIEW)
             outcome.promoted += 1
         left, right = _ref_candidate(pair.left), _ref_candidate(pair.right)
-        new = rules.apply(proposals.build(pair, left, right, config), load_rules())
+        new = rules.apply(proposal_for(pair, left, right, config), load_rules())
         if proposals.submit(new):
             outcome.proposed += 1
         else:

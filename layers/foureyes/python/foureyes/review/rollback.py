@@ -6,9 +6,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from foureyes import proposals
 from foureyes.errors import BadRequest, Conflict, NotFound
-from foureyes.model import Action, ProposalStatus
+from foureyes.model import Action
+from foureyes.review import proposals
+from foureyes.review.lifecycle import ProposalStatus
 from foureyes.store.models import DispatchItem, bound
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from foureyes.review import REASON_CODES, ReviewView
+from foureyes.review.decide import REASON_CODES, ReviewView
 
 _STYLE = ("body{font-family:system-ui,sans-serif;margin:1.5rem auto;max-width:64rem;padding:0 1rem;line-height:1.45}"
           "table{border-collapse:collapse;width:100%}th,td{border:1px solid #999;padding:.4rem;text-align:left;"
