@@ -6,18 +6,17 @@ import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from foureyes.errors import FoureyesError
 from foureyes.ingest.receive import ingest
-from foureyes.web.http import raw_body, status_for
+from foureyes.web.http import json_app, raw_body
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-app = APIGatewayRestResolver()
+app = json_app()
 
 
 @app.post("/webhooks/<system>")
@@ -28,13 +27,6 @@ def receive(system: str) -> Response[str]:
     metrics.add_metric(name="WebhooksAccepted", unit=MetricUnit.Count, value=1)
     logger.info("webhook stored", extra={"system": system, "ref": result.get("stored")})
     return Response(status_code=202, content_type="application/json", body=json.dumps(result))
-
-
-@app.exception_handler(FoureyesError)  # type: ignore[untyped-decorator]
-def refuse(error: FoureyesError) -> Response[str]:
-    logger.warning("webhook refused", extra={"reason": str(error), "kind": type(error).__name__})
-    return Response(status_code=status_for(error), content_type="application/json",
-                    body=json.dumps({"error": str(error)}))
 
 
 @logger.inject_lambda_context

@@ -51,3 +51,15 @@ def test_sample_event_through_the_lambda_invoke_api(client: LocalClient, cloud: 
     if "errorType" in result:
         assert reply["FunctionError"] == "Unhandled"
         assert "Traceback" not in result["errorMessage"]
+
+
+@pytest.mark.parametrize("logical", ["ReviewFunction"])
+def test_every_html_page_carries_the_security_headers(client: LocalClient, cloud: object, logical: str) -> None:
+    """The refusal page of a bad link, through the deployed function: framing, sniffing, referrer and caching off."""
+    from foureyes.web.shell import SECURITY_HEADERS
+
+    name = cloud.stack.functions[logical].name  # type: ignore[attr-defined]
+    reply = client.boto("lambda").invoke(FunctionName=name, Payload=(ROOT / "events" / f"{logical}.json").read_bytes())
+    result = json.loads(reply["Payload"].read())
+    headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()} | (result.get("headers") or {})
+    assert {name: headers.get(name) for name in SECURITY_HEADERS} == dict(SECURITY_HEADERS)

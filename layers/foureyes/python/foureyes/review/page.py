@@ -1,4 +1,5 @@
-"""Server-rendered review pages: accessible, no JavaScript, no task tokens, no stack traces."""
+"""The review page a recruiter opens from an e-mailed link, and the page after deciding (in the web shell:
+accessible, no JavaScript, no task tokens, no stack traces)."""
 
 from __future__ import annotations
 
@@ -6,23 +7,7 @@ from html import escape
 from typing import Any
 
 from foureyes.review.decide import REASON_CODES, ReviewView
-
-_STYLE = ("body{font-family:system-ui,sans-serif;margin:1.5rem auto;max-width:64rem;padding:0 1rem;line-height:1.45}"
-          "table{border-collapse:collapse;width:100%}th,td{border:1px solid #999;padding:.4rem;text-align:left;"
-          "vertical-align:top}fieldset{margin:1rem 0}button{font-size:1rem;padding:.5rem 1rem;margin-right:1rem}"
-          ".note{background:#eef;padding:.6rem;border-radius:4px}")
-
-
-def page(title: str, body: str) -> str:
-    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<meta name=\"referrer\" content=\"no-referrer\"><title>{escape(title)}</title>"
-            f"<style>{_STYLE}</style></head><body><main>{body}</main></body></html>")
-
-
-def message_page(title: str, text: str) -> str:
-    return page(title, f"<h1>{escape(title)}</h1><p>{escape(text)}</p>")
-
+from foureyes.web.shell import page
 
 _FIELDS = (("Name", "name"), ("E-mail", "emails"), ("Phone", "phones"), ("Date of birth", "dob"),
            ("Employer", "employer"), ("Status", "status"))

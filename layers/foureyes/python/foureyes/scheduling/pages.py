@@ -25,7 +25,7 @@ from foureyes.errors import (
 from foureyes.scheduling import ics, service
 from foureyes.scheduling.service import BookingView, Deps, FeedbackForm, FeedbackView, PageKind
 from foureyes.scheduling.slots import LocalSlot
-from foureyes.web.http import status_for
+from foureyes.web.responses import status_for
 
 _STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem;line-height:1.5;"
           "font-size:1.05rem}fieldset{border:1px solid #888;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}"

@@ -1,0 +1,94 @@
+"""One error -> HTTP mapping and one set of security headers for every page, through the resolvers the
+handlers are built on (a real API Gateway proxy event in, the Lambda proxy response out)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+from foureyes.errors import (
+    AtsUnavailable,
+    BadRequest,
+    CalendarUnavailable,
+    ConfigurationError,
+    Conflict,
+    LinkExpired,
+    NotFound,
+)
+from foureyes.web.http import html, html_app, json_app
+from foureyes.web.responses import BUG_TEXT, RETRY_AFTER_SECONDS, UNAVAILABLE_TEXT, status_for
+from foureyes.web.shell import SECURITY_HEADERS
+
+
+def _event(path: str, method: str = "GET", body: str | None = None) -> dict[str, Any]:
+    return {"resource": path, "path": path, "httpMethod": method, "headers": {}, "multiValueHeaders": {},
+            "queryStringParameters": None, "multiValueQueryStringParameters": None, "pathParameters": None,
+            "stageVariables": None, "requestContext": {"resourcePath": path, "httpMethod": method, "stage": "test",
+                                                       "requestId": "r-1"},
+            "body": body, "isBase64Encoded": False}
+
+
+def _raising(app: APIGatewayRestResolver, error: Exception) -> dict[str, Any]:
+    def fail() -> Any:
+        raise error
+
+    app.get("/boom")(fail)
+    reply: dict[str, Any] = app.resolve(_event("/boom"), None)  # type: ignore[arg-type]
+    return reply
+
+
+@pytest.mark.parametrize(("error", "status"), [
+    (BadRequest("choose a reason for your decision"), 400), (LinkExpired("expired"), 410),
+    (NotFound("no such booking"), 404), (Conflict("already decided"), 409)])
+def test_client_faults_are_4xx_pages_with_their_reason(error: Exception, status: int) -> None:
+    reply = _raising(html_app(), error)
+    assert reply["statusCode"] == status
+    assert str(error) in reply["body"]
+    assert "Traceback" not in reply["body"]
+
+
+@pytest.mark.parametrize("error", [AtsUnavailable("otys timed out"), CalendarUnavailable("graph 503"),
+                                   ConfigurationError("environment variable X is not set")])
+@pytest.mark.parametrize("make_app", [html_app, json_app])
+def test_unavailable_dependencies_are_503_with_retry_after(error: Exception,
+                                                          make_app: Callable[[], APIGatewayRestResolver]) -> None:
+    reply = _raising(make_app(), error)
+    assert reply["statusCode"] == 503
+    assert reply["multiValueHeaders"]["Retry-After"] == [str(RETRY_AFTER_SECONDS)]
+    assert str(error) not in reply["body"]  # what failed inside is ops' business, not the caller's
+    assert UNAVAILABLE_TEXT in (reply["body"] if make_app is html_app else json.loads(reply["body"])["error"])
+
+
+@pytest.mark.parametrize("make_app", [html_app, json_app])
+def test_a_bug_is_500_without_a_word_of_the_exception(make_app: Callable[[], APIGatewayRestResolver]) -> None:
+    reply = _raising(make_app(), KeyError("anna.devries@example.org"))
+    assert reply["statusCode"] == 500
+    assert "anna.devries" not in reply["body"] and "KeyError" not in reply["body"]
+    assert BUG_TEXT in reply["body"] or json.loads(reply["body"])["error"] == BUG_TEXT
+
+
+def test_every_html_answer_carries_the_security_headers() -> None:
+    app = html_app()
+    app.get("/ok")(lambda: html(200, "<p>fine</p>"))
+    for reply in (app.resolve(_event("/ok"), None), _raising(html_app(), NotFound("gone")),  # type: ignore[arg-type]
+                  _raising(html_app(), RuntimeError("bug"))):
+        headers = {k: v[-1] for k, v in reply["multiValueHeaders"].items()}
+        for name, value in SECURITY_HEADERS.items():
+            assert headers.get(name) == value, (reply["statusCode"], name)
+    assert "frame-ancestors 'none'" in SECURITY_HEADERS["Content-Security-Policy"]
+    assert SECURITY_HEADERS["X-Frame-Options"] == "DENY"
+
+
+def test_a_surface_can_say_an_error_in_its_own_words() -> None:
+    app = html_app({LinkExpired: ("Link expired", "Ask your team lead for a new one.")})
+    reply = _raising(app, LinkExpired("token past exp"))
+    assert reply["statusCode"] == 410 and "Ask your team lead for a new one." in reply["body"]
+
+
+def test_status_for_non_foureyes_errors_is_500() -> None:
+    assert status_for(ValueError("x")) == 500
+    assert status_for(AtsUnavailable("x")) == 503
