@@ -193,13 +193,21 @@ def dispatch_safety(cloud: Any, client: Any) -> dict[str, Any]:
     cloud.fakes.otys.fail_next(400, count=20, method="")  # the ATS starts refusing every call
     failing = [_approve_pair(client, "otys", f"err{n}") for n in range(3)]
     paused = client.outputs["KillSwitchParameterName"]
-    wait_for("the kill switch", lambda: client.boto("ssm").get_parameter(Name=paused)["Parameter"]["Value"] == "true",
-             timeout=90)
+    def switch_value() -> str:
+        return str(client.boto("ssm").get_parameter(Name=paused)["Parameter"]["Value"])
+
+    wait_for("the kill switch", lambda: switch_value() == "true", timeout=90)
+    tripped = switch_value() == "true"
     _say(f"kill switch tripped after {len(failing)} failed writes: every dispatcher is paused, team lead alerted")
     _ops(cloud, "unpause", "--reason", "demo: Otys status enum fixed", "--operator", "olga")
     _say("unpaused by a human through `foureyes ops unpause` (audited)")
     _ops(cloud, "shadow", "on", "--reason", "demo over", "--operator", "olga")
-    return {"dispatched_live": 1, "rolled_back": 1 if restored else 0, "kill_switch_tripped": True}
+    live = [p for p in client.proposals()
+            if (record := client.dispatch_record(p["proposal_id"])) and record["mode"] == "live"
+            and record["status"] == "executed"]
+    rolled_back = [p for p in client.proposals() if p["status"] == "rolled_back"]
+    return {"dispatched_live": len(live), "rolled_back": len(rolled_back) if restored else 0,
+            "kill_switch_tripped": tripped}
 
 
 def scheduling(client: Any) -> dict[str, Any]:
@@ -227,7 +235,8 @@ def scheduling(client: Any) -> dict[str, Any]:
     again = requests.get(link, timeout=30).text
     freed = slots[0] in again or "cancelled" in again
     _say(f"cancellation through the candidate's link: slot free again: {freed}")
-    return {"bookings": 1, "cancellations": 1}
+    bookings = client.bookings()
+    return {"bookings": len(bookings), "cancellations": sum(1 for b in bookings if b["status"] == "cancelled")}
 
 
 def _wait_dispatched(client: Any, proposal_id: str) -> dict[str, Any]:

@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         elif action == "agreement":
             _print_agreement(args.days)
         elif action == "audit-verify":
-            count, problems = audit.verify()
+            count, problems = audit.default().verify()
             if problems:
                 for problem in problems:
                     print(f"  row {problem.seq}: {problem.reason}")

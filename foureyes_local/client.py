@@ -104,6 +104,10 @@ class LocalClient:
         items = self.boto("dynamodb").scan(TableName=self.outputs["ProposalsTableName"], ConsistentRead=True)["Items"]
         return [plain(item) for item in items]
 
+    def bookings(self) -> list[dict[str, Any]]:
+        items = self.boto("dynamodb").scan(TableName=self.outputs["BookingsTableName"], ConsistentRead=True)["Items"]
+        return [plain(item) for item in items]
+
     def count_candidates(self, system: str, source: str | None = None) -> int:
         paginator = self.boto("dynamodb").get_paginator("scan")
         count = 0

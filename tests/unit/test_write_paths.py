@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 from foureyes.dispatch import dispatcher
 from foureyes.errors import DispatchRefused
+from foureyes.store.models import ProposalItem
+from tests.support.memory import MemoryCounters, MemoryDispatches, MemoryProposals, MemorySwitches, memory_trail
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,20 +37,14 @@ def test_the_dispatcher_is_the_only_code_that_calls_an_ats_write() -> None:
                      "layers/foureyes/python/foureyes/ingest/pull.py"], users
 
 
-class Reached(Exception):
-    """The dispatcher got past the approval check: next it would read the kill switch and send."""
-
-
-def _serve(monkeypatch: pytest.MonkeyPatch, item: SimpleNamespace) -> None:
-    """Hand `item` to the dispatcher and stop it right after the approval check."""
-
-    def stop(name: str) -> bool:
-        raise Reached
-
-    monkeypatch.setattr(dispatcher.proposals, "get", lambda pid: item)
-    monkeypatch.setattr(dispatcher, "_existing", lambda pid: None)
-    monkeypatch.setattr(dispatcher, "ssm_flag", stop)
-    monkeypatch.setattr(dispatcher, "env", lambda name: name)
+def _dispatch_one(item: ProposalItem) -> tuple[str, MemoryDispatches]:
+    """Hand `item` to the dispatcher in shadow mode, with in-memory repositories; what it decided."""
+    proposals, dispatches = MemoryProposals(), MemoryDispatches()
+    proposals.create(item)
+    trail, _rows = memory_trail()
+    deps = dispatcher.Deps(proposals, dispatches, MemoryCounters(), MemorySwitches(shadow=True), trail,
+                           record_shadowed=lambda _item: None)
+    return dispatcher.dispatch(item.proposal_id, item.system, deps).status, dispatches
 
 
 @pytest.mark.parametrize(("review", "approval", "tiebreak", "ok"), [
@@ -59,31 +54,28 @@ def _serve(monkeypatch: pytest.MonkeyPatch, item: SimpleNamespace) -> None:
     (("anna", "approve"), ("bram", "reject"), ("tess", "approve"), True),
     (("anna", "reject"), ("bram", "reject"), ("tess", "approve"), False),  # a lead alone is one approval
 ])
-def test_dispatch_refuses_without_two_distinct_approvals(monkeypatch: pytest.MonkeyPatch, review: tuple[str, str],
-                                                         approval: tuple[str, str], tiebreak: tuple[str | None, ...],
-                                                         ok: bool) -> None:
-    item = SimpleNamespace(proposal_id="p", system="otys", status="approved", reviewed_by=review[0],
-                           review_decision=review[1], approved_by=approval[0], approval_decision=approval[1],
-                           tiebreak_by=tiebreak[0], tiebreak_decision=tiebreak[1], fact=False)
-    _serve(monkeypatch, item)
+def test_dispatch_refuses_without_two_distinct_approvals(review: tuple[str, str], approval: tuple[str, str],
+                                                         tiebreak: tuple[str | None, ...], ok: bool) -> None:
+    item = ProposalItem("p", pair_key="a|b", status="approved", proposed_at="2026-12-01T09:00:00+00:00",
+                        system="otys", action="tag_duplicate", refs=["otys:1", "otys:2"], payload={"x": 1},
+                        confidence=0.9, reasoning="r", evidence=["email"], reviewed_by=review[0],
+                        review_decision=review[1], approved_by=approval[0], approval_decision=approval[1],
+                        tiebreak_by=tiebreak[0], tiebreak_decision=tiebreak[1])
     if ok:
-        with pytest.raises(Reached):
-            dispatcher.dispatch("p", "otys")
+        assert _dispatch_one(item)[0] == "shadowed"
     else:
         with pytest.raises(DispatchRefused, match="two are required"):
-            dispatcher.dispatch("p", "otys")
+            _dispatch_one(item)
 
 
 @pytest.mark.parametrize(("entered_by", "ok"), [("rec-1", True), ("matcher", False), ("system", False), ("", False)])
-def test_a_fact_reaches_the_dispatcher_only_when_a_person_entered_it(monkeypatch: pytest.MonkeyPatch,
-                                                                     entered_by: str, ok: bool) -> None:
-    item = SimpleNamespace(proposal_id="f", system="otys", status="approved", fact=True, proposed_by=entered_by,
-                           reviewed_by=None, review_decision=None, approved_by=None, approval_decision=None,
-                           tiebreak_by=None, tiebreak_decision=None)
-    _serve(monkeypatch, item)
+def test_a_fact_reaches_the_dispatcher_only_when_a_person_entered_it(entered_by: str, ok: bool) -> None:
+    item = ProposalItem("f", pair_key="fact|otys:1|f", status="approved", proposed_at="2026-12-01T09:00:00+00:00",
+                        system="otys", action="create_note", refs=["otys:1", "otys:1"], payload={"x": 1},
+                        confidence=1.0, reasoning="r", evidence=["fact"], fact=True, proposed_by=entered_by)
     if ok:
-        with pytest.raises(Reached):
-            dispatcher.dispatch("f", "otys")
+        status, dispatches = _dispatch_one(item)
+        assert status == "shadowed" and dispatches.items["f"].mode == "shadow"
     else:
         with pytest.raises(DispatchRefused, match="not entered by a person"):
-            dispatcher.dispatch("f", "otys")
+            _dispatch_one(item)

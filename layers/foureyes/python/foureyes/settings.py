@@ -1,41 +1,149 @@
-"""Configuration: environment variables from the template, SSM parameters through Powertools.
+"""Configuration: what the template gives each function (environment variables) as one typed object, and the
+values that live in SSM parameters and Secrets Manager, read through Powertools Parameters.
 
-Read lazily (at first use, not at import) and once per cold start; SSM values with a short cache.
+`settings()` is built once per cold start. Each value is read when first asked for: a function has only the
+variables its template entry gives it, and a missing one is a `ConfigurationError` naming it. SSM parameters
+and secrets are cached by Powertools for `POWERTOOLS_PARAMETERS_MAX_AGE` seconds (the template sets it), so an
+operator's change (shadow mode, the people list, a rotated secret) is seen within that time.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from foureyes.errors import ConfigurationError
 
+DEFAULT_MAX_AGE_SECONDS = 300
+
+
+class Settings:
+    """The function's settings; `environ` is the process environment (the template's, on Lambda)."""
+
+    def __init__(self, environ: Mapping[str, str] = os.environ) -> None:
+        self._environ = environ
+
+    # -- primitives ------------------------------------------------------------------------------------------
+    def text(self, name: str) -> str:
+        """A required variable; a clear error when the template did not give it to this function."""
+        value = self._environ.get(name, "")
+        if not value:
+            raise ConfigurationError(f"environment variable {name} is not set for this function")
+        return value
+
+    def optional(self, name: str) -> str:
+        return self._environ.get(name, "")
+
+    def integer(self, name: str) -> int:
+        raw = self.text(name)
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigurationError(f"environment variable {name} must be an integer") from exc
+
+    def table(self, env_name: str) -> str:
+        """The name of a DynamoDB table the template passes in `env_name`."""
+        return self.text(env_name)
+
+    # -- named settings --------------------------------------------------------------------------------------
+    @property
+    def parameters_max_age(self) -> int:
+        raw = self.optional("POWERTOOLS_PARAMETERS_MAX_AGE")
+        return int(raw) if raw.isdigit() else DEFAULT_MAX_AGE_SECONDS
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.text("STATE_MACHINE_ARN")
+
+    @property
+    def kill_switch_parameter(self) -> str:
+        return self.text("KILL_SWITCH_PARAMETER")
+
+    @property
+    def shadow_mode_parameter(self) -> str:
+        return self.text("SHADOW_MODE_PARAMETER")
+
+    @property
+    def daily_cap_parameter(self) -> str:
+        return self.text("DAILY_CAP_PARAMETER")
+
+    @property
+    def people_parameter(self) -> str:
+        return self.text("PEOPLE_PARAMETER")
+
+    @property
+    def rules_parameter(self) -> str:
+        return self.text("RULES_PARAMETER")
+
+    @property
+    def match_config_parameter(self) -> str:
+        return self.text("MATCH_CONFIG_PARAMETER")
+
+    @property
+    def sender_email(self) -> str:
+        return self.text("SENDER_EMAIL")
+
+    @property
+    def public_base_url(self) -> str:
+        return self.text("PUBLIC_BASE_URL").rstrip("/")
+
+    @property
+    def link_secret_arn(self) -> str:
+        return self.text("LINK_SECRET_ARN")
+
+    @property
+    def audit_key_secret_arn(self) -> str:
+        return self.text("AUDIT_KEY_SECRET_ARN")
+
+    @property
+    def alerts_topic_arn(self) -> str:
+        return self.text("ALERTS_TOPIC_ARN")
+
+    @property
+    def chat_webhook_url(self) -> str:
+        """Optional: a chat webhook that also receives kill-switch alerts (ids only)."""
+        return self.optional("CHAT_WEBHOOK_URL")
+
+    @property
+    def review_link_ttl_seconds(self) -> int:
+        return self.integer("REVIEW_LINK_TTL_HOURS") * 3600
+
+    @property
+    def dispatch_functions(self) -> dict[str, str]:
+        """The dispatcher function of each system (JSON: system -> function name)."""
+        raw = self.text("DISPATCH_FUNCTIONS")
+        try:
+            functions = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError("environment variable DISPATCH_FUNCTIONS is not JSON") from exc
+        if not isinstance(functions, dict):
+            raise ConfigurationError("environment variable DISPATCH_FUNCTIONS must map systems to functions")
+        return {str(system): str(name) for system, name in functions.items()}
+
+
+@cache
+def settings() -> Settings:
+    """This process's settings (once per cold start)."""
+    return Settings()
+
 
 def env(name: str) -> str:
-    """The value of a template-provided environment variable; a clear error when it is missing."""
-    value = os.environ.get(name, "")
-    if not value:
-        raise ConfigurationError(f"environment variable {name} is not set for this function")
-    return value
+    """A required environment variable (the rooms not yet on `settings()` use this)."""
+    return settings().text(name)
 
 
 def env_int(name: str) -> int:
-    raw = env(name)
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ConfigurationError(f"environment variable {name} must be an integer") from exc
+    return settings().integer(name)
 
 
 def ssm_value(name: str) -> str:
-    """An SSM parameter by full name, through Powertools Parameters (cached for
-    POWERTOOLS_PARAMETERS_MAX_AGE seconds, which the template sets)."""
+    """An SSM parameter by full name, cached by Powertools for `parameters_max_age` seconds."""
     from aws_lambda_powertools.utilities import parameters
 
-    value = parameters.get_parameter(name)
-    return str(value)
+    return str(parameters.get_parameter(name, max_age=settings().parameters_max_age))
 
 
 def ssm_json(name: str) -> Any:
@@ -50,12 +158,12 @@ def ssm_flag(name: str) -> bool:
     return ssm_value(name).strip().lower() in {"true", "1", "yes", "on"}
 
 
-@cache
 def secret_bytes(secret_id: str) -> bytes:
-    """A secret's value (Secrets Manager through Powertools), cached for the life of the container."""
+    """A secret's value (Secrets Manager), cached by Powertools for `parameters_max_age` seconds: a rotated
+    secret is picked up without a cold start."""
     from aws_lambda_powertools.utilities import parameters
 
-    value = parameters.get_secret(secret_id, max_age=300)
+    value = parameters.get_secret(secret_id, max_age=settings().parameters_max_age)
     if isinstance(value, bytes):
         return value
     return str(value).encode()

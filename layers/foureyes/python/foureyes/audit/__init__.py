@@ -1,8 +1,9 @@
 """The audit room: the append-only, hash-chained, signed trail of every view, decision and write.
 
-`audit.record(...)` is how every other room appends; `verify_rows` checks a chain read in order.
+`audit.record(...)` appends to the stack's trail (`default()`); rooms that take their dependencies as
+parameters hold a `Recorder` (a `Trail` on any rows repository); `verify_rows` checks a chain read in order.
 """
 
-from foureyes.audit.trail import CHAIN, GENESIS, Problem, record, row_hash, rows, verify, verify_rows
+from foureyes.audit.trail import CHAIN, GENESIS, Problem, Recorder, Trail, default, record, row_hash, verify_rows
 
-__all__ = ["CHAIN", "GENESIS", "Problem", "record", "row_hash", "rows", "verify", "verify_rows"]
+__all__ = ["CHAIN", "GENESIS", "Problem", "Recorder", "Trail", "default", "record", "row_hash", "verify_rows"]

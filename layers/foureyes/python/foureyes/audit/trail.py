@@ -13,16 +13,16 @@ import hmac
 import json
 import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-from pynamodb.exceptions import PutError
+from functools import cache
+from typing import Any, Protocol
 
 from foureyes.errors import Conflict
 from foureyes.settings import env, secret_bytes
-from foureyes.store.models import AuditItem, bound
+from foureyes.store.audit import AuditRows, DynamoAuditRows
+from foureyes.store.models import AuditItem
 
 CHAIN = "main"
 GENESIS = "0" * 64
@@ -49,30 +49,6 @@ def _check_details(details: Mapping[str, Any]) -> None:
     bad = _FORBIDDEN_DETAIL_KEYS.intersection(details)
     if bad:
         raise ValueError(f"audit details must carry ids, not personal data: {sorted(bad)}")
-
-
-def record(event: str, actor: str, subject: str, details: Mapping[str, Any] | None = None) -> int:
-    """Append one audit row; returns its sequence number."""
-    details = dict(details or {})
-    _check_details(details)
-    model = bound(AuditItem)
-    key = secret_bytes(env("AUDIT_KEY_SECRET_ARN"))
-    for attempt in range(50):
-        last = next(iter(model.query(CHAIN, scan_index_forward=False, limit=1, consistent_read=True)), None)
-        seq = int(last.seq) + 1 if last else 1
-        prev = last.hash if last else GENESIS
-        at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        digest = row_hash(CHAIN, seq, at, event, actor, subject, details, prev)
-        item = model(CHAIN, seq, at=at, event=event, actor=actor, subject=subject, details=details,
-                     prev_hash=prev, hash=digest, signature=_sign(key, digest))
-        try:
-            item.save(condition=model.seq.does_not_exist())
-            return seq
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            time.sleep(random.uniform(0, 0.02 * (attempt + 1)))  # noqa: S311 - jitter, not crypto
-    raise Conflict("could not append to the audit trail under contention")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,16 +79,63 @@ def verify_rows(rows: Iterable[Mapping[str, Any]], key: bytes) -> list[Problem]:
     return problems
 
 
-def rows() -> list[dict[str, Any]]:
-    """Every row of the chain, in order, as plain dicts."""
-    model = bound(AuditItem)
-    return [{"chain": row.chain, "seq": int(row.seq), "at": row.at, "event": row.event, "actor": row.actor,
-             "subject": row.subject, "details": row.details, "prev_hash": row.prev_hash, "hash": row.hash,
-             "signature": row.signature}
-            for row in model.query(CHAIN, scan_index_forward=True, consistent_read=True)]
+
+class Recorder(Protocol):
+    """What every room needs of the audit trail: append one event."""
+
+    def record(self, event: str, actor: str, subject: str, details: Mapping[str, Any] | None = None) -> int: ...
 
 
-def verify() -> tuple[int, list[Problem]]:
-    """How many rows the trail holds, and every problem found in it."""
-    found = rows()
-    return len(found), verify_rows(found, secret_bytes(env("AUDIT_KEY_SECRET_ARN")))
+def _as_row(item: AuditItem) -> dict[str, Any]:
+    return {"chain": item.chain, "seq": int(item.seq), "at": item.at, "event": item.event, "actor": item.actor,
+            "subject": item.subject, "details": item.details, "prev_hash": item.prev_hash, "hash": item.hash,
+            "signature": item.signature}
+
+
+class Trail:
+    """The chain on a rows repository, signed with a key fetched when needed (Secrets Manager, cached by
+    Powertools for its max_age). Appends retry when a concurrent writer took the sequence number."""
+
+    def __init__(self, rows: AuditRows, key: Callable[[], bytes], *,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self._rows = rows
+        self._key = key
+        self._sleep = sleep
+
+    def record(self, event: str, actor: str, subject: str, details: Mapping[str, Any] | None = None) -> int:
+        """Append one audit row; returns its sequence number."""
+        details = dict(details or {})
+        _check_details(details)
+        key = self._key()
+        for attempt in range(50):
+            last = self._rows.head(CHAIN)
+            seq = int(last.seq) + 1 if last else 1
+            prev = last.hash if last else GENESIS
+            at = datetime.now(UTC).isoformat(timespec="milliseconds")
+            digest = row_hash(CHAIN, seq, at, event, actor, subject, details, prev)
+            row = AuditItem(CHAIN, seq, at=at, event=event, actor=actor, subject=subject, details=details,
+                            prev_hash=prev, hash=digest, signature=_sign(key, digest))
+            if self._rows.append(row):
+                return seq
+            self._sleep(random.uniform(0, 0.02 * (attempt + 1)))  # noqa: S311 - jitter, not crypto
+        raise Conflict("could not append to the audit trail under contention")
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every row of the chain, in order, as plain dicts."""
+        return [_as_row(item) for item in self._rows.rows(CHAIN)]
+
+    def verify(self) -> tuple[int, list[Problem]]:
+        """How many rows the trail holds, and every problem found in it."""
+        found = self.rows()
+        return len(found), verify_rows(found, self._key())
+
+
+@cache
+def default() -> Trail:
+    """The stack's trail: the audit table, and the key from the secret the template names."""
+    return Trail(DynamoAuditRows(), lambda: secret_bytes(env("AUDIT_KEY_SECRET_ARN")))
+
+
+def record(event: str, actor: str, subject: str, details: Mapping[str, Any] | None = None) -> int:
+    """Append one event to the stack's trail."""
+    return default().record(event, actor, subject, details)

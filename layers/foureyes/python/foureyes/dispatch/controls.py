@@ -4,14 +4,41 @@ the state of both beside the queue. Every change needs a reason and is audited."
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from foureyes import audit
 from foureyes.errors import BadRequest
 from foureyes.review.lifecycle import OPEN_STATUSES
-from foureyes.settings import env
-from foureyes.store.models import ProposalItem, bound
+from foureyes.settings import env, settings, ssm_flag, ssm_json
+from foureyes.store.proposals import DynamoProposals, Proposals
+
+
+class Switches(Protocol):
+    """The dispatch switches as the dispatcher reads them."""
+
+    def paused(self) -> bool: ...
+
+    def shadow_mode(self) -> bool: ...
+
+    def daily_caps(self) -> Mapping[str, Any]:
+        """Per system: a number, or a ratchet {"start": "YYYY-MM-DD", "steps": [[day, cap], ...]}."""
+        ...
+
+
+class ParameterSwitches:
+    """The switches in SSM (read through Powertools Parameters, cached for the parameters' max age)."""
+
+    def paused(self) -> bool:
+        return ssm_flag(settings().kill_switch_parameter)
+
+    def shadow_mode(self) -> bool:
+        return ssm_flag(settings().shadow_mode_parameter)
+
+    def daily_caps(self) -> Mapping[str, Any]:
+        caps = ssm_json(settings().daily_cap_parameter)
+        return caps if isinstance(caps, dict) else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,9 +52,9 @@ def _flag(ssm: Any, name: str) -> bool:
     return str(ssm.get_parameter(Name=name)["Parameter"]["Value"]).strip().lower() == "true"
 
 
-def status(ssm: Any) -> Status:
-    model = bound(ProposalItem)
-    queue = Counter({state.value: model.by_status.count(state.value) for state in OPEN_STATUSES})
+def status(ssm: Any, proposals: Proposals | None = None) -> Status:
+    proposals = proposals or DynamoProposals()
+    queue = Counter({state.value: proposals.count_with_status(state.value) for state in OPEN_STATUSES})
     return Status(_flag(ssm, env("KILL_SWITCH_PARAMETER")), _flag(ssm, env("SHADOW_MODE_PARAMETER")),
                   dict(queue))
 

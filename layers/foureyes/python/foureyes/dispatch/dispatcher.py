@@ -1,29 +1,76 @@
 """Per-system dispatch of approved proposals.
 
-Before every write: two distinct approvals, the kill switch, shadow mode, and the daily cap (an
-atomic counter per system per day, never exceeded under concurrency). In shadow mode the call is
-recorded and nothing is sent. Live, the call goes through the system's connector; the receipt (the
-call sent, the records as they were, the inverse call) is stored so the write can be rolled back.
-A system that is down parks the write for the nightly retry.
+Before every write: two distinct approvals (or a fact a person entered), the kill switch, shadow mode, and
+the daily cap (an atomic counter per system per day, never exceeded under concurrency). In shadow mode the
+call is recorded and nothing is sent. Live, the call goes through the system's client; the receipt (the call
+sent, the records as they were, the inverse call) is stored so the write can be rolled back. A system that
+is down parks the write for the nightly retry. Repositories, switches and clients come in as `Deps`.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
-
-from pynamodb.exceptions import PutError, UpdateError
-from pynamodb.expressions.update import Action
+from functools import cache
+from typing import Any, Protocol
 
 from foureyes import audit
-from foureyes.errors import AtsUnavailable, AtsWriteFailed, DailyCapReached, DispatchInDoubt, DispatchRefused, NotFound
+from foureyes.ats.calls import Receipt
+from foureyes.audit import Recorder
+from foureyes.dispatch.controls import ParameterSwitches, Switches
+from foureyes.errors import (
+    AtsUnavailable,
+    AtsWriteFailed,
+    DailyCapReached,
+    DispatchInDoubt,
+    DispatchRefused,
+    NotFound,
+)
 from foureyes.review import proposals
-from foureyes.review.lifecycle import ProposalStatus
-from foureyes.settings import env, ssm_flag, ssm_json
-from foureyes.store.models import CounterItem, DispatchItem, ProposalItem, bound
+from foureyes.review.lifecycle import DISPATCHABLE, ProposalStatus
+from foureyes.store.counters import Counters, DynamoCounters
+from foureyes.store.dispatches import Dispatches, DynamoDispatches
+from foureyes.store.models import DispatchItem, ProposalItem
+from foureyes.store.proposals import DynamoProposals, Proposals
+
+NOT_PEOPLE = frozenset({"", "matcher", "system", "kill-switch"})  # authors that are never a person's decision
+CAP_COUNTER_DAYS = 8  # a day's cap counter outlives the day by a week, then TTL removes it
+
+
+class AtsClient(Protocol):
+    def execute(self, call: Mapping[str, Any]) -> Receipt: ...
+
+
+def _default_client_for(system: str) -> AtsClient:
+    from foureyes.ats.connections import client_for
+
+    client: AtsClient = client_for(system)
+    return client
+
+
+def _record_shadowed(item: ProposalItem) -> object:
+    from foureyes.dispatch.agreement import record_shadow_decision
+
+    return record_shadow_decision(item)  # to compare with what recruiters do themselves in the ATS
+
+
+@dataclass(frozen=True)
+class Deps:
+    proposals: Proposals
+    dispatches: Dispatches
+    counters: Counters
+    switches: Switches
+    audit: Recorder
+    client_for: Callable[[str], AtsClient] = _default_client_for
+    record_shadowed: Callable[[ProposalItem], object] = _record_shadowed
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+@cache
+def default_deps() -> Deps:
+    return Deps(DynamoProposals(), DynamoDispatches(), DynamoCounters(), ParameterSwitches(), audit.default())
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,129 +91,106 @@ def daily_cap(config: Any, today: date) -> int:
     return cap
 
 
-def _take_cap_slot(system: str, cap: int, today: date) -> None:
+def _cap_key(system: str, today: date) -> str:
+    return f"dispatch-cap#{system}#{today.isoformat()}"
+
+
+def _take_cap_slot(system: str, cap: int, deps: Deps) -> None:
+    now = deps.clock()
     if cap <= 0:
         raise DailyCapReached(f"writes to {system} are capped at 0 today")
-    model = bound(CounterItem)
-    counter = model(f"dispatch-cap#{system}#{today.isoformat()}")
-    try:
-        expires = int(datetime.now(UTC).timestamp()) + 8 * 86400
-        counter.update(actions=[model.value.add(1), model.expires_at.set(expires)],
-                       condition=model.value.does_not_exist() | (model.value < cap))
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            raise DailyCapReached(f"today's cap of {cap} writes to {system} is reached") from exc
-        raise
+    expires = int(now.timestamp()) + CAP_COUNTER_DAYS * 86400
+    if not deps.counters.take(_cap_key(system, now.date()), cap, expires):
+        raise DailyCapReached(f"today's cap of {cap} writes to {system} is reached")
 
 
-def _release_cap_slot(system: str, today: date) -> None:
-    model = bound(CounterItem)
-    model(f"dispatch-cap#{system}#{today.isoformat()}").update(actions=[model.value.add(-1)])
+def _stamp(deps: Deps) -> str:
+    return deps.clock().isoformat(timespec="seconds")
 
 
-def _existing(proposal_id: str) -> DispatchItem | None:
-    model = bound(DispatchItem)
-    try:
-        return model.get(proposal_id, consistent_read=True)
-    except model.DoesNotExist:
-        return None
+def _set_status(proposal_id: str, status: ProposalStatus, outcome: str, deps: Deps, executed: bool = False) -> None:
+    deps.proposals.set_status(proposal_id, status.value, outcome, executed_at=_stamp(deps) if executed else None)
 
 
-def _set_status(proposal_id: str, status: ProposalStatus, outcome: str, executed: bool = False) -> None:
-    model = bound(ProposalItem)
-    actions: list[Action] = [model.status.set(status.value), model.outcome.set(outcome)]
-    if executed:
-        actions.append(model.executed_at.set(datetime.now(UTC).isoformat(timespec="seconds")))
-    model(proposal_id).update(actions=actions)
+def deciders(item: ProposalItem) -> set[str]:
+    """Who decided this write: two distinct approvers, or the one person who entered a fact.
+
+    Raises `DispatchRefused` when neither holds: nothing reaches an ATS without that.
+    """
+    if item.fact:
+        if item.proposed_by in NOT_PEOPLE:
+            raise DispatchRefused(f"fact {item.proposal_id} was not entered by a person")
+        return {item.proposed_by}
+    people = proposals.approvers(item)
+    if len(people) < 2:
+        raise DispatchRefused(f"proposal {item.proposal_id} carries {len(people)} distinct approval(s); "
+                              "two are required")
+    return people
 
 
-def dispatch(proposal_id: str, system: str, client_for: Callable[[str], Any] | None = None) -> Outcome:
+def dispatch(proposal_id: str, system: str, deps: Deps | None = None) -> Outcome:
     """Execute (or, in shadow mode, record) one approved proposal."""
-    item = proposals.get(proposal_id)
+    deps = deps or default_deps()
+    item = deps.proposals.get(proposal_id)
     if item is None:
         raise NotFound(f"proposal {proposal_id} does not exist")
     if item.system != system:
         raise DispatchRefused(f"proposal {proposal_id} is for {item.system}, not {system}")
-    existing = _existing(proposal_id)
+    existing = deps.dispatches.get(proposal_id)
     if existing is not None and existing.status != ProposalStatus.PARKED.value:
-        if existing.status == "in_progress":
+        if existing.status == ProposalStatus.IN_PROGRESS.value:
             raise DispatchInDoubt(f"proposal {proposal_id} was being sent when its last attempt stopped")
         return Outcome(existing.status)  # a retried task: the first run already decided what happened
-    if item.status not in (ProposalStatus.APPROVED.value, ProposalStatus.PARKED.value):
+    if item.status not in {status.value for status in DISPATCHABLE}:
         raise DispatchRefused(f"proposal {proposal_id} is {item.status}, not approved")
-    people = proposals.approvers(item)
-    if item.fact:
-        from foureyes.dispatch.facts import NOT_PEOPLE
-
-        if item.proposed_by in NOT_PEOPLE:
-            raise DispatchRefused(f"fact {proposal_id} was not entered by a person")
-        people = {item.proposed_by}
-    elif len(people) < 2:
-        raise DispatchRefused(f"proposal {proposal_id} carries {len(people)} distinct approval(s); two are required")
-    if ssm_flag(env("KILL_SWITCH_PARAMETER")):
-        audit.record("dispatch.refused", "system", proposal_id, {"system": system, "why": "paused"})
+    people = deciders(item)
+    if deps.switches.paused():
+        deps.audit.record("dispatch.refused", "system", proposal_id, {"system": system, "why": "paused"})
         raise DispatchRefused("dispatch is paused (kill switch); a human must unpause it")
-    model = bound(DispatchItem)
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    if ssm_flag(env("SHADOW_MODE_PARAMETER")):
-        record = model(proposal_id, system=system, mode="shadow", status=ProposalStatus.SHADOWED.value,
-                       call=item.payload, diff=item.diff or {}, at=now)
-        try:
-            record.save(condition=model.proposal_id.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                found = _existing(proposal_id)
-                return Outcome(found.status if found else ProposalStatus.SHADOWED.value)
-            raise
-        _set_status(proposal_id, ProposalStatus.SHADOWED, "shadow: call recorded, not sent")
-        from foureyes.dispatch.agreement import record_shadow_decision
-
-        record_shadow_decision(item)  # to compare with what recruiters do themselves in the ATS
-        audit.record("dispatch.shadowed", "system", proposal_id,
-                     {"system": system, "action": item.action, "approvers": sorted(people)})
+    if deps.switches.shadow_mode():
+        record = DispatchItem(proposal_id, system=system, mode="shadow", status=ProposalStatus.SHADOWED.value,
+                              call=item.payload, diff=item.diff or {}, at=_stamp(deps))
+        if not deps.dispatches.create(record):
+            found = deps.dispatches.get(proposal_id)
+            return Outcome(found.status if found else ProposalStatus.SHADOWED.value)
+        _set_status(proposal_id, ProposalStatus.SHADOWED, "shadow: call recorded, not sent", deps)
+        deps.record_shadowed(item)
+        deps.audit.record("dispatch.shadowed", "system", proposal_id,
+                          {"system": system, "action": item.action, "approvers": sorted(people)})
         return Outcome(ProposalStatus.SHADOWED.value)
-    return _send_live(item, system, sorted(people), client_for)
+    return _send_live(item, system, sorted(people), deps)
 
 
-def _send_live(item: ProposalItem, system: str, people: list[str],
-               client_for: Callable[[str], Any] | None) -> Outcome:
+def _send_live(item: ProposalItem, system: str, people: list[str], deps: Deps) -> Outcome:
     proposal_id = item.proposal_id
-    today = datetime.now(UTC).date()
-    cap = daily_cap(ssm_json(env("DAILY_CAP_PARAMETER")).get(system, 0), today)
-    model = bound(DispatchItem)
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+    today = deps.clock().date()
+    cap = daily_cap(deps.switches.daily_caps().get(system, 0), today)
     try:
-        _take_cap_slot(system, cap, today)
+        _take_cap_slot(system, cap, deps)
     except DailyCapReached:
-        _park(item, system, "daily cap reached")
+        _park(item, system, "daily cap reached", deps)
         return Outcome(ProposalStatus.PARKED.value)
-    marker = model(proposal_id, system=system, mode="live", status="in_progress", call=item.payload,
-                   diff=item.diff or {}, at=now)
-    marker.save(condition=model.proposal_id.does_not_exist() | (model.status == ProposalStatus.PARKED.value))
-    if client_for is None:
-        from foureyes.ats.connections import client_for as default_client_for
-
-        client_for = default_client_for
+    marker = DispatchItem(proposal_id, system=system, mode="live", status=ProposalStatus.IN_PROGRESS.value,
+                          call=item.payload, diff=item.diff or {}, at=_stamp(deps))
+    if not deps.dispatches.start(marker, over_status=ProposalStatus.PARKED.value):
+        raise DispatchInDoubt(f"proposal {proposal_id} is being dispatched by another attempt")
     try:
-        receipt = client_for(system).execute(item.payload)
+        receipt = deps.client_for(system).execute(item.payload)
     except AtsUnavailable:
-        _release_cap_slot(system, today)
-        _park(item, system, "ATS unavailable")
+        deps.counters.add(_cap_key(system, today), -1)
+        _park(item, system, "ATS unavailable", deps)
         return Outcome(ProposalStatus.PARKED.value, attempted=True)
     except Exception as exc:
-        marker.update(actions=[model.status.set(ProposalStatus.FAILED.value)])
-        _set_status(proposal_id, ProposalStatus.FAILED, f"dispatch failed: {type(exc).__name__}")
-        audit.record("dispatch.failed", "system", proposal_id, {"system": system, "error": type(exc).__name__})
+        deps.dispatches.finish(proposal_id, ProposalStatus.FAILED.value)
+        _set_status(proposal_id, ProposalStatus.FAILED, f"dispatch failed: {type(exc).__name__}", deps)
+        deps.audit.record("dispatch.failed", "system", proposal_id, {"system": system, "error": type(exc).__name__})
         raise AtsWriteFailed(f"{system} refused the write of {proposal_id}: {type(exc).__name__}") from exc
-    marker.update(actions=[model.status.set(ProposalStatus.EXECUTED.value),
-                           model.receipt.set(_jsonable(receipt.as_dict()))])
-    _set_status(proposal_id, ProposalStatus.EXECUTED, "executed", executed=True)
+    deps.dispatches.finish(proposal_id, ProposalStatus.EXECUTED.value, _jsonable(receipt.as_dict()))
+    _set_status(proposal_id, ProposalStatus.EXECUTED, "executed", deps, executed=True)
     if item.rollback_of:
-        original = bound(ProposalItem)
-        original(item.rollback_of).update(actions=[original.status.set(ProposalStatus.ROLLED_BACK.value),
-                                                   original.outcome.set(f"rolled back by {proposal_id}")])
-    audit.record("dispatch.executed", "system", proposal_id,
-                 {"system": system, "action": item.action, "approvers": people, "rollback_of": item.rollback_of})
+        deps.proposals.set_status(item.rollback_of, ProposalStatus.ROLLED_BACK.value, f"rolled back by {proposal_id}")
+    deps.audit.record("dispatch.executed", "system", proposal_id,
+                      {"system": system, "action": item.action, "approvers": people, "rollback_of": item.rollback_of})
     return Outcome(ProposalStatus.EXECUTED.value, attempted=True)
 
 
@@ -176,9 +200,8 @@ def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _park(item: ProposalItem, system: str, why: str) -> None:
-    model = bound(DispatchItem)
-    model(item.proposal_id, system=system, mode="live", status=ProposalStatus.PARKED.value, call=item.payload,
-          diff=item.diff or {}, at=datetime.now(UTC).isoformat(timespec="seconds")).save()
-    _set_status(item.proposal_id, ProposalStatus.PARKED, f"parked: {why}")
-    audit.record("dispatch.parked", "system", item.proposal_id, {"system": system, "why": why})
+def _park(item: ProposalItem, system: str, why: str, deps: Deps) -> None:
+    deps.dispatches.put(DispatchItem(item.proposal_id, system=system, mode="live", status=ProposalStatus.PARKED.value,
+                                     call=item.payload, diff=item.diff or {}, at=_stamp(deps)))
+    _set_status(item.proposal_id, ProposalStatus.PARKED, f"parked: {why}", deps)
+    deps.audit.record("dispatch.parked", "system", item.proposal_id, {"system": system, "why": why})

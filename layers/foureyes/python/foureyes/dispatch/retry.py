@@ -1,31 +1,19 @@
-"""The nightly retry of writes parked while their ATS was down."""
+"""The nightly retry of writes parked while their ATS was down (or its daily cap was used up)."""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
+from foureyes.dispatch.handover import DispatcherFunctions, HandOver
 from foureyes.review.lifecycle import ProposalStatus
-from foureyes.settings import env
-from foureyes.store.models import ProposalItem, bound
+from foureyes.settings import settings
+from foureyes.store.proposals import DynamoProposals, Proposals
 
 
-def retry_parked(lambda_client: Any = None) -> dict[str, int]:
-    """Re-invoke the system's dispatcher for every parked proposal; counts per system."""
-    functions: dict[str, str] = json.loads(env("DISPATCH_FUNCTIONS"))
-    model = bound(ProposalItem)
-    counts: dict[str, int] = dict.fromkeys(functions, 0)
-    parked = list(model.by_status.query(ProposalStatus.PARKED.value))
-    if parked and lambda_client is None:
-        import boto3
-
-        lambda_client = boto3.client("lambda")
-    for item in parked:
-        function = functions.get(item.system)
-        if function is None:
-            continue
-        lambda_client.invoke(FunctionName=function, InvocationType="Event",
-                             Payload=json.dumps({"proposal_id": item.proposal_id}).encode())
-        counts[item.system] += 1
+def retry_parked(proposals: Proposals | None = None, hand_over: HandOver | None = None) -> dict[str, int]:
+    """Hand every parked proposal back to its system's dispatcher; counts per system."""
+    proposals = proposals or DynamoProposals()
+    hand_over = hand_over or DispatcherFunctions()
+    counts: dict[str, int] = dict.fromkeys(settings().dispatch_functions, 0)
+    for item in proposals.with_status(ProposalStatus.PARKED.value):
+        if hand_over(item.system, item.proposal_id):
+            counts[item.system] = counts.get(item.system, 0) + 1
     return counts
-

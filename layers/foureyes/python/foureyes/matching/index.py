@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from pynamodb.exceptions import DoesNotExist
 
 from foureyes.ats.calls import call_for
 from foureyes.matching.score import (
@@ -34,8 +34,9 @@ from foureyes.matching.score import (
 from foureyes.model import Action, Candidate
 from foureyes.review import proposals, rules
 from foureyes.review.proposals import NewProposal
-from foureyes.settings import env, ssm_json
-from foureyes.store.models import MatchKeyItem, NearMissItem, bound
+from foureyes.settings import settings, ssm_json
+from foureyes.store.match_index import DynamoMatchKeys, DynamoNearMisses, MatchKeys, NearMisses
+from foureyes.store.models import NearMissItem
 
 logger = Logger(child=True)
 
@@ -51,12 +52,26 @@ class MatchOutcome:
     skipped: int = 0
 
 
+@dataclass(frozen=True)
+class Deps:
+    keys: MatchKeys
+    near_misses: NearMisses
+    proposals: proposals.Deps
+    rules: Callable[[], tuple[rules.Rule, ...]]
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
 def load_config() -> MatchConfig:
-    return MatchConfig.from_mapping(ssm_json(env("MATCH_CONFIG_PARAMETER")))
+    return MatchConfig.from_mapping(ssm_json(settings().match_config_parameter))
 
 
 def load_rules() -> tuple[rules.Rule, ...]:
-    return rules.parse_rules(ssm_json(env("RULES_PARAMETER")))
+    return rules.parse_rules(ssm_json(settings().rules_parameter))
+
+
+@cache
+def default_deps() -> Deps:
+    return Deps(DynamoMatchKeys(), DynamoNearMisses(), proposals.default_deps(), load_rules)
 
 
 def _record_from_item(data: dict[str, Any]) -> NormalizedRecord:
@@ -93,48 +108,49 @@ def proposal_for(pair: ScoredPair, left: Candidate, right: Candidate, config: Ma
 
 
 
-def forget(candidate: Candidate, config: MatchConfig) -> None:
+def forget(candidate: Candidate, config: MatchConfig, deps: Deps | None = None) -> None:
     """Remove a record's keys from the index (the record was deleted or its keys changed)."""
-    model = bound(MatchKeyItem)
+    deps = deps or default_deps()
     for key in blocking_keys(normalize_record(candidate), config):
-        model(key, candidate.ref).delete()
+        deps.keys.delete(key, candidate.ref)
 
 
-def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None = None) -> MatchOutcome:
+def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None = None,
+          deps: Deps | None = None) -> MatchOutcome:
+    deps = deps or default_deps()
     record = normalize_record(candidate)
     keys = blocking_keys(record, config)
     outcome = MatchOutcome(candidate.ref)
-    model = bound(MatchKeyItem)
     neighbours: dict[str, NormalizedRecord] = {}
     for key in keys:
-        items = list(model.query(key, limit=config.max_key_fanout + 1))
+        found = deps.keys.records_under(key, config.max_key_fanout + 1)
         outcome.queries += 1
-        others = [item for item in items if item.ref != record.ref]
-        if len(items) > config.max_key_fanout:
+        if len(found) > config.max_key_fanout:
             outcome.flagged_keys.append(key.split(":", 1)[0])
             continue
-        for item in others:
-            neighbours.setdefault(item.ref, _record_from_item(item.record))
-    now = datetime.now(UTC).isoformat(timespec="seconds")
+        for ref, data in found:
+            if ref != record.ref:
+                neighbours.setdefault(ref, _record_from_item(data))
+    now = deps.clock().isoformat(timespec="seconds")
     for key in keys:
         if key.split(":", 1)[0] not in outcome.flagged_keys:
-            model(key, record.ref, record=record._asdict(), updated_at=now).save()
+            deps.keys.put(key, record.ref, record._asdict(), now)
     if previous is not None:
         for stale in set(blocking_keys(normalize_record(previous), config)) - set(keys):
-            model(stale, record.ref).delete()
+            deps.keys.delete(stale, record.ref)
     for other in neighbours.values():
         pair = score_pair(record, other, config)
         if not pair.evidence:
             continue
         if pair.decision == NEAR_MISS:
-            if not _log_near_miss(pair, config):
+            if not _log_near_miss(pair, config, deps):
                 outcome.near_misses += 1
                 continue
             pair = pair._replace(decision=REVIEW)
             outcome.promoted += 1
         left, right = _ref_candidate(pair.left), _ref_candidate(pair.right)
-        new = rules.apply(proposal_for(pair, left, right, config), load_rules())
-        if proposals.submit(new):
+        new = rules.apply(proposal_for(pair, left, right, config), deps.rules())
+        if proposals.submit(new, deps.proposals):
             outcome.proposed += 1
         else:
             outcome.skipped += 1
@@ -144,21 +160,19 @@ def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None 
     return outcome
 
 
-def _log_near_miss(pair: ScoredPair, config: MatchConfig) -> bool:
+def _log_near_miss(pair: ScoredPair, config: MatchConfig, deps: Deps) -> bool:
     """Log a near-miss; True when the same pair already surfaced within the window (promote it)."""
-    model = bound(NearMissItem)
     key = f"{pair.left}|{pair.right}"
-    now = time.time()
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    moment = deps.clock()
+    now = moment.timestamp()
+    stamp = moment.isoformat(timespec="seconds")
     expires = int(now + config.near_miss_retention_days * 86400)
-    try:
-        existing = model.get(key, consistent_read=True)
-    except DoesNotExist:
-        model(key, score=pair.score, evidence=list(pair.evidence), first_seen=stamp, last_seen=stamp,
-              sightings=1, expires_at=expires).save()
+    existing = deps.near_misses.get(key)
+    if existing is None:
+        deps.near_misses.put(NearMissItem(key, score=pair.score, evidence=list(pair.evidence), first_seen=stamp,
+                                          last_seen=stamp, sightings=1, expires_at=expires))
         return False
     fresh = int(existing.expires_at) > now  # TTL deletion lags: check the window ourselves
     already_promoted = bool(existing.promoted)
-    existing.update(actions=[model.sightings.add(1), model.last_seen.set(stamp), model.score.set(pair.score),
-                             model.expires_at.set(expires), model.promoted.set(fresh or already_promoted)])
+    deps.near_misses.sighted(key, pair.score, stamp, expires, fresh or already_promoted)
     return fresh and not already_promoted

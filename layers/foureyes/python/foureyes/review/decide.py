@@ -3,30 +3,32 @@
 The Step Functions task token is stored in DynamoDB and never leaves it: the e-mail carries a signed,
 expiring link bound to one person, one stage and one proposal. GET shows (and is audited); only a
 POST with the page's nonce and a reason code decides, through one conditional transaction; only the
-winner of that write calls SendTaskSuccess.
+winner of that write resumes the workflow. Repositories, the workflow, mail and the people directory
+come in as `Deps` (`default_deps()` builds the real ones).
 """
 
 from __future__ import annotations
 
-import json
 import secrets
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
-
 from foureyes import audit, links, mail
+from foureyes.audit import Recorder
 from foureyes.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from foureyes.model import Decision, Stage
-from foureyes.review import lifecycle, proposals
+from foureyes.review import lifecycle
 from foureyes.review.lifecycle import ProposalStatus
-from foureyes.review.people import People, Person, parse_people, round_robin
-from foureyes.settings import env, env_int, secret_bytes, ssm_json
-from foureyes.store.models import CandidateItem, CounterItem, ProposalItem, ReviewTaskItem, bound
+from foureyes.review.people import People, Person, load_people, round_robin
+from foureyes.settings import Settings, secret_bytes, settings
+from foureyes.store.candidates import CandidateRecords, DynamoCandidateRecords
+from foureyes.store.counters import Counters, DynamoCounters
+from foureyes.store.models import ProposalItem, ReviewTaskItem
+from foureyes.store.proposals import DynamoProposals, DynamoReviewTasks, Proposals, ReviewTasks, StageDecision
+from foureyes.workflow import StepFunctionsWorkflow, Workflow
 
 REASON_CODES: dict[str, str] = {
     "same_person": "Same person: the evidence and the records agree",
@@ -39,6 +41,30 @@ REMINDER_ATTEMPT = 2  # the stage's second run (after its first timeout) reminds
 ESCALATION_ATTEMPT = 3  # the third run hands the stage to a team lead
 
 
+@dataclass(frozen=True)
+class Deps:
+    proposals: Proposals
+    tasks: ReviewTasks
+    counters: Counters
+    candidates: CandidateRecords
+    workflow: Workflow
+    audit: Recorder
+    people: Callable[[], People]
+    send: Callable[[mail.Email], object]
+    link_secret: Callable[[], bytes]
+    settings: Settings
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+
+
+@cache
+def default_deps() -> Deps:
+    config = settings()
+    return Deps(DynamoProposals(), DynamoReviewTasks(), DynamoCounters(), DynamoCandidateRecords(),
+                StepFunctionsWorkflow(), audit.default(), load_people,
+                lambda message: mail.send(message, config.sender_email),
+                lambda: secret_bytes(config.link_secret_arn), config)
+
+
 @dataclass(frozen=True, slots=True)
 class Assignment:
     person: Person
@@ -46,26 +72,23 @@ class Assignment:
     link_id: str
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _people() -> People:
-    return parse_people(ssm_json(env("PEOPLE_PARAMETER")))
+def _now(deps: Deps) -> str:
+    return deps.clock().isoformat(timespec="seconds")
 
 
 def _deciders(item: ProposalItem) -> set[str]:
     return {p for p in (item.reviewed_by, item.approved_by, item.tiebreak_by) if p}
 
 
-def _next_turn(key: str) -> int:
-    model = bound(CounterItem)
-    counter = model(key)
-    counter.update(actions=[model.value.add(1)])
-    return int(counter.value)
+def _proposal(proposal_id: str, deps: Deps) -> ProposalItem:
+    item = deps.proposals.get(proposal_id)
+    if item is None:
+        raise NotFound(f"proposal {proposal_id} does not exist")
+    return item
 
 
-def choose_assignee(stage: Stage, item: ProposalItem, people: People, previous: ReviewTaskItem | None) -> Assignment:
+def choose_assignee(stage: Stage, item: ProposalItem, people: People, previous: ReviewTaskItem | None,
+                    next_turn: Callable[[str], int]) -> Assignment:
     """Round robin among eligible people; a re-run of a timed-out stage reminds, then escalates."""
     attempt = int(previous.attempt) + 1 if previous is not None and previous.status == "pending" else 1
     exclude = _deciders(item) | {item.proposed_by}
@@ -79,7 +102,7 @@ def choose_assignee(stage: Stage, item: ProposalItem, people: People, previous: 
         pool: tuple[Person, ...] = people.team_leads
     else:
         pool = people.recruiters_for(item.system)
-    turn = _next_turn(f"round-robin#{stage.value}#{item.system}")
+    turn = next_turn(f"round-robin#{stage.value}#{item.system}")
     chosen = round_robin(pool, exclude, turn)
     if chosen is None and pool is not people.team_leads:
         chosen = round_robin(people.team_leads, exclude, turn)  # every recruiter is excluded: a team lead
@@ -88,31 +111,28 @@ def choose_assignee(stage: Stage, item: ProposalItem, people: People, previous: 
     return Assignment(chosen, attempt, secrets.token_urlsafe(12))
 
 
-def open_stage(proposal_id: str, stage_name: str, task_token: str, ses: Any = None) -> Assignment:
+def open_stage(proposal_id: str, stage_name: str, task_token: str, deps: Deps | None = None) -> Assignment:
     """Called by the state machine (waitForTaskToken): assign, store the token, e-mail the link."""
+    deps = deps or default_deps()
     try:
         stage = Stage(stage_name)
     except ValueError as exc:
         raise BadRequest(f"unknown stage {stage_name!r}") from exc
-    item = proposals.get(proposal_id)
-    if item is None:
-        raise NotFound(f"proposal {proposal_id} does not exist")
-    tasks = bound(ReviewTaskItem)
-    try:
-        previous: ReviewTaskItem | None = tasks.get(proposal_id, stage.value, consistent_read=True)
-    except DoesNotExist:
-        previous = None
-    assignment = choose_assignee(stage, item, _people(), previous)
-    ttl = env_int("REVIEW_LINK_TTL_HOURS") * 3600
+    item = _proposal(proposal_id, deps)
+    previous = deps.tasks.get(proposal_id, stage.value)
+    assignment = choose_assignee(stage, item, deps.people(), previous, deps.counters.add)
+    ttl = deps.settings.review_link_ttl_seconds
+    now_ms = int(deps.clock().timestamp() * 1000)
     token = links.sign({"p": proposal_id, "s": stage.value, "a": assignment.person.id, "l": assignment.link_id},
-                       secret_bytes(env("LINK_SECRET_ARN")), ttl)
-    tasks(proposal_id, stage.value, assignee=assignment.person.id, assignee_email=assignment.person.email,
-          task_token=task_token, link_id=assignment.link_id, nonce=secrets.token_urlsafe(16), status="pending",
-          attempt=assignment.attempt, created_at=_now(), link_expires_at=int(time.time()) + ttl).save()
-    url = f"{env('PUBLIC_BASE_URL').rstrip('/')}/review/{token}"
-    mail.send(_stage_email(stage, assignment, item, url), env("SENDER_EMAIL"), ses)
-    audit.record("review.assigned", "system", proposal_id,
-                 {"stage": stage.value, "assignee": assignment.person.id, "attempt": assignment.attempt})
+                       deps.link_secret(), ttl, now_ms=now_ms)
+    deps.tasks.put(ReviewTaskItem(
+        proposal_id, stage.value, assignee=assignment.person.id, assignee_email=assignment.person.email,
+        task_token=task_token, link_id=assignment.link_id, nonce=secrets.token_urlsafe(16), status="pending",
+        attempt=assignment.attempt, created_at=_now(deps), link_expires_at=now_ms // 1000 + ttl))
+    url = f"{deps.settings.public_base_url}/review/{token}"
+    deps.send(_stage_email(stage, assignment, item, url))
+    deps.audit.record("review.assigned", "system", proposal_id,
+                      {"stage": stage.value, "assignee": assignment.person.id, "attempt": assignment.attempt})
     return assignment
 
 
@@ -143,36 +163,34 @@ class ReviewView:
     blind: bool
 
 
-def _authorise(token: str) -> tuple[dict[str, Any], ReviewTaskItem, ProposalItem]:
-    claims = links.verify(token, secret_bytes(env("LINK_SECRET_ARN")))
+def _authorise(token: str, deps: Deps) -> tuple[Stage, ReviewTaskItem, ProposalItem]:
+    claims = links.verify(token, deps.link_secret(), now_ms=int(deps.clock().timestamp() * 1000))
     try:
         stage = Stage(str(claims.get("s")))
     except ValueError as exc:
         raise Unauthorized("the link is not a review link") from exc
     proposal_id = str(claims.get("p", ""))
-    try:
-        task = bound(ReviewTaskItem).get(proposal_id, stage.value, consistent_read=True)
-    except DoesNotExist as exc:
-        raise NotFound("this review no longer exists") from exc
+    task = deps.tasks.get(proposal_id, stage.value)
+    if task is None:
+        raise NotFound("this review no longer exists")
     if task.assignee != claims.get("a") or task.link_id != claims.get("l"):
         raise Forbidden("this review has been passed to someone else; your link no longer applies")
-    item = proposals.get(proposal_id)
+    item = deps.proposals.get(proposal_id)
     if item is None:
         raise NotFound("this proposal no longer exists")
-    return claims, task, item
+    return stage, task, item
 
 
-def _records(item: ProposalItem) -> tuple[dict[str, Any], ...]:
-    model = bound(CandidateItem)
+def _records(item: ProposalItem, deps: Deps) -> tuple[dict[str, Any], ...]:
     out: list[dict[str, Any]] = []
     for ref in item.refs:
-        try:
-            record = model.get(ref)
-            out.append({"ref": ref, "first_name": record.first_name, "last_name": record.last_name,
-                        "full_name": record.full_name, "emails": list(record.emails), "phones": list(record.phones),
-                        "dob": record.dob or "", "employer": record.employer, "status": record.status})
-        except DoesNotExist:
+        record = deps.candidates.get(ref)
+        if record is None:
             out.append({"ref": ref, "missing": True})
+            continue
+        out.append({"ref": ref, "first_name": record.first_name, "last_name": record.last_name,
+                    "full_name": record.full_name, "emails": list(record.emails), "phones": list(record.phones),
+                    "dob": record.dob or "", "employer": record.employer, "status": record.status})
     return tuple(out)
 
 
@@ -183,13 +201,13 @@ def _history(item: ProposalItem) -> tuple[dict[str, Any], ...]:
     return tuple({"stage": s, "by": by, "decision": d, "reason": r} for s, by, d, r in steps if d)
 
 
-def view(token: str) -> ReviewView:
+def view(token: str, deps: Deps | None = None) -> ReviewView:
     """What the review page shows; viewing is an audit event (a scanner's GET decides nothing)."""
-    claims, task, item = _authorise(token)
-    stage = Stage(claims["s"])
+    deps = deps or default_deps()
+    stage, task, item = _authorise(token, deps)
     decided = task.status != "pending"
-    audit.record("proposal.viewed", task.assignee, item.proposal_id, {"stage": stage.value})
-    return ReviewView(item, task, stage, task.assignee, _records(item), _history(item), decided,
+    deps.audit.record("proposal.viewed", task.assignee, item.proposal_id, {"stage": stage.value})
+    return ReviewView(item, task, stage, task.assignee, _records(item, deps), _history(item), decided,
                       blind=not decided)
 
 
@@ -199,10 +217,14 @@ class Decided:
     confidence: float
 
 
-def decide(token: str, decision_name: str, reason_code: str, nonce: str, sfn: Any = None) -> Decided:
+# Who may not decide a stage: the people already named in these fields of the proposal (four eyes).
+_NOT_BY = {Stage.REVIEW: (), Stage.APPROVE: ("reviewed_by",), Stage.TIEBREAK: ("reviewed_by", "approved_by")}
+
+
+def decide(token: str, decision_name: str, reason_code: str, nonce: str, deps: Deps | None = None) -> Decided:
     """Record one person's decision; exactly one concurrent POST wins and resumes the execution."""
-    claims, task, item = _authorise(token)
-    stage = Stage(claims["s"])
+    deps = deps or default_deps()
+    stage, task, item = _authorise(token, deps)
     try:
         decision = Decision(decision_name)
     except ValueError as exc:
@@ -219,57 +241,30 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, sfn: An
     if stage is Stage.TIEBREAK and person in (item.reviewed_by, item.approved_by):
         raise Forbidden("you already decided on this proposal; a different team lead must break the tie")
 
-    tasks, model = bound(ReviewTaskItem), bound(ProposalItem)
     decisions = {"review": item.review_decision, "approve": item.approval_decision, "tiebreak": item.tiebreak_decision}
     decisions[stage.value] = decision.value
     new_status = lifecycle.next_status(decisions["review"], decisions["approve"], decisions["tiebreak"])
-    now = _now()
-    by_field, decision_field, reason_field = {
-        Stage.REVIEW: (model.reviewed_by, model.review_decision, model.review_reason),
-        Stage.APPROVE: (model.approved_by, model.approval_decision, model.approval_reason),
-        Stage.TIEBREAK: (model.tiebreak_by, model.tiebreak_decision, model.tiebreak_reason),
-    }[stage]
-    condition = (model.status == lifecycle.stage_status(stage).value) & by_field.does_not_exist()
-    if stage is not Stage.REVIEW:
-        condition &= model.reviewed_by != person
-        condition &= ~model.excluded_approvers.contains(person)
-    if stage is Stage.TIEBREAK:
-        condition &= model.approved_by != person
-    try:
-        with TransactWrite(connection=Connection()) as transaction:
-            transaction.update(
-                tasks(item.proposal_id, stage.value),
-                actions=[tasks.status.set("decided"), tasks.decision.set(decision.value),
-                         tasks.reason.set(reason_code), tasks.decided_at.set(now)],
-                condition=(tasks.status == "pending") & (tasks.nonce == nonce) & (tasks.link_id == task.link_id))
-            transaction.update(
-                model(item.proposal_id),
-                actions=[by_field.set(person), decision_field.set(decision.value), reason_field.set(reason_code),
-                         model.status.set(new_status.value)],
-                condition=condition)
-    except TransactWriteError as exc:
-        raise Conflict("this review has already been decided") from exc
-
-    if sfn is None:
-        import boto3
-
-        sfn = boto3.client("stepfunctions")
-    sfn.send_task_success(taskToken=task.task_token,
-                          output=json.dumps({"decision": decision.value, "by": person, "reason": reason_code,
-                                              "status": new_status.value}))
-    record_decision_rate(person, decision)
-    audit.record("proposal.decided", person, item.proposal_id,
-                 {"stage": stage.value, "decision": decision.value, "reason": reason_code,
-                  "status": new_status.value})
+    won = deps.tasks.decide(StageDecision(
+        proposal_id=item.proposal_id, stage=stage.value, link_id=task.link_id, nonce=nonce, person=person,
+        decision=decision.value, reason=reason_code, decided_at=_now(deps),
+        from_status=lifecycle.stage_status(stage).value, to_status=new_status.value,
+        differs_from=_NOT_BY[stage], not_excluded=stage is not Stage.REVIEW))
+    if not won:
+        raise Conflict("this review has already been decided")
+    deps.workflow.resume(task.task_token, {"decision": decision.value, "by": person, "reason": reason_code,
+                                           "status": new_status.value})
+    record_decision_rate(person, decision, deps.counters)
+    deps.audit.record("proposal.decided", person, item.proposal_id,
+                      {"stage": stage.value, "decision": decision.value, "reason": reason_code,
+                       "status": new_status.value})
     return Decided(new_status, float(item.confidence))
 
 
-def record_decision_rate(person: str, decision: Decision) -> None:
+def record_decision_rate(person: str, decision: Decision, counters: Counters) -> None:
     """Count each person's decisions and approvals, so rubber-stamping is visible (`foureyes ops reviewers`)."""
-    model = bound(CounterItem)
-    model(f"decisions#{person}").update(actions=[model.value.add(1)])
+    counters.add(f"decisions#{person}")
     if decision is Decision.APPROVE:
-        model(f"approvals#{person}").update(actions=[model.value.add(1)])
+        counters.add(f"approvals#{person}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,23 +278,23 @@ class ReviewerRate:
         return self.approvals / self.decisions if self.decisions else 0.0
 
 
-def reviewer_rates() -> list[ReviewerRate]:
+def reviewer_rates(counters: Counters | None = None) -> list[ReviewerRate]:
     """Every reviewer's decision count and approval rate (reads the counters table)."""
     counts: dict[str, dict[str, int]] = {}
-    for item in bound(CounterItem).scan():
-        kind, _, person = item.counter.partition("#")
-        if kind in ("decisions", "approvals") and person:
-            counts.setdefault(person, {"decisions": 0, "approvals": 0})[kind] = int(item.value)
+    for key, value in (counters or DynamoCounters()).values(("decisions#", "approvals#")).items():
+        kind, _, person = key.partition("#")
+        if person:
+            counts.setdefault(person, {"decisions": 0, "approvals": 0})[kind] = value
     return sorted((ReviewerRate(p, c["decisions"], c["approvals"]) for p, c in counts.items()),
                   key=lambda rate: rate.person)
 
 
-def propose_rollback_by_link(token: str, reason: str) -> str:
+def propose_rollback_by_link(token: str, reason: str, deps: Deps | None = None) -> str:
     """From a decided review page: the person who decided asks to undo an executed write (four eyes again)."""
     from foureyes.review.rollback import propose_rollback
 
-    _claims, task, item = _authorise(token)
+    deps = deps or default_deps()
+    _stage, task, item = _authorise(token, deps)
     if task.status == "pending":
         raise Conflict("decide this review first; a rollback is for a write that was executed")
     return propose_rollback(item.proposal_id, task.assignee, reason)
-

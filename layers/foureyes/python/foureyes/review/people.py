@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from foureyes.errors import ConfigurationError
+from foureyes.settings import settings, ssm_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,9 +29,6 @@ class People:
             if person.id == person_id:
                 return person
         return None
-
-    def is_team_lead(self, person_id: str) -> bool:
-        return any(p.id == person_id for p in self.team_leads)
 
 
 def _person(raw: Any, where: str) -> Person:
@@ -59,3 +57,8 @@ def round_robin(pool: Sequence[Person], exclude: Collection[str], turn: int) -> 
     if not eligible:
         return None
     return eligible[turn % len(eligible)]
+
+
+def load_people() -> People:
+    """The people directory from its SSM parameter (cached by Powertools for the parameters' max age)."""
+    return parse_people(ssm_json(settings().people_parameter))

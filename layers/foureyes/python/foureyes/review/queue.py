@@ -6,15 +6,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from foureyes.review.lifecycle import OPEN_STATUSES
-from foureyes.store.models import ProposalItem, bound
+from foureyes.store.proposals import DynamoProposals, Proposals
 
 
-def queue(limit: int = 50) -> list[dict[str, Any]]:
-    model = bound(ProposalItem)
+def queue(limit: int = 50, proposals: Proposals | None = None) -> list[dict[str, Any]]:
+    proposals = proposals or DynamoProposals()
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     for state in OPEN_STATUSES:
-        for item in model.by_status.query(state.value, limit=limit):
+        for item in proposals.with_status(state.value, limit=limit):
             age = now - datetime.fromisoformat(item.proposed_at)
             rows.append({"proposal_id": item.proposal_id, "system": item.system, "action": item.action,
                          "status": item.status, "age_hours": round(age.total_seconds() / 3600, 1)})

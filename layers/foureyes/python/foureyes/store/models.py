@@ -20,7 +20,7 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
-from foureyes.settings import env
+from foureyes.settings import settings
 
 
 def _str_list() -> ListAttribute[str]:
@@ -46,7 +46,7 @@ def _bind(model: type[_Base], table_name: str) -> type[_Base]:
 
 def bound(model: type[M]) -> type[M]:
     """`model` bound to the table its environment variable names (a clear error when it is unset)."""
-    return _bind(model, env(model.TABLE_ENV))  # type: ignore[return-value]
+    return _bind(model, settings().table(model.TABLE_ENV))  # type: ignore[return-value]
 
 
 class CandidateItem(_Base):
