@@ -16,9 +16,9 @@ from typing import Any
 
 from foureyes.ingest.candidates import from_stream_image
 from foureyes.mail import Email
-from foureyes.scheduling import deps as real
 from foureyes.scheduling.cancellation import cancel_from_ats
 from foureyes.scheduling.deps import Deps
+from foureyes.scheduling.deps import deps as real_deps
 from foureyes.scheduling.links import booking_url
 from foureyes.scheduling.slots import InterviewRequest, generate_slots
 
@@ -116,7 +116,7 @@ def on_record_change(old_image: dict[str, Any] | None, new_image: dict[str, Any]
     if change is None:
         return "no stage change"
     if change.stage.strip().lower() in CANCELLED_STAGES:
-        cancelled = cancel_from_ats(change.system, change.record_id, change.role_id, change.changed_by, real.deps())
+        cancelled = cancel_from_ats(change.system, change.record_id, change.role_id, change.changed_by, real_deps())
         return f"cancelled {len(cancelled)}"
-    made = on_stage_change(change, real.deps())
+    made = on_stage_change(change, real_deps())
     return "interview requested" if made is not None and made.created else "not an interview stage"
