@@ -10,7 +10,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from foureyes.scheduling import pages
-from foureyes.scheduling.wiring import deps
+from foureyes.scheduling.deps import deps
 from foureyes.web.http import raw_body
 
 logger = Logger()

@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from foureyes.scheduling.wiring import on_record_change
+from foureyes.scheduling.stage import on_record_change
 
 logger = Logger()
 tracer = Tracer()

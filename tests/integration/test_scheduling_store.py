@@ -21,11 +21,22 @@ from foureyes import links
 from foureyes.errors import AlreadyBooked, BadRequest, CalendarUnavailable, Conflict, Forbidden, SlotTaken, Unauthorized
 from foureyes.mail import Email
 from foureyes.model import Action
-from foureyes.scheduling import ics, pages, service
+from foureyes.scheduling import ics, locks, pages
+from foureyes.scheduling.booking import confirm, hold
+from foureyes.scheduling.booking import view as booking_view
 from foureyes.scheduling.calendar import GraphCalendar
+from foureyes.scheduling.cancellation import expire_holds
+from foureyes.scheduling.deps import Deps
+from foureyes.scheduling.feedback import read_feedback, read_feedback_by_link
 from foureyes.scheduling.hris import HrisClient, TaskTemplate
+from foureyes.scheduling.links import feedback_url
+from foureyes.scheduling.nudges import send_due
+from foureyes.scheduling.outcome import record_outcome
+from foureyes.scheduling.settings import Settings
 from foureyes.scheduling.slots import InterviewRequest, Mode, Slot, WorkingHours, slot_id_for
-from foureyes.scheduling.store import SchedulingStore
+from foureyes.scheduling.stage import StageChange, on_stage_change, request_id_for
+from foureyes.scheduling.views import PageKind
+from foureyes.store.scheduling import SchedulingStore
 from foureyes_local.fakes.graph import GraphFake, start_graph
 from foureyes_local.fakes.hris import HrisFake, start_hris
 from foureyes_local.motofix import serialise_dynamodb
@@ -76,7 +87,7 @@ def aws() -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def store(aws: dict[str, str]) -> SchedulingStore:
-    return SchedulingStore()
+    return SchedulingStore(locks)
 
 
 @pytest.fixture(scope="module")
@@ -183,9 +194,9 @@ def test_a_hold_blocks_others_until_it_expires(store: SchedulingStore) -> None:
     mine = make_request(store, interviewer="iv-hold", starts=[at])
     theirs = make_request(store, interviewer="iv-hold", starts=[at])
     now_ms = int(NOW.timestamp() * 1000)
-    held = store.hold(mine, slot_id_for(at), buffer_minutes=15, now_ms=now_ms, ttl_seconds=600)
+    held = store.hold(mine.request_id, slot_id_for(at), buffer_minutes=15, now_ms=now_ms, ttl_seconds=600)
     with pytest.raises(SlotTaken):
-        store.hold(theirs, slot_id_for(at), buffer_minutes=15, now_ms=now_ms + 1000, ttl_seconds=600)
+        store.hold(theirs.request_id, slot_id_for(at), buffer_minutes=15, now_ms=now_ms + 1000, ttl_seconds=600)
     with pytest.raises(SlotTaken):
         store.book(theirs, slot_id_for(at), "bk-thief", buffer_minutes=15, now=NOW + timedelta(minutes=5))
     assert store.expired_holds(now_ms + 1000) == []
@@ -263,8 +274,8 @@ class Recorder:
         return [a[0] for a in self.audit]
 
 
-def settings_for(panel: tuple[str, ...]) -> service.Settings:
-    return service.Settings.from_dict({
+def settings_for(panel: tuple[str, ...]) -> Settings:
+    return Settings.from_dict({
         "stages": {"bullhorn": ["Interview Scheduled"]},
         "roles": {"R-flow": {"panel": list(panel), "panel_size": 1, "duration_minutes": 60, "mode": "remote",
                              "window_days": 10, "hiring_managers": ["hm-1"], "recruiters": ["rec-1"]}},
@@ -282,8 +293,8 @@ def settings_for(panel: tuple[str, ...]) -> service.Settings:
 
 
 def flow_deps(store: SchedulingStore, graph: GraphFake, hris: HrisFake, rec: Recorder,
-              panel: tuple[str, ...]) -> service.Deps:
-    return service.Deps(
+              panel: tuple[str, ...]) -> Deps:
+    return Deps(
         store=store, calendar=GraphCalendar(**graph.credentials(), sleep=lambda s: None),
         send=rec.send, audit=rec.record, submit_fact=rec.submit, secret=SECRET, base_url="https://book.example",
         sender="noreply@agency.example", settings=settings_for(panel),
@@ -301,13 +312,13 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
     graph.add_busy("iv-f1", datetime(2026, 3, 24, 8, tzinfo=UTC), datetime(2026, 3, 24, 16, tzinfo=UTC))
     rec = Recorder()
     deps = flow_deps(store, graph, hris, rec, panel)
-    change = service.StageChange("bullhorn", "9001", "Interview Scheduled", "R-flow", "rec-1", "evt-1",
-                                 "cand@example.org", "America/New_York")
-    assert service.on_stage_change(service.StageChange("bullhorn", "9001", "Screening", "R-flow", "rec-1", "e0",
-                                                       "cand@example.org"), deps) is None
-    made = service.on_stage_change(change, deps)
+    change = StageChange("bullhorn", "9001", "Interview Scheduled", "R-flow", "rec-1", "evt-1",
+                         "cand@example.org", "America/New_York")
+    assert on_stage_change(StageChange("bullhorn", "9001", "Screening", "R-flow", "rec-1", "e0",
+                                       "cand@example.org"), deps) is None
+    made = on_stage_change(change, deps)
     assert made is not None and made.link_sent and made.slots_offered > 0
-    again = service.on_stage_change(change, deps)  # the webhook is redelivered
+    again = on_stage_change(change, deps)  # the webhook is redelivered
     assert again is not None and not again.created and len(rec.emails) == 1
     invite = rec.emails[0]
     assert invite.subject == "Plan your interview" and "https://book.example/book/" in invite.text
@@ -315,9 +326,9 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
 
     page = pages.booking_endpoint("GET", token, {}, {}, deps)
     assert page.status == 200 and "EDT" in str(page.body) and "America/New_York" in str(page.body)
-    view = service.view(token, deps)
+    view = booking_view(token, deps)
     first_slot = view.days[0][1][0]
-    assert view.kind is service.PageKind.CHOOSE
+    assert view.kind is PageKind.CHOOSE
 
     held = pages.booking_endpoint("POST", token, {"action": "hold", "slot": first_slot.slot_id}, {}, deps)
     assert held.status == 200 and "We are holding" in str(held.body)
@@ -336,21 +347,21 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
     # a second tab of the same candidate cannot book another time
     other = next(s for d in view.days for s in d[1] if s.slot_id != first_slot.slot_id)
     with pytest.raises(Conflict):
-        service.confirm(token, other.slot_id, deps)
+        confirm(token, other.slot_id, deps)
 
     # reschedule through the manage link: same booking id and UID, SEQUENCE 1, old hold events gone
-    booked = service.view(manage, deps)
-    assert booked.kind is service.PageKind.BOOKED and booked.days
+    booked = booking_view(manage, deps)
+    assert booked.kind is PageKind.BOOKED and booked.days
     new_slot = booked.days[-1][1][-1].slot_id
-    service.hold(manage, new_slot, deps)
-    moved = service.confirm(manage, new_slot, deps)
+    hold(manage, new_slot, deps)
+    moved = confirm(manage, new_slot, deps)
     assert moved.booking_id == booked.booking_id
     assert [e["status"] for e in graph.live_events()] == ["confirmed"]
     moved_ics = rec.emails[-1].attachments[0].data
     assert ics.lines_named(moved_ics, "UID") == uid and ics.lines_named(moved_ics, "SEQUENCE") == ["1"]
     # both the original booking link and the first manage link still work after the reschedule
-    assert service.view(manage, deps).booked == moved.booked
-    assert service.view(token, deps).booked == moved.booked
+    assert booking_view(manage, deps).booked == moved.booked
+    assert booking_view(token, deps).booked == moved.booked
     download = pages.booking_endpoint("GET", manage, {}, {"format": "ics"}, deps)
     assert download.status == 200 and ics.lines_named(download.body, "SEQUENCE") == ["1"]
 
@@ -358,11 +369,11 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
     booking = store.get_booking(moved.booking_id)
     interviewer = booking.interviewers[0]
     rec.now = datetime.fromisoformat(booking.end.replace("Z", "+00:00")) + timedelta(hours=3)
-    fb_token = token_of(service.feedback_url(deps, booking, interviewer))
+    fb_token = token_of(feedback_url(deps, booking, interviewer))
     assert pages.feedback_endpoint("POST", fb_token, {"recommendation": "yes", "rating": "4",
                                                        "notes": "Clear answers."}, deps).status == 200
     assert pages.feedback_endpoint("POST", fb_token, {"recommendation": "no"}, deps).status == 409
-    assert service.read_feedback("hm-1", booking.booking_id, deps).entries[0].notes == "Clear answers."
+    assert read_feedback("hm-1", booking.booking_id, deps).entries[0].notes == "Clear answers."
     # the whole panel has answered: the hiring manager gets a personal link to read and decide
     complete = next(m for m in rec.emails if m.subject == "Interview feedback complete")
     assert complete.to == "hm-1@agency.example"
@@ -370,7 +381,7 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
     read_page = pages.feedback_read_endpoint(read_token, deps)
     assert read_page.status == 200 and "Record the outcome" in str(read_page.body)
     with pytest.raises(Forbidden):
-        service.read_feedback("bullhorn:9001", booking.booking_id, deps)
+        read_feedback("bullhorn:9001", booking.booking_id, deps)
     rec.now = NOW
 
     # cancel from the link: events deleted, slot free, a note for the ATS through submit_fact
@@ -385,14 +396,14 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
 
     # the outcome, decided by a person, goes out as a status through submit_fact; hired -> HRIS task
     with pytest.raises(Forbidden):
-        service.record_outcome(made.request.request_id, "hired", "iv-f1", deps)
+        record_outcome(made.request.request_id, "hired", "iv-f1", deps)
     recorded = pages.feedback_read_endpoint(read_token, deps, "POST", {"outcome": "hired"})
     assert recorded.status == 200 and "Outcome recorded: hired" in str(recorded.body)
     assert rec.facts[-1][2] is Action.UPDATE_STATUS and rec.facts[-1][3]["body"] == {"status": "Placed"}
     assert rec.facts[-1][4] == "hm-1"  # the person who decided, as the fact's author
     assert [t["employeeRef"] for t in hris.tasks()] == ["bullhorn:9001"]
     with pytest.raises(Conflict):
-        service.record_outcome(made.request.request_id, "hired", "hm-1", deps)
+        record_outcome(made.request.request_id, "hired", "hm-1", deps)
 
     for event in ("interview.requested", "booking.viewed", "slot.held", "interview.booked", "interview.rescheduled",
                   "feedback.submitted", "feedback.read", "feedback.read_denied", "interview.cancelled",
@@ -416,7 +427,7 @@ def test_tampered_and_expired_links_get_a_clear_4xx(store: SchedulingStore, grap
     feedback_token = links.sign({"k": "book", "r": "x"}, SECRET, 600, now_ms=int(NOW.timestamp() * 1000))
     assert pages.feedback_endpoint("GET", feedback_token, {}, deps).status == 401  # a booking link is not for this
     with pytest.raises(Unauthorized):
-        service.read_feedback_by_link(feedback_token, deps)
+        read_feedback_by_link(feedback_token, deps)
 
 
 def test_holds_expire_and_their_calendar_events_go(store: SchedulingStore, graph: GraphFake,
@@ -424,15 +435,15 @@ def test_holds_expire_and_their_calendar_events_go(store: SchedulingStore, graph
     panel = ("iv-exp",)
     rec = Recorder()
     deps = flow_deps(store, graph, hris, rec, panel)
-    made = service.on_stage_change(service.StageChange("bullhorn", "9100", "Interview Scheduled", "R-flow", "rec-1",
-                                                       "evt-exp", "c2@example.org"), deps)
+    made = on_stage_change(StageChange("bullhorn", "9100", "Interview Scheduled", "R-flow", "rec-1",
+                                       "evt-exp", "c2@example.org"), deps)
     assert made is not None
     token = token_of(rec.emails[-1].text.split("Choose a time: ")[1].split(" ")[0])
-    slot = service.view(token, deps).days[0][1][0].slot_id
-    service.hold(token, slot, deps)
+    slot = booking_view(token, deps).days[0][1][0].slot_id
+    hold(token, slot, deps)
     assert [e["status"] for e in graph.live_events("iv-exp")] == ["tentative"]
     rec.now = NOW + timedelta(minutes=11)
-    assert service.expire_holds(deps) == 1
+    assert expire_holds(deps) == 1
     assert graph.live_events("iv-exp") == []
     assert "slot.hold_expired" in rec.events()
 
@@ -442,11 +453,11 @@ def test_a_meeting_added_after_the_offer_wins_at_hold_time(store: SchedulingStor
     panel = ("iv-late",)
     rec = Recorder()
     deps = flow_deps(store, graph, hris, rec, panel)
-    made = service.on_stage_change(service.StageChange("bullhorn", "9200", "Interview Scheduled", "R-flow", "rec-1",
-                                                       "evt-late", "c3@example.org"), deps)
+    made = on_stage_change(StageChange("bullhorn", "9200", "Interview Scheduled", "R-flow", "rec-1",
+                                       "evt-late", "c3@example.org"), deps)
     assert made is not None
     token = token_of(rec.emails[-1].text.split("Choose a time: ")[1].split(" ")[0])
-    slots = [s for day in service.view(token, deps).days for s in day[1]]
+    slots = [s for day in booking_view(token, deps).days for s in day[1]]
     first, later = slots[0], slots[-1]
     start = first.start_local.astimezone(UTC)
     graph.add_busy("iv-late", start, start + timedelta(minutes=60))  # another meeting, accepted meanwhile
@@ -460,18 +471,18 @@ def test_a_meeting_added_after_the_offer_wins_at_hold_time(store: SchedulingStor
 def test_nudges_are_sent_once_and_stop_at_the_bound(store: SchedulingStore, graph: GraphFake, hris: HrisFake) -> None:
     rec = Recorder()
     deps = flow_deps(store, graph, hris, rec, ("iv-nudge",))
-    service.on_stage_change(service.StageChange("bullhorn", "9200", "Interview Scheduled",
-                                                "R-flow", "rec-1", "evt-n", "c3@example.org"), deps)
+    on_stage_change(StageChange("bullhorn", "9200", "Interview Scheduled",
+                                "R-flow", "rec-1", "evt-n", "c3@example.org"), deps)
     rec.now = NOW + timedelta(hours=49)
-    first = service.send_due(deps)
+    first = send_due(deps)
     assert first["candidate_nudge"] >= 1
-    assert service.send_due(deps)["candidate_nudge"] == 0  # claimed: not sent twice
+    assert send_due(deps)["candidate_nudge"] == 0  # claimed: not sent twice
     rec.now = NOW + timedelta(hours=97)
-    service.send_due(deps)
+    send_due(deps)
     rec.now = NOW + timedelta(hours=200)
-    service.send_due(deps)
+    send_due(deps)
     nudges = [a for a in rec.audit if a[0] == "interview.nudged" and a[2].startswith("rq_")]
-    mine = [a for a in nudges if a[2] == service.request_id_for(service.StageChange(
+    mine = [a for a in nudges if a[2] == request_id_for(StageChange(
         "bullhorn", "9200", "Interview Scheduled", "R-flow", "rec-1", "evt-n", "c3@example.org"))]
     assert [a[3]["nudge"] for a in mine] == [1, 2]
 

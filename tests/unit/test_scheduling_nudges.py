@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from foureyes.scheduling.service import BookingState, DueKind, NudgePolicy, RequestState, due_messages
+from foureyes.scheduling.nudges import BookingState, DueKind, RequestState, due_messages
+from foureyes.scheduling.settings import NudgePolicy
 
 T0 = datetime(2026, 3, 23, 9, tzinfo=UTC)
 POLICY = NudgePolicy(max_candidate_nudges=2, first_nudge_after_hours=48, nudge_every_hours=48,
@@ -15,9 +16,10 @@ def req(sent: int = 0, status: str = "open", window_days: int = 14) -> RequestSt
     return RequestState("rq-1", status, T0, sent, T0 + timedelta(days=window_days))
 
 
-def booking(start: datetime, **extra: object) -> BookingState:
-    return BookingState("bk-1", str(extra.pop("status", "confirmed")), start, start + timedelta(hours=1), 0,
-                        ("iv-1", "iv-2"), **extra)  # type: ignore[arg-type]
+def booking(start: datetime, status: str = "confirmed", reminded: bool = False, feedback_nudged: bool = False,
+            feedback_from: frozenset[str] = frozenset()) -> BookingState:
+    return BookingState("bk-1", status, start, start + timedelta(hours=1), 0, ("iv-1", "iv-2"), reminded,
+                        feedback_nudged, feedback_from)
 
 
 def kinds(now: datetime, requests: list[RequestState], bookings: list[BookingState]) -> list[tuple[str, int]]:

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 from foureyes.errors import Forbidden, NotFound
-from foureyes.scheduling.service import (
-    Deps,
-    FeedbackEntry,
-    Role,
-    RolePlan,
-    Settings,
-    read_feedback,
-    role_of,
-    summarise_notes,
-    visible_feedback,
-)
+from foureyes.scheduling.deps import Deps
+from foureyes.scheduling.feedback import FeedbackEntry, Role, read_feedback, role_of, visible_feedback
+from foureyes.scheduling.notes import summarise_notes
+from foureyes.scheduling.settings import RolePlan, Settings
 
 PANEL = ("iv-1", "iv-2")
 PLAN = RolePlan("R-1", panel=("iv-1", "iv-2", "iv-3"), hiring_managers=("hm-1",), recruiters=("rec-1",))
@@ -33,6 +26,16 @@ class FakeBooking:
     role_id: str = "R-1"
     candidate_ref: str = "bullhorn:42"
     interviewers: list[str] = field(default_factory=lambda: list(PANEL))
+    request_id: str = "rq_1"
+    slot_id: str = "20260330T0700Z"
+    start: str = "2026-03-30T07:00:00Z"
+    end: str = "2026-03-30T08:00:00Z"
+    status: str = "confirmed"
+    sequence: int = 0
+    blocks: list[str] = field(default_factory=list)
+    events: dict[str, str] = field(default_factory=dict)
+    reminded: bool = False
+    feedback_nudged: bool = False
 
 
 @dataclass
@@ -44,7 +47,13 @@ class FakeFeedback:
     submitted_at: str
 
 
+def unused(*args: Any, **kwargs: Any) -> NoReturn:
+    raise AssertionError("not used here")
+
+
 class FakeStore:
+    """A `SchedulingRepository` with the one booking and its feedback; the rest is not used here."""
+
     def get_booking(self, booking_id: str) -> FakeBooking:
         if booking_id != "bk_1":
             raise NotFound("this booking does not exist")
@@ -53,30 +62,38 @@ class FakeStore:
     def feedback(self, booking_id: str) -> list[FakeFeedback]:
         return [FakeFeedback(e.interviewer_id, e.recommendation, e.rating, e.notes, e.submitted_at) for e in ENTRIES]
 
+    create_request = get_request = requests_with_status = requests_for_candidate = close_request = unused
+    slots = taken_blocks = interviewer_load = get_hold = hold = set_hold_events = release_hold = unused
+    expired_holds = bookings_with_status = book = cancel = reschedule = set_booking_events = unused
+    claim_flag = claim_nudge = set_outcome = clear_outcome = put_feedback = unused
+
+
+class NoCalendar:
+    """A `CalendarProvider` that is not used here."""
+
+    availability = create_hold = confirm = delete = unused
+
 
 def deps(trail: list[tuple[str, str, str, dict[str, Any]]]) -> Deps:
     def audit(event: str, actor: str, subject: str, details: Any) -> int:
         trail.append((event, actor, subject, dict(details)))
         return len(trail)
 
-    def nothing(*args: Any, **kwargs: Any) -> None:
-        raise AssertionError("not used here")
-
     settings = Settings(stages={}, roles={"R-1": PLAN}, templates={})
-    return Deps(store=FakeStore(), calendar=nothing, send=nothing, audit=audit,  # type: ignore[arg-type]
-                submit_fact=nothing, secret=b"k" * 32, base_url="https://x", sender="s@x", settings=settings,
+    return Deps(store=FakeStore(), calendar=NoCalendar(), send=unused, audit=audit, submit_fact=unused,
+                secret=b"k" * 32, base_url="https://x", sender="s@x", settings=settings,
                 clock=lambda: datetime(2026, 3, 31, tzinfo=UTC))
 
 
 def test_roles_come_from_configuration_and_the_booking() -> None:
     booking = FakeBooking()
-    assert role_of("hm-1", booking, PLAN) is Role.HIRING_MANAGER  # type: ignore[arg-type]
-    assert role_of("iv-1", booking, PLAN) is Role.INTERVIEWER  # type: ignore[arg-type]
-    assert role_of("rec-1", booking, PLAN) is Role.RECRUITER  # type: ignore[arg-type]
-    assert role_of("bullhorn:42", booking, PLAN) is Role.CANDIDATE  # type: ignore[arg-type]
+    assert role_of("hm-1", booking, PLAN) is Role.HIRING_MANAGER
+    assert role_of("iv-1", booking, PLAN) is Role.INTERVIEWER
+    assert role_of("rec-1", booking, PLAN) is Role.RECRUITER
+    assert role_of("bullhorn:42", booking, PLAN) is Role.CANDIDATE
     # iv-3 is on the role's panel but not on this interview
-    assert role_of("iv-3", booking, PLAN) is None  # type: ignore[arg-type]
-    assert role_of("stranger", booking, PLAN) is None  # type: ignore[arg-type]
+    assert role_of("iv-3", booking, PLAN) is None
+    assert role_of("stranger", booking, PLAN) is None
 
 
 def test_each_role_sees_exactly_what_it_should() -> None:

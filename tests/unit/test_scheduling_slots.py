@@ -38,7 +38,7 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-def starts(slots: list) -> list[str]:  # type: ignore[type-arg]
+def starts(slots: list[Slot]) -> list[str]:
     return [s.start.strftime("%m-%d %H:%M") for s in slots]
 
 

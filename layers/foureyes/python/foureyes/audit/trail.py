@@ -20,7 +20,7 @@ from functools import cache
 from typing import Any, Protocol
 
 from foureyes.errors import Conflict
-from foureyes.settings import env, secret_bytes
+from foureyes.settings import secret_bytes, settings
 from foureyes.store.audit import AuditRows, DynamoAuditRows
 from foureyes.store.models import AuditItem
 
@@ -133,7 +133,7 @@ class Trail:
 @cache
 def default() -> Trail:
     """The stack's trail: the audit table, and the key from the secret the template names."""
-    return Trail(DynamoAuditRows(), lambda: secret_bytes(env("AUDIT_KEY_SECRET_ARN")))
+    return Trail(DynamoAuditRows(), lambda: secret_bytes(settings().audit_key_secret_arn))
 
 
 def record(event: str, actor: str, subject: str, details: Mapping[str, Any] | None = None) -> int:

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from foureyes import audit
 from foureyes.errors import BadRequest
 from foureyes.review.lifecycle import OPEN_STATUSES
-from foureyes.settings import env, settings, ssm_flag, ssm_json
+from foureyes.settings import settings, ssm_flag, ssm_json
 from foureyes.store.proposals import DynamoProposals, Proposals
 
 
@@ -55,7 +55,7 @@ def _flag(ssm: Any, name: str) -> bool:
 def status(ssm: Any, proposals: Proposals | None = None) -> Status:
     proposals = proposals or DynamoProposals()
     queue = Counter({state.value: proposals.count_with_status(state.value) for state in OPEN_STATUSES})
-    return Status(_flag(ssm, env("KILL_SWITCH_PARAMETER")), _flag(ssm, env("SHADOW_MODE_PARAMETER")),
+    return Status(_flag(ssm, settings().kill_switch_parameter), _flag(ssm, settings().shadow_mode_parameter),
                   dict(queue))
 
 
@@ -65,7 +65,7 @@ def set_paused(ssm: Any, paused: bool, operator: str, reason: str) -> None:
         raise BadRequest("--reason is required: say why dispatch may resume (or why it stops)")
     if not operator.strip():
         raise BadRequest("--operator is required: who is doing this")
-    ssm.put_parameter(Name=env("KILL_SWITCH_PARAMETER"), Value="true" if paused else "false", Type="String",
+    ssm.put_parameter(Name=settings().kill_switch_parameter, Value="true" if paused else "false", Type="String",
                       Overwrite=True)
     audit.record("dispatch.paused" if paused else "dispatch.unpaused", operator, "kill-switch",
                  {"reason_given": True, "reason": reason[:200]})
@@ -75,7 +75,7 @@ def set_shadow(ssm: Any, shadow: bool, operator: str, reason: str) -> None:
     """Turn shadow mode on or off (going live is a decision: it needs a reason and is audited)."""
     if not reason.strip():
         raise BadRequest("--reason is required: say why writes may (or may no longer) reach the ATSes")
-    ssm.put_parameter(Name=env("SHADOW_MODE_PARAMETER"), Value="true" if shadow else "false", Type="String",
+    ssm.put_parameter(Name=settings().shadow_mode_parameter, Value="true" if shadow else "false", Type="String",
                       Overwrite=True)
     audit.record("dispatch.shadow_on" if shadow else "dispatch.shadow_off", operator, "shadow-mode",
                  {"reason": reason[:200]})

@@ -1,4 +1,5 @@
-"""A small HRIS client: onboarding tasks for hired candidates, from task templates.
+"""A small HRIS client (`HrisClient`, implementing the `Hris` protocol): onboarding tasks for hired
+candidates, from task templates.
 
 API (the agency's HRIS, mirrored by `foureyes_local.fakes.hris`):
 - `POST {base}/v1/onboarding-tasks` with `Authorization: Bearer <api key>` and an `Idempotency-Key`
@@ -13,10 +14,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 
@@ -26,7 +27,6 @@ from foureyes.errors import BadRequest, HrisUnavailable, Unauthorized
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,18 @@ class OnboardingTask:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
 
+class Hris(Protocol):
+    """What scheduling needs from the HRIS."""
+
+    def create_onboarding_task(self, template: TaskTemplate, employee_ref: str, *, start: date,
+                               idempotency_key: str) -> OnboardingTask:
+        """Create the template's task for `employee_ref`; the same key never creates a second task."""
+        ...
+
+
 class HrisClient:
+    """The HRIS over HTTP (implements `Hris`)."""
+
     def __init__(self, *, base_url: str, api_key: str, session: requests.Session | None = None,
                  timeout: tuple[float, float] = DEFAULT_TIMEOUT, sleep: Sleep = time.sleep,
                  max_attempts: int = 4) -> None:
@@ -107,7 +118,3 @@ class HrisClient:
     def get_task(self, task_id: str) -> OnboardingTask:
         raw = self._request("GET", f"/v1/onboarding-tasks/{task_id}").json()
         return OnboardingTask(str(raw["id"]), str(raw.get("status", "")), raw)
-
-
-def templates_from(raw: Sequence[Mapping[str, Any]]) -> dict[str, TaskTemplate]:
-    return {t.template_id: t for t in (TaskTemplate.from_dict(r) for r in raw)}

@@ -22,9 +22,11 @@ from foureyes.errors import (
     SlotTaken,
     Unauthorized,
 )
-from foureyes.scheduling import ics, service
-from foureyes.scheduling.service import BookingView, Deps, FeedbackForm, FeedbackView, PageKind
+from foureyes.scheduling import booking, cancellation, feedback, ics, outcome
+from foureyes.scheduling.deps import Deps
+from foureyes.scheduling.feedback import FeedbackForm, FeedbackView
 from foureyes.scheduling.slots import LocalSlot
+from foureyes.scheduling.views import BookingView, PageKind
 from foureyes.web.responses import status_for
 
 _STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem;line-height:1.5;"
@@ -159,27 +161,27 @@ def booking_endpoint(method: str, token: str, form: Mapping[str, str], query: Ma
     try:
         if method.upper() == "GET":
             if query.get("format") == "ics":
-                data = service.ics_download(token, deps)
+                data = booking.ics_download(token, deps)
                 return Response(200, data, ics.content_type("REQUEST" if b"METHOD:REQUEST" in data else "CANCEL"),
                                 {**HEADERS, "Content-Disposition": "attachment; filename=\"interview.ics\""})
-            return Response(200, booking_page(service.view(token, deps)))
+            return Response(200, booking_page(booking.view(token, deps)))
         if method.upper() != "POST":
             raise BadRequest("use GET or POST")
         action = form.get("action", "")
         if action == "hold":
-            return Response(200, booking_page(service.hold(token, _slot(form), deps)))
+            return Response(200, booking_page(booking.hold(token, _slot(form), deps)))
         if action == "confirm":
-            done = service.confirm(token, _slot(form), deps)
+            done = booking.confirm(token, _slot(form), deps)
             return _redirect(done.manage_url)
         if action == "cancel":
             if form.get("sure") != "yes":
                 raise BadRequest("tick the box to confirm that you want to cancel")
-            service.cancel_by_candidate(token, deps)
+            cancellation.cancel_by_candidate(token, deps)
             return _redirect(f"{deps.base_url}/book/{token}")
         raise BadRequest("unknown action")
     except SlotTaken as exc:
         try:
-            return Response(409, booking_page(service.view(token, deps, notice=str(exc))))
+            return Response(409, booking_page(booking.view(token, deps, notice=str(exc))))
         except FoureyesError as again:
             status, html = error_page(again)
             return Response(status, html)
@@ -223,14 +225,14 @@ def feedback_endpoint(method: str, token: str, form: Mapping[str, str], deps: De
     """`GET|POST /feedback/{token}`: an interviewer's own feedback form."""
     try:
         if method.upper() == "GET":
-            return Response(200, feedback_form_page(service.feedback_form(token, deps)))
+            return Response(200, feedback_form_page(feedback.feedback_form(token, deps)))
         raw = form.get("rating", "")
         try:
             rating = int(raw) if raw else None
         except ValueError as exc:
             raise BadRequest("the rating is from 1 to 5") from exc
-        service.submit_feedback(token, form.get("recommendation", ""), rating, form.get("notes", ""), deps)
-        return Response(200, feedback_form_page(service.feedback_form(token, deps)))
+        feedback.submit_feedback(token, form.get("recommendation", ""), rating, form.get("notes", ""), deps)
+        return Response(200, feedback_form_page(feedback.feedback_form(token, deps)))
     except FoureyesError as exc:
         status, html = error_page(exc)
         return Response(status, html)
@@ -276,9 +278,9 @@ def feedback_read_endpoint(token: str, deps: Deps, method: str = "GET",
     try:
         notice = ""
         if method.upper() == "POST":
-            result = service.outcome_by_link(token, (form or {}).get("outcome", ""), deps)
+            result = outcome.outcome_by_link(token, (form or {}).get("outcome", ""), deps)
             notice = f"Outcome recorded: {result.outcome.replace('_', ' ')}; it is on its way to the ATS."
-        shown = service.read_feedback_by_link(token, deps)
+        shown = feedback.read_feedback_by_link(token, deps)
         booking = deps.store.get_booking(shown.booking_id)
         system = deps.store.get_request(booking.request_id).system
         outcomes = tuple(deps.settings.outcomes.get(system, {}))

@@ -12,7 +12,6 @@ No I/O here: callers hand in free/busy and working hours (from a `CalendarProvid
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -154,10 +153,15 @@ class InterviewRequest:
 
     @property
     def guard_key(self) -> str:
-        """One booking per onsite day per candidate and role; one booking per request otherwise."""
-        if self.mode is Mode.ONSITE:
-            return f"guard#onsite#{self.candidate_ref}#{self.role_id}"
-        return f"guard#request#{self.request_id}"
+        """The guard lock this request's booking takes (see `guard_key_for`)."""
+        return guard_key_for(self.request_id, self.candidate_ref, self.role_id, self.mode)
+
+
+def guard_key_for(request_id: str, candidate_ref: str, role_id: str, mode: str) -> str:
+    """One booking per onsite day per candidate and role; one booking per request otherwise."""
+    if mode == Mode.ONSITE:
+        return f"guard#onsite#{candidate_ref}#{role_id}"
+    return f"guard#request#{request_id}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +238,7 @@ def lock_blocks(start: datetime, end: datetime, buffer_minutes: int) -> list[str
     """The quarter-hour blocks an interview occupies for its interviewers: [start, end + buffer), rounded out.
 
     Two bookings of one interviewer conflict exactly when they share a block, so a conditional write
-    per block (see `store`) rules out double booking across candidates, buffers included.
+    per block (see `locks`) rules out double booking across candidates, buffers included.
     """
     first = start.astimezone(UTC).replace(second=0, microsecond=0)
     first -= timedelta(minutes=first.minute % QUANTUM_MINUTES)
@@ -302,14 +306,6 @@ class Suggestion:
     slot: Slot
     score: float
     reason: str
-
-
-def load_of(bookings: Iterable[Sequence[str]]) -> Counter[str]:
-    """Interviews per interviewer from the interviewer lists of existing bookings."""
-    counts: Counter[str] = Counter()
-    for interviewers in bookings:
-        counts.update(interviewers)
-    return counts
 
 
 def rank_by_load(slots: Sequence[Slot], load: Mapping[str, int]) -> list[Suggestion]:

@@ -1,0 +1,84 @@
+"""Cancelling, and letting go of holds: the candidate cancels from their link, a person cancels in the ATS
+(a cancellation stage), and holds nobody confirmed expire.
+
+A cancellation frees the slot, the guard and the interviewers' blocks in one transaction, removes the
+calendar events, sends the candidate a CANCEL invitation and hands a note for the ATS to `submit_fact`.
+"""
+
+from __future__ import annotations
+
+from foureyes.ats import calls
+from foureyes.errors import Conflict
+from foureyes.model import Action, Candidate
+from foureyes.scheduling.booking import load
+from foureyes.scheduling.deps import Deps
+from foureyes.scheduling.invites import ics_email, when
+from foureyes.scheduling.links import ms
+from foureyes.scheduling.panel_calendar import delete_events
+from foureyes.scheduling.repository import BookingRecord, RequestRecord
+from foureyes.scheduling.views import BookingView, PageKind, base_view
+
+
+def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str, reason: str) -> BookingRecord:
+    now = deps.clock()
+    done = deps.store.cancel(booking.booking_id, by=by, reason=reason, now=now)
+    released = deps.store.release_hold(request.request_id)
+    delete_events(deps, dict(booking.events))
+    if released is not None:
+        delete_events(deps, released.events)
+    text = f"Your interview on {when(booking, request.candidate_tz)} is cancelled.\n"
+    deps.send(ics_email(deps, request, done, "CANCEL", "Your interview is cancelled", text, int(done.sequence) + 1))
+    note = (f"Foureyes: interview {booking.booking_id} for role {booking.role_id} at {booking.start} "
+            f"was cancelled ({reason}); the slot is free again.")
+    system, record_id = request.system, request.candidate_ref.split(":", 1)[1]
+    deps.submit_fact(system, record_id, Action.CREATE_NOTE,
+                     calls.create_note(system, Candidate(system, record_id), note), by)
+    deps.audit("interview.cancelled", by, booking.booking_id,
+               {"request": request.request_id, "slot": booking.slot_id, "reason": reason})
+    deps.notify("interview.cancelled", {"booking": booking.booking_id, "request": request.request_id,
+                                        "candidate": request.candidate_ref, "role": request.role_id})
+    return done
+
+
+def cancel_by_candidate(token: str, deps: Deps) -> BookingView:
+    """POST action=cancel from the candidate's link (booking or manage link)."""
+    _, request, booking = load(deps, token)
+    if booking is None or booking.status != "confirmed":
+        raise Conflict("there is no booked interview to cancel")
+    _cancel(deps, booking, request, request.candidate_ref, "candidate")
+    return base_view(deps, request, token, PageKind.CANCELLED)
+
+
+def cancel_from_ats(system: str, record_id: str, role_id: str, by: str, deps: Deps) -> list[str]:
+    """An ATS webhook says a person cancelled: cancel this candidate's bookings for the role and close open
+    requests; returns the booking and request ids touched."""
+    touched: list[str] = []
+    for request in deps.store.requests_for_candidate(f"{system}:{record_id}"):
+        if request.role_id != role_id:
+            continue
+        if request.status == "booked" and request.booking_id:
+            booking = deps.store.get_booking(request.booking_id)
+            if booking.status == "confirmed":
+                _cancel(deps, booking, request, by, "ats")
+                touched.append(booking.booking_id)
+        elif request.status == "open" and deps.store.close_request(request.request_id, "cancelled"):
+            released = deps.store.release_hold(request.request_id)
+            if released is not None:
+                delete_events(deps, released.events)
+            deps.audit("interview.request_cancelled", by, request.request_id, {"reason": "ats"})
+            touched.append(request.request_id)
+    return touched
+
+
+def expire_holds(deps: Deps) -> int:
+    """Release holds past their time and remove their "[Hold]" calendar events (run every minute or so)."""
+    now_ms = ms(deps.clock())
+    count = 0
+    for held in deps.store.expired_holds(now_ms):
+        released = deps.store.release_hold(held.request_id, held.held_until_ms)
+        if released is None:
+            continue
+        delete_events(deps, released.events)
+        deps.audit("slot.hold_expired", "system", held.request_id, {"slot": held.slot_id})
+        count += 1
+    return count

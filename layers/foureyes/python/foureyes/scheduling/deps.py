@@ -1,0 +1,89 @@
+"""What the scheduling flows depend on (`Deps`), each by a protocol, and the real dependencies as the
+Lambdas build them: `default_deps` from the function's environment, `deps()` once per cold start.
+
+Unit tests hand in fakes; ATS writes (a cancellation note, an outcome's status) go to `submit_fact`, which
+the real dependencies connect to the proposals/dispatch path (kill switch, shadow mode and audit apply there).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Protocol
+
+from foureyes.ats import calls
+from foureyes.mail import Email
+from foureyes.model import Action
+from foureyes.scheduling.calendar import CalendarProvider
+from foureyes.scheduling.hris import Hris
+from foureyes.scheduling.repository import SchedulingRepository
+from foureyes.scheduling.settings import Settings
+
+
+class SubmitFact(Protocol):
+    """Hands a people-entered fact to the proposals/dispatch path of `system` (wired by the caller)."""
+
+    def __call__(self, system: str, record_id: str, action: Action, call: calls.Call, entered_by: str) -> Any: ...
+
+
+AuditFn = Callable[[str, str, str, Mapping[str, Any]], Any]
+Notify = Callable[[str, Mapping[str, Any]], None]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _no_notify(kind: str, detail: Mapping[str, Any]) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Deps:
+    store: SchedulingRepository
+    calendar: CalendarProvider
+    send: Callable[[Email], Any]
+    audit: AuditFn
+    submit_fact: SubmitFact
+    secret: bytes
+    base_url: str
+    sender: str
+    settings: Settings
+    hris: Hris | None = None
+    notify: Notify = _no_notify  # pipeline events (e.g. EventBridge): kind, ids-only detail
+    clock: Callable[[], datetime] = _utcnow
+
+
+def default_deps(submit_fact: SubmitFact, notify: Notify | None = None) -> Deps:
+    """The real dependencies, from the function's environment (read now, once per cold start by the caller)."""
+    from foureyes import audit, mail
+    from foureyes.scheduling import locks
+    from foureyes.scheduling.calendar import GraphCalendar
+    from foureyes.scheduling.hris import HrisClient
+    from foureyes.settings import env, secret_bytes, ssm_json
+    from foureyes.store.scheduling import SchedulingStore
+
+    graph = json.loads(secret_bytes(env("GRAPH_CONNECTION_SECRET_ARN")))
+    hris_raw = os.environ.get("HRIS_CONNECTION_SECRET_ARN", "")
+    hris = None
+    if hris_raw:
+        conn = json.loads(secret_bytes(hris_raw))
+        hris = HrisClient(base_url=conn["base_url"], api_key=conn["api_key"])
+    sender = env("SENDER_EMAIL")
+    return Deps(store=SchedulingStore(locks), calendar=GraphCalendar(**graph), send=lambda m: mail.send(m, sender),
+                audit=audit.record, submit_fact=submit_fact, secret=secret_bytes(env("LINK_SECRET_ARN")),
+                base_url=env("PUBLIC_BASE_URL").rstrip("/"), sender=sender,
+                settings=Settings.from_dict(ssm_json(env("SCHEDULING_CONFIG_PARAM"))), hris=hris,
+                notify=notify or _no_notify)
+
+
+@cache
+def deps() -> Deps:
+    """The real dependencies, once per cold start; ATS writes go through the dispatch path."""
+    from foureyes.dispatch.facts import submit_fact
+
+    return default_deps(submit_fact)

@@ -1,0 +1,122 @@
+"""A recruiter's stage change in an ATS starts scheduling: an interview request, its offered slots and a
+self-serve link from a template a recruiter approved. A cancellation stage cancels instead.
+
+Stage changes come from the candidates table stream (an ATS status a recruiter set, seen through a pull or
+a webhook): `on_record_change` is what the stage-change Lambda runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from foureyes.ingest.candidates import from_stream_image
+from foureyes.mail import Email
+from foureyes.scheduling.cancellation import cancel_from_ats
+from foureyes.scheduling.deps import Deps
+from foureyes.scheduling.deps import deps as real_deps
+from foureyes.scheduling.links import booking_url
+from foureyes.scheduling.slots import InterviewRequest, generate_slots
+
+log = logging.getLogger(__name__)
+
+CANCELLED_STAGES = frozenset({"interview cancelled", "interview canceled", "withdrawn"})
+
+
+@dataclass(frozen=True, slots=True)
+class StageChange:
+    """A person moved a candidate to a stage in an ATS (seen through a pull or a webhook)."""
+
+    system: str
+    record_id: str
+    stage: str
+    role_id: str
+    changed_by: str  # the recruiter's id in that system (or "ats:<system>" when the ATS does not say)
+    change_id: str  # the ATS's event id: a redelivered event makes no second request
+    candidate_email: str
+    candidate_tz: str = "Europe/Amsterdam"
+
+
+@dataclass(frozen=True, slots=True)
+class Requested:
+    request: InterviewRequest
+    slots_offered: int
+    link_sent: bool
+    created: bool
+
+
+def request_id_for(change: StageChange) -> str:
+    raw = "\x1f".join((change.system, change.record_id, change.role_id, change.change_id))
+    return "rq_" + hashlib.sha256(raw.encode()).hexdigest()[:24]
+
+
+def on_stage_change(change: StageChange, deps: Deps) -> Requested | None:
+    """A recruiter's stage change becomes an interview request and a self-serve link; None when the stage
+    is not an interview stage for that system (nothing happens)."""
+    settings = deps.settings
+    if change.stage not in settings.stages.get(change.system, frozenset()):
+        return None
+    plan = settings.role(change.role_id)
+    template = settings.approved(plan.invite_template)
+    now = deps.clock()
+    request = InterviewRequest(request_id_for(change), f"{change.system}:{change.record_id}", plan.role_id,
+                               plan.panel, plan.duration_minutes, plan.mode, now,
+                               now + timedelta(days=plan.window_days), change.candidate_tz, plan.panel_size,
+                               change.stage)
+    calendars = deps.calendar.availability(plan.panel, request.window_start, request.window_end)
+    load = deps.store.interviewer_load(plan.panel, now - timedelta(days=7), request.window_end)
+    offered = generate_slots(request, calendars, now, settings.rules, load)
+    created = deps.store.create_request(request, candidate_email=change.candidate_email,
+                                        created_by=change.changed_by, template_id=template.template_id,
+                                        buffer_minutes=settings.rules.buffer_minutes, slots=offered, now=now)
+    if not created:
+        return Requested(request, len(offered), False, False)
+    details = {"candidate": request.candidate_ref, "role": request.role_id, "stage": change.stage,
+               "slots": len(offered), "template": template.template_id, "change": change.change_id}
+    if not offered:
+        deps.audit("interview.no_slots", change.changed_by, request.request_id, details)
+        log.warning("no slots to offer", extra={"request": request.request_id})
+        return Requested(request, 0, False, True)
+    item = deps.store.get_request(request.request_id)
+    url = booking_url(deps, item)
+    subject, text = template.render({"link": url, "role": plan.role_id, "duration": str(plan.duration_minutes),
+                                     "deadline": request.window_end.strftime("%Y-%m-%d")})
+    deps.send(Email(to=change.candidate_email, subject=subject, text=text))
+    deps.audit("interview.requested", change.changed_by, request.request_id, details)
+    deps.notify("interview.requested", {"request": request.request_id, "candidate": request.candidate_ref,
+                                        "role": request.role_id})
+    return Requested(request, len(offered), True, True)
+
+
+def stage_change_of(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> StageChange | None:
+    """A StageChange when a record's status moved (the role and time zone come with the ATS record)."""
+    new = from_stream_image(new_image)
+    old = from_stream_image(old_image) if old_image else None
+    if not new.status or (old is not None and old.status == new.status):
+        return None
+    raw = new_image.get("raw", {}).get("S", "{}")
+    record = json.loads(raw) if isinstance(raw, str) else {}
+    role_id = str(record.get("role_id") or record.get("jobOrderId") or "")
+    if not role_id or not new.emails:
+        return None
+    version = new_image.get("source_version", {}).get("S", "") or new_image.get("updated_at", {}).get("S", "")
+    return StageChange(
+        system=new.system, record_id=new.record_id, stage=new.status, role_id=role_id,
+        changed_by=str(record.get("changed_by") or f"ats:{new.system}"), change_id=f"{new.ref}:{version}",
+        candidate_email=new.emails[0], candidate_tz=str(record.get("time_zone") or "Europe/Amsterdam"))
+
+
+def on_record_change(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> str:
+    """Start scheduling on an interview stage; cancel on a cancellation stage. Returns what happened."""
+    change = stage_change_of(old_image, new_image)
+    if change is None:
+        return "no stage change"
+    if change.stage.strip().lower() in CANCELLED_STAGES:
+        cancelled = cancel_from_ats(change.system, change.record_id, change.role_id, change.changed_by, real_deps())
+        return f"cancelled {len(cancelled)}"
+    made = on_stage_change(change, real_deps())
+    return "interview requested" if made is not None and made.created else "not an interview stage"

@@ -1,0 +1,117 @@
+"""What the candidate's booking page shows (`BookingView`): their request's open slots by local day, with a
+few suggested, their held time, or their booking with its manage and .ics links.
+
+A slot is open for a candidate when it is offered, unbooked, far enough ahead, and none of its interviewer
+blocks is held or booked by someone else (their own hold or booking aside).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from foureyes.errors import SlotTaken
+from foureyes.scheduling.deps import Deps
+from foureyes.scheduling.links import manage_token, ms
+from foureyes.scheduling.locks import block_keys, hold_owner
+from foureyes.scheduling.repository import BookingRecord, RequestRecord, booked_slot, slot_of
+from foureyes.scheduling.slots import LocalSlot, Slot, by_local_day, localise, parse_iso, rank_by_load
+
+SUGGESTED_SLOTS = 3
+
+
+class PageKind(StrEnum):
+    CHOOSE = "choose"  # pick a time (first booking)
+    HELD = "held"  # confirm the held time
+    BOOKED = "booked"  # confirmation, with reschedule and cancel
+    CANCELLED = "cancelled"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class BookingView:
+    kind: PageKind
+    token: str
+    role_id: str
+    tz: str
+    duration_minutes: int
+    mode: str
+    location: str = ""
+    days: tuple[tuple[str, tuple[LocalSlot, ...]], ...] = ()
+    held: LocalSlot | None = None
+    held_minutes: int = 0
+    rescheduling: bool = False
+    booked: LocalSlot | None = None
+    booking_id: str = ""
+    manage_url: str = ""
+    ics_url: str = ""
+    notice: str = ""
+
+
+def open_slots(deps: Deps, request: RequestRecord, own_booking: BookingRecord | None = None) -> list[Slot]:
+    """This request's offered slots that are still free for this candidate (their own hold or booking aside)."""
+    now = deps.clock()
+    earliest = now + timedelta(minutes=deps.settings.rules.min_notice_minutes)
+    mine = {hold_owner(request.request_id)} | ({own_booking.booking_id} if own_booking else set())
+    taken = deps.store.taken_blocks(request.panel, parse_iso(request.window_start) - timedelta(hours=1),
+                                    parse_iso(request.window_end) + timedelta(hours=1), ms(now), mine)
+    out = []
+    for item in deps.store.slots(request.request_id):
+        slot = slot_of(item)
+        if item.booking_id or slot.start < earliest:
+            continue
+        if any(key in taken for key in block_keys(slot.start, slot.end, slot.interviewers,
+                                                  int(request.buffer_minutes))):
+            continue
+        out.append(slot)
+    return out
+
+
+def offered_slot(deps: Deps, request: RequestRecord, slot_id: str, own: BookingRecord | None) -> Slot:
+    """`slot_id` when it is still open for this candidate; `SlotTaken` otherwise."""
+    for slot in open_slots(deps, request, own):
+        if slot.slot_id == slot_id:
+            return slot
+    raise SlotTaken("this time is no longer available; please choose another")
+
+
+def _suggested(deps: Deps, request: RequestRecord, slots: Sequence[Slot]) -> list[str]:
+    """A few slots that spread interviews across the panel (marked on the page; the candidate chooses)."""
+    if len(slots) <= SUGGESTED_SLOTS:
+        return []
+    now = deps.clock()
+    load = deps.store.interviewer_load(request.panel, now - timedelta(days=7), parse_iso(request.window_end))
+    return [s.slot.slot_id for s in rank_by_load(slots, load)[:SUGGESTED_SLOTS]]
+
+
+def plan_location(deps: Deps, request: RequestRecord) -> str:
+    plan = deps.settings.roles.get(request.role_id)
+    return plan.location if plan else ""
+
+
+def base_view(deps: Deps, request: RequestRecord, token: str, kind: PageKind, **extra: Any) -> BookingView:
+    return BookingView(kind=kind, token=token, role_id=request.role_id, tz=request.candidate_tz,
+                       duration_minutes=int(request.duration_minutes), mode=request.mode,
+                       location=plan_location(deps, request), **extra)
+
+
+def choose_view(deps: Deps, request: RequestRecord, token: str, own: BookingRecord | None = None,
+                notice: str = "") -> BookingView:
+    slots = [s for s in open_slots(deps, request, own) if own is None or s.slot_id != own.slot_id]
+    days = by_local_day(slots, request.candidate_tz, _suggested(deps, request, slots))
+    if own is not None:
+        return booked_view(deps, request, own, token, days=days, notice=notice)
+    return base_view(deps, request, token, PageKind.CHOOSE, days=tuple((d, tuple(s)) for d, s in days),
+                     notice=notice)
+
+
+def booked_view(deps: Deps, request: RequestRecord, booking: BookingRecord, token: str,
+                days: Sequence[tuple[str, Sequence[LocalSlot]]] = (), notice: str = "") -> BookingView:
+    manage = manage_token(deps, request, booking.booking_id)
+    return base_view(deps, request, token, PageKind.BOOKED, booked=localise(booked_slot(booking), request.candidate_tz),
+                     booking_id=booking.booking_id, manage_url=f"{deps.base_url}/book/{manage}",
+                     ics_url=f"{deps.base_url}/book/{manage}?format=ics",
+                     days=tuple((d, tuple(s)) for d, s in days), notice=notice)

@@ -1,0 +1,471 @@
+"""The scheduling repository: reads and conditional writes of interview requests, offered slots, bookings,
+locks and feedback (models in `scheduling_models`).
+
+No double booking comes from conditional writes inside one `TransactWriteItems` per step:
+
+- a booking writes the booking, marks its slot (`booking_id` must be absent), puts the request's *guard*
+  (it must not exist) and one *block* lock per interviewer per quarter hour the interview and its trailing
+  buffer occupy (it must be absent, or a hold that expired or is this candidate's own). One slot, one
+  candidate; one onsite day per candidate and role; and no interviewer in two interviews at once, across
+  candidates and requests.
+- a hold puts the same blocks as `held` with `held_until` (epoch ms), plus a hold record that the sweeper
+  finds through the sparse `ByKind` index when it expires.
+- cancelling deletes the guard and the blocks and frees the slot in one transaction; rescheduling
+  moves the booking (same booking id, SEQUENCE + 1) from one slot to another in one transaction.
+
+How those lock rows are named is scheduling's rule (`foureyes.scheduling.locks`), handed in as `LockKeys`;
+what is stored comes in as plain values (see `scheduling_values`) and goes out as the items.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Collection, Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.transactions import TransactWrite
+
+from foureyes.errors import AlreadyBooked, BadRequest, Conflict, NotFound, SlotTaken
+from foureyes.store.conditional import conditional
+from foureyes.store.models import bound
+from foureyes.store.scheduling_models import BookingItem, FeedbackItem, InterviewRequestItem, LockItem, SlotItem
+from foureyes.store.scheduling_values import Hold, LockKeys, Moved, NewRequest, NewSlot, RequestRef
+
+MAX_TRANSACTION_ITEMS = 100
+TRANSACTION_ATTEMPTS = 6
+RETENTION_DAYS = 200  # requests and slots outlive the 6-month audit window slightly, then TTL removes them
+
+
+def _iso(moment: datetime) -> str:
+    """The stored form of an instant: `2026-03-27T08:00:00Z`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _hold_of(item: LockItem) -> Hold:
+    return Hold(str(item.request_id), str(item.slot_id), int(item.held_until or 0), tuple(item.blocks),
+                dict(item.events))
+
+
+class SchedulingStore:
+    """Reads and conditional writes of the scheduling tables; every method is safe under concurrency."""
+
+    def __init__(self, keys: LockKeys, *, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._keys = keys
+        self._sleep = sleep
+        self._connection: Connection | None = None
+
+    # models bound at first use, so env vars are read lazily
+    @property
+    def requests(self) -> type[InterviewRequestItem]:
+        return bound(InterviewRequestItem)
+
+    @property
+    def slots_model(self) -> type[SlotItem]:
+        return bound(SlotItem)
+
+    @property
+    def bookings(self) -> type[BookingItem]:
+        return bound(BookingItem)
+
+    @property
+    def locks(self) -> type[LockItem]:
+        return bound(LockItem)
+
+    @property
+    def feedback_model(self) -> type[FeedbackItem]:
+        return bound(FeedbackItem)
+
+    def _tx(self) -> TransactWrite:
+        if self._connection is None:
+            meta = self.bookings.Meta
+            self._connection = Connection(region=getattr(meta, "region", None), host=getattr(meta, "host", None))
+        return TransactWrite(connection=self._connection)
+
+    def _commit(self, build: Callable[[TransactWrite], int]) -> None:
+        """Run one transaction, retrying only DynamoDB's TransactionConflict (a concurrent transaction
+        on the same items); a failed condition is final and raises `TransactWriteError`."""
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            tx = self._tx()
+            count = build(tx)
+            if count > MAX_TRANSACTION_ITEMS:
+                raise BadRequest("this interview touches too many calendar blocks for one transaction")
+            try:
+                with tx:
+                    pass
+                return
+            except TransactWriteError as exc:
+                codes = {r.code for r in exc.cancellation_reasons if r is not None}
+                if "TransactionConflict" in codes and "ConditionalCheckFailed" not in codes \
+                        and attempt < TRANSACTION_ATTEMPTS - 1:
+                    self._sleep(random.uniform(0.01, 0.05) * (attempt + 1))  # noqa: S311 - jitter
+                    continue
+                raise
+
+    def _slot_blocks(self, slot: SlotItem, buffer_minutes: int) -> list[str]:
+        return self._keys.block_keys(_parse(slot.start), _parse(slot.end), slot.interviewers, buffer_minutes)
+
+    # -- requests and slots ------------------------------------------------------------------------
+    def create_request(self, request: NewRequest, *, candidate_email: str, created_by: str,
+                       template_id: str, buffer_minutes: int, slots: Sequence[NewSlot], now: datetime) -> bool:
+        """Store a new request and its offered slots; False when it already exists (a redelivered event)."""
+        expires = _epoch(request.window_end + timedelta(days=RETENTION_DAYS))
+        model = self.requests
+        item = model(
+            request.request_id, candidate_ref=request.candidate_ref, system=request.system, role_id=request.role_id,
+            panel=list(request.panel), panel_size=request.panel_size, duration_minutes=request.duration_minutes,
+            mode=str(request.mode), window_start=_iso(request.window_start), window_end=_iso(request.window_end),
+            candidate_tz=request.candidate_tz, candidate_email=candidate_email, stage=request.stage, status="open",
+            created_at=_iso(now), created_by=created_by, template_id=template_id, buffer_minutes=buffer_minutes,
+            nudges_sent=0, expires_at=expires)
+        if not conditional(lambda: item.save(condition=model.request_id.does_not_exist())):
+            return False
+        slot_model = self.slots_model
+        with slot_model.batch_write() as batch:
+            for slot in slots:
+                batch.save(slot_model(request.request_id, slot.slot_id, start=_iso(slot.start), end=_iso(slot.end),
+                                      interviewers=list(slot.interviewers), expires_at=expires))
+        return True
+
+    def get_request(self, request_id: str) -> InterviewRequestItem:
+        try:
+            return self.requests.get(request_id, consistent_read=True)
+        except DoesNotExist as exc:
+            raise NotFound("this interview request does not exist") from exc
+
+    def requests_with_status(self, status: str) -> list[InterviewRequestItem]:
+        return list(self.requests.by_status.query(status))
+
+    def requests_for_candidate(self, candidate_ref: str) -> list[InterviewRequestItem]:
+        return list(self.requests.by_candidate.query(candidate_ref))
+
+    def close_request(self, request_id: str, status: str) -> bool:
+        """Close an unbooked request (cancelled before booking); False when it was not open any more."""
+        model = self.requests
+        return conditional(lambda: model(request_id).update(actions=[model.status.set(status)],
+                                                            condition=model.status == "open"))
+
+    def clear_outcome(self, request_id: str, outcome: str, previous_status: str) -> None:
+        """Undo `set_outcome` when syncing it failed, so a person can try again."""
+        model = self.requests
+        model(request_id).update(actions=[model.outcome.remove(), model.outcome_by.remove(),
+                                          model.outcome_at.remove(), model.status.set(previous_status)],
+                                 condition=model.outcome == outcome)
+
+    def slots(self, request_id: str) -> list[SlotItem]:
+        return list(self.slots_model.query(request_id, consistent_read=True))
+
+    def get_slot(self, request_id: str, slot_id: str) -> SlotItem:
+        try:
+            return self.slots_model.get(request_id, slot_id, consistent_read=True)
+        except DoesNotExist as exc:
+            raise NotFound("this time is not offered for this interview") from exc
+
+    def taken_blocks(self, interviewers: Iterable[str], start: datetime, end: datetime, now_ms: int,
+                     mine: Iterable[str] = ()) -> dict[str, str]:
+        """Blocks of these interviewers between `start` and `end` that someone else holds or booked: key -> owner."""
+        ignore = set(mine)
+        lo, hi = self._keys.floor_block(start), self._keys.floor_block(end)
+        taken: dict[str, str] = {}
+        for iv in set(interviewers):
+            for lock in self.locks.query(self._keys.interviewer_pk(iv), self.locks.sk.between(lo, hi),
+                                         consistent_read=True):
+                live = lock.state == "booked" or (lock.state == "held" and (lock.held_until or 0) > now_ms)
+                if live and lock.owner not in ignore:
+                    taken[f"{lock.pk}|{lock.sk}"] = lock.owner
+        return taken
+
+    def interviewer_load(self, interviewers: Iterable[str], start: datetime, end: datetime) -> dict[str, int]:
+        """Booked interviews per interviewer in [start, end) (for load-balancing suggestions)."""
+        lo, hi = self._keys.floor_block(start), self._keys.floor_block(end)
+        load: dict[str, int] = {}
+        for iv in set(interviewers):
+            owners = {lock.owner for lock in self.locks.query(self._keys.interviewer_pk(iv),
+                                                              self.locks.sk.between(lo, hi))
+                      if lock.state == "booked"}
+            load[iv] = len(owners)
+        return load
+
+    # -- holds ---------------------------------------------------------------------------------------
+    def _free_or_mine(self, owner: str, now_ms: int) -> Condition:
+        lock = self.locks
+        expired_or_mine = (lock.held_until < now_ms) | (lock.owner == owner)
+        free: Condition = lock.pk.does_not_exist() | ((lock.state == "held") & expired_or_mine)
+        return free
+
+    def get_hold(self, request_id: str) -> Hold | None:
+        try:
+            item = self.locks.get(self._keys.hold_pk(request_id), self._keys.HOLD_SK, consistent_read=True)
+        except DoesNotExist:
+            return None
+        return Hold(request_id, str(item.slot_id), int(item.held_until or 0), tuple(item.blocks), dict(item.events))
+
+    def hold(self, request_id: str, slot_id: str, *, buffer_minutes: int, now_ms: int, ttl_seconds: int,
+             own_booking_id: str = "", own_blocks: Collection[str] = ()) -> Hold:
+        """Hold `slot_id` for this request's candidate until now + ttl; `SlotTaken` when someone else has it.
+
+        Re-holding (the same or another slot) replaces the candidate's previous hold. Blocks the candidate's
+        own booking (`own_booking_id`) already owns, `own_blocks` (a reschedule to an overlapping time), are
+        checked, not overwritten.
+        """
+        keys = self._slot_blocks(self.get_slot(request_id, slot_id), buffer_minutes)
+        owner = self._keys.hold_owner(request_id)
+        own = set(own_blocks)
+        until = now_ms + ttl_seconds * 1000
+        expires = until // 1000 + 3600
+        previous = self.get_hold(request_id)
+        lock, slots, split = self.locks, self.slots_model, self._keys.split
+
+        def build(tx: TransactWrite) -> int:
+            tx.condition_check(slots, request_id, slot_id,
+                               condition=slots.request_id.exists() & slots.booking_id.does_not_exist())
+            for key in keys:
+                pk, sk = split(key)
+                if key in own:
+                    tx.condition_check(lock, pk, sk, condition=lock.owner == own_booking_id)
+                else:
+                    tx.save(lock(pk, sk, owner=owner, state="held", held_until=until, expires_at=expires),
+                            condition=self._free_or_mine(owner, now_ms))
+            tx.save(lock(self._keys.hold_pk(request_id), self._keys.HOLD_SK, owner=owner, state="hold", kind="hold",
+                         held_until=until, request_id=request_id, slot_id=slot_id, blocks=keys, events={},
+                         expires_at=expires))
+            return len(keys) + 2
+
+        try:
+            self._commit(build)
+        except TransactWriteError as exc:
+            raise SlotTaken("this time was just taken; please choose another") from exc
+        if previous is not None:
+            self._release_blocks([k for k in previous.blocks if k not in keys], owner)
+        return Hold(request_id, slot_id, until, tuple(keys), {})
+
+    def set_hold_events(self, request_id: str, held_until_ms: int, events: dict[str, str]) -> None:
+        lock = self.locks
+        conditional(lambda: lock(self._keys.hold_pk(request_id), self._keys.HOLD_SK).update(
+            actions=[lock.events.set(events)], condition=lock.held_until == held_until_ms))
+
+    def _release_blocks(self, keys: Iterable[str], owner: str) -> None:
+        lock = self.locks
+        for key in keys:  # a block someone else holds by now is theirs to keep
+            conditional(partial(lock(*self._keys.split(key)).delete,
+                                condition=(lock.owner == owner) & (lock.state == "held")))
+
+    def release_hold(self, request_id: str, held_until_ms: int | None = None) -> Hold | None:
+        """Drop the candidate's hold (all of it, or only if it is still the one ending at `held_until_ms`)."""
+        hold = self.get_hold(request_id)
+        if hold is None or (held_until_ms is not None and hold.held_until_ms != held_until_ms):
+            return None
+        lock = self.locks
+        if not conditional(lambda: lock(self._keys.hold_pk(request_id), self._keys.HOLD_SK).delete(
+                condition=lock.held_until == hold.held_until_ms)):
+            return None  # renewed or consumed meanwhile
+        self._release_blocks(hold.blocks, self._keys.hold_owner(request_id))
+        return hold
+
+    def expired_holds(self, now_ms: int) -> list[Hold]:
+        return [_hold_of(i) for i in self.locks.by_kind.query("hold", self.locks.held_until < now_ms)]
+
+    # -- bookings ------------------------------------------------------------------------------------
+    def get_booking(self, booking_id: str) -> BookingItem:
+        try:
+            return self.bookings.get(booking_id, consistent_read=True)
+        except DoesNotExist as exc:
+            raise NotFound("this booking does not exist") from exc
+
+    def bookings_for(self, request_id: str) -> list[BookingItem]:
+        return list(self.bookings.by_request.query(request_id))
+
+    def bookings_with_status(self, status: str, start_from: datetime, start_to: datetime) -> list[BookingItem]:
+        return list(self.bookings.by_status.query(status, self.bookings.start.between(_iso(start_from),
+                                                                                        _iso(start_to))))
+
+    def book(self, request: RequestRef, slot_id: str, booking_id: str, *, buffer_minutes: int,
+             now: datetime) -> BookingItem:
+        """Book `slot_id` for the request's candidate in one transaction; `SlotTaken` / `AlreadyBooked` when not."""
+        slot = self.get_slot(request.request_id, slot_id)
+        keys = self._slot_blocks(slot, buffer_minutes)
+        guard_key = self._keys.guard_key(request.request_id, request.candidate_ref, request.role_id, request.mode)
+        owner = self._keys.hold_owner(request.request_id)
+        now_ms = int(now.timestamp() * 1000)
+        stamp = _iso(now)
+        lock, slots, bookings, requests = self.locks, self.slots_model, self.bookings, self.requests
+        booking = bookings(booking_id, request_id=request.request_id, slot_id=slot_id,
+                           candidate_ref=request.candidate_ref, role_id=request.role_id, mode=request.mode,
+                           start=slot.start, end=slot.end, interviewers=list(slot.interviewers),
+                           status="confirmed", sequence=0, guard_key=guard_key, blocks=keys, events={},
+                           booked_at=stamp, updated_at=stamp)
+        block_expiry = _epoch(_parse(slot.end)) + 7 * 86400
+        previous = self.get_hold(request.request_id)
+        split = self._keys.split
+
+        def build(tx: TransactWrite) -> int:
+            tx.save(booking, condition=bookings.booking_id.does_not_exist())
+            tx.update(slots(request.request_id, slot_id), actions=[slots.booking_id.set(booking_id)],
+                      condition=slots.request_id.exists() & slots.booking_id.does_not_exist())
+            tx.update(requests(request.request_id),
+                      actions=[requests.status.set("booked"), requests.booking_id.set(booking_id)],
+                      condition=requests.status == "open")
+            tx.save(lock(guard_key, self._keys.GUARD_SK, owner=booking_id, state="guard",
+                         expires_at=_epoch(_parse(slot.end)) + RETENTION_DAYS * 86400),
+                    condition=lock.pk.does_not_exist())
+            for key in keys:
+                pk, sk = split(key)
+                tx.save(lock(pk, sk, owner=booking_id, state="booked", expires_at=block_expiry),
+                        condition=self._free_or_mine(owner, now_ms))
+            tx.delete(lock(self._keys.hold_pk(request.request_id), self._keys.HOLD_SK))
+            return len(keys) + 5
+
+        try:
+            self._commit(build)
+        except TransactWriteError as exc:
+            raise self._why_not(request.request_id, guard_key) from exc
+        if previous is not None:
+            self._release_blocks([k for k in previous.blocks if k not in keys], owner)
+        return booking
+
+    def _why_not(self, request_id: str, guard_key: str) -> Conflict:
+        try:
+            self.locks.get(guard_key, self._keys.GUARD_SK, consistent_read=True)
+            return AlreadyBooked("an interview is already booked for this role")
+        except DoesNotExist:
+            pass
+        current = self.get_request(request_id)
+        if current.status != "open":
+            return AlreadyBooked("this interview is already booked or closed")
+        return SlotTaken("this time was just taken; please choose another")
+
+    def cancel(self, booking_id: str, *, by: str, reason: str, now: datetime) -> BookingItem:
+        """Cancel in one transaction: booking cancelled, slot freed, guard and interviewer blocks removed."""
+        booking = self.get_booking(booking_id)
+        if booking.status != "confirmed":
+            raise Conflict("this interview is already cancelled")
+        lock, slots, bookings, requests = self.locks, self.slots_model, self.bookings, self.requests
+        stamp = _iso(now)
+
+        def build(tx: TransactWrite) -> int:
+            tx.update(bookings(booking_id), actions=[
+                bookings.status.set("cancelled"), bookings.cancelled_at.set(stamp), bookings.cancelled_by.set(by),
+                bookings.cancel_reason.set(reason), bookings.updated_at.set(stamp)],
+                condition=(bookings.status == "confirmed") & (bookings.sequence == booking.sequence))
+            tx.update(slots(booking.request_id, booking.slot_id), actions=[slots.booking_id.remove()],
+                      condition=slots.booking_id == booking_id)
+            tx.update(requests(booking.request_id), actions=[requests.status.set("cancelled")],
+                      condition=requests.booking_id == booking_id)
+            tx.delete(lock(booking.guard_key, self._keys.GUARD_SK), condition=lock.owner == booking_id)
+            for key in booking.blocks:
+                pk, sk = self._keys.split(key)
+                tx.delete(lock(pk, sk), condition=lock.owner == booking_id)
+            return len(booking.blocks) + 4
+
+        try:
+            self._commit(build)
+        except TransactWriteError as exc:
+            raise Conflict("this interview changed meanwhile; reload and try again") from exc
+        return self.get_booking(booking_id)
+
+    def reschedule(self, booking_id: str, new_slot_id: str, *, buffer_minutes: int, now: datetime) -> Moved:
+        """Move a booking to another slot of its request in one transaction (the booking id stays)."""
+        before = self.get_booking(booking_id)
+        if before.status != "confirmed":
+            raise Conflict("this interview is cancelled; it cannot be moved")
+        if before.slot_id == new_slot_id:
+            raise BadRequest("that is the time already booked")
+        slot = self.get_slot(before.request_id, new_slot_id)
+        old_keys, new_keys = set(before.blocks), self._slot_blocks(slot, buffer_minutes)
+        owner = self._keys.hold_owner(before.request_id)
+        now_ms = int(now.timestamp() * 1000)
+        stamp = _iso(now)
+        lock, slots, bookings, split = self.locks, self.slots_model, self.bookings, self._keys.split
+        block_expiry = _epoch(_parse(slot.end)) + 7 * 86400
+        previous = self.get_hold(before.request_id)
+
+        def build(tx: TransactWrite) -> int:
+            tx.update(bookings(booking_id), actions=[
+                bookings.slot_id.set(new_slot_id), bookings.start.set(slot.start),
+                bookings.end.set(slot.end), bookings.interviewers.set(list(slot.interviewers)),
+                bookings.blocks.set(new_keys), bookings.sequence.set(int(before.sequence) + 1),
+                bookings.updated_at.set(stamp), bookings.reminded.set(False), bookings.events.set({})],
+                condition=(bookings.status == "confirmed") & (bookings.slot_id == before.slot_id)
+                & (bookings.sequence == before.sequence))
+            tx.update(slots(before.request_id, before.slot_id), actions=[slots.booking_id.remove()],
+                      condition=slots.booking_id == booking_id)
+            tx.update(slots(before.request_id, new_slot_id), actions=[slots.booking_id.set(booking_id)],
+                      condition=slots.request_id.exists() & slots.booking_id.does_not_exist())
+            tx.condition_check(lock, before.guard_key, self._keys.GUARD_SK, condition=lock.owner == booking_id)
+            for key in old_keys.difference(new_keys):
+                pk, sk = split(key)
+                tx.delete(lock(pk, sk), condition=lock.owner == booking_id)
+            for key in new_keys:
+                pk, sk = split(key)
+                if key in old_keys:
+                    tx.update(lock(pk, sk), actions=[lock.expires_at.set(block_expiry)],
+                              condition=lock.owner == booking_id)
+                else:
+                    tx.save(lock(pk, sk, owner=booking_id, state="booked", expires_at=block_expiry),
+                            condition=self._free_or_mine(owner, now_ms))
+            tx.delete(lock(self._keys.hold_pk(before.request_id), self._keys.HOLD_SK))
+            return len(old_keys | set(new_keys)) + 5
+
+        try:
+            self._commit(build)
+        except TransactWriteError as exc:
+            raise SlotTaken("this time was just taken, or the interview changed meanwhile") from exc
+        if previous is not None:
+            self._release_blocks([k for k in previous.blocks if k not in new_keys], owner)
+        return Moved(before, self.get_booking(booking_id))
+
+    def set_booking_events(self, booking_id: str, sequence: int, events: dict[str, str]) -> None:
+        model = self.bookings
+        conditional(lambda: model(booking_id).update(actions=[model.events.set(events)],
+                                                     condition=model.sequence == sequence))
+
+    def claim_flag(self, booking_id: str, flag: str, sequence: int) -> bool:
+        """Set `reminded` / `feedback_nudged` once; True for the one caller that set it (send exactly once)."""
+        model = self.bookings
+        attr = {"reminded": model.reminded, "feedback_nudged": model.feedback_nudged}[flag]
+        return conditional(lambda: model(booking_id).update(
+            actions=[attr.set(True)],
+            condition=(attr == False) & (model.status == "confirmed") & (model.sequence == sequence)))  # noqa: E712
+
+    def claim_nudge(self, request_id: str, sent_so_far: int, now: datetime) -> bool:
+        """Count one more nudge for an unbooked request if nobody counted it first."""
+        model = self.requests
+        return conditional(lambda: model(request_id).update(
+            actions=[model.nudges_sent.set(sent_so_far + 1), model.last_nudge_at.set(_iso(now))],
+            condition=(model.nudges_sent == sent_so_far) & (model.status == "open")))
+
+    def set_outcome(self, request_id: str, outcome: str, by: str, now: datetime) -> InterviewRequestItem:
+        """Record a person's outcome once (a second, different outcome is a `Conflict`)."""
+        model = self.requests
+        if not conditional(lambda: model(request_id).update(
+                actions=[model.outcome.set(outcome), model.outcome_by.set(by), model.outcome_at.set(_iso(now)),
+                         model.status.set("closed")],
+                condition=model.request_id.exists() & model.outcome.does_not_exist())):
+            raise Conflict("an outcome is already recorded for this interview")
+        return self.get_request(request_id)
+
+    # -- feedback ------------------------------------------------------------------------------------
+    def put_feedback(self, booking_id: str, interviewer_id: str, *, request_id: str, role_id: str,
+                     recommendation: str, rating: int | None, notes: str, now: datetime) -> FeedbackItem:
+        """One interviewer's feedback on a booking, once (a second one is a `Conflict`)."""
+        model = self.feedback_model
+        item = model(booking_id, interviewer_id, request_id=request_id, role_id=role_id,
+                     recommendation=recommendation, rating=rating, notes=notes, submitted_at=_iso(now))
+        if not conditional(lambda: item.save(condition=model.booking_id.does_not_exist())):
+            raise Conflict("your feedback for this interview is already recorded")
+        return item
+
+    def feedback(self, booking_id: str) -> list[FeedbackItem]:
+        return list(self.feedback_model.query(booking_id, consistent_read=True))

@@ -1,0 +1,167 @@
+"""The scheduling tables' pynamodb models: interview requests, offered slots, bookings, locks, feedback.
+
+Tables (names from environment variables; key schemas must agree with template.yaml):
+
+| env var | hash / range | GSIs | TTL |
+|---|---|---|---|
+| INTERVIEW_REQUESTS_TABLE | request_id | ByStatus (status / created_at), | expires_at |
+| | | ByCandidate (candidate_ref / created_at) | |
+| SLOTS_TABLE | request_id / slot_id | | expires_at |
+| BOOKINGS_TABLE | booking_id | ByRequest (request_id / booked_at), ByStatus (status / start) | |
+| SCHEDULING_LOCKS_TABLE | pk / sk | ByKind (kind / held_until, number; sparse) | expires_at |
+| FEEDBACK_TABLE | booking_id / interviewer_id | | |
+
+Times are stored as ISO strings in UTC (`2026-03-27T08:00:00Z`); lock keys are named by
+`foureyes.scheduling.locks`. The repository is `foureyes.store.scheduling`.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+
+from foureyes.store.models import _Base, _str_list
+
+# The `type: ignore[no-untyped-call]` on the indexes: pynamodb's Index.__init_subclass__ carries no annotations.
+
+
+class RequestsByStatus(GlobalSecondaryIndex["InterviewRequestItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "ByStatus"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class RequestsByCandidate(GlobalSecondaryIndex["InterviewRequestItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "ByCandidate"
+        projection = AllProjection()
+
+    candidate_ref = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class InterviewRequestItem(_Base):
+    TABLE_ENV = "INTERVIEW_REQUESTS_TABLE"
+    by_status = RequestsByStatus()
+    by_candidate = RequestsByCandidate()
+    request_id = UnicodeAttribute(hash_key=True)
+    candidate_ref = UnicodeAttribute()
+    system = UnicodeAttribute()
+    role_id = UnicodeAttribute()
+    panel = _str_list()
+    panel_size = NumberAttribute(default=0)
+    duration_minutes = NumberAttribute()
+    mode = UnicodeAttribute()
+    window_start = UnicodeAttribute()
+    window_end = UnicodeAttribute()
+    candidate_tz = UnicodeAttribute()
+    candidate_email = UnicodeAttribute()  # needed to send the link and reminders; never logged
+    stage = UnicodeAttribute(default="")
+    status = UnicodeAttribute()  # open | booked | cancelled | closed
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()  # the person whose stage change caused this request
+    template_id = UnicodeAttribute(default="")
+    buffer_minutes = NumberAttribute(default=0)
+    nudges_sent = NumberAttribute(default=0)
+    last_nudge_at = UnicodeAttribute(null=True)
+    booking_id = UnicodeAttribute(null=True)
+    outcome = UnicodeAttribute(null=True)
+    outcome_by = UnicodeAttribute(null=True)
+    outcome_at = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute()
+
+
+class SlotItem(_Base):
+    TABLE_ENV = "SLOTS_TABLE"
+    request_id = UnicodeAttribute(hash_key=True)
+    slot_id = UnicodeAttribute(range_key=True)
+    start = UnicodeAttribute()
+    end = UnicodeAttribute()
+    interviewers = _str_list()
+    booking_id = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute()
+
+
+class BookingsByRequest(GlobalSecondaryIndex["BookingItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "ByRequest"
+        projection = AllProjection()
+
+    request_id = UnicodeAttribute(hash_key=True)
+    booked_at = UnicodeAttribute(range_key=True)
+
+
+class BookingsByStatus(GlobalSecondaryIndex["BookingItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "ByStatus"
+        projection = AllProjection()
+
+    status = UnicodeAttribute(hash_key=True)
+    start = UnicodeAttribute(range_key=True)
+
+
+class BookingItem(_Base):
+    TABLE_ENV = "BOOKINGS_TABLE"
+    by_request = BookingsByRequest()
+    by_status = BookingsByStatus()
+    booking_id = UnicodeAttribute(hash_key=True)
+    request_id = UnicodeAttribute()
+    slot_id = UnicodeAttribute()
+    candidate_ref = UnicodeAttribute()
+    role_id = UnicodeAttribute()
+    mode = UnicodeAttribute()
+    start = UnicodeAttribute()
+    end = UnicodeAttribute()
+    interviewers = _str_list()
+    status = UnicodeAttribute()  # confirmed | cancelled
+    sequence = NumberAttribute(default=0)
+    guard_key = UnicodeAttribute()
+    blocks = _str_list()  # "<pk>|<sk>" of the interviewer block locks this booking owns
+    events = JSONAttribute(default=dict)  # interviewer id -> calendar event id
+    booked_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    cancelled_at = UnicodeAttribute(null=True)
+    cancelled_by = UnicodeAttribute(null=True)
+    cancel_reason = UnicodeAttribute(null=True)
+    reminded = BooleanAttribute(default=False)
+    feedback_nudged = BooleanAttribute(default=False)
+
+
+class LocksByKind(GlobalSecondaryIndex["LockItem"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "ByKind"
+        projection = AllProjection()
+
+    kind = UnicodeAttribute(hash_key=True)
+    held_until = NumberAttribute(range_key=True)
+
+
+class LockItem(_Base):
+    TABLE_ENV = "SCHEDULING_LOCKS_TABLE"
+    by_kind = LocksByKind()
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    owner = UnicodeAttribute()
+    state = UnicodeAttribute()  # held | booked | guard | hold
+    held_until = NumberAttribute(null=True)  # epoch ms, for holds
+    kind = UnicodeAttribute(null=True)  # "hold" on hold records only (sparse index)
+    request_id = UnicodeAttribute(null=True)
+    slot_id = UnicodeAttribute(null=True)
+    blocks = _str_list()
+    events = JSONAttribute(default=dict)
+    expires_at = NumberAttribute()
+
+
+class FeedbackItem(_Base):
+    TABLE_ENV = "FEEDBACK_TABLE"
+    booking_id = UnicodeAttribute(hash_key=True)
+    interviewer_id = UnicodeAttribute(range_key=True)
+    request_id = UnicodeAttribute()
+    role_id = UnicodeAttribute()
+    recommendation = UnicodeAttribute()
+    rating = NumberAttribute(null=True)
+    notes = UnicodeAttribute(default="")
+    submitted_at = UnicodeAttribute()

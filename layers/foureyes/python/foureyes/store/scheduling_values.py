@@ -1,0 +1,113 @@
+"""What the scheduling repository (`scheduling.SchedulingStore`) takes and gives besides its pynamodb items.
+
+It takes the lock-key rules (`LockKeys`, implemented by the module `foureyes.scheduling.locks`) and new
+requests and slots in any object of the right shape (`NewRequest`, `NewSlot`: scheduling's
+`InterviewRequest` and `Slot`); it gives holds (`Hold`) and reschedules (`Moved`). The store never imports
+scheduling: the shapes are declared here, on the store's side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from foureyes.store.scheduling_models import BookingItem
+
+
+class LockKeys(Protocol):
+    """The names of the lock rows (keys are `<pk>|<sk>`); `foureyes.scheduling.locks` is the implementation."""
+
+    @property
+    def GUARD_SK(self) -> str: ...
+
+    @property
+    def HOLD_SK(self) -> str: ...
+
+    def interviewer_pk(self, interviewer: str) -> str: ...
+
+    def block_keys(self, start: datetime, end: datetime, interviewers: Iterable[str],
+                   buffer_minutes: int) -> list[str]: ...
+
+    def split(self, key: str) -> tuple[str, str]: ...
+
+    def floor_block(self, moment: datetime) -> str: ...
+
+    def hold_owner(self, request_id: str) -> str: ...
+
+    def hold_pk(self, request_id: str) -> str: ...
+
+    def guard_key(self, request_id: str, candidate_ref: str, role_id: str, mode: str) -> str: ...
+
+
+class NewRequest(Protocol):
+    """An interview request as `create_request` stores it (scheduling's `InterviewRequest`)."""
+
+    @property
+    def request_id(self) -> str: ...
+    @property
+    def candidate_ref(self) -> str: ...
+    @property
+    def system(self) -> str: ...
+    @property
+    def role_id(self) -> str: ...
+    @property
+    def panel(self) -> Sequence[str]: ...
+    @property
+    def panel_size(self) -> int: ...
+    @property
+    def duration_minutes(self) -> int: ...
+    @property
+    def mode(self) -> str: ...
+    @property
+    def window_start(self) -> datetime: ...
+    @property
+    def window_end(self) -> datetime: ...
+    @property
+    def candidate_tz(self) -> str: ...
+    @property
+    def stage(self) -> str: ...
+
+
+class NewSlot(Protocol):
+    """An offered slot as `create_request` stores it (scheduling's `Slot`)."""
+
+    @property
+    def slot_id(self) -> str: ...
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime: ...
+    @property
+    def interviewers(self) -> Sequence[str]: ...
+
+
+class RequestRef(Protocol):
+    """What booking reads of a stored request (an `InterviewRequestItem` is one)."""
+
+    @property
+    def request_id(self) -> str: ...
+    @property
+    def candidate_ref(self) -> str: ...
+    @property
+    def role_id(self) -> str: ...
+    @property
+    def mode(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    request_id: str
+    slot_id: str
+    held_until_ms: int
+    blocks: tuple[str, ...]
+    events: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A reschedule: the booking as it was and as it is now (same booking id, SEQUENCE one higher)."""
+
+    before: BookingItem
+    after: BookingItem
