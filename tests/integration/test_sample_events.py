@@ -53,7 +53,7 @@ def test_sample_event_through_the_lambda_invoke_api(client: LocalClient, cloud: 
         assert "Traceback" not in result["errorMessage"]
 
 
-@pytest.mark.parametrize("logical", ["ReviewFunction"])
+@pytest.mark.parametrize("logical", ["ReviewFunction", "BookingFunction"])
 def test_every_html_page_carries_the_security_headers(client: LocalClient, cloud: object, logical: str) -> None:
     """The refusal page of a bad link, through the deployed function: framing, sniffing, referrer and caching off."""
     from foureyes.web.shell import SECURITY_HEADERS

@@ -83,6 +83,19 @@ class Settings:
         return self.text("MATCH_CONFIG_PARAMETER")
 
     @property
+    def scheduling_config_parameter(self) -> str:
+        return self.text("SCHEDULING_CONFIG_PARAM")
+
+    @property
+    def graph_connection_secret_arn(self) -> str:
+        return self.text("GRAPH_CONNECTION_SECRET_ARN")
+
+    @property
+    def hris_connection_secret_arn(self) -> str:
+        """Optional: without an HRIS, a hire creates no onboarding task."""
+        return self.optional("HRIS_CONNECTION_SECRET_ARN")
+
+    @property
     def sender_email(self) -> str:
         return self.text("SENDER_EMAIL")
 

@@ -8,7 +8,6 @@ the real dependencies connect to the proposals/dispatch path (kill switch, shado
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -64,20 +63,20 @@ def default_deps(submit_fact: SubmitFact, notify: Notify | None = None) -> Deps:
     from foureyes.scheduling import locks
     from foureyes.scheduling.calendar import GraphCalendar
     from foureyes.scheduling.hris import HrisClient
-    from foureyes.settings import env, secret_bytes, ssm_json
+    from foureyes.settings import secret_bytes, settings, ssm_json
     from foureyes.store.scheduling import SchedulingStore
 
-    graph = json.loads(secret_bytes(env("GRAPH_CONNECTION_SECRET_ARN")))
-    hris_raw = os.environ.get("HRIS_CONNECTION_SECRET_ARN", "")
+    config = settings()
+    graph = json.loads(secret_bytes(config.graph_connection_secret_arn))
     hris = None
-    if hris_raw:
-        conn = json.loads(secret_bytes(hris_raw))
+    if config.hris_connection_secret_arn:
+        conn = json.loads(secret_bytes(config.hris_connection_secret_arn))
         hris = HrisClient(base_url=conn["base_url"], api_key=conn["api_key"])
-    sender = env("SENDER_EMAIL")
+    sender = config.sender_email
     return Deps(store=SchedulingStore(locks), calendar=GraphCalendar(**graph), send=lambda m: mail.send(m, sender),
-                audit=audit.record, submit_fact=submit_fact, secret=secret_bytes(env("LINK_SECRET_ARN")),
-                base_url=env("PUBLIC_BASE_URL").rstrip("/"), sender=sender,
-                settings=Settings.from_dict(ssm_json(env("SCHEDULING_CONFIG_PARAM"))), hris=hris,
+                audit=audit.record, submit_fact=submit_fact, secret=secret_bytes(config.link_secret_arn),
+                base_url=config.public_base_url, sender=sender,
+                settings=Settings.from_dict(ssm_json(config.scheduling_config_parameter)), hris=hris,
                 notify=notify or _no_notify)
 
 

@@ -3,7 +3,8 @@ that map a request (method, token, form) to a response, so the Lambda handlers s
 
 Accessible and mobile friendly without JavaScript: radio buttons in fieldsets with legends, labels on every
 control, large tap targets, POST forms. A GET never changes anything (mail scanners open links first).
-Everything shown is escaped; errors show a plain message and a 4xx, never a stack trace or a token.
+Everything shown is escaped; errors are answered by the web room's mapping (a plain message and a 4xx, or
+503 for an unavailable dependency), never a stack trace or a token. Pages use the web room's shell and headers.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from html import escape
 
 from foureyes.errors import (
     BadRequest,
-    Conflict,
     Forbidden,
     FoureyesError,
     LinkExpired,
@@ -27,28 +27,14 @@ from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.feedback import FeedbackForm, FeedbackView
 from foureyes.scheduling.slots import LocalSlot
 from foureyes.scheduling.views import BookingView, PageKind
-from foureyes.web.responses import status_for
-
-_STYLE = ("body{font-family:system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem;line-height:1.5;"
-          "font-size:1.05rem}fieldset{border:1px solid #888;border-radius:6px;margin:1rem 0;padding:.5rem 1rem}"
-          "legend{font-weight:600;padding:0 .3rem}.opt{margin:.35rem 0}.opt label{display:inline-block;"
-          "padding:.45rem .3rem;min-height:44px;box-sizing:border-box}input[type=radio],input[type=checkbox]"
-          "{width:1.3rem;height:1.3rem;vertical-align:middle}button{font-size:1.05rem;padding:.7rem 1.2rem;"
-          "min-height:44px;margin:.5rem .5rem .5rem 0}.note{background:#eef;padding:.6rem;border-radius:4px}"
-          ".alert{background:#fee;border:1px solid #c00;padding:.6rem;border-radius:4px}.zone{color:#444}"
-          "textarea,select{font-size:1rem;width:100%;box-sizing:border-box}a{color:#0645ad}")
-HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
-           "X-Content-Type-Options": "nosniff",
-           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
-                                      "frame-ancestors 'none'"}
-HTML = "text/html; charset=utf-8"
+from foureyes.web.responses import reply_for
+from foureyes.web.shell import HTML, SECURITY_HEADERS
+from foureyes.web.shell import page as shell_page
 
 
 def page(title: str, body: str) -> str:
-    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-            f"<meta name=\"referrer\" content=\"no-referrer\"><meta name=\"robots\" content=\"noindex\">"
-            f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body><main>{body}</main></body></html>")
+    """A scheduling page: the web shell, narrow for phones."""
+    return shell_page(title, body, narrow=True)
 
 
 def _about(view: BookingView) -> str:
@@ -123,24 +109,21 @@ def booking_page(view: BookingView) -> str:
                                                "<p>Please contact your recruiter.</p>")
 
 
-_ERRORS: tuple[tuple[type[FoureyesError], str, str], ...] = (
-    (LinkExpired, "This link has expired", "Please ask your recruiter for a new link."),
-    (Unauthorized, "This link is not valid", "The link may be incomplete. Please open it again from the e-mail, "
+# What candidates and interviewers are told, in their words; other errors get the web room's wording.
+TEXTS: Mapping[type[FoureyesError], tuple[str, str]] = {
+    LinkExpired: ("This link has expired", "Please ask your recruiter for a new link."),
+    Unauthorized: ("This link is not valid", "The link may be incomplete. Please open it again from the e-mail, "
                                              "or ask your recruiter for a new one."),
-    (Forbidden, "Not available to you", "This page is not available with this link."),
-    (NotFound, "Not found", "We could not find this interview. It may have been withdrawn."),
-    (Conflict, "That did not work", ""),
-    (BadRequest, "Something is missing", ""),
-)
+    Forbidden: ("Not available to you", "This page is not available with this link."),
+    NotFound: ("Not found", "We could not find this interview. It may have been withdrawn."),
+}
 
 
-def error_page(error: FoureyesError) -> tuple[int, str]:
-    """A clear page and a 4xx for a typed error (the message of a typed error is safe to show)."""
-    for kind, title, text in _ERRORS:
-        if isinstance(error, kind):
-            shown = text or str(error)
-            return status_for(error), page(title, f"<h1>{escape(title)}</h1><p role=\"alert\">{escape(shown)}</p>")
-    return status_for(error), page("Something went wrong", "<h1>Something went wrong</h1>")
+def error_page(error: FoureyesError) -> Response:
+    """The web room's answer to a typed error (4xx with a reason, 503 with Retry-After), as a scheduling page."""
+    reply = reply_for(error, TEXTS)
+    html = page(reply.title, f"<h1>{escape(reply.title)}</h1><p role=\"alert\">{escape(reply.text)}</p>")
+    return Response(reply.status, html, HTML, {**SECURITY_HEADERS, **reply.headers})
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +131,11 @@ class Response:
     status: int
     body: str | bytes
     content_type: str = HTML
-    headers: Mapping[str, str] = field(default_factory=lambda: dict(HEADERS))
+    headers: Mapping[str, str] = field(default_factory=lambda: dict(SECURITY_HEADERS))
 
 
 def _redirect(location: str) -> Response:
-    return Response(303, "", HTML, {**HEADERS, "Location": location})
+    return Response(303, "", HTML, {**SECURITY_HEADERS, "Location": location})
 
 
 def booking_endpoint(method: str, token: str, form: Mapping[str, str], query: Mapping[str, str],
@@ -163,7 +146,7 @@ def booking_endpoint(method: str, token: str, form: Mapping[str, str], query: Ma
             if query.get("format") == "ics":
                 data = booking.ics_download(token, deps)
                 return Response(200, data, ics.content_type("REQUEST" if b"METHOD:REQUEST" in data else "CANCEL"),
-                                {**HEADERS, "Content-Disposition": "attachment; filename=\"interview.ics\""})
+                                {**SECURITY_HEADERS, "Content-Disposition": "attachment; filename=\"interview.ics\""})
             return Response(200, booking_page(booking.view(token, deps)))
         if method.upper() != "POST":
             raise BadRequest("use GET or POST")
@@ -183,11 +166,9 @@ def booking_endpoint(method: str, token: str, form: Mapping[str, str], query: Ma
         try:
             return Response(409, booking_page(booking.view(token, deps, notice=str(exc))))
         except FoureyesError as again:
-            status, html = error_page(again)
-            return Response(status, html)
+            return error_page(again)
     except FoureyesError as exc:
-        status, html = error_page(exc)
-        return Response(status, html)
+        return error_page(exc)
 
 
 def _slot(form: Mapping[str, str]) -> str:
@@ -234,8 +215,7 @@ def feedback_endpoint(method: str, token: str, form: Mapping[str, str], deps: De
         feedback.submit_feedback(token, form.get("recommendation", ""), rating, form.get("notes", ""), deps)
         return Response(200, feedback_form_page(feedback.feedback_form(token, deps)))
     except FoureyesError as exc:
-        status, html = error_page(exc)
-        return Response(status, html)
+        return error_page(exc)
 
 
 def feedback_view_page(shown: FeedbackView, outcomes: tuple[str, ...] = (), notice: str = "") -> str:
@@ -281,10 +261,9 @@ def feedback_read_endpoint(token: str, deps: Deps, method: str = "GET",
             result = outcome.outcome_by_link(token, (form or {}).get("outcome", ""), deps)
             notice = f"Outcome recorded: {result.outcome.replace('_', ' ')}; it is on its way to the ATS."
         shown = feedback.read_feedback_by_link(token, deps)
-        booking = deps.store.get_booking(shown.booking_id)
-        system = deps.store.get_request(booking.request_id).system
+        booked = deps.store.get_booking(shown.booking_id)
+        system = deps.store.get_request(booked.request_id).system
         outcomes = tuple(deps.settings.outcomes.get(system, {}))
         return Response(200, feedback_view_page(shown, outcomes, notice))
     except FoureyesError as exc:
-        status, html = error_page(exc)
-        return Response(status, html)
+        return error_page(exc)
