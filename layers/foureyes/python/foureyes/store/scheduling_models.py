@@ -22,10 +22,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 
 from foureyes.store.models import _Base, _str_list
 
-# The `type: ignore[no-untyped-call]` on the indexes: pynamodb's Index.__init_subclass__ carries no annotations.
 
-
-class RequestsByStatus(GlobalSecondaryIndex["InterviewRequestItem"]):  # type: ignore[no-untyped-call]
+class RequestsByStatus(GlobalSecondaryIndex["InterviewRequestItem"]):
     class Meta:
         index_name = "ByStatus"
         projection = AllProjection()
@@ -34,7 +32,7 @@ class RequestsByStatus(GlobalSecondaryIndex["InterviewRequestItem"]):  # type: i
     created_at = UnicodeAttribute(range_key=True)
 
 
-class RequestsByCandidate(GlobalSecondaryIndex["InterviewRequestItem"]):  # type: ignore[no-untyped-call]
+class RequestsByCandidate(GlobalSecondaryIndex["InterviewRequestItem"]):
     class Meta:
         index_name = "ByCandidate"
         projection = AllProjection()
@@ -85,7 +83,7 @@ class SlotItem(_Base):
     expires_at = NumberAttribute()
 
 
-class BookingsByRequest(GlobalSecondaryIndex["BookingItem"]):  # type: ignore[no-untyped-call]
+class BookingsByRequest(GlobalSecondaryIndex["BookingItem"]):
     class Meta:
         index_name = "ByRequest"
         projection = AllProjection()
@@ -94,7 +92,7 @@ class BookingsByRequest(GlobalSecondaryIndex["BookingItem"]):  # type: ignore[no
     booked_at = UnicodeAttribute(range_key=True)
 
 
-class BookingsByStatus(GlobalSecondaryIndex["BookingItem"]):  # type: ignore[no-untyped-call]
+class BookingsByStatus(GlobalSecondaryIndex["BookingItem"]):
     class Meta:
         index_name = "ByStatus"
         projection = AllProjection()
@@ -130,7 +128,7 @@ class BookingItem(_Base):
     feedback_nudged = BooleanAttribute(default=False)
 
 
-class LocksByKind(GlobalSecondaryIndex["LockItem"]):  # type: ignore[no-untyped-call]
+class LocksByKind(GlobalSecondaryIndex["LockItem"]):
     class Meta:
         index_name = "ByKind"
         projection = AllProjection()
