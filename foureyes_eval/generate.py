@@ -31,8 +31,9 @@ from typing import NamedTuple
 
 from faker import Faker
 
+from foureyes.ats.registry import SYSTEMS
 from foureyes.matching.normalize import canonical_email, e164
-from foureyes.model import SYSTEMS, Candidate
+from foureyes.model import Candidate
 
 TOP_SURNAMES: tuple[str, ...] = (
     "de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Janssen", "Visser", "Smit",

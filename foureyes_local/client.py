@@ -18,7 +18,7 @@ import boto3
 import requests
 from boto3.dynamodb.types import TypeDeserializer
 
-from foureyes.ingest.webhooks import SIGNATURE_HEADERS, sign
+from foureyes.ingest.webhooks import sign, signature_header
 
 T = TypeVar("T")
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
@@ -71,7 +71,7 @@ class LocalClient:
         body = json.dumps({"delivery_id": delivery_id, "event": event, "candidate": candidate}).encode()
         signature = sign(secret or self.webhook_secret(system), body, timestamp or int(time.time()))
         return requests.post(f"{self.api}/webhooks/{system}", data=body, timeout=30,
-                             headers={"Content-Type": "application/json", SIGNATURE_HEADERS[system]: signature})
+                             headers={"Content-Type": "application/json", signature_header(system): signature})
 
     # ------------------------------------------------------------------ a recruiter's mailbox and browser
     def outbox(self) -> list[dict[str, Any]]:

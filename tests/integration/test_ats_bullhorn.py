@@ -10,9 +10,12 @@ import pytest
 import requests
 
 from foureyes.ats import calls
-from foureyes.ats.bullhorn import BullhornBadRequest, BullhornClient, InMemoryTokenStore, TokenStore
+from foureyes.ats.bullhorn.adapter import TokenStore
+from foureyes.ats.bullhorn.client import BullhornClient
+from foureyes.errors import AtsAuthFailed, AtsRejected, AtsUnavailable, Unauthorized
 from foureyes.model import Action, Candidate
 from foureyes_local.fakes import FakeSet, start_fakes
+from tests.fakes.ats_stores import InMemoryTokenStore
 
 VOLATILE = {"dateLastModified"}  # a modification time only moves forward; everything else must come back
 
@@ -139,7 +142,7 @@ def test_event_subscription_replays_the_last_batch_by_request_id(fakes: FakeSet)
     assert replayed == first
     second = client.events("foureyes-test", checkpoint=None, max_events=2)
     assert [e["entityId"] for e in second.events] == [3] and second.request_id != first.request_id
-    with pytest.raises(BullhornBadRequest):
+    with pytest.raises(AtsRejected):
         client.replay_events("foureyes-test", first.request_id)  # only the last batch can be replayed
     empty = client.poll_events("foureyes-test")
     assert empty.request_id is None and empty.events == []
@@ -177,17 +180,21 @@ def test_each_write_and_its_inverse_restore_the_record(fakes: FakeSet, action: A
 
 def test_a_phone_longer_than_20_characters_is_refused(fakes: FakeSet) -> None:
     client = make_client(fakes)
-    with pytest.raises(BullhornBadRequest):
-        client.update_candidate("6", {"mobile": "+31 (0)6 1234 5678 ext 12"})
+    before = fakes.bullhorn.record(6)
+    with pytest.raises(AtsRejected) as caught:
+        client.execute({"method": "POST", "path": "/entity/Candidate/6",
+                        "body": {"mobile": "+31 (0)6 1234 5678 ext 12"}})
+    assert caught.value.system == "bullhorn" and not isinstance(caught.value, AtsUnavailable)
+    assert fakes.bullhorn.record(6) == before
 
 
 def test_first_authorisation_needs_credentials(fakes: FakeSet) -> None:
     creds = {**fakes.credentials()["bullhorn"], "password": "wrong"}
     client = BullhornClient(token_store=InMemoryTokenStore(), **creds)
-    from foureyes.ats.bullhorn import BullhornAuthError
-
-    with pytest.raises(BullhornAuthError):
+    with pytest.raises(AtsAuthFailed) as caught:
         client.get_candidate("1")
+    # our credentials refused is a server-side problem, not the HTTP caller's; nor a write to park
+    assert not isinstance(caught.value, Unauthorized | AtsUnavailable)
 
 
 def test_candidate_round_trip_uses_the_native_fields(fakes: FakeSet) -> None:

@@ -12,7 +12,9 @@ import pytest
 import zeep.exceptions
 
 from foureyes.ats import calls
-from foureyes.ats.carerix import CarerixCheckpoint, CarerixClient, CarerixUnavailable, Cursor
+from foureyes.ats.carerix.adapter import CarerixCheckpoint, Cursor
+from foureyes.ats.carerix.client import CarerixClient
+from foureyes.errors import AtsDown, AtsUnavailable
 from foureyes.model import Action, Candidate
 from foureyes_local.fakes import FakeSet, start_fakes
 from foureyes_local.fakes.carerix import BULK_IMPORT, DATA_NOW
@@ -120,8 +122,9 @@ def test_service_unavailable_faults_wait_30s_and_retry(fakes: FakeSet) -> None:
     assert sorted(ids) == sorted(fakes.carerix.records())
     assert sleeps == [30.0, 30.0] and client.stats["unavailable_waits"] == 2
     fakes.carerix.unavailable(times=10)
-    with pytest.raises(CarerixUnavailable):
+    with pytest.raises(AtsDown) as caught:
         make_client(fakes, max_unavailable=3).get_record("CX-1")
+    assert isinstance(caught.value, AtsUnavailable) and caught.value.system == "carerix"  # the write is parked
     fakes.carerix.clear_faults()  # leave no armed fault behind for other tests
 
 
@@ -137,7 +140,7 @@ def test_other_faults_are_re_raised(fakes: FakeSet) -> None:
 
 def test_timeouts_and_the_unbounded_export(fakes: FakeSet) -> None:
     impatient = make_client(fakes, timeout=0.4, max_unavailable=1)
-    with pytest.raises(CarerixUnavailable):  # the export without a limit outlives the timeout
+    with pytest.raises(AtsDown):  # the export without a limit outlives the timeout
         impatient.invoke("exportCandidates", cursorField="createdAt")
     assert impatient.stats["timeouts"] == 2
     patient = make_client(fakes, timeout=5.0)

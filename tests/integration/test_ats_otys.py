@@ -10,20 +10,19 @@ import pytest
 
 from foureyes.ats import calls
 from foureyes.ats._http import RateLimiter
-from foureyes.ats.otys import (
-    LIST_METHOD,
-    InMemorySessionStore,
-    OtysAuthError,
-    OtysBadRequest,
-    OtysClient,
-    OtysError,
-    OtysNotFound,
-    OtysSessionCap,
-    SessionStore,
+from foureyes.ats.otys.adapter import UPDATE, SessionStore
+from foureyes.ats.otys.client import LIST_METHOD, OtysClient
+from foureyes.errors import (
+    AtsAuthFailed,
+    AtsError,
+    AtsRecordNotFound,
+    AtsRejected,
+    AtsSessionCapReached,
+    AtsUnavailable,
 )
-from foureyes.errors import AtsUnavailable
 from foureyes.model import Action
 from foureyes_local.fakes import FakeSet, start_fakes
+from tests.fakes.ats_stores import InMemorySessionStore
 
 VOLATILE = {"lastModified"}
 
@@ -53,7 +52,7 @@ def test_paging_yields_every_record_exactly_once(fakes: FakeSet) -> None:
         seen = [c.record_id for c in client.list_candidates(page_size=size)]
         assert len(seen) == len(set(seen)) == len(fakes.otys.records())
         assert set(seen) == set(fakes.otys.records())
-    with pytest.raises(OtysBadRequest):
+    with pytest.raises(AtsRejected):
         client.call(LIST_METHOD, [{"limit": 201, "offset": 0}])  # at most 200 per call
 
 
@@ -85,25 +84,26 @@ def test_an_expired_session_logs_in_again_once(fakes: FakeSet) -> None:
     client.get_candidate("OT0000002")
     assert client.stats == {**client.stats, "logins": 2, "relogins": 1}
     fakes.otys.fail_next(100, count=2)  # expired, and expired again right after the fresh login
-    with pytest.raises(OtysAuthError):
+    with pytest.raises(AtsAuthFailed):
         client.get_candidate("OT0000003")
 
 
 def test_errors_in_http_200_become_typed_exceptions(fakes: FakeSet) -> None:
     client = make_client(fakes)
-    with pytest.raises(OtysNotFound):
+    with pytest.raises(AtsRecordNotFound):
         client.get_candidate("OT9999999")
-    with pytest.raises(OtysBadRequest):
+    with pytest.raises(AtsRejected):
         client.call("Otys.Services.NoSuchService.get", [])
-    with pytest.raises(OtysBadRequest):
-        client.call(calls.OTYS_UPDATE, ["OT0000001", {"Person": {"shoeSize": 44}}])
+    with pytest.raises(AtsRejected):
+        client.call(UPDATE, ["OT0000001", {"Person": {"shoeSize": 44}}])
     fakes.otys.fail_next(500, message="Internal error")
-    with pytest.raises(OtysError) as caught:
+    with pytest.raises(AtsError) as caught:
         client.get_candidate("OT0000001")
     assert caught.value.code == 500 and "Internal" not in str(caught.value)  # server text is not copied
+    assert caught.value.system == "otys" and not isinstance(caught.value, AtsUnavailable)
     bad_key = OtysClient(session_store=InMemorySessionStore(), tenant="local", endpoint=fakes.otys.url,
                          api_key="wrong")
-    with pytest.raises(OtysAuthError):
+    with pytest.raises(AtsAuthFailed):
         bad_key.get_candidate("OT0000001")
 
 
@@ -111,7 +111,7 @@ def test_the_tenant_session_cap_is_an_error_not_a_crash(fakes: FakeSet) -> None:
     clients = [make_client(fakes) for _ in range(fakes.otys.max_sessions)]  # each with its own store: a bug
     for client in clients:
         client.get_candidate("OT0000001")
-    with pytest.raises(OtysSessionCap) as caught:
+    with pytest.raises(AtsSessionCapReached) as caught:
         make_client(fakes).get_candidate("OT0000001")
     assert isinstance(caught.value, AtsUnavailable)
 

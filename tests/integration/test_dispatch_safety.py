@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from foureyes import links
-from foureyes.ats import calls
+from foureyes.ats.registry import adapter_for
 from foureyes.model import Candidate
 from foureyes_local.client import LocalClient, wait_for
 
@@ -82,7 +82,7 @@ def _record(cloud: Any, system: str, record_id: str) -> dict[str, Any]:
 def test_shadow_mode_sends_nothing_and_live_mode_writes(cloud: Any, client: LocalClient) -> None:
     target = _target(cloud, "otys", 0)
     before = _record(cloud, "otys", target.record_id)
-    pid = _approved(client, "otys", "tag_duplicate", calls.tag_duplicate("otys", target, "otys:x1"), target.ref)
+    pid = _approved(client, "otys", "tag_duplicate", adapter_for("otys").tag_duplicate(target, "otys:x1"), target.ref)
     assert _dispatch(cloud, client, "otys", pid)["status"] == "shadowed"
     assert _record(cloud, "otys", target.record_id) == before
 
@@ -101,7 +101,7 @@ def test_live_write_and_the_daily_cap_under_twenty_concurrent_dispatches(
         for index in range(20):
             target = _target(cloud, "carerix", index)
             pids.append(_approved(client, "carerix", "create_note",
-                                  calls.create_note("carerix", target, f"cap test {index}"), target.ref))
+                                  adapter_for("carerix").create_note(target, f"cap test {index}"), target.ref))
         results: list[str] = []
 
         def run(pid: str) -> None:
@@ -127,10 +127,10 @@ def _ops(cloud: Any, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 ACTIONS = [
-    ("bullhorn", "tag_duplicate", lambda t: calls.tag_duplicate("bullhorn", t, "bullhorn:999")),
-    ("otys", "merge_candidates", lambda t: calls.merge_candidates("otys", t, "otys:dup-1")),
-    ("carerix", "update_status", lambda t: calls.update_status("carerix", t, "placed")),
-    ("bullhorn", "create_note", lambda t: calls.create_note("bullhorn", t, "Rollback test note")),
+    ("bullhorn", "tag_duplicate", lambda t: adapter_for("bullhorn").tag_duplicate(t, "bullhorn:999")),
+    ("otys", "merge_candidates", lambda t: adapter_for("otys").merge_candidates(t, "otys:dup-1")),
+    ("carerix", "update_status", lambda t: adapter_for("carerix").update_status(t, "placed")),
+    ("bullhorn", "create_note", lambda t: adapter_for("bullhorn").create_note(t, "Rollback test note")),
 ]
 
 
@@ -184,7 +184,7 @@ def test_rollback_is_four_eyes_without_the_original_approvers_and_restores_exact
 
 def test_a_shadowed_proposal_cannot_be_rolled_back(cloud: Any, client: LocalClient) -> None:
     target = _target(cloud, "otys", 3)
-    pid = _approved(client, "otys", "tag_duplicate", calls.tag_duplicate("otys", target, "otys:x2"), target.ref)
+    pid = _approved(client, "otys", "tag_duplicate", adapter_for("otys").tag_duplicate(target, "otys:x2"), target.ref)
     assert _dispatch(cloud, client, "otys", pid)["status"] == "shadowed"
     refused = _ops(cloud, "rollback", pid, "--reason", "nothing to undo", "--operator", "olivia")
     assert refused.returncode == 2 and "shadow mode sent nothing" in refused.stderr
@@ -193,7 +193,7 @@ def test_a_shadowed_proposal_cannot_be_rolled_back(cloud: Any, client: LocalClie
 def test_dispatch_needs_two_distinct_approvals(cloud: Any, client: LocalClient, live: None) -> None:
     target = _target(cloud, "bullhorn", 5)
     before = _record(cloud, "bullhorn", target.record_id)
-    call = calls.tag_duplicate("bullhorn", target, "bullhorn:777")
+    call = adapter_for("bullhorn").tag_duplicate(target, "bullhorn:777")
     same_person = _approved(client, "bullhorn", "tag_duplicate", call, target.ref, approvers=("anna", "anna"))
     result = _dispatch(cloud, client, "bullhorn", same_person)
     assert result["errorType"] == "DispatchRefused" and "two are required" in result["errorMessage"]
@@ -206,15 +206,15 @@ def test_kill_switch_end_to_end(cloud: Any, client: LocalClient, live: None) -> 
     cloud.fakes.bullhorn.fail_next(400, count=4, path_contains="entity/Candidate")
     for index in range(4):
         target = _target(cloud, "bullhorn", 40 + index)
-        pid = _approved(client, "bullhorn", "tag_duplicate", calls.tag_duplicate("bullhorn", target, "bullhorn:1"),
-                        target.ref)
+        call = adapter_for("bullhorn").tag_duplicate(target, "bullhorn:1")
+        pid = _approved(client, "bullhorn", "tag_duplicate", call, target.ref)
         assert _dispatch(cloud, client, "bullhorn", pid).get("errorType") == "AtsWriteFailed"
     wait_for("the kill switch to pause dispatch", lambda: client.boto("ssm").get_parameter(
         Name=paused)["Parameter"]["Value"] == "true", timeout=60)
     time.sleep(2)  # past the functions' parameter cache
     target = _target(cloud, "otys", 44)
     before = _record(cloud, "otys", target.record_id)
-    pid = _approved(client, "otys", "tag_duplicate", calls.tag_duplicate("otys", target, "otys:y"), target.ref)
+    pid = _approved(client, "otys", "tag_duplicate", adapter_for("otys").tag_duplicate(target, "otys:y"), target.ref)
     refused = _dispatch(cloud, client, "otys", pid)  # every system is paused, not only the failing one
     assert refused["errorType"] == "DispatchRefused" and "paused" in refused["errorMessage"]
     assert _record(cloud, "otys", target.record_id) == before
@@ -237,7 +237,7 @@ def test_parked_writes_go_out_with_the_nightly_retry(cloud: Any, client: LocalCl
     try:
         time.sleep(2)
         target = _target(cloud, "otys", 45)
-        pid = _approved(client, "otys", "tag_duplicate", calls.tag_duplicate("otys", target, "otys:nightly"),
+        pid = _approved(client, "otys", "tag_duplicate", adapter_for("otys").tag_duplicate(target, "otys:nightly"),
                         target.ref)
         assert _dispatch(cloud, client, "otys", pid)["status"] == "parked"
         assert client.proposal(pid)["status"] == "parked"
@@ -252,7 +252,7 @@ def test_parked_writes_go_out_with_the_nightly_retry(cloud: Any, client: LocalCl
 
 def test_a_rollback_can_be_proposed_from_the_review_page(cloud: Any, client: LocalClient, live: None) -> None:
     target = _target(cloud, "carerix", 30)
-    pid = _approved(client, "carerix", "tag_duplicate", calls.tag_duplicate("carerix", target, "carerix:page"),
+    pid = _approved(client, "carerix", "tag_duplicate", adapter_for("carerix").tag_duplicate(target, "carerix:page"),
                     target.ref)
     assert _dispatch(cloud, client, "carerix", pid)["status"] == "executed"
     # The approver's own (decided) review task and personal link, as the review flow leaves them.

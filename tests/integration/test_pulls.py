@@ -75,6 +75,7 @@ class Killed(BaseException):
 def test_pulls_killed_at_random_points_lose_nothing_and_repeat_nothing(
         cloud: Any, client: LocalClient, private_tables: dict[str, str], monkeypatch: pytest.MonkeyPatch,
         system: str) -> None:
+    from foureyes.ats.registry import adapter_for
     from foureyes.ingest import candidates, pull
     from foureyes_local.fakes import start_fakes
 
@@ -103,15 +104,8 @@ def test_pulls_killed_at_random_points_lose_nothing_and_repeat_nothing(
 
         monkeypatch.setattr(candidates, "save", dying_save)
         for _attempt in range(40):
-            client_ = {"bullhorn": pull.bullhorn.BullhornClient, "otys": pull.otys.OtysClient,
-                       "carerix": pull.carerix.CarerixClient}[system]
-            store: dict[str, Any] = {}
-            if system == "bullhorn":
-                store["token_store"] = pull.checkpoints.DynamoTokenStore()
-            elif system == "otys":
-                store["session_store"] = pull.checkpoints.DynamoSessionStore()
-            try:
-                result = pull.run(system, lambda: 600_000, client=client_(**settings, **store))
+            try:  # the production client (tokens and sessions in the checkpoints table), fresh each run
+                result = pull.run(system, lambda: 600_000, client=adapter_for(system).client(settings))
             except Killed:
                 kills += 1
                 # The next run may die too, somewhere in its first pages, or live.

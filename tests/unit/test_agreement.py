@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from foureyes.ats import calls
+from foureyes.ats.registry import adapter_for
 from foureyes.dispatch.agreement import Observation, Proposed, agreement, observe, parse_marker, totals, wilson
 from foureyes.model import Candidate
 
@@ -60,9 +61,9 @@ def test_markers_are_case_insensitive_and_reformatting_one_is_not_a_new_action()
 def test_our_own_markers_are_not_human_actions() -> None:
     """The loop guard: what Foureyes wrote comes back through pulls and webhooks and must be ignored."""
     target = bullhorn()
-    body = calls.tag_duplicate("bullhorn", target, "otys:9")["body"]
+    body = adapter_for("bullhorn").tag_duplicate(target, "otys:9")["body"]
     assert observe(target, bullhorn(**body)) == []
-    merge = calls.merge_candidates("bullhorn", target, "otys:9")["steps"][0]["body"]
+    merge = adapter_for("bullhorn").merge_candidates(target, "otys:9")["steps"][0]["body"]
     assert observe(target, bullhorn(**merge)) == []
     ours = otys(tags=["foureyes-duplicate-of:otys:8"], externalIds=["FOUREYES-merged-with:otys:8"])
     assert observe(otys(), ours) == []

@@ -1,4 +1,4 @@
-"""Pure parts of the ATS connectors: record mapping, call payloads and their inverses, cursors, the limiter."""
+"""Pure parts of the ATS adapters: record mapping, call payloads and their inverses, cursors, the limiter."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from foureyes.ats import bullhorn, calls, carerix, otys
+from foureyes.ats import calls
 from foureyes.ats._http import RateLimiter
+from foureyes.ats.bullhorn import adapter as bullhorn
+from foureyes.ats.carerix import adapter as carerix
+from foureyes.ats.otys import adapter as otys
+from foureyes.ats.registry import SYSTEMS, adapter_for
+from foureyes.errors import BadRequest, UnknownSystem
 from foureyes.model import Action, Candidate
 
 
@@ -73,62 +78,82 @@ def test_payload_shapes_per_system() -> None:
                                 (Action.UPDATE_STATUS, {"status": "Placed"}),
                                 (Action.CREATE_NOTE, {"text": "checked by phone"})):
             call = calls.call_for(action, target, "otys:OT1", **options)
-            assert calls.system_of(call) == target.system
             for step in calls.steps_of(call):
                 keys = {"bullhorn": {"method", "path", "body"}, "otys": {"jsonrpc", "method", "params"},
                         "carerix": {"operation", "args"}}[target.system]
                 assert set(step) == keys
+                assert [s for s in SYSTEMS if adapter_for(s).speaks(step)] == [target.system]
 
 
 def test_bullhorn_tag_appends_and_merge_is_an_update_plus_a_note() -> None:
-    tag = calls.tag_duplicate("bullhorn", BH, "otys:OT1")
+    tag = bullhorn.ADAPTER.tag_duplicate(BH, "otys:OT1")
     assert tag["body"] == {"customText20": "old-tag; foureyes-duplicate-of:otys:OT1"}
-    merge = calls.merge_candidates("bullhorn", BH, "carerix:CX-1", {"email2": "x@y.nl"})
+    merge = bullhorn.ADAPTER.merge_candidates(BH, "carerix:CX-1", {"email2": "x@y.nl"})
     update, note = merge["steps"]
     assert (update["method"], update["path"]) == ("POST", "/entity/Candidate/7")
     assert update["body"] == {"email2": "x@y.nl", "customText19": "foureyes-merged-with:carerix:CX-1"}
     assert (note["method"], note["path"]) == ("PUT", "/entity/Note")
     assert "carerix:CX-1" in note["body"]["comments"]
-    assert calls.touched_records(merge) == ["7"]
+    assert calls.touched_records("bullhorn", merge) == ["7"]
 
 
 def test_inverses_restore_the_before_values_in_reverse_order() -> None:
-    merge = calls.merge_candidates("bullhorn", BH, "carerix:CX-1", {"email2": "x@y.nl"})
+    merge = bullhorn.ADAPTER.merge_candidates(BH, "carerix:CX-1", {"email2": "x@y.nl"})
     before = {"7": {"email2": None, "customText19": None}}
-    undo = calls.inverse(merge, before, [None, "55"])
+    undo = calls.inverse("bullhorn", merge, before, [None, "55"])
     assert undo["steps"] == [
         {"method": "POST", "path": "/entity/Note/55", "body": {"isDeleted": True}},
         {"method": "POST", "path": "/entity/Candidate/7", "body": {"email2": None, "customText19": None}},
     ]
-    status = calls.update_status("otys", OT, "placed")
-    assert calls.inverse(status, {"OT7": {"status": "new"}}, [None])["steps"] == [
-        {"jsonrpc": "2.0", "method": calls.OTYS_UPDATE, "params": ["OT7", {"status": "new"}]}]
-    note = calls.create_note("carerix", CX, "x")
-    assert calls.inverse(note, {}, ["NOTE-3"])["steps"] == [{"operation": "deleteNote", "args": {"noteId": "NOTE-3"}}]
+    status = otys.ADAPTER.update_status(OT, "placed")
+    assert calls.inverse("otys", status, {"OT7": {"status": "new"}}, [None])["steps"] == [
+        {"jsonrpc": "2.0", "method": otys.UPDATE, "params": ["OT7", {"status": "new"}]}]
+    note = carerix.ADAPTER.create_note(CX, "x")
+    assert calls.inverse("carerix", note, {}, ["NOTE-3"])["steps"] == [
+        {"operation": "deleteNote", "args": {"noteId": "NOTE-3"}}]
 
 
 def test_a_tag_that_was_already_there_has_nothing_to_undo() -> None:
-    tag = calls.tag_duplicate("otys", OT, "bullhorn:1")
+    tag = otys.ADAPTER.tag_duplicate(OT, "bullhorn:1")
     present = {"OT7": {"tags": ["foureyes-duplicate-of:bullhorn:1"]}}
-    assert calls.inverse(tag, present, [None]) == {"steps": []}
-    assert calls.inverse(tag, {"OT7": {"tags": []}}, [None])["steps"][0]["params"][1] == {
+    assert calls.inverse("otys", tag, present, [None]) == {"steps": []}
+    assert calls.inverse("otys", tag, {"OT7": {"tags": []}}, [None])["steps"][0]["params"][1] == {
         "tags": {"remove": ["foureyes-duplicate-of:bullhorn:1"]}}
-    cx_tag = calls.tag_duplicate("carerix", CX, "bullhorn:1")
-    assert calls.inverse(cx_tag, {"CX-7": {"tags": ["foureyes-duplicate-of:bullhorn:1"]}}, [None]) == {"steps": []}
-    assert calls.inverse(cx_tag, {"CX-7": {"tags": []}}, [None])["steps"] == [
+    cx_tag = carerix.ADAPTER.tag_duplicate(CX, "bullhorn:1")
+    cx_present = {"CX-7": {"tags": ["foureyes-duplicate-of:bullhorn:1"]}}
+    assert calls.inverse("carerix", cx_tag, cx_present, [None]) == {"steps": []}
+    assert calls.inverse("carerix", cx_tag, {"CX-7": {"tags": []}}, [None])["steps"] == [
         {"operation": "removeTag", "args": {"candidateId": "CX-7", "tag": "foureyes-duplicate-of:bullhorn:1"}}]
 
 
 def test_inverse_needs_the_created_note_id() -> None:
     with pytest.raises(ValueError):
-        calls.inverse(calls.create_note("bullhorn", BH, "x"), {}, [None])
+        calls.inverse("bullhorn", bullhorn.ADAPTER.create_note(BH, "x"), {}, [None])
     with pytest.raises(ValueError):
-        calls.inverse(calls.create_note("otys", OT, "x"), {}, [])
+        calls.inverse("otys", otys.ADAPTER.create_note(OT, "x"), {}, [])
 
 
 def test_payloads_carry_no_session_or_secret() -> None:
     call = calls.call_for(Action.MERGE_CANDIDATES, OT, "carerix:CX-1", fields={"emailWork": "w@x.nl"}, note="n")
     assert [s["params"][0] for s in call["steps"]] == ["OT7", "OT7"]
+
+
+def test_the_registry_names_every_system_once_and_refuses_an_unknown_one() -> None:
+    assert SYSTEMS == ("bullhorn", "otys", "carerix")
+    assert [adapter_for(s).system for s in SYSTEMS] == list(SYSTEMS)
+    with pytest.raises(UnknownSystem, match="workday") as caught:
+        adapter_for("workday")
+    assert caught.value.system == "workday"
+    with pytest.raises(UnknownSystem):
+        calls.call_for(Action.CREATE_NOTE, Candidate("workday", "1"), text="x")
+
+
+def test_execute_refuses_a_call_in_another_systems_shape() -> None:
+    def never(*_: object) -> tuple[object, None]:
+        raise AssertionError("nothing may be sent")
+
+    with pytest.raises(BadRequest, match="not a bullhorn call"):
+        calls.execute("bullhorn", otys.ADAPTER.update_status(OT, "placed"), never, never)
 
 
 # -- cursors and limiter -----------------------------------------------------------------------------

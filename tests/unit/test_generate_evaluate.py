@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from foureyes.model import SYSTEMS, Candidate
+from foureyes.ats.registry import SYSTEMS
+from foureyes.model import Candidate
 from foureyes_cli import eval_cmd
 from foureyes_eval.evaluate import evaluate, load_splink
 from foureyes_eval.generate import TOP_SURNAMES, generate, generate_candidates, read_csv, write_csv

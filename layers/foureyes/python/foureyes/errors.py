@@ -98,3 +98,53 @@ class MatchConfigError(ConfigurationError, ValueError):
 
 class CalendarError(FoureyesError):
     """The calendar service refused a request (4xx other than auth/throttling); the message has no PII."""
+
+
+# -- an ATS refusing or failing (one set for every ATS; `system` names which) -----------------------------
+
+
+class AtsError(FoureyesError):
+    """An ATS answered with an error that none of the classes below describes (a server-side error).
+
+    `system` names the ATS; `code` is the ATS's own error code (or the HTTP status) when it gave one.
+    The ATS's own message is never copied into ours: it may hold candidate data.
+    """
+
+    def __init__(self, message: str, *, system: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.system, self.code = system, code
+
+
+class UnknownSystem(AtsError, NotFound, ValueError):
+    """No ATS adapter is registered under this name."""
+
+    def __init__(self, system: str) -> None:
+        super().__init__(f"unknown system {system!r}", system=system)
+
+
+class AtsRejected(AtsError, BadRequest):
+    """The ATS refused the request as malformed or invalid (a validation error, an unknown method)."""
+
+
+class AtsRecordNotFound(AtsError, NotFound):
+    """The ATS has no such record."""
+
+
+class AtsAuthFailed(AtsError, ConfigurationError):
+    """The ATS refused our credentials (API key, OAuth grant, login, session), even after logging in again.
+
+    A server-side problem for an operator (the connection settings), never the HTTP caller's: not an
+    `Unauthorized`. Nor is it an `AtsUnavailable`: a write that meets it fails, it is not parked.
+    """
+
+
+class AtsDown(AtsError, AtsUnavailable):
+    """The ATS did not answer, or kept answering 429/5xx or "service unavailable" through the client's retries."""
+
+
+class AtsRateLimited(AtsError, AtsUnavailable):
+    """The ATS kept refusing for rate even after waiting."""
+
+
+class AtsSessionCapReached(AtsError, AtsUnavailable):
+    """The tenant's cap on concurrent ATS sessions is reached: other sessions must expire first."""

@@ -8,8 +8,6 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-SYSTEMS: tuple[str, ...] = ("bullhorn", "otys", "carerix")
-
 
 class Action(StrEnum):
     MERGE_CANDIDATES = "merge_candidates"
@@ -35,7 +33,7 @@ class Decision(StrEnum):
 class Candidate:
     """One candidate record as one ATS holds it, mapped to a common shape.
 
-    Several emails and phones per record (Bullhorn has email/email2/email3, phone/mobile/workPhone);
+    Several emails and phones per record (an ATS may keep three e-mail and three phone fields);
     `raw` keeps the source record as received so diffs can show the original fields.
     """
 

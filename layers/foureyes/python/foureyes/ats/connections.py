@@ -1,14 +1,17 @@
-"""ATS clients built from their connection secrets (URLs and credentials in Secrets Manager)."""
+"""ATS clients built from their connection secrets (URLs and credentials in Secrets Manager).
+
+Each system's secret is named by `<SYSTEM>_CONNECTION_SECRET_ARN`; its adapter builds the client.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from foureyes.ats import bullhorn, carerix, otys
+from foureyes.ats.adapter import AtsClient
+from foureyes.ats.registry import adapter_for
 from foureyes.errors import ConfigurationError
 from foureyes.settings import env, secret_bytes
-from foureyes.store import checkpoints
 
 
 def connection(system: str) -> dict[str, Any]:
@@ -23,12 +26,7 @@ def connection(system: str) -> dict[str, Any]:
     return settings
 
 
-def client_for(system: str) -> Any:
-    settings = connection(system)
-    if system == "bullhorn":
-        return bullhorn.BullhornClient(token_store=checkpoints.DynamoTokenStore(), **settings)
-    if system == "otys":
-        return otys.OtysClient(session_store=checkpoints.DynamoSessionStore(), **settings)
-    if system == "carerix":
-        return carerix.CarerixClient(**settings)
-    raise ConfigurationError(f"unknown system {system}")
+def client_for(system: str) -> AtsClient:
+    """The client of `system`, connected with its secret (the one place clients are built in production)."""
+    adapter = adapter_for(system)
+    return adapter.client(connection(system))

@@ -27,8 +27,9 @@ from typing import Any, NamedTuple
 
 from pynamodb.exceptions import PutError
 
+from foureyes.ats.registry import SYSTEMS, adapter_for
 from foureyes.errors import BadRequest
-from foureyes.model import SYSTEMS, Action, Candidate
+from foureyes.model import Action, Candidate
 from foureyes.review.lifecycle import ProposalStatus
 from foureyes.store.models import ObservationItem, ProposalItem, bound
 
@@ -39,7 +40,7 @@ OWN_NOTE_SUBJECT = "foureyes"  # the subject/action of the notes Foureyes writes
 
 # Marker kinds (compared case-insensitively, with "_" and " " read as "-") and the action each means.
 # A marker is `<kind>:<target>` (or `<kind>=<target>`); the target is `<system>:<id>` or, within the
-# record's own system, just `<id>`. Dutch forms because Otys and Carerix users write Dutch.
+# record's own system, just `<id>`. Dutch forms because many of the recruiters write Dutch.
 MARKER_KINDS: Mapping[str, Action] = {
     "duplicate-of": Action.TAG_DUPLICATE,
     "duplicate": Action.TAG_DUPLICATE,
@@ -54,12 +55,9 @@ MARKER_KINDS: Mapping[str, Action] = {
 }
 _MARKER = re.compile(r"^(?P<kind>[a-z][a-z_ -]*?)\s*[:=]\s*(?P<target>[a-z0-9][\w.-]*(?::[\w.-]+)?)$", re.I)
 
-# Where each system keeps tags and links in the record as received (ats/calls.py writes the same fields).
-MARKER_FIELDS: Mapping[str, tuple[str, ...]] = {
-    "bullhorn": ("customText20", "customText19"),  # ";"-separated text
-    "otys": ("tags", "externalIds"),  # lists
-    "carerix": ("tags", "links"),  # lists
-}
+# Where each system keeps tags and links in the record as received (its adapter writes ours there too):
+# lists, or ";"-separated text.
+MARKER_FIELDS: Mapping[str, tuple[str, ...]] = {system: adapter_for(system).marker_fields for system in SYSTEMS}
 _TEXT_SEPARATORS = re.compile(r"[;,\n]")
 
 # A status change *to* one of these (as a word, any case) is a human dedup action.
@@ -72,7 +70,7 @@ _BARE_REF = re.compile(r"\b(?P<system>" + "|".join(SYSTEMS) + r"):(?P<id>[A-Za-z
 NOTE_FIELDS = ("notes",)  # raw keys (any case) holding the record's notes, when a connector includes them
 
 # Where each system keeps the record's last-modified stamp (the day an observation is dated by).
-_VERSION_FIELDS = {"bullhorn": "dateLastModified", "otys": "lastModified", "carerix": "lastModifiedAt"}
+_VERSION_FIELDS = {system: adapter_for(system).version_field for system in SYSTEMS}
 
 # Actions that say "these two records are the same person": a merge and a duplicate tag agree.
 _SAME_PERSON = frozenset({Action.MERGE_CANDIDATES.value, Action.TAG_DUPLICATE.value})
@@ -139,7 +137,7 @@ def _target_ref(system: str, target: str) -> str:
 
 
 def parse_marker(system: str, token: str) -> tuple[str, str] | None:
-    """(action, other_ref) for a human marker such as ``Duplicate-Of:otys:123`` or ``dup:123``; else None.
+    """(action, other_ref) for a human marker such as ``Duplicate-Of:<system>:123`` or ``dup:123``; else None.
 
     Foureyes' own markers (``foureyes-...``) are never human markers.
     """
@@ -240,7 +238,7 @@ def _day_of(candidate: Candidate) -> str:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, int | float) or (isinstance(value, str) and value.isdigit()):
-        moment = datetime.fromtimestamp(int(value) / 1000, UTC)  # Bullhorn: epoch milliseconds
+        moment = datetime.fromtimestamp(int(value) / 1000, UTC)  # a numeric stamp: epoch milliseconds
     elif isinstance(value, str) and value:
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))

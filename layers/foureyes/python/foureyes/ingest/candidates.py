@@ -10,11 +10,12 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from foureyes.ats.registry import SYSTEMS, adapter_for
 from foureyes.model import Candidate
 from foureyes.store.models import CandidateItem, bound
 
 # Where each system keeps the record's version (its last-modified stamp) in the raw record.
-_VERSION_FIELDS = {"bullhorn": "dateLastModified", "otys": "lastModified", "carerix": "lastModifiedAt"}
+_VERSION_FIELDS = {system: adapter_for(system).version_field for system in SYSTEMS}
 
 
 def version_of(candidate: Candidate) -> str:

@@ -48,11 +48,12 @@ def _store_once() -> Any:
 
 def ingest(system: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
     """Verify and store one webhook delivery; the same delivery twice stores once."""
-    header = webhooks.signature_header(system)
+    pushed = webhooks.webhooks_of(system)
     webhooks.require_small(body)
     lowered = {k.lower(): v for k, v in headers.items()}
-    secret = secret_bytes(env(webhooks.SECRET_ENV[system]))
-    webhooks.verify_signature(secret, body, lowered.get(header), env_int("WEBHOOK_REPLAY_WINDOW_SECONDS"))
+    secret = secret_bytes(env(pushed.secret_env))
+    webhooks.verify_signature(secret, body, lowered.get(pushed.signature_header),
+                              env_int("WEBHOOK_REPLAY_WINDOW_SECONDS"))
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

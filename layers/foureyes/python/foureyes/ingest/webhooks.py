@@ -1,9 +1,9 @@
 """ATS webhooks: signature and replay checks, payload models, and the mapping to `Candidate`.
 
-Signature scheme (one for every sender, header name per system): `t=<unix seconds>,v1=<hex
-HMAC-SHA256(secret, "<t>.<raw body>")>`. Carerix sends it in `Cx-Signature`, Otys in
-`X-Otys-Signature`. A timestamp outside the replay window is refused; a duplicate delivery of a
-valid body is absorbed by the idempotency layer.
+Signature scheme (one for every sender): `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw
+body>")>`. Each system's adapter names the header it is sent in and the env var of its secret, or
+says the system pushes nothing. A timestamp outside the replay window is refused; a duplicate
+delivery of a valid body is absorbed by the idempotency layer.
 """
 
 from __future__ import annotations
@@ -16,21 +16,28 @@ from datetime import date
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from foureyes.errors import BadRequest, NotFound, Unauthorized
+from foureyes.ats.adapter import NoWebhooks, Webhooks
+from foureyes.ats.registry import adapter_for
+from foureyes.errors import BadRequest, NotFound, Unauthorized, UnknownSystem
 from foureyes.model import Candidate
 
-SIGNATURE_HEADERS: dict[str, str] = {"carerix": "cx-signature", "otys": "x-otys-signature"}
-SECRET_ENV: dict[str, str] = {"carerix": "CARERIX_WEBHOOK_SECRET_ARN", "otys": "OTYS_WEBHOOK_SECRET_ARN"}
 MAX_BODY_BYTES = 256 * 1024
 
 
+def webhooks_of(system: str) -> Webhooks:
+    """How `system` pushes (its signature header and secret); `NotFound` when it pushes nothing."""
+    try:
+        spec = adapter_for(system).webhooks
+    except UnknownSystem as exc:
+        raise NotFound(f"no webhooks for system {system!r}") from exc
+    if isinstance(spec, NoWebhooks):
+        raise NotFound(spec.why)
+    return spec
+
+
 def signature_header(system: str) -> str:
-    if system == "bullhorn":
-        raise NotFound("Bullhorn has no push webhooks; its changes come from the event-subscription poll")
-    header = SIGNATURE_HEADERS.get(system)
-    if header is None:
-        raise NotFound(f"no webhooks for system {system!r}")
-    return header
+    """The (lower-case) header `system` sends its signature in."""
+    return webhooks_of(system).signature_header
 
 
 def sign(secret: bytes, body: bytes, timestamp: int) -> str:

@@ -1,18 +1,20 @@
-"""Checkpoints, leases and ATS session/token stores in the checkpoints table (DynamoDB)."""
+"""Checkpoints, leases and per-tenant ATS connection state in the checkpoints table (DynamoDB).
+
+Everything here is plain dicts: what they mean (a checkpoint's cursor, an OAuth token set, a login
+session) is up to the room that writes them (the ATS adapters convert to and from their own types).
+"""
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
 
-from foureyes.ats.bullhorn import BullhornTokens
-from foureyes.ats.otys import OtysSession
 from foureyes.errors import Conflict
 from foureyes.store.models import CheckpointItem, bound
 
@@ -58,36 +60,27 @@ def lease(name: str, seconds: int = 60, wait: float = 30.0) -> Iterator[str]:
             pass  # expired and taken over: nothing of ours to release
 
 
-class DynamoTokenStore:
-    """Bullhorn tokens per tenant; the lease serialises the single-use refresh across Lambdas."""
+class ConnectionState:
+    """One kind of per-tenant connection state (an OAuth token set, a login session) as a plain dict.
 
-    def load(self, tenant: str) -> BullhornTokens | None:
-        data = load(f"bullhorn-tokens#{tenant}")
-        return BullhornTokens(**data) if data else None
+    Items are `<kind>#<tenant>`; `lock(tenant)` is the lease `<lock>#<tenant>`, which serialises renewals
+    of one tenant's state across every Lambda (a single-use refresh token, a capped number of sessions).
+    """
 
-    def save(self, tenant: str, tokens: BullhornTokens) -> None:
-        save(f"bullhorn-tokens#{tenant}", {"refresh_token": tokens.refresh_token, "access_token": tokens.access_token,
-                                           "access_expires_at": tokens.access_expires_at,
-                                           "rest_token": tokens.rest_token, "rest_url": tokens.rest_url})
+    def __init__(self, kind: str, lock: str) -> None:
+        self.kind, self._lock = kind, lock
 
-    def lock(self, tenant: str) -> Any:
-        return lease(f"bullhorn-refresh#{tenant}")
+    def _key(self, tenant: str) -> str:
+        return f"{self.kind}#{tenant}"
 
+    def load(self, tenant: str) -> dict[str, Any] | None:
+        return load(self._key(tenant)) or None
 
-class DynamoSessionStore:
-    """One Otys session per tenant, reused by every invocation until it expires."""
+    def save(self, tenant: str, data: Mapping[str, Any]) -> None:
+        save(self._key(tenant), dict(data))
 
-    def load(self, tenant: str) -> OtysSession | None:
-        data = load(f"otys-session#{tenant}")
-        return OtysSession(**data) if data else None
+    def delete(self, tenant: str) -> None:
+        bound(CheckpointItem)(self._key(tenant)).delete()
 
-    def save(self, tenant: str, session: OtysSession) -> None:
-        save(f"otys-session#{tenant}", {"token": session.token, "expires_at": session.expires_at})
-
-    def discard(self, tenant: str, token: str) -> None:
-        current = self.load(tenant)
-        if current is not None and current.token == token:
-            bound(CheckpointItem)(f"otys-session#{tenant}").delete()
-
-    def lock(self, tenant: str) -> Any:
-        return lease(f"otys-login#{tenant}")
+    def lock(self, tenant: str) -> AbstractContextManager[str]:
+        return lease(f"{self._lock}#{tenant}")

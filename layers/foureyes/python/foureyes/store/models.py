@@ -193,7 +193,7 @@ class CheckpointItem(_Base):
 class ObservationItem(_Base):
     """Human actions and shadowed proposals, one partition per day and system.
 
-    day_system: "2026-11-24#otys"; key: "observed#<pair_key>#<action>" (pair_key is the lone ref for an
+    day_system: "2026-11-24#<system>"; key: "observed#<pair_key>#<action>" (pair_key is the lone ref for an
     action naming no other record) or "proposal#<proposal_id>".
     """
 

@@ -1,11 +1,11 @@
 """Otys (OWS) client: JSON-RPC 2.0 over one POST endpoint, one reused session per tenant, rate limited.
 
 - Log in once (`loginByUid` with the API key) and reuse the session until it expires (up to 14 h),
-  across invocations, through a `SessionStore` (DynamoDB or Secrets Manager in AWS; memory here).
+  across invocations, through a `SessionStore` (the checkpoints table in AWS; memory in tests).
   Logging in per call would hit the per-tenant session cap. Logins are serialised per tenant.
-- Every call after the login carries the session token as its first parameter (the payloads built
-  by `calls` do not hold it: it is prepended when sending).
-- Errors arrive as HTTP 200 with an `error` object; they become typed exceptions. "Session expired"
+- Every call after the login carries the session token as its first parameter (the calls built by
+  the adapter do not hold it: it is prepended when sending).
+- Errors arrive as HTTP 200 with an `error` object; they become typed `Ats*` errors. "Session expired"
   logs in again and repeats the call once; "rate exceeded" waits and repeats.
 - A client-side limiter keeps this process under ~350 requests/min per key; lists are paged with
   `limit`/`offset`, at most 200 per call.
@@ -20,20 +20,25 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, Protocol
+from typing import Any
 
 import requests
 
 from foureyes.ats import calls
-from foureyes.ats._fields import text, unique
 from foureyes.ats._http import DEFAULT_TIMEOUT, Clock, RateLimiter, Sleep, http_session
-from foureyes.errors import AtsUnavailable, BadRequest, FoureyesError, NotFound, Unauthorized
+from foureyes.ats.otys.adapter import NOTE_ADD, SYSTEM, OtysSession, SessionStore, to_candidate
+from foureyes.errors import (
+    AtsAuthFailed,
+    AtsDown,
+    AtsError,
+    AtsRateLimited,
+    AtsRecordNotFound,
+    AtsRejected,
+    AtsSessionCapReached,
+)
 from foureyes.model import Candidate
 
 log = logging.getLogger(__name__)
@@ -44,135 +49,36 @@ SESSION_MARGIN = 300.0  # stop using a session this long before its expiry
 LIST_METHOD = "Otys.Services.CandidateService.getListEx"
 DETAIL_METHOD = "Otys.Services.CandidateService.getDetail"
 NOTE_DETAIL_METHOD = "Otys.Services.CandidateNoteService.getDetail"
-EMAIL_FIELDS = ("emailPrimary", "emailSecondary", "emailWork")
-PHONE_FIELDS = ("phoneNumberMobile", "phoneNumberHome", "phoneNumberWork")
 
 SESSION_EXPIRED, KEY_REFUSED, SESSION_CAP, RATE_EXCEEDED, RECORD_NOT_FOUND = 100, 101, 102, 103, 404
+INVALID = (-32700, -32600, -32601, -32602)  # parse error, invalid request, unknown method, invalid params
 
 
-class OtysError(FoureyesError):
-    """An OWS error object; `code` is its code. The server's message is not copied (it may hold data)."""
+def error_for(code: int, method: str) -> AtsError:
+    """The typed error for an OWS error object's `code` (the server's message is not copied: it may hold data).
 
-    def __init__(self, code: int, method: str) -> None:
-        super().__init__(f"Otys error {code} on {method}")
-        self.code, self.method = code, method
-
-
-class OtysBadRequest(OtysError, BadRequest):
-    """Invalid request or params (JSON-RPC -32600..-32602), or a validation error."""
-
-
-class OtysNotFound(OtysError, NotFound):
-    pass
-
-
-class OtysAuthError(OtysError, Unauthorized):
-    """The API key was refused, or a session expired again right after a fresh login."""
-
-
-class OtysSessionCap(OtysError, AtsUnavailable):
-    """The tenant's session cap is reached: other sessions must expire first."""
+    Invalid requests are `AtsRejected`; an API key refused, or a session expired again right after a
+    fresh login, `AtsAuthFailed`; the session cap and the rate limit are `AtsUnavailable` (the write
+    waits); anything else is a server-side `AtsError`.
+    """
+    message = f"Otys error {code} on {method}"
+    kind: type[AtsError] = AtsError
+    if code in INVALID:
+        kind = AtsRejected
+    elif code == RECORD_NOT_FOUND:
+        kind = AtsRecordNotFound
+    elif code in (SESSION_EXPIRED, KEY_REFUSED):
+        kind = AtsAuthFailed
+    elif code == SESSION_CAP:
+        kind = AtsSessionCapReached
+    elif code == RATE_EXCEEDED:
+        kind = AtsRateLimited
+    return kind(message, system=SYSTEM, code=code)
 
 
-class OtysRateLimited(OtysError, AtsUnavailable):
-    """The server kept refusing for rate even after waiting."""
-
-
-class OtysUnavailable(AtsUnavailable):
+def _down(message: str) -> AtsDown:
     """No answer, or an HTTP error from the endpoint itself."""
-
-
-def error_for(code: int, method: str) -> OtysError:
-    if code in (-32700, -32600, -32601, -32602):
-        return OtysBadRequest(code, method)
-    if code == RECORD_NOT_FOUND:
-        return OtysNotFound(code, method)
-    if code in (SESSION_EXPIRED, KEY_REFUSED):
-        return OtysAuthError(code, method)
-    if code == SESSION_CAP:
-        return OtysSessionCap(code, method)
-    if code == RATE_EXCEEDED:
-        return OtysRateLimited(code, method)
-    return OtysError(code, method)
-
-
-# -- sessions -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OtysSession:
-    token: str
-    expires_at: float  # epoch seconds
-
-
-class SessionStore(Protocol):
-    """Where a tenant's session lives between invocations; `lock` serialises logins of one tenant."""
-
-    def load(self, tenant: str) -> OtysSession | None: ...
-
-    def save(self, tenant: str, session: OtysSession) -> None: ...
-
-    def discard(self, tenant: str, token: str) -> None:
-        """Forget the session if it is still `token` (another worker may have replaced it)."""
-        ...
-
-    def lock(self, tenant: str) -> AbstractContextManager[object]: ...
-
-
-class InMemorySessionStore:
-    def __init__(self) -> None:
-        self._sessions: dict[str, OtysSession] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-
-    def load(self, tenant: str) -> OtysSession | None:
-        with self._guard:
-            return self._sessions.get(tenant)
-
-    def save(self, tenant: str, session: OtysSession) -> None:
-        with self._guard:
-            self._sessions[tenant] = session
-
-    def discard(self, tenant: str, token: str) -> None:
-        with self._guard:
-            current = self._sessions.get(tenant)
-            if current is not None and current.token == token:
-                del self._sessions[tenant]
-
-    def lock(self, tenant: str) -> AbstractContextManager[object]:
-        with self._guard:
-            return self._locks.setdefault(tenant, threading.Lock())
-
-
-# -- mapping --------------------------------------------------------------------------------------
-
-
-def _date(value: Any) -> date | None:
-    value_text = text(value)
-    if not value_text:
-        return None
-    try:
-        return date.fromisoformat(value_text[:10])
-    except ValueError:
-        return None
-
-
-def to_candidate(record: Mapping[str, Any]) -> Candidate:
-    """An OWS candidate (`uid`, `status`, `Person.*`) as a `Candidate`; the infix joins the last name."""
-    person: Mapping[str, Any] = record.get("Person") or {}
-    last = " ".join(p for p in (text(person.get("infix")), text(person.get("lastName"))) if p)
-    return Candidate(
-        system="otys",
-        record_id=str(record["uid"]),
-        first_name=text(person.get("firstName")),
-        last_name=last,
-        emails=unique([text(person.get(f)) for f in EMAIL_FIELDS]),
-        phones=unique([text(person.get(f)) for f in PHONE_FIELDS]),
-        dob=_date(person.get("birthDate")),
-        employer=text(person.get("currentEmployer")),
-        status=text(record.get("status")),
-        raw=dict(record),
-    )
+    return AtsDown(message, system=SYSTEM)
 
 
 # -- the client -----------------------------------------------------------------------------------
@@ -213,15 +119,15 @@ class OtysClient:
         try:
             r = self._http.post(self.endpoint, json=body, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise OtysUnavailable(f"Otys did not answer {method}: {type(exc).__name__}") from exc
+            raise _down(f"Otys did not answer {method}: {type(exc).__name__}") from exc
         if r.status_code >= 500 or r.status_code == 429:
-            raise OtysUnavailable(f"Otys answered HTTP {r.status_code} on {method}")
+            raise _down(f"Otys answered HTTP {r.status_code} on {method}")
         if r.status_code != 200:
-            raise OtysBadRequest(r.status_code, method)
+            raise AtsRejected(f"Otys answered HTTP {r.status_code} on {method}", system=SYSTEM, code=r.status_code)
         try:
             return r.json()
         except ValueError as exc:
-            raise OtysUnavailable(f"Otys answered {method} with something that is not JSON") from exc
+            raise _down(f"Otys answered {method} with something that is not JSON") from exc
 
     def _login(self) -> OtysSession:
         waits = 0
@@ -267,7 +173,7 @@ class OtysClient:
         return self._clock() < session.expires_at - SESSION_MARGIN
 
     def call(self, method: str, params: Sequence[Any] = ()) -> Any:
-        """One authenticated JSON-RPC call; returns `result` or raises a typed `OtysError`."""
+        """One authenticated JSON-RPC call; returns `result` or raises a typed `AtsError`."""
         relogged = False
         waits = 0
         while True:
@@ -323,10 +229,10 @@ class OtysClient:
 
     # -- writes -----------------------------------------------------------------------------------
     def execute(self, call: Mapping[str, Any]) -> calls.Receipt:
-        """Send a payload from `calls` verbatim (session prepended); the receipt holds the inverse."""
-        return calls.execute("otys", call, self.get_record, self._send_step)
+        """Send a call built by the adapter, verbatim (session prepended); the receipt holds the inverse."""
+        return calls.execute(SYSTEM, call, self.get_record, self._send_step)
 
     def _send_step(self, step: Mapping[str, Any]) -> tuple[Any, str | None]:
         result = self.call(step["method"], step["params"])
         log.info("otys %s on %s done", step["method"], step["params"][0])
-        return result, str(result) if step["method"] == calls.OTYS_NOTE_ADD else None
+        return result, str(result) if step["method"] == NOTE_ADD else None

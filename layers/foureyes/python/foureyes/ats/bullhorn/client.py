@@ -16,148 +16,42 @@ an exponential back-off through the injected `sleep`) and retries. Changes arriv
 event subscription; re-sending the last `requestId` replays that batch, so the request id of a batch
 that was not fully processed is the checkpoint.
 
+Failures are the typed `Ats*` errors of `foureyes.errors` (429/5xx/no answer: `AtsDown`, which parks
+a write). What to send and how to read a record is the adapter's (`adapter.py`); this is the transport.
 Nothing here logs names, e-mail addresses or phone numbers: only record ids, paths and status codes.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import requests
 
 from foureyes.ats import calls
-from foureyes.ats._fields import text, unique
 from foureyes.ats._http import DEFAULT_TIMEOUT, Clock, Sleep, http_session
-from foureyes.errors import AtsUnavailable, BadRequest, FoureyesError, NotFound, Unauthorized
+from foureyes.ats.bullhorn.adapter import CANDIDATE_FIELDS, SYSTEM, BullhornTokens, TokenStore, to_candidate
+from foureyes.errors import AtsAuthFailed, AtsDown, AtsRecordNotFound, AtsRejected
 from foureyes.model import Candidate
 
 log = logging.getLogger(__name__)
 
 MAX_COUNT = 500
 ACCESS_TOKEN_MARGIN = 30.0  # refresh this many seconds before the access token's stated expiry
-CANDIDATE_FIELDS: tuple[str, ...] = (
-    "id", "firstName", "lastName", "name", "email", "email2", "email3", "phone", "mobile", "workPhone",
-    "dateOfBirth", "status", "companyName", "dateAdded", "dateLastModified", "externalID",
-    calls.BULLHORN_LINK_FIELD, calls.BULLHORN_TAG_FIELD, "isDeleted",
-)  # fmt: skip
-EMAIL_FIELDS = ("email", "email2", "email3")
-PHONE_FIELDS = ("mobile", "phone", "workPhone")
 
 
-class BullhornError(FoureyesError):
-    """Bullhorn answered with an error that is neither an auth problem nor unavailability."""
-
-
-class BullhornAuthError(Unauthorized):
+def _auth_failed(message: str) -> AtsAuthFailed:
     """The OAuth flow or the REST login failed (bad credentials, revoked refresh token)."""
+    return AtsAuthFailed(message, system=SYSTEM)
 
 
-class BullhornBadRequest(BadRequest):
-    """Bullhorn refused the request (400/412/500 with an errorMessage); the message carries no field values."""
-
-
-class BullhornNotFound(NotFound):
-    """The entity does not exist."""
-
-
-class BullhornUnavailable(AtsUnavailable):
+def _down(message: str) -> AtsDown:
     """Bullhorn kept answering 429 or 5xx, or did not answer."""
-
-
-# -- tokens ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class BullhornTokens:
-    """A tenant's token state. Only `refresh_token` must survive; the rest saves logins."""
-
-    refresh_token: str
-    access_token: str | None = None
-    access_expires_at: float = 0.0  # epoch seconds
-    rest_token: str | None = None
-    rest_url: str | None = None
-
-
-class TokenStore(Protocol):
-    """Where a tenant's tokens live between invocations (DynamoDB in AWS, memory in tests).
-
-    `lock(tenant)` must serialise refreshes of one tenant across every process that shares the
-    store (a DynamoDB lease item, say): the refresh token is single-use, so two concurrent refreshes
-    would burn it. `save` is called with the new refresh token right after each refresh.
-    """
-
-    def load(self, tenant: str) -> BullhornTokens | None: ...
-
-    def save(self, tenant: str, tokens: BullhornTokens) -> None: ...
-
-    def lock(self, tenant: str) -> AbstractContextManager[object]: ...
-
-
-class InMemoryTokenStore:
-    """A process-local `TokenStore` (a lock per tenant); for tests and the local stack."""
-
-    def __init__(self, initial: Mapping[str, BullhornTokens] | None = None) -> None:
-        self._tokens: dict[str, BullhornTokens] = dict(initial or {})
-        self._locks: dict[str, threading.Lock] = {}
-        self._guard = threading.Lock()
-        self.saves = 0
-
-    def load(self, tenant: str) -> BullhornTokens | None:
-        with self._guard:
-            return self._tokens.get(tenant)
-
-    def save(self, tenant: str, tokens: BullhornTokens) -> None:
-        with self._guard:
-            self._tokens[tenant] = tokens
-            self.saves += 1
-
-    def lock(self, tenant: str) -> AbstractContextManager[object]:
-        with self._guard:
-            return self._locks.setdefault(tenant, threading.Lock())
-
-
-# -- mapping --------------------------------------------------------------------------------------
-
-
-def epoch_ms_to_date(value: Any) -> date | None:
-    """A Bullhorn date (epoch ms) as a calendar date: rounded to the nearest UTC midnight.
-
-    Bullhorn stores dates of birth as a timestamp at *local* midnight of whoever typed them
-    (23:00 UTC the day before for Amsterdam, 05:00 UTC for New York); rounding recovers the day.
-    """
-    if value in (None, ""):
-        return None
-    moment = datetime.fromtimestamp(int(value) / 1000, tz=UTC) + timedelta(hours=12)
-    return moment.date()
-
-
-def date_to_epoch_ms(value: date) -> int:
-    return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp() * 1000)
-
-
-def to_candidate(record: Mapping[str, Any]) -> Candidate:
-    """A Bullhorn Candidate entity (as /query, /search or /entity return it) as a `Candidate`."""
-    return Candidate(
-        system="bullhorn",
-        record_id=str(record["id"]),
-        first_name=text(record.get("firstName")),
-        last_name=text(record.get("lastName")),
-        full_name=text(record.get("name")),
-        emails=unique([text(record.get(f)) for f in EMAIL_FIELDS]),
-        phones=unique([text(record.get(f)) for f in PHONE_FIELDS]),
-        dob=epoch_ms_to_date(record.get("dateOfBirth")),
-        employer=text(record.get("companyName")),
-        status=text(record.get("status")),
-        raw=dict(record),
-    )
+    return AtsDown(message, system=SYSTEM)
 
 
 # -- the client -----------------------------------------------------------------------------------
@@ -208,14 +102,14 @@ class BullhornClient:
     # -- authentication ---------------------------------------------------------------------------
     def _authorize(self) -> BullhornTokens:
         if not (self._username and self._password):
-            raise BullhornAuthError("no refresh token stored and no credentials to authorise with")
+            raise _auth_failed("no refresh token stored and no credentials to authorise with")
         r = self._http.get(f"{self.auth_url}/oauth/authorize", timeout=self.timeout, allow_redirects=False,
                            params={"client_id": self._client_id, "response_type": "code", "action": "Login",
                                    "username": self._username, "password": self._password})
         location = r.headers.get("Location", "")
         code = parse_qs(urlsplit(location).query).get("code", [""])[0]
         if r.status_code not in (301, 302, 303, 307) or not code:
-            raise BullhornAuthError(f"authorisation refused (HTTP {r.status_code})")
+            raise _auth_failed(f"authorisation refused (HTTP {r.status_code})")
         self.stats["authorizations"] += 1
         return self._token_call({"grant_type": "authorization_code", "code": code})
 
@@ -227,7 +121,7 @@ class BullhornClient:
         params = {**grant, "client_id": self._client_id, "client_secret": self._client_secret}
         r = self._http.post(f"{self.auth_url}/oauth/token", params=params, timeout=self.timeout)
         if r.status_code != 200:
-            raise BullhornAuthError(f"token endpoint refused the {grant['grant_type']} grant (HTTP {r.status_code})")
+            raise _auth_failed(f"token endpoint refused the {grant['grant_type']} grant (HTTP {r.status_code})")
         body = r.json()
         tokens = BullhornTokens(refresh_token=body["refresh_token"], access_token=body["access_token"],
                                 access_expires_at=self._clock() + float(body.get("expires_in", 600)))
@@ -241,7 +135,7 @@ class BullhornClient:
         if r.status_code == 401:
             return None
         if r.status_code != 200:
-            raise BullhornAuthError(f"REST login refused (HTTP {r.status_code})")
+            raise _auth_failed(f"REST login refused (HTTP {r.status_code})")
         body = r.json()
         self.stats["logins"] += 1
         return replace(tokens, rest_token=body["BhRestToken"], rest_url=body["restUrl"])
@@ -264,7 +158,7 @@ class BullhornClient:
             if logged_in is None:  # the server considers the access token expired
                 logged_in = self._login(self._refresh_or_authorize(tokens))
                 if logged_in is None:
-                    raise BullhornAuthError("REST login refused a freshly issued access token")
+                    raise _auth_failed("REST login refused a freshly issued access token")
             self.store.save(self.tenant, logged_in)
             self._tokens = logged_in
             return logged_in
@@ -272,7 +166,7 @@ class BullhornClient:
     def _refresh_or_authorize(self, tokens: BullhornTokens) -> BullhornTokens:
         try:
             return self._refresh(tokens)
-        except BullhornAuthError:
+        except AtsAuthFailed:
             if not (self._username and self._password):
                 raise
             log.warning("bullhorn refresh token refused for tenant %s; authorising again", self.tenant)
@@ -291,7 +185,7 @@ class BullhornClient:
                 r = self._http.request(method, url, params=dict(params or {}), json=body, timeout=self.timeout,
                                        headers={"BhRestToken": tokens.rest_token or ""})
             except requests.RequestException as exc:
-                raise BullhornUnavailable(f"Bullhorn did not answer {method} {path}: {type(exc).__name__}") from exc
+                raise _down(f"Bullhorn did not answer {method} {path}: {type(exc).__name__}") from exc
             if r.status_code == 401 and relogins < 2:
                 relogins += 1
                 self.stats["relogins_401"] += 1
@@ -300,7 +194,7 @@ class BullhornClient:
                 continue
             if r.status_code == 429:
                 if waits >= self.max_429_retries:
-                    raise BullhornUnavailable(f"Bullhorn kept answering 429 on {method} {path}")
+                    raise _down(f"Bullhorn kept answering 429 on {method} {path}")
                 self._sleep(self._retry_after(r, waits))
                 waits += 1
                 self.stats["retries_429"] += 1
@@ -319,18 +213,19 @@ class BullhornClient:
     @staticmethod
     def _parse(r: requests.Response, method: str, path: str) -> Any:
         if r.status_code == 401:
-            raise BullhornAuthError(f"Bullhorn refused the session on {method} {path}")
+            raise _auth_failed(f"Bullhorn refused the session on {method} {path}")
         if r.status_code == 404:
-            raise BullhornNotFound(f"Bullhorn has no {path}")
+            raise AtsRecordNotFound(f"Bullhorn has no {path}", system=SYSTEM)
         if r.status_code in (502, 503, 504):
-            raise BullhornUnavailable(f"Bullhorn answered {r.status_code} on {method} {path}")
+            raise _down(f"Bullhorn answered {r.status_code} on {method} {path}")
         if r.status_code >= 400:
             code = ""
             try:
                 code = str(r.json().get("errorCode", ""))
             except ValueError:
                 pass
-            raise BullhornBadRequest(f"Bullhorn answered {r.status_code} {code} on {method} {path}".strip())
+            raise AtsRejected(f"Bullhorn answered {r.status_code} {code} on {method} {path}".strip(), system=SYSTEM,
+                              code=r.status_code)
         if not r.content.strip():
             return None
         return r.json()
@@ -419,17 +314,14 @@ class BullhornClient:
 
     # -- writes -----------------------------------------------------------------------------------
     def execute(self, call: Mapping[str, Any]) -> calls.Receipt:
-        """Send a payload from `calls` verbatim; the receipt carries the snapshot and the inverse call."""
-        return calls.execute("bullhorn", call, self.get_record, self._send_step)
+        """Send a call built by the adapter, verbatim; the receipt carries the snapshot and the inverse call."""
+        return calls.execute(SYSTEM, call, self.get_record, self._send_step)
 
     def _send_step(self, step: Mapping[str, Any]) -> tuple[Any, str | None]:
         response = self.request(step["method"], step["path"], body=step.get("body"))
         changed = response.get("changedEntityId") if isinstance(response, dict) else None
         log.info("bullhorn %s %s done", step["method"], step["path"])
         return response, str(changed) if step["method"] == "PUT" and changed is not None else None
-
-    def update_candidate(self, record_id: str, fields: Mapping[str, Any]) -> Any:
-        return self.request("POST", f"/entity/Candidate/{record_id}", body=dict(fields))
 
     def get_note(self, note_id: str) -> dict[str, Any]:
         body = self.request("GET", f"/entity/Note/{note_id}", params={"fields": "*"})

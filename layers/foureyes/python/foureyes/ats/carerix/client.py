@@ -9,8 +9,9 @@ The export call does not paginate by itself and an unbounded call outlives the 6
   and a restart never jumps years back.
 - a per-run set of processed ids: a record met by both walks (or twice by one) is yielded once.
 
-Both cursors form the `CarerixCheckpoint` the caller persists. Faults saying "Service Unavailable"
-wait 30 s (injectable) and retry; any other SOAP fault is re-raised unchanged (`zeep.exceptions.Fault`).
+Both cursors form the `CarerixCheckpoint` (in the adapter) the caller persists. Faults saying "Service
+Unavailable" wait 30 s (injectable) and retry, then give up with `AtsDown`; any other SOAP fault is
+re-raised unchanged (`zeep.exceptions.Fault`).
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ import zeep.helpers
 from zeep.transports import Transport
 
 from foureyes.ats import calls
-from foureyes.ats._fields import text, unique
 from foureyes.ats._http import Sleep, http_session
-from foureyes.errors import AtsUnavailable
+from foureyes.ats.carerix.adapter import SYSTEM, CarerixCheckpoint, Cursor, as_utc, to_candidate
+from foureyes.errors import AtsDown
 from foureyes.model import Candidate
 
 log = logging.getLogger(__name__)
@@ -40,47 +41,14 @@ PAGE_SIZE = 200
 TIMEOUT = 60.0
 UNAVAILABLE_BACKOFF = 30.0
 WINDOW = timedelta(days=2)
-EMAIL_FIELDS = ("emailAddress", "emailAddress2")
-PHONE_FIELDS = ("mobileNumber", "phoneNumber", "businessPhoneNumber")
 
 
-class CarerixUnavailable(AtsUnavailable):
+def _down(message: str) -> AtsDown:
     """Carerix kept faulting with "Service Unavailable", or did not answer within the timeout."""
+    return AtsDown(message, system=SYSTEM)
 
 
-# -- cursors --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Cursor:
-    """A position in one ordering: everything after `(at, record_id)` is still to come."""
-
-    at: datetime
-    record_id: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"at": self.at.isoformat(), "id": self.record_id}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, str]) -> Cursor:
-        return cls(_utc(datetime.fromisoformat(data["at"])), data["id"])
-
-
-@dataclass(frozen=True, slots=True)
-class CarerixCheckpoint:
-    created: Cursor | None = None
-    modified: Cursor | None = None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"created": self.created.as_dict() if self.created else None,
-                "modified": self.modified.as_dict() if self.modified else None}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> CarerixCheckpoint:
-        if not data:
-            return cls()
-        created, modified = data.get("created"), data.get("modified")
-        return cls(Cursor.from_dict(created) if created else None, Cursor.from_dict(modified) if modified else None)
+# -- the walk -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +87,7 @@ class Walk:
             page = self.client.export_page(cursor_field, cursor, limit=self.client.page_size, until=until)
             self.pages += 1
             for record in page:
-                key = Cursor(_utc(datetime.fromisoformat(record[cursor_field])), str(record["id"]))
+                key = Cursor(as_utc(datetime.fromisoformat(record[cursor_field])), str(record["id"]))
                 if cursor is None or key > cursor:
                     cursor = key  # monotonic: a 2014 record can never drag a cursor back
                 self.checkpoint = replace(self.checkpoint, **{phase: cursor})
@@ -131,17 +99,13 @@ class Walk:
                 return
 
 
-# -- mapping --------------------------------------------------------------------------------------
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+# -- plain values -------------------------------------------------------------------------------
 
 
 def _plain(value: Any) -> Any:
     """zeep's objects as JSON-ready Python: dicts, lists, ISO strings for dates and times."""
     if isinstance(value, datetime):
-        return _utc(value).isoformat()
+        return as_utc(value).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Mapping):
@@ -149,24 +113,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     return value
-
-
-def to_candidate(record: Mapping[str, Any]) -> Candidate:
-    """A Carerix export record (plain form: ISO dates) as a `Candidate`; the prefix joins the last name."""
-    birth = text(record.get("birthDate"))
-    last = " ".join(p for p in (text(record.get("lastNamePrefix")), text(record.get("lastName"))) if p)
-    return Candidate(
-        system="carerix",
-        record_id=str(record["id"]),
-        first_name=text(record.get("firstName")),
-        last_name=last,
-        emails=unique([text(record.get(f)) for f in EMAIL_FIELDS]),
-        phones=unique([text(record.get(f)) for f in PHONE_FIELDS]),
-        dob=date.fromisoformat(birth[:10]) if birth else None,
-        employer=text(record.get("employer")),
-        status=text(record.get("status")),
-        raw=dict(record),
-    )
 
 
 # -- the client -----------------------------------------------------------------------------------
@@ -196,7 +142,7 @@ class CarerixClient:
             try:
                 self._zeep = zeep.Client(self.wsdl_url, transport=transport)  # type: ignore[no-untyped-call]
             except requests.RequestException as exc:
-                raise CarerixUnavailable(f"Carerix WSDL unreachable: {type(exc).__name__}") from exc
+                raise _down(f"Carerix WSDL unreachable: {type(exc).__name__}") from exc
         return self._zeep.service
 
     def invoke(self, operation: str, *, idempotent: bool = True, **args: Any) -> Any:
@@ -217,10 +163,10 @@ class CarerixClient:
             except (requests.Timeout, requests.ConnectionError) as exc:
                 self.stats["timeouts"] += 1
                 if not idempotent:
-                    raise CarerixUnavailable(f"Carerix {operation} did not answer; not retried") from exc
+                    raise _down(f"Carerix {operation} did not answer; not retried") from exc
                 reason = type(exc).__name__
             if waits >= self.max_unavailable:
-                raise CarerixUnavailable(f"Carerix {operation} still failing ({reason}) after {waits} waits")
+                raise _down(f"Carerix {operation} still failing ({reason}) after {waits} waits")
             log.info("carerix %s: %s, waiting %.0fs", operation, reason, self.unavailable_backoff)
             self._sleep(self.unavailable_backoff)
             waits += 1
@@ -237,7 +183,7 @@ class CarerixClient:
 
     def pull(self, checkpoint: CarerixCheckpoint | None = None, *, now: datetime | None = None) -> Walk:
         """One run: every new or recently modified record once, with the checkpoint after each."""
-        return Walk(self, checkpoint or CarerixCheckpoint(), _utc(now or datetime.now(UTC)))
+        return Walk(self, checkpoint or CarerixCheckpoint(), as_utc(now or datetime.now(UTC)))
 
     def get_record(self, candidate_id: str) -> dict[str, Any]:
         return dict(self.invoke("getCandidate", candidateId=candidate_id))
@@ -250,8 +196,8 @@ class CarerixClient:
 
     # -- writes -----------------------------------------------------------------------------------
     def execute(self, call: Mapping[str, Any]) -> calls.Receipt:
-        """Send a payload from `calls` verbatim; the receipt carries the snapshot and the inverse call."""
-        return calls.execute("carerix", call, self.get_record, self._send_step)
+        """Send a call built by the adapter, verbatim; the receipt carries the snapshot and the inverse call."""
+        return calls.execute(SYSTEM, call, self.get_record, self._send_step)
 
     def _send_step(self, step: Mapping[str, Any]) -> tuple[Any, str | None]:
         # A note is not idempotent: a timed-out addNote is never sent again.
