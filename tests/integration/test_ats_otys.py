@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 
 from foureyes.ats import calls
-from foureyes.ats._http import RateLimiter
 from foureyes.ats.otys.adapter import UPDATE, SessionStore
 from foureyes.ats.otys.client import LIST_METHOD, OtysClient
 from foureyes.errors import (
@@ -21,6 +20,7 @@ from foureyes.errors import (
     AtsUnavailable,
 )
 from foureyes.model import Action
+from foureyes.outbound import RateLimiter
 from foureyes_local.fakes import FakeSet, start_fakes
 from tests.fakes.ats_stores import InMemorySessionStore
 

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime
 import pytest
 
 from foureyes.ats import calls
-from foureyes.ats._http import RateLimiter
 from foureyes.ats.bullhorn import adapter as bullhorn
 from foureyes.ats.carerix import adapter as carerix
 from foureyes.ats.otys import adapter as otys
 from foureyes.ats.registry import SYSTEMS, adapter_for
 from foureyes.errors import BadRequest, UnknownSystem
 from foureyes.model import Action, Candidate
+from foureyes.outbound import RateLimiter
 
 
 def _ms(year: int, month: int, day: int, hour: int = 0) -> int:

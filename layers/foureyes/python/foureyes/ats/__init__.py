@@ -10,7 +10,8 @@
   (the records as they were and the inverse call).
 - `connections.py`: `client_for(system)`, the client built from the system's connection secret.
 - `<system>/adapter.py` (pure: no HTTP) and `<system>/client.py` (the transport, imported only when
-  a client is built), one package per system; `_http.py` and `_fields.py` are their shared plumbing.
+  a client is built), one package per system; `_fields.py` is their shared field helpers (HTTP sessions
+  and rate limiting are in `foureyes.outbound`, shared with the calendar and HRIS clients).
 
 Nothing outside this room names a system. Adding a fourth ATS is: one package here (its adapter
 and client, plus one line in `registry.py`), its fake in `foureyes_local/fakes/`, and its

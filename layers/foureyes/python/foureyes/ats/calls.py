@@ -86,14 +86,6 @@ def call_for(action: Action, target: Candidate, other_ref: str = "", **options: 
 
 
 # Kept while scheduling/service.py still builds its calls by name; new code uses `call_for`.
-def create_note(system: str, target: Candidate, text: str) -> Call:
-    return _adapter(system).create_note(target, text)
-
-
-def update_status(system: str, target: Candidate, status: str) -> Call:
-    return _adapter(system).update_status(target, status)
-
-
 def touched_records(system: str, call: Mapping[str, Any]) -> list[str]:
     """Ids of the candidate records `call` changes, in order: `execute` snapshots them before sending."""
     adapter = _adapter(system)

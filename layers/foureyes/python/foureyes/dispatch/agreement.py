@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
-from pynamodb.exceptions import PutError
-
 from foureyes.ats.registry import SYSTEMS, adapter_for
 from foureyes.errors import BadRequest
 from foureyes.model import Action, Candidate
 from foureyes.review.lifecycle import ProposalStatus
-from foureyes.store.models import ObservationItem, ProposalItem, bound
+from foureyes.store.models import ObservationItem, ProposalItem
+from foureyes.store.observations import DynamoObservations, Observations
 
 # -- what counts as a human action (one place) ------------------------------------------------------------
 
@@ -394,20 +393,9 @@ def _day_system(day: str, system: str) -> str:
     return f"{day}#{system}"
 
 
-def _put_once(item: ObservationItem) -> bool:
-    model = bound(ObservationItem)
-    try:
-        item.save(condition=model.key.does_not_exist())
-    except PutError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
-
-
-def record_observations(observations: Iterable[Observation]) -> int:
+def record_observations(observations: Iterable[Observation], store: Observations | None = None) -> int:
     """Store human actions once each (re-delivered or re-pulled records add nothing); how many were new."""
-    model = bound(ObservationItem)
+    store = store or DynamoObservations()
     now = datetime.now(UTC).isoformat(timespec="seconds")
     batch = list(observations)
     for o in batch:
@@ -416,16 +404,17 @@ def record_observations(observations: Iterable[Observation]) -> int:
     new = 0
     for o in batch:
         pair = pair_key(o.ref, o.other_ref) if o.other_ref else o.ref
-        item = model(_day_system(o.day, o.system), f"observed#{pair}#{o.action}", pair_key=pair, action=o.action,
-                     ref=o.ref, kind="observed", at=now)
-        new += _put_once(item)
+        item = ObservationItem(_day_system(o.day, o.system), f"observed#{pair}#{o.action}", pair_key=pair,
+                               action=o.action, ref=o.ref, kind="observed", at=now)
+        new += store.put_once(item)
     return new
 
 
 _SHADOWABLE = {ProposalStatus.APPROVED.value, ProposalStatus.PARKED.value, ProposalStatus.SHADOWED.value}
 
 
-def record_shadow_decision(proposal: ProposalItem, *, at: datetime | None = None) -> bool:
+def record_shadow_decision(proposal: ProposalItem, *, at: datetime | None = None,
+                           store: Observations | None = None) -> bool:
     """Log a proposal the dispatcher shadowed (approved by two people, call recorded, nothing sent).
 
     Called by the dispatcher in shadow mode (the item may still read "approved" in memory). Facts
@@ -435,19 +424,17 @@ def record_shadow_decision(proposal: ProposalItem, *, at: datetime | None = None
     if proposal.status not in _SHADOWABLE or getattr(proposal, "fact", False) or proposal.rollback_of:
         return False
     moment = (at or datetime.now(UTC)).astimezone(UTC)
-    model = bound(ObservationItem)
     target = proposal.refs[0] if proposal.refs else proposal.pair_key.split("|")[0]
-    item = model(_day_system(moment.date().isoformat(), proposal.system), f"proposal#{proposal.proposal_id}",
-                 pair_key=_normal_pair(proposal.pair_key), action=proposal.action, ref=target, kind="proposal",
-                 at=moment.isoformat(timespec="seconds"), proposal_id=proposal.proposal_id)
-    return _put_once(item)
+    item = ObservationItem(_day_system(moment.date().isoformat(), proposal.system), f"proposal#{proposal.proposal_id}",
+                           pair_key=_normal_pair(proposal.pair_key), action=proposal.action, ref=target,
+                           kind="proposal", at=moment.isoformat(timespec="seconds"), proposal_id=proposal.proposal_id)
+    return (store or DynamoObservations()).put_once(item)
 
 
-def _read(day: str, system: str) -> tuple[list[Observation], list[Proposed]]:
-    model = bound(ObservationItem)
+def _read(day: str, system: str, store: Observations) -> tuple[list[Observation], list[Proposed]]:
     observations: list[Observation] = []
     proposed: list[Proposed] = []
-    for item in model.query(_day_system(day, system)):
+    for item in store.in_partition(_day_system(day, system)):
         if item.kind == "proposal":
             proposed.append(Proposed(system, item.proposal_id or item.key.split("#", 1)[1], item.pair_key,
                                      item.action, ProposalStatus.SHADOWED.value, day))
@@ -458,7 +445,7 @@ def _read(day: str, system: str) -> tuple[list[Observation], list[Proposed]]:
     return observations, proposed
 
 
-def report(days: int = 14, *, today: date | None = None) -> list[Row]:
+def report(days: int = 14, *, today: date | None = None, store: Observations | None = None) -> list[Row]:
     """Agreement per system and day for the last `days` days (today included), from the table.
 
     One Query per day and system; `MATCH_SLACK_DAYS` more days before the window are read so a
@@ -466,6 +453,7 @@ def report(days: int = 14, *, today: date | None = None) -> list[Row]:
     """
     if days < 1:
         raise BadRequest("days must be at least 1")
+    store = store or DynamoObservations()
     end = today or datetime.now(UTC).date()
     first = end - timedelta(days=days - 1)
     observations: list[Observation] = []
@@ -473,7 +461,7 @@ def report(days: int = 14, *, today: date | None = None) -> list[Row]:
     for offset in range(days + MATCH_SLACK_DAYS):
         day = (end - timedelta(days=offset)).isoformat()
         for system in SYSTEMS:
-            seen, shadowed = _read(day, system)
+            seen, shadowed = _read(day, system, store)
             observations.extend(seen)
             proposed.extend(shadowed)
     return [row for row in agreement(observations, proposed) if row.day >= first.isoformat()]

@@ -1,4 +1,4 @@
-"""The candidates table: one item per ATS record, normalised on the way in."""
+"""Candidate records on their way in: a record's source version, storing each version once, reading stream images."""
 
 from __future__ import annotations
 
@@ -6,13 +6,10 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-from pynamodb.expressions.condition import Condition
-from pynamodb.expressions.update import Action
-
 from foureyes.ats.registry import SYSTEMS, adapter_for
 from foureyes.model import Candidate
-from foureyes.store.models import CandidateItem, bound
+from foureyes.store.candidates import CandidateRecords, DynamoCandidateRecords
+from foureyes.store.models import CandidateItem
 
 # Where each system keeps the record's version (its last-modified stamp) in the raw record.
 _VERSION_FIELDS = {system: adapter_for(system).version_field for system in SYSTEMS}
@@ -25,35 +22,16 @@ def version_of(candidate: Candidate) -> str:
     return str(value) if value is not None else ""
 
 
-def save(candidate: Candidate, source: str, version: str | None = None) -> bool:
+def save(candidate: Candidate, source: str, version: str | None = None,
+         records: CandidateRecords | None = None) -> bool:
     """Store one record if this version is new; False when this exact version is already stored.
 
     The condition makes re-delivered or re-pulled records no-ops (no stream event, no re-match):
     a pull resumed after a crash processes nothing twice.
     """
-    model = bound(CandidateItem)
     version = version_of(candidate) if version is None else version
-    actions: list[Action] = [
-        model.system.set(candidate.system), model.record_id.set(candidate.record_id),
-        model.first_name.set(candidate.first_name), model.last_name.set(candidate.last_name),
-        model.full_name.set(candidate.full_name), model.emails.set(list(candidate.emails)),
-        model.phones.set(list(candidate.phones)), model.employer.set(candidate.employer),
-        model.status.set(candidate.status), model.raw.set(dict(candidate.raw)), model.source.set(source),
-        model.source_version.set(version), model.writes.add(1),
-        model.updated_at.set(datetime.now(UTC).isoformat(timespec="seconds")),
-    ]
-    actions.append(model.dob.set(candidate.dob.isoformat()) if candidate.dob else model.dob.remove())
-    # Without a version from the source (a webhook without a stamp) the record is always stored.
-    condition: Condition | None = None
-    if version:
-        condition = model.ref.does_not_exist() | (model.source_version != version)
-    try:
-        model(candidate.ref).update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    return (records or DynamoCandidateRecords()).put_version(
+        candidate, source=source, version=version, at=datetime.now(UTC).isoformat(timespec="seconds"))
 
 
 def from_item(item: CandidateItem) -> Candidate:
@@ -65,6 +43,4 @@ def from_item(item: CandidateItem) -> Candidate:
 
 def from_stream_image(image: dict[str, Any]) -> Candidate:
     """A Candidate from a DynamoDB stream image (attribute-value JSON)."""
-    model = bound(CandidateItem)
-    item = model.from_raw_data(image)
-    return from_item(item)
+    return from_item(CandidateItem.from_raw_data(image))

@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
-from foureyes.ats._http import DEFAULT_TIMEOUT, Clock, Sleep, http_session
 from foureyes.errors import CalendarError, CalendarUnavailable, Unauthorized
+from foureyes.outbound import DEFAULT_TIMEOUT, Clock, Sleep, http_session
 from foureyes.scheduling.slots import Interval, InterviewerCalendar, WorkingHours
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str,
             f"was cancelled ({reason}); the slot is free again.")
     system, record_id = request.system, request.candidate_ref.split(":", 1)[1]
     deps.submit_fact(system, record_id, Action.CREATE_NOTE,
-                     calls.create_note(system, Candidate(system, record_id), note), by)
+                     calls.call_for(Action.CREATE_NOTE, Candidate(system, record_id), text=note), by)
     deps.audit("interview.cancelled", by, booking.booking_id,
                {"request": request.request_id, "slot": booking.slot_id, "reason": reason})
     deps.notify("interview.cancelled", {"booking": booking.booking_id, "request": request.request_id,

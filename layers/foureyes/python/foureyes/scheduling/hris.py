@@ -21,8 +21,8 @@ from typing import Any, Protocol
 
 import requests
 
-from foureyes.ats._http import DEFAULT_TIMEOUT, Sleep, http_session
 from foureyes.errors import BadRequest, HrisUnavailable, Unauthorized
+from foureyes.outbound import DEFAULT_TIMEOUT, Sleep, http_session
 
 log = logging.getLogger(__name__)
 

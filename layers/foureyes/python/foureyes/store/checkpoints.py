@@ -11,11 +11,13 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from foureyes.errors import Conflict
+from foureyes.store.conditional import conditional
 from foureyes.store.models import CheckpointItem, bound
 
 
@@ -41,23 +43,17 @@ def lease(name: str, seconds: int = 60, wait: float = 30.0) -> Iterator[str]:
     key = f"lease#{name}"
     while True:
         now = time.time()
-        try:
-            model(key, owner=owner, lease_until=now + seconds).save(
-                condition=model.checkpoint_id.does_not_exist() | (model.lease_until < now))
+        free = model.checkpoint_id.does_not_exist() | (model.lease_until < now)
+        if conditional(partial(model(key, owner=owner, lease_until=now + seconds).save, condition=free)):
             break
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            if time.monotonic() > deadline:
-                raise Conflict(f"lease {name} is held by another process") from exc
-            time.sleep(0.2)
+        if time.monotonic() > deadline:
+            raise Conflict(f"lease {name} is held by another process")
+        time.sleep(0.2)
     try:
         yield owner
     finally:
-        try:
-            model(key).delete(condition=model.owner == owner)
-        except DeleteError:
-            pass  # expired and taken over: nothing of ours to release
+        # A lease that expired and was taken over is not ours to release: the condition then fails quietly.
+        conditional(lambda: model(key).delete(condition=model.owner == owner))
 
 
 class ConnectionState:

@@ -33,10 +33,10 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from foureyes.ats import calls
-from foureyes.ats._http import DEFAULT_TIMEOUT, Clock, Sleep, http_session
 from foureyes.ats.bullhorn.adapter import CANDIDATE_FIELDS, SYSTEM, BullhornTokens, TokenStore, to_candidate
 from foureyes.errors import AtsAuthFailed, AtsDown, AtsRecordNotFound, AtsRejected
 from foureyes.model import Candidate
+from foureyes.outbound import DEFAULT_TIMEOUT, Clock, Sleep, http_session
 
 log = logging.getLogger(__name__)
 

@@ -30,10 +30,10 @@ import zeep.helpers
 from zeep.transports import Transport
 
 from foureyes.ats import calls
-from foureyes.ats._http import Sleep, http_session
 from foureyes.ats.carerix.adapter import SYSTEM, CarerixCheckpoint, Cursor, as_utc, to_candidate
 from foureyes.errors import AtsDown
 from foureyes.model import Candidate
+from foureyes.outbound import Sleep, http_session
 
 log = logging.getLogger(__name__)
 

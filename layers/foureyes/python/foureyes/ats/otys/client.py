@@ -28,7 +28,6 @@ from typing import Any
 import requests
 
 from foureyes.ats import calls
-from foureyes.ats._http import DEFAULT_TIMEOUT, Clock, RateLimiter, Sleep, http_session
 from foureyes.ats.otys.adapter import NOTE_ADD, SYSTEM, OtysSession, SessionStore, to_candidate
 from foureyes.errors import (
     AtsAuthFailed,
@@ -40,6 +39,7 @@ from foureyes.errors import (
     AtsSessionCapReached,
 )
 from foureyes.model import Candidate
+from foureyes.outbound import DEFAULT_TIMEOUT, Clock, RateLimiter, Sleep, http_session
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""Shared plumbing of the ATS clients: HTTP sessions with urllib3 retries, a client-side rate limiter."""
+"""Calls out to other services (the ATSes, Microsoft Graph, the HRIS): HTTP sessions with urllib3 retries and
+a client-side rate limiter."""
 
 from __future__ import annotations
 
