@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from foureyes.dispatch.dispatcher import dispatch
 from foureyes.errors import AtsWriteFailed
-from foureyes.settings import env
+from foureyes.settings import settings
 
 logger = Logger()
 tracer = Tracer()
@@ -21,7 +21,7 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    system = env("ATS_SYSTEM")
+    system = settings().ats_system
     metrics.add_dimension(name="system", value=system)
     proposal_id = str(event["proposal_id"])
     try:

@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from foureyes.ingest.pull import run
-from foureyes.settings import env
+from foureyes.settings import settings
 
 logger = Logger()
 tracer = Tracer()
@@ -20,7 +20,7 @@ metrics = Metrics()
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    system = env("ATS_SYSTEM")
+    system = settings().ats_system
     metrics.add_dimension(name="system", value=system)
     result = run(system, context.get_remaining_time_in_millis)
     metrics.add_metric(name="RecordsPulled", unit=MetricUnit.Count, value=result.stored)

@@ -55,6 +55,11 @@ class Settings:
         return int(raw) if raw.isdigit() else DEFAULT_MAX_AGE_SECONDS
 
     @property
+    def ats_system(self) -> str:
+        """The one system a pull or dispatch function serves."""
+        return self.text("ATS_SYSTEM")
+
+    @property
     def state_machine_arn(self) -> str:
         return self.text("STATE_MACHINE_ARN")
 
@@ -121,6 +126,14 @@ class Settings:
         return self.optional("CHAT_WEBHOOK_URL")
 
     @property
+    def webhook_replay_window_seconds(self) -> int:
+        return self.integer("WEBHOOK_REPLAY_WINDOW_SECONDS")
+
+    def connection_secret_arn(self, system: str) -> str:
+        """The secret holding a system's connection settings (URLs and credentials)."""
+        return self.text(f"{system.upper()}_CONNECTION_SECRET_ARN")
+
+    @property
     def review_link_ttl_seconds(self) -> int:
         return self.integer("REVIEW_LINK_TTL_HOURS") * 3600
 
@@ -141,15 +154,6 @@ class Settings:
 def settings() -> Settings:
     """This process's settings (once per cold start)."""
     return Settings()
-
-
-def env(name: str) -> str:
-    """A required environment variable (the rooms not yet on `settings()` use this)."""
-    return settings().text(name)
-
-
-def env_int(name: str) -> int:
-    return settings().integer(name)
 
 
 def ssm_value(name: str) -> str:

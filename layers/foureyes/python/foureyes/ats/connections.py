@@ -11,19 +11,19 @@ from typing import Any
 from foureyes.ats.adapter import AtsClient
 from foureyes.ats.registry import adapter_for
 from foureyes.errors import ConfigurationError
-from foureyes.settings import env, secret_bytes
+from foureyes.settings import secret_bytes, settings
 
 
 def connection(system: str) -> dict[str, Any]:
     """The connection settings of a system (URLs and credentials), from its Secrets Manager secret."""
-    raw = secret_bytes(env(f"{system.upper()}_CONNECTION_SECRET_ARN"))
+    raw = secret_bytes(settings().connection_secret_arn(system))
     try:
-        settings: dict[str, Any] = json.loads(raw)
+        found: dict[str, Any] = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ConfigurationError(f"the {system} connection secret is not JSON") from exc
-    if not settings.get("tenant"):
+    if not isinstance(found, dict) or not found.get("tenant"):
         raise ConfigurationError(f"the {system} connection secret is not configured yet (no 'tenant')")
-    return settings
+    return found
 
 
 def client_for(system: str) -> AtsClient:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from foureyes import audit
 from foureyes.errors import BadRequest
 from foureyes.ingest import candidates, webhooks
-from foureyes.settings import env, env_int, secret_bytes
+from foureyes.settings import secret_bytes, settings
 
 
 def _field_errors(exc: ValidationError) -> str:
@@ -30,7 +30,7 @@ def _store_once() -> Any:
         idempotent_function,
     )
 
-    persistence = DynamoDBPersistenceLayer(table_name=env("IDEMPOTENCY_TABLE"))
+    persistence = DynamoDBPersistenceLayer(table_name=settings().table("IDEMPOTENCY_TABLE"))
     config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=7 * 24 * 3600)
 
     @idempotent_function(  # type: ignore[untyped-decorator]
@@ -51,9 +51,9 @@ def ingest(system: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
     pushed = webhooks.webhooks_of(system)
     webhooks.require_small(body)
     lowered = {k.lower(): v for k, v in headers.items()}
-    secret = secret_bytes(env(pushed.secret_env))
+    secret = secret_bytes(settings().text(pushed.secret_env))
     webhooks.verify_signature(secret, body, lowered.get(pushed.signature_header),
-                              env_int("WEBHOOK_REPLAY_WINDOW_SECONDS"))
+                              settings().webhook_replay_window_seconds)
     try:
         data = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
