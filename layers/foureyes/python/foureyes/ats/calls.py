@@ -85,7 +85,6 @@ def call_for(action: Action, target: Candidate, other_ref: str = "", **options: 
     raise ValueError(f"no call builder for {action}")
 
 
-# Kept while scheduling/service.py still builds its calls by name; new code uses `call_for`.
 def touched_records(system: str, call: Mapping[str, Any]) -> list[str]:
     """Ids of the candidate records `call` changes, in order: `execute` snapshots them before sending."""
     adapter = _adapter(system)

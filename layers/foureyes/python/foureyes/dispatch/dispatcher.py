@@ -10,14 +10,14 @@ is down parks the write for the nightly retry. Repositories, switches and client
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
 
 from foureyes import audit
-from foureyes.ats.calls import Receipt
+from foureyes.ats.adapter import AtsClient
 from foureyes.audit import Recorder
 from foureyes.dispatch.controls import ParameterSwitches, Switches
 from foureyes.errors import (
@@ -39,15 +39,10 @@ NOT_PEOPLE = frozenset({"", "matcher", "system", "kill-switch"})  # authors that
 CAP_COUNTER_DAYS = 8  # a day's cap counter outlives the day by a week, then TTL removes it
 
 
-class AtsClient(Protocol):
-    def execute(self, call: Mapping[str, Any]) -> Receipt: ...
-
-
 def _default_client_for(system: str) -> AtsClient:
     from foureyes.ats.connections import client_for
 
-    client: AtsClient = client_for(system)
-    return client
+    return client_for(system)
 
 
 def _record_shadowed(item: ProposalItem) -> object:
