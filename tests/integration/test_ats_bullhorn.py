@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from foureyes.ats import calls
+from foureyes.ats import registry
 from foureyes.ats.bullhorn.adapter import TokenStore
 from foureyes.ats.bullhorn.client import BullhornClient
 from foureyes.errors import AtsAuthFailed, AtsRejected, AtsUnavailable, Unauthorized
@@ -162,7 +162,7 @@ def test_each_write_and_its_inverse_restore_the_record(fakes: FakeSet, action: A
         Action.MERGE_CANDIDATES: {"fields": {"email3": "merged@example.com", "workPhone": "020-7654321"}},
     }
     options = table.get(action, {})
-    receipt = client.execute(calls.call_for(action, target, "otys:OT0000009", **options))
+    receipt = client.execute(registry.call_for(action, target, "otys:OT0000009", **options))
     after = fakes.bullhorn.record(5)
     notes = fakes.bullhorn.notes()
     if action is Action.CREATE_NOTE:

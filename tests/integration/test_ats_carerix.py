@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import zeep.exceptions
 
-from foureyes.ats import calls
+from foureyes.ats import registry
 from foureyes.ats.carerix.adapter import CarerixCheckpoint, Cursor
 from foureyes.ats.carerix.client import CarerixClient
 from foureyes.errors import AtsDown, AtsUnavailable
@@ -164,7 +164,7 @@ def test_each_write_and_its_inverse_restore_the_record(fakes: FakeSet, action: A
                                   "note": "soft merge"},
     }
     options = table.get(action, {})
-    receipt = client.execute(calls.call_for(action, target, "bullhorn:12", **options))
+    receipt = client.execute(registry.call_for(action, target, "bullhorn:12", **options))
     if action is not Action.CREATE_NOTE:
         assert _comparable(fakes.carerix.record(rid)) != _comparable(before)
     client.execute(receipt.inverse)

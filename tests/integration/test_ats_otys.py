@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from foureyes.ats import calls
+from foureyes.ats import registry
 from foureyes.ats.otys.adapter import UPDATE, SessionStore
 from foureyes.ats.otys.client import LIST_METHOD, OtysClient
 from foureyes.errors import (
@@ -154,7 +154,7 @@ def test_each_write_and_its_inverse_restore_the_record(fakes: FakeSet, action: A
         Action.MERGE_CANDIDATES: {"fields": {"emailWork": "merged@example.com"}, "note": "soft merge"},
     }
     options = table.get(action, {})
-    receipt = client.execute(calls.call_for(action, target, "carerix:CX-3", **options))
+    receipt = client.execute(registry.call_for(action, target, "carerix:CX-3", **options))
     if action is not Action.CREATE_NOTE:
         assert _comparable(fakes.otys.record(uid)) != _comparable(before)
     client.execute(receipt.inverse)

@@ -10,7 +10,7 @@ from foureyes.ats import calls
 from foureyes.ats.bullhorn import adapter as bullhorn
 from foureyes.ats.carerix import adapter as carerix
 from foureyes.ats.otys import adapter as otys
-from foureyes.ats.registry import SYSTEMS, adapter_for
+from foureyes.ats.registry import SYSTEMS, adapter_for, call_for
 from foureyes.errors import BadRequest, UnknownSystem
 from foureyes.model import Action, Candidate
 from foureyes.outbound import RateLimiter
@@ -77,7 +77,7 @@ def test_payload_shapes_per_system() -> None:
         for action, options in ((Action.TAG_DUPLICATE, {}), (Action.MERGE_CANDIDATES, {}),
                                 (Action.UPDATE_STATUS, {"status": "Placed"}),
                                 (Action.CREATE_NOTE, {"text": "checked by phone"})):
-            call = calls.call_for(action, target, "otys:OT1", **options)
+            call = call_for(action, target, "otys:OT1", **options)
             for step in calls.steps_of(call):
                 keys = {"bullhorn": {"method", "path", "body"}, "otys": {"jsonrpc", "method", "params"},
                         "carerix": {"operation", "args"}}[target.system]
@@ -94,47 +94,47 @@ def test_bullhorn_tag_appends_and_merge_is_an_update_plus_a_note() -> None:
     assert update["body"] == {"email2": "x@y.nl", "customText19": "foureyes-merged-with:carerix:CX-1"}
     assert (note["method"], note["path"]) == ("PUT", "/entity/Note")
     assert "carerix:CX-1" in note["body"]["comments"]
-    assert calls.touched_records("bullhorn", merge) == ["7"]
+    assert calls.touched_records(adapter_for("bullhorn"), merge) == ["7"]
 
 
 def test_inverses_restore_the_before_values_in_reverse_order() -> None:
     merge = bullhorn.ADAPTER.merge_candidates(BH, "carerix:CX-1", {"email2": "x@y.nl"})
     before = {"7": {"email2": None, "customText19": None}}
-    undo = calls.inverse("bullhorn", merge, before, [None, "55"])
+    undo = calls.inverse(adapter_for("bullhorn"), merge, before, [None, "55"])
     assert undo["steps"] == [
         {"method": "POST", "path": "/entity/Note/55", "body": {"isDeleted": True}},
         {"method": "POST", "path": "/entity/Candidate/7", "body": {"email2": None, "customText19": None}},
     ]
     status = otys.ADAPTER.update_status(OT, "placed")
-    assert calls.inverse("otys", status, {"OT7": {"status": "new"}}, [None])["steps"] == [
+    assert calls.inverse(adapter_for("otys"), status, {"OT7": {"status": "new"}}, [None])["steps"] == [
         {"jsonrpc": "2.0", "method": otys.UPDATE, "params": ["OT7", {"status": "new"}]}]
     note = carerix.ADAPTER.create_note(CX, "x")
-    assert calls.inverse("carerix", note, {}, ["NOTE-3"])["steps"] == [
+    assert calls.inverse(adapter_for("carerix"), note, {}, ["NOTE-3"])["steps"] == [
         {"operation": "deleteNote", "args": {"noteId": "NOTE-3"}}]
 
 
 def test_a_tag_that_was_already_there_has_nothing_to_undo() -> None:
     tag = otys.ADAPTER.tag_duplicate(OT, "bullhorn:1")
     present = {"OT7": {"tags": ["foureyes-duplicate-of:bullhorn:1"]}}
-    assert calls.inverse("otys", tag, present, [None]) == {"steps": []}
-    assert calls.inverse("otys", tag, {"OT7": {"tags": []}}, [None])["steps"][0]["params"][1] == {
+    assert calls.inverse(adapter_for("otys"), tag, present, [None]) == {"steps": []}
+    assert calls.inverse(adapter_for("otys"), tag, {"OT7": {"tags": []}}, [None])["steps"][0]["params"][1] == {
         "tags": {"remove": ["foureyes-duplicate-of:bullhorn:1"]}}
     cx_tag = carerix.ADAPTER.tag_duplicate(CX, "bullhorn:1")
     cx_present = {"CX-7": {"tags": ["foureyes-duplicate-of:bullhorn:1"]}}
-    assert calls.inverse("carerix", cx_tag, cx_present, [None]) == {"steps": []}
-    assert calls.inverse("carerix", cx_tag, {"CX-7": {"tags": []}}, [None])["steps"] == [
+    assert calls.inverse(adapter_for("carerix"), cx_tag, cx_present, [None]) == {"steps": []}
+    assert calls.inverse(adapter_for("carerix"), cx_tag, {"CX-7": {"tags": []}}, [None])["steps"] == [
         {"operation": "removeTag", "args": {"candidateId": "CX-7", "tag": "foureyes-duplicate-of:bullhorn:1"}}]
 
 
 def test_inverse_needs_the_created_note_id() -> None:
     with pytest.raises(ValueError):
-        calls.inverse("bullhorn", bullhorn.ADAPTER.create_note(BH, "x"), {}, [None])
+        calls.inverse(adapter_for("bullhorn"), bullhorn.ADAPTER.create_note(BH, "x"), {}, [None])
     with pytest.raises(ValueError):
-        calls.inverse("otys", otys.ADAPTER.create_note(OT, "x"), {}, [])
+        calls.inverse(adapter_for("otys"), otys.ADAPTER.create_note(OT, "x"), {}, [])
 
 
 def test_payloads_carry_no_session_or_secret() -> None:
-    call = calls.call_for(Action.MERGE_CANDIDATES, OT, "carerix:CX-1", fields={"emailWork": "w@x.nl"}, note="n")
+    call = call_for(Action.MERGE_CANDIDATES, OT, "carerix:CX-1", fields={"emailWork": "w@x.nl"}, note="n")
     assert [s["params"][0] for s in call["steps"]] == ["OT7", "OT7"]
 
 
@@ -145,7 +145,7 @@ def test_the_registry_names_every_system_once_and_refuses_an_unknown_one() -> No
         adapter_for("workday")
     assert caught.value.system == "workday"
     with pytest.raises(UnknownSystem):
-        calls.call_for(Action.CREATE_NOTE, Candidate("workday", "1"), text="x")
+        call_for(Action.CREATE_NOTE, Candidate("workday", "1"), text="x")
 
 
 def test_execute_refuses_a_call_in_another_systems_shape() -> None:
@@ -153,7 +153,7 @@ def test_execute_refuses_a_call_in_another_systems_shape() -> None:
         raise AssertionError("nothing may be sent")
 
     with pytest.raises(BadRequest, match="not a bullhorn call"):
-        calls.execute("bullhorn", otys.ADAPTER.update_status(OT, "placed"), never, never)
+        calls.execute(adapter_for("bullhorn"), otys.ADAPTER.update_status(OT, "placed"), never, never)
 
 
 # -- cursors and limiter -----------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from foureyes.errors import BadRequest
-from foureyes.model import Action, Candidate
 
 if TYPE_CHECKING:
     from foureyes.ats.adapter import AtsAdapter
@@ -60,34 +59,8 @@ def as_steps(*calls: Call) -> Call:
     return calls[0] if len(calls) == 1 else {"steps": list(calls)}
 
 
-def _adapter(system: str) -> AtsAdapter:
-    from foureyes.ats.registry import adapter_for  # the adapters build on this frame: resolved at use
-
-    return adapter_for(system)
-
-
-def call_for(action: Action, target: Candidate, other_ref: str = "", **options: Any) -> Call:
-    """The call for `action` on `target`, in `target`'s system.
-
-    `tag_duplicate` and `merge_candidates` name the other record (`other_ref`); `merge_candidates`
-    takes the agreed `fields=` (native names) and a `note=`; `update_status` needs `status=`,
-    `create_note` needs `text=`.
-    """
-    adapter = _adapter(target.system)
-    if action is Action.TAG_DUPLICATE:
-        return adapter.tag_duplicate(target, other_ref)
-    if action is Action.MERGE_CANDIDATES:
-        return adapter.merge_candidates(target, other_ref, options.get("fields"), options.get("note"))
-    if action is Action.UPDATE_STATUS:
-        return adapter.update_status(target, str(options["status"]))
-    if action is Action.CREATE_NOTE:
-        return adapter.create_note(target, str(options["text"]))
-    raise ValueError(f"no call builder for {action}")
-
-
-def touched_records(system: str, call: Mapping[str, Any]) -> list[str]:
+def touched_records(adapter: AtsAdapter, call: Mapping[str, Any]) -> list[str]:
     """Ids of the candidate records `call` changes, in order: `execute` snapshots them before sending."""
-    adapter = _adapter(system)
     ids: list[str] = []
     for step in steps_of(call):
         rid = adapter.touched(step)
@@ -96,7 +69,7 @@ def touched_records(system: str, call: Mapping[str, Any]) -> list[str]:
     return ids
 
 
-def inverse(system: str, call: Mapping[str, Any], before: Mapping[str, Mapping[str, Any]],
+def inverse(adapter: AtsAdapter, call: Mapping[str, Any], before: Mapping[str, Mapping[str, Any]],
             created: Sequence[str | None]) -> Call:
     """The call that undoes `call`.
 
@@ -104,7 +77,6 @@ def inverse(system: str, call: Mapping[str, Any], before: Mapping[str, Mapping[s
     `created` holds, per step of `call`, the id of what that step created (a note) or None.
     Steps are undone in reverse order; a step that changed nothing has no inverse step.
     """
-    adapter = _adapter(system)
     forward = steps_of(call)
     if len(created) != len(forward):
         raise ValueError("created must have one entry per step")
@@ -129,18 +101,18 @@ class Receipt:
         return {"call": self.call, "created": self.created, "inverse": self.inverse, "before": self.before}
 
 
-def execute(system: str, call: Mapping[str, Any], get_record: Callable[[str], dict[str, Any]],
+def execute(adapter: AtsAdapter, call: Mapping[str, Any], get_record: Callable[[str], dict[str, Any]],
             send_step: Callable[[Mapping[str, Any]], tuple[Any, str | None]]) -> Receipt:
     """Send `call` verbatim, step by step, with each client's `send_step` (its response and the id of
     what it created, if anything); the receipt carries the records as they were and the inverse call."""
     steps = steps_of(call)
-    if steps and not _adapter(system).speaks(steps[0]):
-        raise BadRequest(f"not a {system} call")
-    before = {rid: get_record(rid) for rid in touched_records(system, call)}
+    if steps and not adapter.speaks(steps[0]):
+        raise BadRequest(f"not a {adapter.system} call")
+    before = {rid: get_record(rid) for rid in touched_records(adapter, call)}
     responses: list[Any] = []
     created: list[str | None] = []
     for step in steps:
         response, created_id = send_step(step)
         responses.append(response)
         created.append(created_id)
-    return Receipt(dict(call), responses, created, before, inverse(system, call, before, created))
+    return Receipt(dict(call), responses, created, before, inverse(adapter, call, before, created))

@@ -19,7 +19,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from foureyes.ats.calls import call_for
+from foureyes.ats.registry import call_for
 from foureyes.matching.score import (
     HARD,
     NEAR_MISS,

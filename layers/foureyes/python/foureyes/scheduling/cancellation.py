@@ -7,7 +7,7 @@ calendar events, sends the candidate a CANCEL invitation and hands a note for th
 
 from __future__ import annotations
 
-from foureyes.ats import calls
+from foureyes.ats import registry
 from foureyes.errors import Conflict
 from foureyes.model import Action, Candidate
 from foureyes.scheduling.booking import load
@@ -32,7 +32,7 @@ def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str,
             f"was cancelled ({reason}); the slot is free again.")
     system, record_id = request.system, request.candidate_ref.split(":", 1)[1]
     deps.submit_fact(system, record_id, Action.CREATE_NOTE,
-                     calls.call_for(Action.CREATE_NOTE, Candidate(system, record_id), text=note), by)
+                     registry.call_for(Action.CREATE_NOTE, Candidate(system, record_id), text=note), by)
     deps.audit("interview.cancelled", by, booking.booking_id,
                {"request": request.request_id, "slot": booking.slot_id, "reason": reason})
     deps.notify("interview.cancelled", {"booking": booking.booking_id, "request": request.request_id,

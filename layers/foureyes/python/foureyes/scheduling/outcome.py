@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from foureyes.ats import calls
+from foureyes.ats import registry
 from foureyes.errors import BadRequest, Forbidden
 from foureyes.model import Action, Candidate
 from foureyes.scheduling.deps import Deps
@@ -35,7 +35,7 @@ def record_outcome(request_id: str, outcome: str, decided_by: str, deps: Deps) -
     previous_status = request.status
     deps.store.set_outcome(request_id, outcome, decided_by, deps.clock())
     system, record_id = request.system, request.candidate_ref.split(":", 1)[1]
-    call = calls.call_for(Action.UPDATE_STATUS, Candidate(system, record_id), status=status)
+    call = registry.call_for(Action.UPDATE_STATUS, Candidate(system, record_id), status=status)
     try:
         deps.submit_fact(system, record_id, Action.UPDATE_STATUS, call, decided_by)
     except Exception:

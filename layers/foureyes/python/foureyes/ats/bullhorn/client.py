@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from foureyes.ats import calls
-from foureyes.ats.bullhorn.adapter import CANDIDATE_FIELDS, SYSTEM, BullhornTokens, TokenStore, to_candidate
+from foureyes.ats.bullhorn.adapter import ADAPTER, CANDIDATE_FIELDS, SYSTEM, BullhornTokens, TokenStore, to_candidate
 from foureyes.errors import AtsAuthFailed, AtsDown, AtsRecordNotFound, AtsRejected
 from foureyes.model import Candidate
 from foureyes.outbound import DEFAULT_TIMEOUT, Clock, Sleep, http_session
@@ -315,7 +315,7 @@ class BullhornClient:
     # -- writes -----------------------------------------------------------------------------------
     def execute(self, call: Mapping[str, Any]) -> calls.Receipt:
         """Send a call built by the adapter, verbatim; the receipt carries the snapshot and the inverse call."""
-        return calls.execute(SYSTEM, call, self.get_record, self._send_step)
+        return calls.execute(ADAPTER, call, self.get_record, self._send_step)
 
     def _send_step(self, step: Mapping[str, Any]) -> tuple[Any, str | None]:
         response = self.request(step["method"], step["path"], body=step.get("body"))

@@ -30,7 +30,7 @@ import zeep.helpers
 from zeep.transports import Transport
 
 from foureyes.ats import calls
-from foureyes.ats.carerix.adapter import SYSTEM, CarerixCheckpoint, Cursor, as_utc, to_candidate
+from foureyes.ats.carerix.adapter import ADAPTER, SYSTEM, CarerixCheckpoint, Cursor, as_utc, to_candidate
 from foureyes.errors import AtsDown
 from foureyes.model import Candidate
 from foureyes.outbound import Sleep, http_session
@@ -197,7 +197,7 @@ class CarerixClient:
     # -- writes -----------------------------------------------------------------------------------
     def execute(self, call: Mapping[str, Any]) -> calls.Receipt:
         """Send a call built by the adapter, verbatim; the receipt carries the snapshot and the inverse call."""
-        return calls.execute(SYSTEM, call, self.get_record, self._send_step)
+        return calls.execute(ADAPTER, call, self.get_record, self._send_step)
 
     def _send_step(self, step: Mapping[str, Any]) -> tuple[Any, str | None]:
         # A note is not idempotent: a timed-out addNote is never sent again.

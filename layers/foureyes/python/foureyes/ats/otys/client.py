@@ -28,7 +28,7 @@ from typing import Any
 import requests
 
 from foureyes.ats import calls
-from foureyes.ats.otys.adapter import NOTE_ADD, SYSTEM, OtysSession, SessionStore, to_candidate
+from foureyes.ats.otys.adapter import ADAPTER, NOTE_ADD, SYSTEM, OtysSession, SessionStore, to_candidate
 from foureyes.errors import (
     AtsAuthFailed,
     AtsDown,
@@ -230,7 +230,7 @@ class OtysClient:
     # -- writes -----------------------------------------------------------------------------------
     def execute(self, call: Mapping[str, Any]) -> calls.Receipt:
         """Send a call built by the adapter, verbatim (session prepended); the receipt holds the inverse."""
-        return calls.execute(SYSTEM, call, self.get_record, self._send_step)
+        return calls.execute(ADAPTER, call, self.get_record, self._send_step)
 
     def _send_step(self, step: Mapping[str, Any]) -> tuple[Any, str | None]:
         result = self.call(step["method"], step["params"])
