@@ -19,7 +19,7 @@ from foureyes.errors import (
     LinkExpired,
     NotFound,
 )
-from foureyes.web.http import html, html_app, json_app
+from foureyes.web.http import form, html, html_app, json_app
 from foureyes.web.responses import BUG_TEXT, RETRY_AFTER_SECONDS, UNAVAILABLE_TEXT, status_for
 from foureyes.web.shell import SECURITY_HEADERS
 
@@ -92,3 +92,26 @@ def test_a_surface_can_say_an_error_in_its_own_words() -> None:
 def test_status_for_non_foureyes_errors_is_500() -> None:
     assert status_for(ValueError("x")) == 500
     assert status_for(AtsUnavailable("x")) == 503
+
+
+@pytest.mark.parametrize("path", ["/book/" + "a" * 5000, "/book/%00%ff", "/nowhere", "/book/ space /x"])
+def test_hostile_paths_get_a_4xx_page_with_the_headers(path: str) -> None:
+    app = html_app()
+    app.route("/book/<token>", method=["GET", "POST"])(lambda token: html(200, "<p>page</p>"))
+    reply = app.resolve(_event(path), None)  # type: ignore[arg-type]
+    assert 400 <= reply["statusCode"] < 500 or reply["statusCode"] == 200
+    headers = {k: v[-1] for k, v in reply["multiValueHeaders"].items()}
+    assert headers.get("X-Frame-Options") == "DENY"
+    assert reply["statusCode"] == 200 or "<html" in reply["body"]
+
+
+def test_an_oversized_or_undecodable_form_is_400_not_500() -> None:
+    app = html_app()
+    app.post("/form")(lambda: html(200, str(len(form(app.current_event.raw_event)))))
+    big = app.resolve(_event("/form", "POST", "a=" + "x" * 70_000), None)  # type: ignore[arg-type]
+    assert big["statusCode"] == 400 and "larger than" in big["body"]
+    event = _event("/form", "POST", "not base64 !!")
+    event["isBase64Encoded"] = True
+    assert app.resolve(event, None)["statusCode"] == 400  # type: ignore[arg-type]
+    event = _event("/nowhere-json", "POST", "{}")
+    assert json.loads(json_app().resolve(event, None)["body"]) == {"error": "no such endpoint"}  # type: ignore[arg-type]

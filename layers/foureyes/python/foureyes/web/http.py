@@ -7,14 +7,14 @@ import base64
 import binascii
 import json
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from foureyes.errors import BadRequest, FoureyesError
+from foureyes.errors import BadRequest, FoureyesError, NotFound
 from foureyes.web.responses import ErrorReply, reply_for
 from foureyes.web.shell import HTML, SECURITY_HEADERS, message_page
 
@@ -57,26 +57,30 @@ def _log(error: Exception, reply: ErrorReply) -> None:
 
 def html_app(texts: Mapping[type[FoureyesError], tuple[str, str]] | None = None) -> APIGatewayRestResolver:
     """A resolver for HTML pages: every error becomes a plain-language page (`texts`: a surface's own words)."""
-    app = APIGatewayRestResolver()
 
-    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-    def _refuse(error: Exception) -> Response[str]:
+    def refuse(error: Exception) -> Response[str]:
         reply = reply_for(error, texts)
         _log(error, reply)
         return html(reply.status, message_page(reply.title, reply.text, role="alert"), reply.headers)
 
-    return app
+    return _with_errors(refuse, NotFound("there is no page at this address"))
 
 
 def json_app() -> APIGatewayRestResolver:
     """A resolver for machine callers (webhooks): every error becomes `{"error": "..."}` with its status."""
-    app = APIGatewayRestResolver()
 
-    @app.exception_handler(Exception)  # type: ignore[untyped-decorator]
-    def _refuse(error: Exception) -> Response[str]:
+    def refuse(error: Exception) -> Response[str]:
         reply = reply_for(error)
         _log(error, reply)
         return Response(status_code=reply.status, content_type="application/json",
                         body=json.dumps({"error": reply.text}), headers=dict(reply.headers))
 
+    return _with_errors(refuse, NotFound("no such endpoint"))
+
+
+def _with_errors(refuse: Callable[[Exception], Response[str]], nowhere: NotFound) -> APIGatewayRestResolver:
+    """A resolver whose every error, and every address without a route, is answered by `refuse`."""
+    app = APIGatewayRestResolver()
+    app.exception_handler(Exception)(refuse)
+    app.not_found(lambda _error: refuse(nowhere))
     return app
