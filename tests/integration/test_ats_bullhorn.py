@@ -15,7 +15,7 @@ from foureyes.ats.bullhorn.client import BullhornClient
 from foureyes.errors import AtsAuthFailed, AtsRejected, AtsUnavailable, Unauthorized
 from foureyes.model import Action, Candidate
 from foureyes_local.fakes import FakeSet, start_fakes
-from tests.fakes.ats_stores import InMemoryTokenStore
+from tests.support.ats_stores import InMemoryTokenStore
 
 VOLATILE = {"dateLastModified"}  # a modification time only moves forward; everything else must come back
 

@@ -22,7 +22,7 @@ from foureyes.errors import (
 from foureyes.model import Action
 from foureyes.outbound import RateLimiter
 from foureyes_local.fakes import FakeSet, start_fakes
-from tests.fakes.ats_stores import InMemorySessionStore
+from tests.support.ats_stores import InMemorySessionStore
 
 VOLATILE = {"lastModified"}
 

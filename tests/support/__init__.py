@@ -1,1 +1,2 @@
-"""Test support shared by unit tests: in-memory twins of the store's repositories and of the AWS side effects."""
+"""Test support: in-memory twins of the store's repositories, of the AWS side effects and of the ATS
+connection stores."""

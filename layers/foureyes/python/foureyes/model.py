@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -59,3 +59,13 @@ class Candidate:
         if self.full_name:
             return self.full_name
         return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+def iso(moment: datetime) -> str:
+    """`2026-03-27T08:00:00Z`: the UTC text form of an instant, as stored and as used in ids."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_iso(text: str) -> datetime:
+    """The instant of a stored `iso` text (or any ISO 8601 text with an offset), in UTC."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)

@@ -14,12 +14,12 @@ from enum import StrEnum
 
 from foureyes.errors import BadRequest, Conflict, Forbidden
 from foureyes.mail import Email
+from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.links import FEEDBACK, READ, claims_of, feedback_read_url
 from foureyes.scheduling.notes import summarise_notes
 from foureyes.scheduling.repository import BookingRecord, FeedbackRecord
 from foureyes.scheduling.settings import RolePlan
-from foureyes.scheduling.slots import parse_iso
 
 RECOMMENDATIONS = ("strong_yes", "yes", "no", "strong_no")
 

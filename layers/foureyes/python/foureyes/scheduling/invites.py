@@ -6,11 +6,12 @@ the candidate's zone.
 from __future__ import annotations
 
 from foureyes.mail import Attachment, Email
+from foureyes.model import parse_iso
 from foureyes.scheduling import ics
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.links import manage_token
 from foureyes.scheduling.repository import BookingRecord, RequestRecord, booked_slot
-from foureyes.scheduling.slots import localise, parse_iso
+from foureyes.scheduling.slots import localise
 from foureyes.scheduling.views import plan_location
 
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from foureyes.errors import Unauthorized
 from foureyes.links import sign, verify
+from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.repository import BookingRecord, RequestRecord
-from foureyes.scheduling.slots import parse_iso
 
 BOOK, MANAGE, FEEDBACK, READ = "book", "manage", "feedback", "read"
 

@@ -16,12 +16,12 @@ from enum import StrEnum
 
 from foureyes.errors import FoureyesError
 from foureyes.mail import Email
+from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.invites import when
 from foureyes.scheduling.links import booking_url, feedback_url, manage_token
 from foureyes.scheduling.repository import BookingRecord, RequestRecord
 from foureyes.scheduling.settings import NudgePolicy
-from foureyes.scheduling.slots import parse_iso
 
 log = logging.getLogger(__name__)
 

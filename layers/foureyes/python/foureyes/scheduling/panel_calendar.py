@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from foureyes.errors import FoureyesError, SlotTaken
+from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.repository import BookingRecord, HoldRecord, RequestRecord
-from foureyes.scheduling.slots import Slot, parse_iso
+from foureyes.scheduling.slots import Slot
 from foureyes.scheduling.views import offered_slot
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """What scheduling needs from its storage: the `SchedulingRepository` protocol and the records it returns.
 
 `foureyes.store.scheduling.SchedulingStore` implements it; unit tests hand in fakes. The records are the
-store's items, read-only here; times are stored ISO strings in UTC (`slots.parse_iso`).
+store's items, read-only here; times are stored ISO strings in UTC (`model.parse_iso`).
 Also the conversions from records to scheduling's values (`slot_of`, `booked_slot`).
 """
 
@@ -11,7 +11,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from foureyes.scheduling.slots import InterviewRequest, Slot, parse_iso
+from foureyes.model import parse_iso
+from foureyes.scheduling.slots import InterviewRequest, Slot
 from foureyes.store.scheduling_models import BookingItem, FeedbackItem, InterviewRequestItem, SlotItem
 from foureyes.store.scheduling_values import Hold, Moved
 

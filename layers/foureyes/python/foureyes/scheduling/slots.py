@@ -45,15 +45,6 @@ def _aware(moment: datetime, what: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def iso(moment: datetime) -> str:
-    """`2026-03-27T08:00:00Z`: the UTC form used in storage and ids."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
 @dataclass(frozen=True, slots=True)
 class Interval:
     start: datetime

@@ -14,11 +14,12 @@ from enum import StrEnum
 from typing import Any
 
 from foureyes.errors import SlotTaken
+from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.links import manage_token, ms
 from foureyes.scheduling.locks import block_keys, hold_owner
 from foureyes.scheduling.repository import BookingRecord, RequestRecord, booked_slot, slot_of
-from foureyes.scheduling.slots import LocalSlot, Slot, by_local_day, localise, parse_iso, rank_by_load
+from foureyes.scheduling.slots import LocalSlot, Slot, by_local_day, localise, rank_by_load
 
 SUGGESTED_SLOTS = 3
 

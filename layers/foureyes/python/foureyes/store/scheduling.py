@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from pynamodb.connection import Connection
@@ -31,6 +31,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from foureyes.errors import AlreadyBooked, BadRequest, Conflict, NotFound, SlotTaken
+from foureyes.model import iso, parse_iso
 from foureyes.store.conditional import conditional
 from foureyes.store.models import bound
 from foureyes.store.scheduling_models import BookingItem, FeedbackItem, InterviewRequestItem, LockItem, SlotItem
@@ -39,15 +40,6 @@ from foureyes.store.scheduling_values import Hold, LockKeys, Moved, NewRequest, 
 MAX_TRANSACTION_ITEMS = 100
 TRANSACTION_ATTEMPTS = 6
 RETENTION_DAYS = 200  # requests and slots outlive the 6-month audit window slightly, then TTL removes them
-
-
-def _iso(moment: datetime) -> str:
-    """The stored form of an instant: `2026-03-27T08:00:00Z`."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _epoch(moment: datetime) -> int:
@@ -115,7 +107,7 @@ class SchedulingStore:
                 raise
 
     def _slot_blocks(self, slot: SlotItem, buffer_minutes: int) -> list[str]:
-        return self._keys.block_keys(_parse(slot.start), _parse(slot.end), slot.interviewers, buffer_minutes)
+        return self._keys.block_keys(parse_iso(slot.start), parse_iso(slot.end), slot.interviewers, buffer_minutes)
 
     # -- requests and slots ------------------------------------------------------------------------
     def create_request(self, request: NewRequest, *, candidate_email: str, created_by: str,
@@ -126,16 +118,16 @@ class SchedulingStore:
         item = model(
             request.request_id, candidate_ref=request.candidate_ref, system=request.system, role_id=request.role_id,
             panel=list(request.panel), panel_size=request.panel_size, duration_minutes=request.duration_minutes,
-            mode=str(request.mode), window_start=_iso(request.window_start), window_end=_iso(request.window_end),
+            mode=str(request.mode), window_start=iso(request.window_start), window_end=iso(request.window_end),
             candidate_tz=request.candidate_tz, candidate_email=candidate_email, stage=request.stage, status="open",
-            created_at=_iso(now), created_by=created_by, template_id=template_id, buffer_minutes=buffer_minutes,
+            created_at=iso(now), created_by=created_by, template_id=template_id, buffer_minutes=buffer_minutes,
             nudges_sent=0, expires_at=expires)
         if not conditional(lambda: item.save(condition=model.request_id.does_not_exist())):
             return False
         slot_model = self.slots_model
         with slot_model.batch_write() as batch:
             for slot in slots:
-                batch.save(slot_model(request.request_id, slot.slot_id, start=_iso(slot.start), end=_iso(slot.end),
+                batch.save(slot_model(request.request_id, slot.slot_id, start=iso(slot.start), end=iso(slot.end),
                                       interviewers=list(slot.interviewers), expires_at=expires))
         return True
 
@@ -288,8 +280,8 @@ class SchedulingStore:
         return list(self.bookings.by_request.query(request_id))
 
     def bookings_with_status(self, status: str, start_from: datetime, start_to: datetime) -> list[BookingItem]:
-        return list(self.bookings.by_status.query(status, self.bookings.start.between(_iso(start_from),
-                                                                                        _iso(start_to))))
+        return list(self.bookings.by_status.query(status, self.bookings.start.between(iso(start_from),
+                                                                                        iso(start_to))))
 
     def book(self, request: RequestRef, slot_id: str, booking_id: str, *, buffer_minutes: int,
              now: datetime) -> BookingItem:
@@ -299,14 +291,14 @@ class SchedulingStore:
         guard_key = self._keys.guard_key(request.request_id, request.candidate_ref, request.role_id, request.mode)
         owner = self._keys.hold_owner(request.request_id)
         now_ms = int(now.timestamp() * 1000)
-        stamp = _iso(now)
+        stamp = iso(now)
         lock, slots, bookings, requests = self.locks, self.slots_model, self.bookings, self.requests
         booking = bookings(booking_id, request_id=request.request_id, slot_id=slot_id,
                            candidate_ref=request.candidate_ref, role_id=request.role_id, mode=request.mode,
                            start=slot.start, end=slot.end, interviewers=list(slot.interviewers),
                            status="confirmed", sequence=0, guard_key=guard_key, blocks=keys, events={},
                            booked_at=stamp, updated_at=stamp)
-        block_expiry = _epoch(_parse(slot.end)) + 7 * 86400
+        block_expiry = _epoch(parse_iso(slot.end)) + 7 * 86400
         previous = self.get_hold(request.request_id)
         split = self._keys.split
 
@@ -318,7 +310,7 @@ class SchedulingStore:
                       actions=[requests.status.set("booked"), requests.booking_id.set(booking_id)],
                       condition=requests.status == "open")
             tx.save(lock(guard_key, self._keys.GUARD_SK, owner=booking_id, state="guard",
-                         expires_at=_epoch(_parse(slot.end)) + RETENTION_DAYS * 86400),
+                         expires_at=_epoch(parse_iso(slot.end)) + RETENTION_DAYS * 86400),
                     condition=lock.pk.does_not_exist())
             for key in keys:
                 pk, sk = split(key)
@@ -352,7 +344,7 @@ class SchedulingStore:
         if booking.status != "confirmed":
             raise Conflict("this interview is already cancelled")
         lock, slots, bookings, requests = self.locks, self.slots_model, self.bookings, self.requests
-        stamp = _iso(now)
+        stamp = iso(now)
 
         def build(tx: TransactWrite) -> int:
             tx.update(bookings(booking_id), actions=[
@@ -386,9 +378,9 @@ class SchedulingStore:
         old_keys, new_keys = set(before.blocks), self._slot_blocks(slot, buffer_minutes)
         owner = self._keys.hold_owner(before.request_id)
         now_ms = int(now.timestamp() * 1000)
-        stamp = _iso(now)
+        stamp = iso(now)
         lock, slots, bookings, split = self.locks, self.slots_model, self.bookings, self._keys.split
-        block_expiry = _epoch(_parse(slot.end)) + 7 * 86400
+        block_expiry = _epoch(parse_iso(slot.end)) + 7 * 86400
         previous = self.get_hold(before.request_id)
 
         def build(tx: TransactWrite) -> int:
@@ -443,14 +435,14 @@ class SchedulingStore:
         """Count one more nudge for an unbooked request if nobody counted it first."""
         model = self.requests
         return conditional(lambda: model(request_id).update(
-            actions=[model.nudges_sent.set(sent_so_far + 1), model.last_nudge_at.set(_iso(now))],
+            actions=[model.nudges_sent.set(sent_so_far + 1), model.last_nudge_at.set(iso(now))],
             condition=(model.nudges_sent == sent_so_far) & (model.status == "open")))
 
     def set_outcome(self, request_id: str, outcome: str, by: str, now: datetime) -> InterviewRequestItem:
         """Record a person's outcome once (a second, different outcome is a `Conflict`)."""
         model = self.requests
         if not conditional(lambda: model(request_id).update(
-                actions=[model.outcome.set(outcome), model.outcome_by.set(by), model.outcome_at.set(_iso(now)),
+                actions=[model.outcome.set(outcome), model.outcome_by.set(by), model.outcome_at.set(iso(now)),
                          model.status.set("closed")],
                 condition=model.request_id.exists() & model.outcome.does_not_exist())):
             raise Conflict("an outcome is already recorded for this interview")
@@ -462,7 +454,7 @@ class SchedulingStore:
         """One interviewer's feedback on a booking, once (a second one is a `Conflict`)."""
         model = self.feedback_model
         item = model(booking_id, interviewer_id, request_id=request_id, role_id=role_id,
-                     recommendation=recommendation, rating=rating, notes=notes, submitted_at=_iso(now))
+                     recommendation=recommendation, rating=rating, notes=notes, submitted_at=iso(now))
         if not conditional(lambda: item.save(condition=model.booking_id.does_not_exist())):
             raise Conflict("your feedback for this interview is already recorded")
         return item
