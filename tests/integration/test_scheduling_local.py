@@ -1,4 +1,5 @@
-"""Scheduling on the local cloud: a cancellation in the ATS frees the slot and reaches the pipeline."""
+"""Scheduling on the local cloud: a cancellation in the ATS frees the slot and writes nothing back into the ATS;
+a candidate's own cancellation reaches the ATS as a fact through the dispatcher."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def _book(client: LocalClient, record_id: str, email: str) -> tuple[str, str]:
     return link, done.headers["Location"]
 
 
-def test_a_cancellation_in_the_ats_frees_the_slot_and_notes_it_through_the_dispatcher(
+def test_a_cancellation_in_the_ats_frees_the_slot_and_writes_nothing_back_into_the_ats(
         cloud: Any, client: LocalClient) -> None:
     link, manage = _book(client, "sched-ats-1", "lieke.smit@example.org")
     assert "Your interview is booked" in requests.get(manage, timeout=30).text
@@ -35,8 +36,22 @@ def test_a_cancellation_in_the_ats_frees_the_slot_and_notes_it_through_the_dispa
         "role_id": "R-1001", "status": "Interview cancelled"}).raise_for_status()
     wait_for("the booking to be cancelled", lambda: "cancelled" in requests.get(manage, timeout=30).text, timeout=60)
     assert not [e for e in cloud.graph.live_events() if e.get("id") in {c.get("id") for c in confirmed}]
-    note = wait_for("the ATS note as a fact through the dispatcher", lambda: next(
-        (p for p in client.proposals() if p.get("fact") and p["refs"][0] == "carerix:sched-ats-1"), None), timeout=60)
-    assert note["action"] == "create_note"
+    # The cancellation is audited as the ATS's (no person named it); no note goes back into the ATS for it: an
+    # ATS event is no person, and nothing reaches an ATS without one (issue 11, finding 2).
+    audit = client.outputs["AuditTableName"]
+    wait_for("the cancellation in the audit trail", lambda: any(
+        row["event"]["S"] == "interview.cancelled" and row["actor"]["S"] == "ats:carerix"
+        for row in client.boto("dynamodb").scan(TableName=audit, ConsistentRead=True)["Items"]), timeout=60)
+    assert not [p for p in client.proposals() if p.get("fact") and p["refs"][0] == "carerix:sched-ats-1"]
+
+
+def test_a_candidates_own_cancellation_is_noted_in_the_ats_through_the_dispatcher(
+        cloud: Any, client: LocalClient) -> None:
+    _, manage = _book(client, "sched-own-1", "sanne.visser@example.org")
+    cancelled = requests.post(manage, data={"action": "cancel", "sure": "yes"}, timeout=30)
+    assert cancelled.status_code == 200, cancelled.text
+    note = wait_for("the candidate's note as a fact through the dispatcher", lambda: next(
+        (p for p in client.proposals() if p.get("fact") and p["refs"][0] == "carerix:sched-own-1"), None), timeout=60)
+    assert note["action"] == "create_note" and note["proposed_by"] == "carerix:sched-own-1"
     wait_for("the dispatcher to take the note (shadow mode here)",
              lambda: client.proposal(note["proposal_id"])["status"] in ("shadowed", "executed"), timeout=60)

@@ -15,7 +15,7 @@ from pynamodb.models import Model
 
 from foureyes.audit import Trail
 from foureyes.mail import Email
-from foureyes.review.people import People, Person
+from foureyes.review.people import Directory, People, Person
 from foureyes.settings import Settings
 from foureyes.store.models import AuditItem, CandidateItem, DispatchItem, NearMissItem, ProposalItem, ReviewTaskItem
 from foureyes.store.proposals import StageDecision, stage_fields
@@ -263,6 +263,10 @@ class MemorySwitches:
 PEOPLE = People(recruiters={"*": (Person("anna", "anna@example.org"), Person("bram", "bram@example.org"),
                                   Person("carla", "carla@example.org"))},
                 team_leads=(Person("tess", "tess@example.org"), Person("theo", "theo@example.org")))
+
+# Who is a person for a write: the review people, plus the people scheduling names (a hiring manager, an
+# interviewer, a role's recruiter who does not review proposals).
+DIRECTORY = Directory(PEOPLE, fact_people=frozenset({"hm-1", "iv-1", "rec-1"}))
 
 SETTINGS = Settings({"PUBLIC_BASE_URL": "https://foureyes.example", "REVIEW_LINK_TTL_HOURS": "72",
                      "SENDER_EMAIL": "noreply@foureyes.example"})

@@ -3,6 +3,7 @@ refuses and audits (no moto, nothing patched)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,8 +13,11 @@ from foureyes import audit
 from foureyes.ats.calls import Receipt
 from foureyes.dispatch import dispatcher
 from foureyes.errors import AtsUnavailable, AtsWriteFailed, DispatchInDoubt, DispatchRefused
+from foureyes.review.people import People
 from foureyes.store.models import DispatchItem, ProposalItem
 from tests.support.memory import (
+    DIRECTORY,
+    PEOPLE,
     Clock,
     MemoryAuditRows,
     MemoryCounters,
@@ -50,14 +54,15 @@ class World:
         self.deps = dispatcher.Deps(self.proposals, self.dispatches, self.counters, self.switches, self.trail,
                                     client_for=lambda system: self.client,
                                     record_shadowed=lambda item: self.shadowed.append(item.proposal_id),
-                                    clock=self.clock)
+                                    clock=self.clock, people=lambda: DIRECTORY)
 
     def approved(self, proposal_id: str = "p1", **extra: Any) -> ProposalItem:
+        fields: dict[str, Any] = {"reviewed_by": "anna", "review_decision": "approve", "approved_by": "bram",
+                                  "approval_decision": "approve", **extra}
         item = ProposalItem(proposal_id, pair_key=f"otys:1|otys:{proposal_id}", status="approved",
                             proposed_at="2026-12-01T09:00:00+00:00", system="otys", action="tag_duplicate",
                             refs=["otys:1", "otys:2"], payload={"jsonrpc": "2.0", "method": "m", "params": ["7", {}]},
-                            confidence=0.9, reasoning="same e-mail", evidence=["email"], reviewed_by="anna",
-                            review_decision="approve", approved_by="bram", approval_decision="approve", **extra)
+                            confidence=0.9, reasoning="same e-mail", evidence=["email"], **fields)
         self.proposals.create(item)
         return item
 
@@ -178,3 +183,59 @@ def test_audit_rows_chain_and_verify() -> None:
     assert (count, problems) == (3, [])
     rows.items[audit.CHAIN][1].subject = "edited"
     assert trail.verify()[1]
+
+
+def test_a_rollback_approved_by_an_approver_of_the_original_is_never_written() -> None:
+    """Finding 1 at the write path: anna + carla approved the original; carla approving its rollback (as its
+    reviewer) and bram approving it is not four eyes, whatever the review flow let through."""
+    world = World()
+    world.approved("orig", reviewed_by="anna", approved_by="carla")
+    world.proposals.set_status("orig", "executed", "executed")
+    world.approved("undo", rollback_of="orig", proposed_by="anna", excluded_approvers=["anna", "carla"],
+                   reviewed_by="carla", approved_by="bram")
+    with pytest.raises(DispatchRefused, match="may not decide it"):
+        dispatcher.dispatch("undo", "otys", world.deps)
+    assert world.client.sent == [] and world.dispatches.items == {}
+    assert world.status("undo") == "approved" and world.status("orig") == "executed"
+    assert world.events() == ["dispatch.refused"]
+
+
+@pytest.mark.parametrize(("reviewer", "approver", "extra"), [
+    ("anna", "bram", {"proposed_by": "anna"}),  # the proposer approved their own proposal
+    ("anna", "tess", {"excluded_approvers": ["tess"]}),  # an excluded team lead
+    ("system", "bram", {}),  # the pipeline is nobody
+    ("kill-switch", "bram", {}),
+    ("matcher", "bram", {}),
+    ("ats:otys", "bram", {}),  # what an ATS claims is no person
+    ("zoe", "bram", {}),  # not in the people directory
+    ("hm-1", "bram", {}),  # a hiring manager enters facts, but does not decide proposals
+])
+def test_live_dispatch_refuses_decisions_by_anyone_who_is_not_an_eligible_person(
+        reviewer: str, approver: str, extra: dict[str, Any]) -> None:
+    world = World()
+    world.approved(reviewed_by=reviewer, approved_by=approver, **extra)
+    with pytest.raises(DispatchRefused):
+        dispatcher.dispatch("p1", "otys", world.deps)
+    assert world.client.sent == [] and world.dispatches.items == {} and world.status() == "approved"
+
+
+def test_a_rejection_by_an_excluded_person_taints_the_proposal_too() -> None:
+    """Every recorded decision must come from an eligible person, not only the two approvals."""
+    world = World()
+    world.approved(reviewed_by="carla", review_decision="reject", approved_by="bram", tiebreak_by="tess",
+                   tiebreak_decision="approve", excluded_approvers=["carla"])
+    with pytest.raises(DispatchRefused):
+        dispatcher.dispatch("p1", "otys", world.deps)
+    assert world.client.sent == []
+
+
+def test_the_directory_is_asked_at_dispatch_time() -> None:
+    """Someone removed from the people directory after approving no longer counts as a person."""
+    world = World()
+    world.approved()
+    leavers = dataclasses.replace(DIRECTORY, reviewers=People(
+        {"*": tuple(p for p in PEOPLE.recruiters["*"] if p.id != "bram")}, PEOPLE.team_leads))
+    deps = dataclasses.replace(world.deps, people=lambda: leavers)
+    with pytest.raises(DispatchRefused):
+        dispatcher.dispatch("p1", "otys", deps)
+    assert dispatcher.dispatch("p1", "otys", world.deps).status == "executed"

@@ -1,5 +1,5 @@
 """Every path that can write to an ATS, enumerated from the source: there is exactly one, the
-dispatcher, and it refuses anything without two distinct human approvals."""
+dispatcher, and it refuses anything without two distinct human approvals (or a fact a person entered)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,14 @@ import pytest
 from foureyes.dispatch import dispatcher
 from foureyes.errors import DispatchRefused
 from foureyes.store.models import ProposalItem
-from tests.support.memory import MemoryCounters, MemoryDispatches, MemoryProposals, MemorySwitches, memory_trail
+from tests.support.memory import (
+    DIRECTORY,
+    MemoryCounters,
+    MemoryDispatches,
+    MemoryProposals,
+    MemorySwitches,
+    memory_trail,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,7 +50,7 @@ def _dispatch_one(item: ProposalItem) -> tuple[str, MemoryDispatches]:
     proposals.create(item)
     trail, _rows = memory_trail()
     deps = dispatcher.Deps(proposals, dispatches, MemoryCounters(), MemorySwitches(shadow=True), trail,
-                           record_shadowed=lambda _item: None)
+                           record_shadowed=lambda _item: None, people=lambda: DIRECTORY)
     return dispatcher.dispatch(item.proposal_id, item.system, deps).status, dispatches
 
 
@@ -68,7 +75,16 @@ def test_dispatch_refuses_without_two_distinct_approvals(review: tuple[str, str]
             _dispatch_one(item)
 
 
-@pytest.mark.parametrize(("entered_by", "ok"), [("rec-1", True), ("matcher", False), ("system", False), ("", False)])
+@pytest.mark.parametrize(("entered_by", "ok"), [
+    ("rec-1", True), ("hm-1", True), ("iv-1", True),  # people scheduling knows
+    ("anna", True), ("tess", True),  # people of the review directory
+    ("otys:1", True),  # the candidate, about their own record
+    ("otys:2", False),  # another candidate's ref
+    ("matcher", False), ("system", False), ("", False), ("kill-switch", False),
+    ("ats:otys", False), ("ats:bullhorn", False), ("ATS:otys", False),  # an ATS's claim is no person
+    ("zoe", False),  # not in any directory
+    (" anna", False),
+])
 def test_a_fact_reaches_the_dispatcher_only_when_a_person_entered_it(entered_by: str, ok: bool) -> None:
     item = ProposalItem("f", pair_key="fact|otys:1|f", status="approved", proposed_at="2026-12-01T09:00:00+00:00",
                         system="otys", action="create_note", refs=["otys:1", "otys:1"], payload={"x": 1},

@@ -1,10 +1,12 @@
 """Per-system dispatch of approved proposals.
 
-Before every write: two distinct approvals (or a fact a person entered), the kill switch, shadow mode, and
-the daily cap (an atomic counter per system per day, never exceeded under concurrency). In shadow mode the
-call is recorded and nothing is sent. Live, the call goes through the system's client; the receipt (the call
-sent, the records as they were, the inverse call) is stored so the write can be rolled back. A system that
-is down parks the write for the nightly retry. Repositories, switches and clients come in as `Deps`.
+Before every write: two distinct people approved, none excluded (a rollback: the original's approvers) and
+none the proposer, or a person entered the fact (who is a person: `review.people.Directory`); the kill switch,
+shadow mode, and the daily cap (an atomic counter per system per day, never exceeded under concurrency). In
+shadow mode the call is recorded and nothing is sent. Live, the call goes through the system's client; the
+receipt (the call sent, the records as they were, the inverse call) is stored so the write can be rolled back.
+A system that is down parks the write for the nightly retry. Repositories, switches, clients and the people
+directory come in as `Deps`.
 """
 
 from __future__ import annotations
@@ -30,12 +32,12 @@ from foureyes.errors import (
 )
 from foureyes.review import proposals
 from foureyes.review.lifecycle import DISPATCHABLE, ProposalStatus
+from foureyes.review.people import Directory, load_directory
 from foureyes.store.counters import Counters, DynamoCounters
 from foureyes.store.dispatches import Dispatches, DynamoDispatches
 from foureyes.store.models import DispatchItem, ProposalItem
 from foureyes.store.proposals import DynamoProposals, Proposals
 
-NOT_PEOPLE = frozenset({"", "matcher", "system", "kill-switch"})  # authors that are never a person's decision
 CAP_COUNTER_DAYS = 8  # a day's cap counter outlives the day by a week, then TTL removes it
 
 
@@ -61,6 +63,7 @@ class Deps:
     client_for: Callable[[str], AtsClient] = _default_client_for
     record_shadowed: Callable[[ProposalItem], object] = _record_shadowed
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    people: Callable[[], Directory] = load_directory  # who is a person for a write (review.people)
 
 
 @cache
@@ -107,20 +110,30 @@ def _set_status(proposal_id: str, status: ProposalStatus, outcome: str, deps: De
     deps.proposals.set_status(proposal_id, status.value, outcome, executed_at=_stamp(deps) if executed else None)
 
 
-def deciders(item: ProposalItem) -> set[str]:
-    """Who decided this write: two distinct approvers, or the one person who entered a fact.
+def deciders(item: ProposalItem, directory: Directory) -> set[str]:
+    """Who decided this write: two distinct people who approved, none excluded and none the proposer, or the one
+    person who entered a fact. Whether an actor is a person is the directory's answer (`review.people`).
 
     Raises `DispatchRefused` when neither holds: nothing reaches an ATS without that.
     """
     if item.fact:
-        if item.proposed_by in NOT_PEOPLE:
+        ref = item.refs[0] if item.refs else ""
+        if not directory.enters_fact(item.proposed_by, ref):
             raise DispatchRefused(f"fact {item.proposal_id} was not entered by a person")
         return {item.proposed_by}
-    people = proposals.approvers(item)
-    if len(people) < 2:
-        raise DispatchRefused(f"proposal {item.proposal_id} carries {len(people)} distinct approval(s); "
+    excluded = set(item.excluded_approvers or []) | {item.proposed_by}
+    decided = {person or "" for person, decision in ((item.reviewed_by, item.review_decision),
+                                                      (item.approved_by, item.approval_decision),
+                                                      (item.tiebreak_by, item.tiebreak_decision)) if decision}
+    refused = [person for person in decided if person in excluded or not directory.decides(person)]
+    if refused:
+        raise DispatchRefused(f"proposal {item.proposal_id} carries {len(refused)} decision(s) by someone who may "
+                              "not decide it (not a person, excluded, or its proposer)")
+    approvers = proposals.approvers(item)
+    if len(approvers) < 2:
+        raise DispatchRefused(f"proposal {item.proposal_id} carries {len(approvers)} distinct approval(s); "
                               "two are required")
-    return people
+    return approvers
 
 
 def dispatch(proposal_id: str, system: str, deps: Deps | None = None) -> Outcome:
@@ -138,7 +151,11 @@ def dispatch(proposal_id: str, system: str, deps: Deps | None = None) -> Outcome
         return Outcome(existing.status)  # a retried task: the first run already decided what happened
     if item.status not in {status.value for status in DISPATCHABLE}:
         raise DispatchRefused(f"proposal {proposal_id} is {item.status}, not approved")
-    people = deciders(item)
+    try:
+        people = deciders(item, deps.people())
+    except DispatchRefused:
+        deps.audit.record("dispatch.refused", "system", proposal_id, {"system": system, "why": "four eyes"})
+        raise
     if deps.switches.paused():
         deps.audit.record("dispatch.refused", "system", proposal_id, {"system": system, "why": "paused"})
         raise DispatchRefused("dispatch is paused (kill switch); a human must unpause it")

@@ -1,8 +1,9 @@
 """Facts people entered (a booking cancelled, an interview outcome) on their way to an ATS.
 
 A fact is not the system's suggestion: the person who entered it is its decision, so it needs no
-second approver. It still goes only through the system's dispatcher, so the kill switch, shadow mode,
-the daily cap and the audit apply exactly as to any other write.
+second approver; it is refused at entry (and again by the dispatcher) unless its author is a person, as
+`review.people.Directory` says. It still goes only through the system's dispatcher, so the kill switch,
+shadow mode, the daily cap and the audit apply exactly as to any other write.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from functools import cache
 from foureyes import audit
 from foureyes.ats import calls
 from foureyes.audit import Recorder
-from foureyes.dispatch.dispatcher import NOT_PEOPLE
 from foureyes.dispatch.handover import DispatcherFunctions, HandOver
 from foureyes.errors import BadRequest
 from foureyes.model import Action
 from foureyes.review.lifecycle import ProposalStatus
+from foureyes.review.people import Directory, load_directory
 from foureyes.store.models import ProposalItem
 from foureyes.store.proposals import DynamoProposals, Proposals
 
@@ -32,6 +33,7 @@ class Deps:
     audit: Recorder
     hand_over: HandOver
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    people: Callable[[], Directory] = load_directory  # who is a person for a write (review.people)
 
 
 @cache
@@ -43,11 +45,12 @@ def submit_fact(system: str, record_id: str, action: Action, call: calls.Call, e
                 deps: Deps | None = None) -> str:
     """Store the fact (as an approved proposal entered by a person) and hand it to the dispatcher."""
     deps = deps or default_deps()
-    if entered_by in NOT_PEOPLE:
-        raise BadRequest("a fact must be entered by a person")
+    ref = f"{system}:{record_id}"
+    if not deps.people().enters_fact(entered_by, ref):
+        raise BadRequest("a fact must be entered by a person (a recruiter, team lead, hiring manager or interviewer, "
+                         "or the candidate about their own record); the system and an ATS are not people")
     digest = hashlib.sha256(json.dumps([system, record_id, action.value, call, entered_by], sort_keys=True,
                                        default=str).encode()).hexdigest()[:24]
-    ref = f"{system}:{record_id}"
     item = ProposalItem(digest, pair_key=f"fact|{ref}|{digest}", status=ProposalStatus.APPROVED.value,
                         proposed_at=deps.clock().isoformat(timespec="seconds"), proposed_by=entered_by, fact=True,
                         system=system, action=action.value, refs=[ref, ref], payload=dict(call),

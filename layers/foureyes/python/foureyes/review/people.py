@@ -1,13 +1,21 @@
-"""Who reviews: recruiters per system and team leads, from the people parameter (SSM JSON)."""
+"""Who reviews: recruiters per system and team leads, from the people parameter (SSM JSON); and the one
+answer to "is this actor a person for this write" (`Directory`), which the dispatcher, fact entry and the
+decision write all ask.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from foureyes.errors import ConfigurationError
 from foureyes.settings import settings, ssm_json
+
+# Authors that are never a person's decision, whatever a directory says: the pipeline's own actors. Anything
+# an ATS claims is recorded as "ats:<system>" and is no person either.
+NOT_PEOPLE = frozenset({"", "matcher", "system", "kill-switch"})
+ATS_ACTOR_PREFIX = "ats:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,3 +70,50 @@ def round_robin(pool: Sequence[Person], exclude: Collection[str], turn: int) -> 
 def load_people() -> People:
     """The people directory from its SSM parameter (cached by Powertools for the parameters' max age)."""
     return parse_people(ssm_json(settings().people_parameter))
+
+
+def is_machine(actor: str) -> bool:
+    """True for the pipeline's own actors and for whatever an ATS claims: never a person."""
+    return actor in NOT_PEOPLE or actor != actor.strip() or actor.lower().startswith(ATS_ACTOR_PREFIX)
+
+
+@dataclass(frozen=True, slots=True)
+class Directory:
+    """Who is a person for a write, in one place.
+
+    A proposal is decided by people of the review directory (recruiters, team leads). A fact may also be
+    entered by the people scheduling knows (a role's interviewers, hiring managers and recruiters), or by the
+    candidate, about their own record only (their actor id is their record's ref, `system:record_id`).
+    `system`, `kill-switch`, `matcher`, `ats:*` and anyone not listed are never people.
+    """
+
+    reviewers: People
+    fact_people: frozenset[str] = frozenset()
+
+    def decides(self, actor: str) -> bool:
+        """A person who may decide (review, approve, break the tie of) a proposal."""
+        return not is_machine(actor) and self.reviewers.find(actor) is not None
+
+    def enters_fact(self, actor: str, ref: str) -> bool:
+        """A person who may enter a fact about the record `ref` (`system:record_id`)."""
+        if is_machine(actor):
+            return False
+        return actor == ref or actor in self.fact_people or self.reviewers.find(actor) is not None
+
+
+def scheduling_people(raw: Any) -> frozenset[str]:
+    """The people the scheduling configuration names: every role's panel, hiring managers and recruiters."""
+    from foureyes.scheduling.settings import Settings as SchedulingSettings
+
+    roles = SchedulingSettings.from_dict(raw).roles.values()
+    named: Iterable[str] = (person for plan in roles for group in (plan.panel, plan.hiring_managers, plan.recruiters)
+                            for person in group)
+    return frozenset(person for person in named if not is_machine(person))
+
+
+def load_directory() -> Directory:
+    """The directory as the functions see it: the people parameter, plus the scheduling configuration's people
+    when the function is given that parameter (SSM, cached by Powertools like every parameter)."""
+    config = settings()
+    scheduling = config.optional("SCHEDULING_CONFIG_PARAM")
+    return Directory(load_people(), scheduling_people(ssm_json(scheduling)) if scheduling else frozenset())

@@ -2,7 +2,8 @@
 (a cancellation stage), and holds nobody confirmed expire.
 
 A cancellation frees the slot, the guard and the interviewers' blocks in one transaction, removes the
-calendar events, sends the candidate a CANCEL invitation and hands a note for the ATS to `submit_fact`.
+calendar events, sends the candidate a CANCEL invitation and hands a note for the ATS to `submit_fact` (when a
+person cancelled here; a cancellation that came from the ATS writes nothing back into it).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from foureyes.scheduling.repository import BookingRecord, RequestRecord
 from foureyes.scheduling.views import BookingView, PageKind, base_view
 
 
-def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str, reason: str) -> BookingRecord:
+def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str, reason: str, *,
+            note_to_ats: bool = True) -> BookingRecord:
     now = deps.clock()
     done = deps.store.cancel(booking.booking_id, by=by, reason=reason, now=now)
     released = deps.store.release_hold(request.request_id)
@@ -31,8 +33,9 @@ def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str,
     note = (f"Foureyes: interview {booking.booking_id} for role {booking.role_id} at {booking.start} "
             f"was cancelled ({reason}); the slot is free again.")
     system, record_id = request.system, request.candidate_ref.split(":", 1)[1]
-    deps.submit_fact(system, record_id, Action.CREATE_NOTE,
-                     registry.call_for(Action.CREATE_NOTE, Candidate(system, record_id), text=note), by)
+    if note_to_ats:  # a cancellation that came from the ATS is there already: nothing goes back without a person
+        deps.submit_fact(system, record_id, Action.CREATE_NOTE,
+                         registry.call_for(Action.CREATE_NOTE, Candidate(system, record_id), text=note), by)
     deps.audit("interview.cancelled", by, booking.booking_id,
                {"request": request.request_id, "slot": booking.slot_id, "reason": reason})
     deps.notify("interview.cancelled", {"booking": booking.booking_id, "request": request.request_id,
@@ -59,7 +62,7 @@ def cancel_from_ats(system: str, record_id: str, role_id: str, by: str, deps: De
         if request.status == "booked" and request.booking_id:
             booking = deps.store.get_booking(request.booking_id)
             if booking.status == "confirmed":
-                _cancel(deps, booking, request, by, "ats")
+                _cancel(deps, booking, request, by, "ats", note_to_ats=False)
                 touched.append(booking.booking_id)
         elif request.status == "open" and deps.store.close_request(request.request_id, "cancelled"):
             released = deps.store.release_hold(request.request_id)
