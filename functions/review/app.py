@@ -34,7 +34,8 @@ def post_decision(link: str) -> Response[str]:
         rollback_id = decide.propose_rollback_by_link(link, fields.get("why", ""))
         return html(200, message_page(
             "Rollback proposed", f"Rollback proposal {rollback_id} is on its way to a reviewer and an approver."))
-    decided = decide.decide(link, fields.get("decision", ""), fields.get("reason", ""), fields.get("nonce", ""))
+    decided = decide.decide(link, fields.get("decision", ""), fields.get("reason", ""), fields.get("nonce", ""),
+                            note=fields.get("note", ""))
     metrics.add_metric(name="Decisions", unit=MetricUnit.Count, value=1)
     return html(200, page.decided_page(decided.status.value, decided.confidence))
 

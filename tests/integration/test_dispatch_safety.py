@@ -148,13 +148,13 @@ def test_rollback_is_four_eyes_without_the_original_approvers_and_restores_exact
     assert proposed.returncode == 0, proposed.stderr
     rollback_id = proposed.stdout.split("rollback proposed as ")[1].split(":")[0]
     link, reviewer = client.review_link(rollback_id, "review")
+    assert reviewer.split(".")[0] not in ("anna", "bram")  # the original's approvers decide no stage of it
     assert client.decide(link, "approve").status_code == 200
     link, approver = client.review_link(rollback_id, "second approval")
-    assert approver.split(".")[0] not in ("anna", "bram")  # the original's approvers are never asked
+    assert approver.split(".")[0] not in ("anna", "bram")
 
-    # Even a link forged for an original approver is refused by the decision write. (One who is not this
-    # rollback's reviewer: a reviewer is refused for that reason first, whatever else they are.)
-    original = next(person for person in ("anna", "bram") if reviewer.split(".")[0] != person)
+    # Even a link forged for an original approver is refused by the decision write.
+    original = "anna"
     tasks = client.outputs["ReviewTasksTableName"]
     ddb = client.boto("dynamodb")
     key = {"proposal_id": {"S": rollback_id}, "stage": {"S": "approve"}}
@@ -276,3 +276,78 @@ def test_a_rollback_can_be_proposed_from_the_review_page(cloud: Any, client: Loc
     rollback = wait_for("the rollback proposal", lambda: next(
         (p for p in client.proposals() if p.get("rollback_of") == pid), None))
     assert set(rollback["excluded_approvers"]) == {"anna", "bram"} and rollback["proposed_by"] == "bram"
+
+
+def _decided_page_link(client: LocalClient, pid: str, person: str, stage: str = "approve") -> str:
+    """`person`'s own decided review task of `pid` and their personal link to it, as the review flow leaves them."""
+    client.boto("dynamodb").put_item(TableName=client.outputs["ReviewTasksTableName"], Item={
+        "proposal_id": {"S": pid}, "stage": {"S": stage}, "assignee": {"S": person},
+        "assignee_email": {"S": f"{person}.recruiter@agency.example"}, "task_token": {"S": f"token-{uuid.uuid4().hex}"},
+        "link_id": {"S": f"page-link-{person}"}, "nonce": {"S": "n"}, "status": {"S": "decided"},
+        "attempt": {"N": "1"}, "created_at": {"S": "2026-11-24T00:00:00+00:00"}, "link_expires_at": {"N": "4102444800"},
+        "decision": {"S": "approve"}, "reason": {"S": "same_person"}})
+    secret = client.boto("secretsmanager").get_secret_value(
+        SecretId=client.outputs["LinkSigningSecretArn"])["SecretString"].encode()
+    token = links.sign({"p": pid, "s": stage, "a": person, "l": f"page-link-{person}"}, secret, 600)
+    return f"{client.api}/review/{token}"
+
+
+def test_a_rollback_asked_by_an_original_approver_is_decided_by_neither_original_approver(
+        cloud: Any, client: LocalClient, live: None) -> None:
+    """Issue 11, finding 1, as reproduced: the original approved by anna + carla; anna proposes the rollback from
+    her decided page. Neither anna nor carla is asked for, or may decide, any stage of it; it still executes."""
+    target = _target(cloud, "otys", 47)
+    before = _record(cloud, "otys", target.record_id)
+    pid = _approved(client, "otys", "tag_duplicate", adapter_for("otys").tag_duplicate(target, "otys:finding-1"),
+                    target.ref, approvers=("anna", "carla"))
+    assert _dispatch(cloud, client, "otys", pid)["status"] == "executed"
+    proposed = requests.post(_decided_page_link(client, pid, "anna"), timeout=30,
+                             data={"action": "rollback", "why": "wrong person tagged"})
+    assert proposed.status_code == 200, proposed.text
+    rollback = wait_for("the rollback proposal", lambda: next(
+        (p for p in client.proposals() if p.get("rollback_of") == pid), None))
+    rollback_id = rollback["proposal_id"]
+    assert set(rollback["excluded_approvers"]) == {"anna", "carla"} and rollback["proposed_by"] == "anna"
+
+    link, reviewer = client.review_link(rollback_id, "review")
+    assert reviewer.split(".")[0] not in ("anna", "carla")  # on main: carla
+    # carla, handed the review stage by a tampered task, is refused by the decision write (403)
+    tasks = client.outputs["ReviewTasksTableName"]
+    ddb = client.boto("dynamodb")
+    key = {"proposal_id": {"S": rollback_id}, "stage": {"S": "review"}}
+    task = ddb.get_item(TableName=tasks, Key=key, ConsistentRead=True)["Item"]
+    ddb.update_item(TableName=tasks, Key=key, UpdateExpression="SET assignee = :a",
+                    ExpressionAttributeValues={":a": {"S": "carla"}})
+    secret = client.boto("secretsmanager").get_secret_value(
+        SecretId=client.outputs["LinkSigningSecretArn"])["SecretString"].encode()
+    forged = links.sign({"p": rollback_id, "s": "review", "a": "carla", "l": task["link_id"]["S"]}, secret, 600)
+    refused = requests.post(f"{client.api}/review/{forged}", timeout=30, data={
+        "nonce": task["nonce"]["S"], "decision": "approve", "reason": "same_person"})
+    assert refused.status_code == 403 and "original action" in refused.text
+    ddb.update_item(TableName=tasks, Key=key, UpdateExpression="SET assignee = :a",
+                    ExpressionAttributeValues={":a": task["assignee"]})
+    assert client.proposal(rollback_id)["status"] == "pending_review"
+
+    assert client.decide(link, "approve").status_code == 200
+    link, approver = client.review_link(rollback_id, "second approval")
+    assert approver.split(".")[0] not in ("anna", "carla", reviewer.split(".")[0])
+    assert client.decide(link, "approve").status_code == 200
+    wait_for("the rollback to be executed", lambda: client.proposal(rollback_id)["status"] == "executed")
+    assert client.proposal(pid)["status"] == "rolled_back"
+    done = client.proposal(rollback_id)
+    assert {done["reviewed_by"], done["approved_by"]}.isdisjoint({"anna", "carla"})
+    volatile = {"dateLastModified", "lastModified", "lastModifiedAt"}
+    assert {k: v for k, v in _record(cloud, "otys", target.record_id).items() if k not in volatile} == \
+        {k: v for k, v in before.items() if k not in volatile}
+
+
+def test_a_decision_by_someone_outside_the_people_directory_is_never_written(
+        cloud: Any, client: LocalClient, live: None) -> None:
+    target = _target(cloud, "bullhorn", 48)
+    before = _record(cloud, "bullhorn", target.record_id)
+    call = adapter_for("bullhorn").tag_duplicate(target, "bullhorn:778")
+    for approvers in (("anna", "ats:bullhorn"), ("system", "bram"), ("anna", "zoe")):
+        pid = _approved(client, "bullhorn", "tag_duplicate", call, target.ref, approvers=approvers)
+        result = _dispatch(cloud, client, "bullhorn", pid)
+        assert result["errorType"] == "DispatchRefused" and "may not decide it" in result["errorMessage"], result
+    assert _record(cloud, "bullhorn", target.record_id) == before

@@ -3,22 +3,25 @@ who gets assigned, what the link does, and which decisions the write accepts (no
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
 
-from foureyes import audit
+from foureyes import audit, links
 from foureyes.errors import BadRequest, Conflict, Forbidden, LinkExpired
 from foureyes.model import Action
-from foureyes.review import decide, proposals
+from foureyes.review import decide, page, proposals, rollback
 from foureyes.review.proposals import NewProposal
-from foureyes.store.models import CandidateItem
+from foureyes.store.models import CandidateItem, DispatchItem, ProposalItem, ReviewTaskItem
+from foureyes.store.proposals import StageDecision
 from tests.support.memory import (
     PEOPLE,
     SETTINGS,
     Clock,
     MemoryCandidates,
     MemoryCounters,
+    MemoryDispatches,
     MemoryProposals,
     MemoryReviewTasks,
     Outbox,
@@ -57,9 +60,18 @@ class Review:
         assert url is not None
         return assignment.person.id, url.group(1)
 
-    def decide(self, token: str, decision: str, reason: str = "same_person") -> decide.Decided:
+    def decide(self, token: str, decision: str, reason: str = "", note: str = "") -> decide.Decided:
         nonce = decide.view(token, self.deps).task.nonce
-        return decide.decide(token, decision, reason, nonce, self.deps)
+        reason = reason or ("same_person" if decision == "approve" else "different_people")
+        return decide.decide(token, decision, reason, nonce, self.deps, note=note)
+
+    def forge(self, proposal_id: str, stage: str, person: str) -> tuple[str, str]:
+        """Hand an open stage to `person` (as a tampered task would) and sign them a link; (link, nonce)."""
+        task = self.tasks.items[(proposal_id, stage)]
+        task.assignee = person
+        token = links.sign({"p": proposal_id, "s": stage, "a": person, "l": task.link_id}, b"link-secret", 3600,
+                           now_ms=int(self.clock().timestamp() * 1000))
+        return token, str(task.nonce)
 
     def events(self) -> list[str]:
         return [row.event for row in self.rows.rows(audit.CHAIN)]
@@ -186,3 +198,217 @@ def test_a_timed_out_stage_reminds_the_same_person_then_escalates_to_a_lead() ->
     assert again == first and review.outbox.sent[-1].subject.startswith("Reminder:")
     third, _ = review.open("review")
     assert third in {"tess", "theo"} and review.outbox.sent[-1].subject.startswith("Escalated:")
+
+
+# -- four eyes at every stage: nobody excluded is assigned or may decide (issue 11, finding 1) -----------------
+
+
+def _executed_original(review: Review, approvers: tuple[str, str] = ("anna", "carla")) -> MemoryDispatches:
+    """An original write approved by `approvers` and executed live (its receipt holds the inverse call)."""
+    review.proposals.create(ProposalItem(
+        "orig", pair_key="otys:1|otys:2", status="executed", proposed_at="2026-12-01T09:00:00+00:00", system="otys",
+        action="tag_duplicate", refs=["otys:1", "otys:2"], payload={"jsonrpc": "2.0"},
+        diff={"target": "otys:1", "before": [], "after": ["duplicate"]}, confidence=0.9, reasoning="same e-mail",
+        evidence=["email"], reviewed_by=approvers[0], review_decision="approve", review_reason="same_person",
+        approved_by=approvers[1], approval_decision="approve", approval_reason="same_person"))
+    dispatches = MemoryDispatches()
+    dispatches.put(DispatchItem("orig", system="otys", mode="live", status="executed", call={"jsonrpc": "2.0"},
+                                at="2026-12-01T10:00:00+00:00", receipt={"inverse": {"jsonrpc": "2.0", "undo": 1}}))
+    return dispatches
+
+
+def test_a_rollback_asked_by_an_original_approver_is_decided_by_neither_original_approver() -> None:
+    """Original approved by anna + carla; anna proposes the rollback: its review goes to neither of them (on main
+    it went to carla), nor does its approval."""
+    review = Review()
+    dispatches = _executed_original(review)
+    rollback_id = rollback.propose_rollback("orig", "anna", "wrong person tagged", review.submit_deps, dispatches)
+    reviewer, link = review.open("review", rollback_id)
+    assert reviewer not in {"anna", "carla"}
+    review.decide(link, "approve")
+    approver, link2 = review.open("approve", rollback_id)
+    assert approver not in {"anna", "carla", reviewer}
+    assert review.decide(link2, "approve").status.value == "approved"
+    done = review.proposals.get(rollback_id)
+    assert done is not None and {done.reviewed_by, done.approved_by}.isdisjoint({"anna", "carla"})
+
+
+def test_no_stage_is_ever_assigned_to_an_excluded_person_or_the_proposer() -> None:
+    review = Review()
+    for n in range(6):  # every turn of the round robin
+        pid = f"p{n}"
+        review.submit(pid, f"h{n}", proposed_by="bram", excluded_approvers=["anna"])
+        review.proposals.items[pid].pair_key = f"pair-{n}"  # independent proposals
+        reviewer, link = review.open("review", pid)
+        review.decide(link, "approve")
+        approver, link2 = review.open("approve", pid)
+        review.decide(link2, "reject")
+        lead, _ = review.open("tiebreak", pid)
+        assert {reviewer, approver, lead}.isdisjoint({"anna", "bram"})
+
+
+@pytest.mark.parametrize("stage", ["review", "approve"])
+@pytest.mark.parametrize(("person", "why"), [("carla", "original action"), ("bram", "you proposed this")])
+def test_an_excluded_person_or_the_proposer_is_refused_at_decision_time_at_every_stage(
+        stage: str, person: str, why: str) -> None:
+    review = Review()
+    dispatches = _executed_original(review)
+    rollback_id = rollback.propose_rollback("orig", "bram", "wrong person tagged", review.submit_deps, dispatches)
+    _, link = review.open("review", rollback_id)
+    if stage == "approve":
+        review.decide(link, "approve")
+        review.open("approve", rollback_id)
+    status = review.proposals.get(rollback_id).status  # type: ignore[union-attr]
+    forged, nonce = review.forge(rollback_id, stage, person)
+    with pytest.raises(Forbidden, match=why):
+        decide.decide(forged, "approve", "same_person", nonce, review.deps)
+    assert review.proposals.get(rollback_id).status == status  # type: ignore[union-attr]
+
+
+def test_someone_not_in_the_people_directory_is_refused_at_decision_time() -> None:
+    review = Review()
+    review.submit()
+    review.open("review")
+    forged, nonce = review.forge("p1", "review", "zoe")
+    with pytest.raises(Forbidden, match="people directory"):
+        decide.decide(forged, "approve", "same_person", nonce, review.deps)
+
+
+class RecordingTasks:
+    """The review-tasks repository, recording the conditions each decision write carries."""
+
+    def __init__(self, tasks: MemoryReviewTasks) -> None:
+        self.inner = tasks
+        self.written: list[StageDecision] = []
+
+    def get(self, proposal_id: str, stage: str) -> ReviewTaskItem | None:
+        return self.inner.get(proposal_id, stage)
+
+    def put(self, task: ReviewTaskItem) -> None:
+        self.inner.put(task)
+
+    def decide(self, decision: StageDecision) -> bool:
+        self.written.append(decision)
+        return self.inner.decide(decision)
+
+
+def test_the_decision_write_itself_refuses_excluded_people_and_the_proposer_at_every_stage() -> None:
+    """The store's conditional (not only the check before it) keeps excluded people out, the first stage too."""
+    review = Review()
+    recording = RecordingTasks(review.tasks)
+    review.deps = dataclasses.replace(review.deps, tasks=recording)
+    review.submit(excluded_approvers=["anna"])
+    _, link = review.open("review")
+    review.decide(link, "approve")
+    _, link2 = review.open("approve")
+    review.decide(link2, "reject")
+    _, link3 = review.open("tiebreak")
+    review.decide(link3, "approve")
+    assert [d.stage for d in recording.written] == ["review", "approve", "tiebreak"]
+    assert all(d.not_excluded and "proposed_by" in d.differs_from for d in recording.written)
+    # and the write refuses an excluded person even when handed one directly
+    review2 = Review()
+    review2.submit(excluded_approvers=["carla"])
+    review2.open("review")
+    task = review2.tasks.items[("p1", "review")]
+    refused = StageDecision("p1", "review", task.link_id, task.nonce, "carla", "approve", "same_person", "now",
+                            "pending_review", "pending_approval", ("proposed_by",), not_excluded=True)
+    assert review2.tasks.decide(refused) is False
+
+
+# -- a blind second look (finding 7) ----------------------------------------------------------------------------
+
+
+def test_no_stage_sees_another_stages_decision_before_deciding() -> None:
+    review = Review()
+    review.submit()
+    reviewer, link = review.open("review")
+    review.decide(link, "reject", "different_people")
+    approver, link2 = review.open("approve")
+    before = decide.view(link2, review.deps)
+    assert before.history == () and before.blind
+    html = page.review_page(before)
+    assert "review: " not in html and reviewer not in html and "hidden until you decide" in html
+    review.decide(link2, "approve")
+    lead, link3 = review.open("tiebreak")
+    lead_view = decide.view(link3, review.deps)
+    lead_html = page.review_page(lead_view)
+    assert lead_view.history == () and reviewer not in lead_html and approver not in lead_html
+    assert "approve: " not in lead_html and "review: " not in lead_html
+    after = decide.view(link2, review.deps)  # once decided, the history is the approver's to see
+    assert [h["stage"] for h in after.history] == ["review", "approve"]
+    assert f"review: {reviewer}" in page.review_page(after)
+
+
+# -- reason codes fit the decision; "other" is explained (finding 7) ---------------------------------------------
+
+
+@pytest.mark.parametrize(("decision", "reason"), [
+    ("reject", "same_person"), ("approve", "different_people"), ("approve", "insufficient_evidence"),
+    ("approve", "data_error")])
+def test_a_reason_that_does_not_fit_the_decision_is_refused(decision: str, reason: str) -> None:
+    review = Review()
+    review.submit()
+    _, link = review.open("review")
+    nonce = decide.view(link, review.deps).task.nonce
+    with pytest.raises(BadRequest, match="does not fit"):
+        decide.decide(link, decision, reason, nonce, review.deps)
+    assert review.tasks.items[("p1", "review")].status == "pending" and review.workflow.resumed == []
+
+
+@pytest.mark.parametrize(("decision", "reason"), [
+    ("approve", "same_person"), ("reject", "different_people"), ("reject", "insufficient_evidence"),
+    ("reject", "data_error")])
+def test_a_fitting_reason_is_accepted(decision: str, reason: str) -> None:
+    review = Review()
+    review.submit()
+    _, link = review.open("review")
+    assert review.decide(link, decision, reason).status.value == "pending_approval"
+
+
+def test_other_needs_a_short_note_that_the_audit_keeps() -> None:
+    review = Review()
+    review.submit()
+    _, link = review.open("review")
+    nonce = decide.view(link, review.deps).task.nonce
+    for note in ("", "   ", "x" * (decide.MAX_NOTE_LENGTH + 1)):
+        with pytest.raises(BadRequest, match="note"):
+            decide.decide(link, "reject", "other", nonce, review.deps, note=note)
+    assert review.workflow.resumed == []
+    decide.decide(link, "reject", "other", nonce, review.deps, note=" Records belong to a father and son. ")
+    decided = [row for row in review.rows.rows(audit.CHAIN) if row.event == "proposal.decided"]
+    assert decided[0].details["reason"] == "other"
+    assert decided[0].details["note"] == "Records belong to a father and son."
+
+
+def test_the_page_offers_the_reasons_by_decision_and_a_note() -> None:
+    review = Review()
+    review.submit()
+    _, link = review.open("review")
+    html = page.review_page(decide.view(link, review.deps))
+    assert 'name="note"' in html and f'maxlength="{decide.MAX_NOTE_LENGTH}"' in html
+    approve_group = html.split('<optgroup label="Reasons to approve">')[1].split("</optgroup>")[0]
+    reject_group = html.split('<optgroup label="Reasons to reject">')[1].split("</optgroup>")[0]
+    assert 'value="same_person"' in approve_group and 'value="same_person"' not in reject_group
+    assert 'value="different_people"' in reject_group and 'value="other"' in html
+
+
+# -- a rejected or expired rollback can be proposed again (finding 9) --------------------------------------------
+
+
+@pytest.mark.parametrize("ended", ["rejected", "expired"])
+def test_a_rollback_that_ended_without_effect_can_be_proposed_again(ended: str) -> None:
+    review = Review()
+    dispatches = _executed_original(review)
+    first = rollback.propose_rollback("orig", "bram", "wrong person tagged", review.submit_deps, dispatches)
+    assert rollback.propose_rollback("orig", "bram", "double click", review.submit_deps, dispatches) == first
+    with pytest.raises(Conflict, match="already proposed"):
+        rollback.propose_rollback("orig", "tess", "me too", review.submit_deps, dispatches)
+    review.proposals.set_status(first, ended, ended)
+    second = rollback.propose_rollback("orig", "tess", "still wrong", review.submit_deps, dispatches)
+    assert second != first and list(review.workflow.started) == [first, second]
+    again = review.proposals.get(second)
+    assert again is not None and again.status == "pending_review" and again.rollback_of == "orig"
+    assert sorted(again.excluded_approvers) == ["anna", "carla"] and again.proposed_by == "tess"
+    with pytest.raises(Conflict, match="already proposed"):
+        rollback.propose_rollback("orig", "bram", "and again", review.submit_deps, dispatches)

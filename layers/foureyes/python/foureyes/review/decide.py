@@ -2,9 +2,12 @@
 
 The Step Functions task token is stored in DynamoDB and never leaves it: the e-mail carries a signed,
 expiring link bound to one person, one stage and one proposal. GET shows (and is audited); only a
-POST with the page's nonce and a reason code decides, through one conditional transaction; only the
-winner of that write resumes the workflow. Repositories, the workflow, mail and the people directory
-come in as `Deps` (`default_deps()` builds the real ones).
+POST with the page's nonce and a reason code that fits the decision decides, through one conditional
+transaction; only the winner of that write resumes the workflow. Nobody excluded from a proposal (its
+proposer, a rollback's original approvers, whoever decided an earlier stage) is assigned or may decide any
+of its stages, and no stage sees another stage's decision before deciding (an independent second look).
+Repositories, the workflow, mail and the people directory come in as `Deps` (`default_deps()` builds the real
+ones).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from foureyes.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthori
 from foureyes.model import Decision, Stage
 from foureyes.review import lifecycle
 from foureyes.review.lifecycle import ProposalStatus
-from foureyes.review.people import People, Person, load_people, round_robin
+from foureyes.review.people import Directory, People, Person, load_people, round_robin
 from foureyes.settings import Settings, secret_bytes, settings
 from foureyes.store.candidates import CandidateRecords, DynamoCandidateRecords
 from foureyes.store.counters import Counters, DynamoCounters
@@ -35,8 +38,15 @@ REASON_CODES: dict[str, str] = {
     "different_people": "Different people (namesakes or shared contact details)",
     "insufficient_evidence": "Not enough evidence to decide that these are one person",
     "data_error": "One of the records holds wrong data; fix it in the ATS first",
-    "other": "Other (explained to the team lead)",
+    "other": "Other (explain in the note)",
 }
+# Which reasons fit which decision: "reject, same person" says nothing a team lead could act on.
+REASONS_FOR: dict[Decision, tuple[str, ...]] = {
+    Decision.APPROVE: ("same_person", "other"),
+    Decision.REJECT: ("different_people", "insufficient_evidence", "data_error", "other"),
+}
+NOTE_REQUIRED = "other"
+MAX_NOTE_LENGTH = 500
 REMINDER_ATTEMPT = 2  # the stage's second run (after its first timeout) reminds the same person
 ESCALATION_ATTEMPT = 3  # the third run hands the stage to a team lead
 
@@ -80,6 +90,12 @@ def _deciders(item: ProposalItem) -> set[str]:
     return {p for p in (item.reviewed_by, item.approved_by, item.tiebreak_by) if p}
 
 
+def excluded(item: ProposalItem) -> set[str]:
+    """Who may decide no stage of this proposal: its proposer and anyone it excludes (a rollback: the people
+    who approved the original action)."""
+    return {item.proposed_by, *(item.excluded_approvers or [])}
+
+
 def _proposal(proposal_id: str, deps: Deps) -> ProposalItem:
     item = deps.proposals.get(proposal_id)
     if item is None:
@@ -91,12 +107,10 @@ def choose_assignee(stage: Stage, item: ProposalItem, people: People, previous: 
                     next_turn: Callable[[str], int]) -> Assignment:
     """Round robin among eligible people; a re-run of a timed-out stage reminds, then escalates."""
     attempt = int(previous.attempt) + 1 if previous is not None and previous.status == "pending" else 1
-    exclude = _deciders(item) | {item.proposed_by}
-    if stage is not Stage.REVIEW:
-        exclude |= set(item.excluded_approvers or [])  # a rollback: not the original's approvers
+    exclude = _deciders(item) | excluded(item)  # at every stage, the first one included
     if previous is not None and attempt == REMINDER_ATTEMPT:
         person = people.find(previous.assignee)
-        if person is not None:
+        if person is not None and person.id not in exclude:
             return Assignment(person, attempt, previous.link_id)
     if stage is Stage.TIEBREAK or attempt >= ESCALATION_ATTEMPT:
         pool: tuple[Person, ...] = people.team_leads
@@ -195,6 +209,7 @@ def _records(item: ProposalItem, deps: Deps) -> tuple[dict[str, Any], ...]:
 
 
 def _history(item: ProposalItem) -> tuple[dict[str, Any], ...]:
+    """Every stage's decision so far: shown only to someone who has decided (an independent second look)."""
     steps = [("review", item.reviewed_by, item.review_decision, item.review_reason),
              ("approve", item.approved_by, item.approval_decision, item.approval_reason),
              ("tiebreak", item.tiebreak_by, item.tiebreak_decision, item.tiebreak_reason)]
@@ -202,13 +217,16 @@ def _history(item: ProposalItem) -> tuple[dict[str, Any], ...]:
 
 
 def view(token: str, deps: Deps | None = None) -> ReviewView:
-    """What the review page shows; viewing is an audit event (a scanner's GET decides nothing)."""
+    """What the review page shows; viewing is an audit event (a scanner's GET decides nothing).
+
+    Blind until decided: neither the matcher's confidence nor any other stage's decision or reason is shown
+    before this person has decided."""
     deps = deps or default_deps()
     stage, task, item = _authorise(token, deps)
     decided = task.status != "pending"
     deps.audit.record("proposal.viewed", task.assignee, item.proposal_id, {"stage": stage.value})
-    return ReviewView(item, task, stage, task.assignee, _records(item, deps), _history(item), decided,
-                      blind=not decided)
+    return ReviewView(item, task, stage, task.assignee, _records(item, deps), _history(item) if decided else (),
+                      decided, blind=not decided)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,28 +236,58 @@ class Decided:
 
 
 # Who may not decide a stage: the people already named in these fields of the proposal (four eyes).
-_NOT_BY = {Stage.REVIEW: (), Stage.APPROVE: ("reviewed_by",), Stage.TIEBREAK: ("reviewed_by", "approved_by")}
+# The proposer never decides any stage of their own proposal.
+_NOT_BY = {Stage.REVIEW: ("proposed_by",), Stage.APPROVE: ("proposed_by", "reviewed_by"),
+           Stage.TIEBREAK: ("proposed_by", "reviewed_by", "approved_by")}
 
 
-def decide(token: str, decision_name: str, reason_code: str, nonce: str, deps: Deps | None = None) -> Decided:
-    """Record one person's decision; exactly one concurrent POST wins and resumes the execution."""
+def check_reason(decision: Decision, reason_code: str, note: str) -> str:
+    """The reviewer's note, stripped, when `reason_code` fits `decision`; `BadRequest` naming what is wrong."""
+    if reason_code not in REASON_CODES:
+        raise BadRequest("choose a reason for your decision")
+    if reason_code not in REASONS_FOR[decision]:
+        fitting = ", ".join(code.replace("_", " ") for code in REASONS_FOR[decision])
+        raise BadRequest(f"the reason {reason_code.replace('_', ' ')!r} does not fit the decision {decision.value!r}; "
+                         f"choose one of: {fitting}")
+    text = note.strip()
+    if len(text) > MAX_NOTE_LENGTH:
+        raise BadRequest(f"the note is longer than {MAX_NOTE_LENGTH} characters")
+    if reason_code == NOTE_REQUIRED and not text:
+        raise BadRequest("the reason 'other' needs a short note that explains it")
+    return text
+
+
+def _may_decide(stage: Stage, person: str, item: ProposalItem, people: People) -> None:
+    """`Forbidden` unless `person` may decide `stage` of `item` (four eyes; checked again by the write)."""
+    if person in (item.excluded_approvers or []):
+        raise Forbidden("you approved the original action; a different person must decide its rollback")
+    if person == item.proposed_by:
+        raise Forbidden("you proposed this; a different person must decide it")
+    if stage is not Stage.REVIEW and person == item.reviewed_by:
+        raise Forbidden("you reviewed this proposal; a different person must approve it")
+    if stage is Stage.TIEBREAK and person in (item.reviewed_by, item.approved_by):
+        raise Forbidden("you already decided on this proposal; a different team lead must break the tie")
+    if not Directory(people).decides(person):
+        raise Forbidden("you are not in the people directory of reviewers; ask your team lead")
+
+
+def decide(token: str, decision_name: str, reason_code: str, nonce: str, deps: Deps | None = None, *,
+           note: str = "") -> Decided:
+    """Record one person's decision; exactly one concurrent POST wins and resumes the execution.
+
+    The reason must fit the decision (`REASONS_FOR`); "other" needs a `note` (at most 500 characters), which
+    goes into the audit trail with the decision."""
     deps = deps or default_deps()
     stage, task, item = _authorise(token, deps)
     try:
         decision = Decision(decision_name)
     except ValueError as exc:
         raise BadRequest("decision must be 'approve' or 'reject'") from exc
-    if reason_code not in REASON_CODES:
-        raise BadRequest("choose a reason for your decision")
+    note = check_reason(decision, reason_code, note)
     if task.status != "pending":
         raise Conflict("this review has already been decided")
     person = task.assignee
-    if stage is not Stage.REVIEW and person == item.reviewed_by:
-        raise Forbidden("you reviewed this proposal; a different person must approve it")
-    if stage is not Stage.REVIEW and person in (item.excluded_approvers or []):
-        raise Forbidden("you approved the original action; a different person must approve its rollback")
-    if stage is Stage.TIEBREAK and person in (item.reviewed_by, item.approved_by):
-        raise Forbidden("you already decided on this proposal; a different team lead must break the tie")
+    _may_decide(stage, person, item, deps.people())
 
     decisions = {"review": item.review_decision, "approve": item.approval_decision, "tiebreak": item.tiebreak_decision}
     decisions[stage.value] = decision.value
@@ -248,15 +296,17 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, deps: D
         proposal_id=item.proposal_id, stage=stage.value, link_id=task.link_id, nonce=nonce, person=person,
         decision=decision.value, reason=reason_code, decided_at=_now(deps),
         from_status=lifecycle.stage_status(stage).value, to_status=new_status.value,
-        differs_from=_NOT_BY[stage], not_excluded=stage is not Stage.REVIEW))
+        differs_from=_NOT_BY[stage], not_excluded=True))
     if not won:
         raise Conflict("this review has already been decided")
     deps.workflow.resume(task.task_token, {"decision": decision.value, "by": person, "reason": reason_code,
                                            "status": new_status.value})
     record_decision_rate(person, decision, deps.counters)
-    deps.audit.record("proposal.decided", person, item.proposal_id,
-                      {"stage": stage.value, "decision": decision.value, "reason": reason_code,
-                       "status": new_status.value})
+    details: dict[str, Any] = {"stage": stage.value, "decision": decision.value, "reason": reason_code,
+                               "status": new_status.value}
+    if note:
+        details["note"] = note  # the reviewer's own words for the team lead (the trail keeps them)
+    deps.audit.record("proposal.decided", person, item.proposal_id, details)
     return Decided(new_status, float(item.confidence))
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-from foureyes.review.decide import REASON_CODES, ReviewView
+from foureyes.model import Decision
+from foureyes.review.decide import MAX_NOTE_LENGTH, REASON_CODES, REASONS_FOR, ReviewView
 from foureyes.web.shell import page
 
 _FIELDS = (("Name", "name"), ("E-mail", "emails"), ("Phone", "phones"), ("Date of birth", "dob"),
@@ -25,6 +26,20 @@ def _cell(record: dict[str, Any], key: str) -> str:
     return escape(str(value)) or "&mdash;"
 
 
+def _reason_options() -> str:
+    """The reason codes grouped by the decision they fit ("other" fits both, so it stands on its own)."""
+    groups = {Decision.APPROVE: "Reasons to approve", Decision.REJECT: "Reasons to reject"}
+    either = set(REASONS_FOR[Decision.APPROVE]) & set(REASONS_FOR[Decision.REJECT])
+
+    def option(code: str) -> str:
+        return f"<option value=\"{escape(code)}\">{escape(REASON_CODES[code])}</option>"
+
+    grouped = "".join(f"<optgroup label=\"{escape(label)}\">"
+                      + "".join(option(code) for code in REASONS_FOR[decision] if code not in either) + "</optgroup>"
+                      for decision, label in groups.items())
+    return grouped + "".join(option(code) for code in REASON_CODES if code in either)
+
+
 def review_page(view: ReviewView) -> str:
     item = view.proposal
     stage_title = {"review": "Review", "approve": "Second approval", "tiebreak": "Tie-break"}[view.stage.value]
@@ -34,8 +49,13 @@ def review_page(view: ReviewView) -> str:
         for label, key in _FIELDS)
     diff = item.diff or {}
     evidence = ", ".join(escape(e.replace("_", " ")) for e in item.evidence)
-    history = "".join(f"<li>{escape(h['stage'])}: {escape(str(h['by']))} &mdash; {escape(str(h['decision']))} "
-                      f"({escape(str(h['reason']))})</li>" for h in view.history) or "<li>No decisions yet.</li>"
+    if view.decided:
+        history = "<ul>" + ("".join(
+            f"<li>{escape(h['stage'])}: {escape(str(h['by']))} &mdash; {escape(str(h['decision']))} "
+            f"({escape(str(h['reason']))})</li>" for h in view.history) or "<li>No decisions yet.</li>") + "</ul>"
+    else:
+        history = ("<p class=\"note\">Other people's decisions on this proposal are hidden until you decide "
+                   "(an independent second look).</p>")
     confidence = ("<p class=\"note\">The matcher's confidence is hidden until you decide (blind review).</p>"
                   if view.blind else f"<p>Matcher confidence: {float(item.confidence):.2f}</p>")
     body = [
@@ -44,14 +64,15 @@ def review_page(view: ReviewView) -> str:
         f"{escape(item.proposed_by)}. You are signed in by your personal link as <strong>{escape(view.person)}"
         f"</strong>.</p>",
         (f"<p class=\"note\"><strong>Rollback</strong> of proposal <code>{escape(item.rollback_of)}</code>: "
-         "approving it undoes that write. Its approvers may not approve this.</p>" if item.rollback_of else ""),
+         "approving it undoes that write. Its approvers and whoever asked for this rollback decide no stage of "
+         "it.</p>" if item.rollback_of else ""),
         f"<h2>Why these records were linked</h2><p>{escape(item.reasoning)}</p><p>Evidence: {evidence}</p>",
         confidence,
         f"<h2>The records side by side</h2><table><thead><tr><th scope=\"col\">Field</th>{header}</tr></thead>"
         f"<tbody>{rows}</tbody></table>",
         f"<h2>What would change</h2><p>In <code>{escape(str(diff.get('target', '')))}</code>: "
         f"<code>{escape(str(diff.get('before')))}</code> &rarr; <code>{escape(str(diff.get('after')))}</code></p>",
-        f"<h2>History</h2><ul>{history}</ul>",
+        f"<h2>History</h2>{history}",
     ]
     if view.decided:
         body.append(f"<p class=\"note\" role=\"status\">You already decided: <strong>{escape(str(view.task.decision))}"
@@ -65,13 +86,14 @@ def review_page(view: ReviewView) -> str:
                 "<textarea id=\"why\" name=\"why\" required maxlength=\"500\" rows=\"3\" cols=\"60\"></textarea></p>"
                 "<button type=\"submit\">Propose a rollback</button></fieldset></form>")
     else:
-        options = "".join(f"<option value=\"{escape(code)}\">{escape(text)}</option>"
-                          for code, text in REASON_CODES.items())
         body.append(
             "<form method=\"post\"><fieldset><legend>Your decision</legend>"
             f"<input type=\"hidden\" name=\"nonce\" value=\"{escape(view.task.nonce)}\">"
             "<p><label for=\"reason\">Reason (required)</label><br><select id=\"reason\" name=\"reason\" required>"
-            f"<option value=\"\">Choose a reason</option>{options}</select></p>"
+            f"<option value=\"\">Choose a reason</option>{_reason_options()}</select></p>"
+            "<p><label for=\"note\">Note (required for &ldquo;Other&rdquo;)</label><br>"
+            f"<textarea id=\"note\" name=\"note\" maxlength=\"{MAX_NOTE_LENGTH}\" rows=\"3\" cols=\"60\">"
+            "</textarea></p>"
             "<button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>"
             "<button type=\"submit\" name=\"decision\" value=\"reject\">Reject</button>"
             "</fieldset></form>")
