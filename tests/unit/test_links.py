@@ -39,6 +39,50 @@ def test_expired_tampered_and_malformed_tokens_are_refused() -> None:
         links.verify(token, b"another-secret", now_ms=0)
 
 
+def _other_spellings(part: str) -> list[str]:
+    """Spellings of the same bytes that are not the canonical unpadded base64url of them."""
+    raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    spellings = [part + "==", part + "=" * (4 + -len(part) % 4), part[:10] + "\n" + part[10:],
+                 part[:10] + "!" + part[10:], " " + part]
+    if len(part) % 4:
+        spellings.append(part + "=" * (-len(part) % 4))  # padded
+    if 6 * len(part) > 8 * len(raw):  # the last character has unused low bits: set one
+        spellings.append(part[:-1] + alphabet[alphabet.index(part[-1]) ^ 1])
+    if "-" in part or "_" in part:
+        spellings.append(part.replace("-", "+").replace("_", "/"))  # the standard alphabet
+    for spelling in spellings:
+        assert spelling != part
+        assert base64.b64decode(spelling.replace("-", "+").replace("_", "/") + "==", validate=False) == raw
+    return spellings
+
+
+def test_only_the_canonical_base64url_spelling_verifies() -> None:
+    """A link that verifies has exactly one spelling: what `sign` (and Node's base64url) writes."""
+    token = links.sign({"p": "prop-1", "s": "review"}, SECRET, 60, now_ms=0)
+    first, mac = token.split(".")
+    assert links.verify(token, SECRET, now_ms=0)["p"] == "prop-1"
+    for spelling in _other_spellings(mac):
+        with pytest.raises(Unauthorized, match="malformed"):
+            links.verify(f"{first}.{spelling}", SECRET, now_ms=0)
+    # a payload spelled otherwise, signed as spelled (as a signer with the key but a lax encoder would)
+    for spelling in _other_spellings(first):
+        resigned = base64.urlsafe_b64encode(hmac.new(SECRET, spelling.encode(), hashlib.sha256).digest())
+        with pytest.raises(Unauthorized, match="malformed"):
+            links.verify(f"{spelling}.{resigned.rstrip(b'=').decode()}", SECRET, now_ms=0)
+
+
+def test_a_signature_with_the_standard_alphabet_is_refused() -> None:
+    for n in range(200):  # a signature that holds '-' or '_' (the URL-safe characters)
+        token = links.sign({"p": f"prop-{n}"}, SECRET, 60, now_ms=0)
+        first, mac = token.split(".")
+        if "-" in mac or "_" in mac:
+            break
+    standard = mac.replace("-", "+").replace("_", "/")
+    with pytest.raises(Unauthorized):
+        links.verify(f"{first}.{standard}", SECRET, now_ms=0)
+
+
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed: no Node signer to compare with")
 def test_tokens_interoperate_with_a_node_signer() -> None:
     script = """

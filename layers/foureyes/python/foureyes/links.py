@@ -2,6 +2,8 @@
 
 Format (compatible with existing Node signers): `base64url(JSON of the payload plus "exp" in epoch
 milliseconds) + "." + base64url(HMAC-SHA256(secret, that first part))`, base64url without padding.
+Only the canonical spelling verifies: URL-safe alphabet, no padding, no stray characters, unused trailing
+bits zero (what `sign` and Node's `base64url` write); anything else is `Unauthorized`.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -18,6 +21,7 @@ from typing import Any
 from foureyes.errors import LinkExpired, Unauthorized
 
 MAX_TOKEN_LENGTH = 2048
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 
 
 def _b64encode(data: bytes) -> str:
@@ -25,7 +29,16 @@ def _b64encode(data: bytes) -> str:
 
 
 def _b64decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """The bytes of a canonical unpadded base64url text; `Unauthorized` for any other spelling of them."""
+    if not _BASE64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise Unauthorized("the link is malformed")
+    try:
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise Unauthorized("the link is malformed") from exc
+    if _b64encode(data) != text:  # e.g. unused trailing bits set: another spelling of the same bytes
+        raise Unauthorized("the link is malformed")
+    return data
 
 
 def _now_ms() -> int:
@@ -46,15 +59,12 @@ def verify(token: str, secret: bytes, *, now_ms: int | None = None) -> dict[str,
         raise Unauthorized("the link is malformed")
     first, signature = token.split(".")
     expected = hmac.new(secret, first.encode("ascii", "replace"), hashlib.sha256).digest()
-    try:
-        given = _b64decode(signature)
-    except (binascii.Error, ValueError) as exc:
-        raise Unauthorized("the link is malformed") from exc
+    given = _b64decode(signature)
     if not hmac.compare_digest(expected, given):
         raise Unauthorized("the link's signature does not match")
     try:
         payload = json.loads(_b64decode(first))
-    except (binascii.Error, ValueError) as exc:
+    except ValueError as exc:
         raise Unauthorized("the link is malformed") from exc
     if not isinstance(payload, dict) or not isinstance(payload.get("exp"), int):
         raise Unauthorized("the link is malformed")
