@@ -50,9 +50,9 @@ class Review:
                           {"jsonrpc": "2.0"}, {"target": "otys:1"}, 0.8, "same e-mail", ("email",), evidence_hash)
         return proposals.submit(new, self.submit_deps, **extra)  # type: ignore[arg-type]
 
-    def open(self, stage: str, proposal_id: str = "p1") -> tuple[str, str]:
-        """Open a stage; (the assignee, the link token from the e-mail)."""
-        assignment = decide.open_stage(proposal_id, stage, f"token-{stage}", self.deps)
+    def open(self, stage: str, proposal_id: str = "p1", attempt: int = 1) -> tuple[str, str]:
+        """Open the stage's `attempt`-th run (as the execution counts them); (the assignee, the e-mailed link)."""
+        assignment = decide.open_stage(proposal_id, stage, f"token-{stage}-{attempt}", self.deps, attempt=attempt)
         url = re.search(r"https://foureyes\.example/review/(\S+)", self.outbox.sent[-1].text)
         assert url is not None
         return assignment.person.id, url.group(1)
@@ -182,7 +182,7 @@ def test_a_timed_out_stage_reminds_the_same_person_then_escalates_to_a_lead() ->
     review = Review()
     review.submit()
     first, _ = review.open("review")
-    again, _ = review.open("review")
+    again, _ = review.open("review", attempt=2)
     assert again == first and review.outbox.sent[-1].subject.startswith("Reminder:")
-    third, _ = review.open("review")
+    third, _ = review.open("review", attempt=3)
     assert third in {"tess", "theo"} and review.outbox.sent[-1].subject.startswith("Escalated:")
