@@ -28,6 +28,7 @@ _ENV_FROM_OUTPUTS = {
     "DISPATCHES_TABLE": "DispatchesTableName",
     "STATE_MACHINE_ARN": "ProposalReviewStateMachineArn",
     "OBSERVATIONS_TABLE": "ObservationsTableName",
+    "REVIEW_TASKS_TABLE": "ReviewTasksTableName",
 }
 
 
@@ -54,6 +55,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     rollback.add_argument("--operator", default=getpass.getuser(), help="who asks (default: your user name)")
     actions.add_parser("reviewers", help="decisions and approval rate per reviewer (rubber-stamp check)")
     actions.add_parser("audit-verify", help="check every audit row's hash chain and signature")
+    actions.add_parser("sweep", help="now, what the scheduled sweeper does: start or restart stranded reviews, "
+                                     "re-send decisions their execution did not hear (audited)")
     agreement = actions.add_parser("agreement", help="shadow mode: agreement with recruiters per system and day")
     agreement.add_argument("--days", type=_days, default=14, help="how many days back, today included (default 14)")
     ops.set_defaults(run=run)
@@ -152,6 +155,12 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {rate.person:<20} {rate.decisions:>5} decisions  {rate.approval_rate:6.1%} approved{flag}")
         elif action == "agreement":
             _print_agreement(args.days)
+        elif action == "sweep":
+            from foureyes.review.sweep import sweep
+
+            counts = sweep().as_dict()
+            print("swept: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
+            return 1 if counts["errors"] else 0
         elif action == "audit-verify":
             count, problems = audit.default().verify()
             if problems:

@@ -22,6 +22,7 @@ EXPECTED = {
     "MatchFunction": lambda r: r == {"batchItemFailures": []},
     "KillSwitchFunction": lambda r: r == {"paused": False},
     "NightlyRetryFunction": lambda r: "retried" in r,
+    "SweeperFunction": lambda r: r.get("swept", {}).get("errors") == 0,
     "NotifyFunction": lambda r: r.get("errorType") == "NotFound",
     "DispatchBullhornFunction": lambda r: r.get("errorType") == "NotFound",
     "DispatchOtysFunction": lambda r: r.get("errorType") == "NotFound",

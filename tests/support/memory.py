@@ -14,11 +14,21 @@ from typing import Any, TypeVar
 from pynamodb.models import Model
 
 from foureyes.audit import Trail
+from foureyes.errors import Conflict, TaskGone
 from foureyes.mail import Email
 from foureyes.review.people import Directory, People, Person
 from foureyes.settings import Settings
-from foureyes.store.models import AuditItem, CandidateItem, DispatchItem, NearMissItem, ProposalItem, ReviewTaskItem
+from foureyes.store.models import (
+    RESUME_DUE,
+    AuditItem,
+    CandidateItem,
+    DispatchItem,
+    NearMissItem,
+    ProposalItem,
+    ReviewTaskItem,
+)
 from foureyes.store.proposals import StageDecision, stage_fields
+from foureyes.workflow import Execution
 
 M = TypeVar("M", bound=Model)
 
@@ -53,6 +63,13 @@ class MemoryProposals:
         if executed_at is not None:
             item.executed_at = executed_at
 
+    def transition(self, proposal_id: str, from_status: str, to_status: str, outcome: str) -> bool:
+        item = self.items.get(proposal_id)
+        if item is None or item.status != from_status:
+            return False
+        item.status, item.outcome = to_status, outcome
+        return True
+
     def with_status(self, status: str, limit: int | None = None) -> list[ProposalItem]:
         found = sorted((i for i in self.items.values() if i.status == status), key=lambda i: i.proposed_at)
         return [copy(i) for i in found[:limit]]
@@ -76,6 +93,26 @@ class MemoryReviewTasks:
     def put(self, task: ReviewTaskItem) -> None:
         self.items[(task.proposal_id, task.stage)] = copy(task)
 
+    def open(self, task: ReviewTaskItem) -> bool:
+        current = self.items.get((task.proposal_id, task.stage))
+        if current is not None and current.status != "pending":
+            return False
+        self.items[(task.proposal_id, task.stage)] = copy(task)
+        return True
+
+    def retoken(self, proposal_id: str, stage: str, task_token: str) -> None:
+        task = self.items[(proposal_id, stage)]
+        task.task_token, task.resume = task_token, RESUME_DUE
+
+    def resumed(self, proposal_id: str, stage: str, at: str) -> None:
+        task = self.items[(proposal_id, stage)]
+        task.resume, task.resumed_at = None, at
+
+    def to_resume(self, decided_before: str, limit: int | None = None) -> list[ReviewTaskItem]:
+        due = [t for t in self.items.values() if t.resume == RESUME_DUE and (t.decided_at or "") < decided_before]
+        due.sort(key=lambda t: t.decided_at or "")
+        return [copy(t) for t in due[:limit]]
+
     def decide(self, decision: StageDecision) -> bool:
         task = self.items.get((decision.proposal_id, decision.stage))
         item = self.proposals.items.get(decision.proposal_id)
@@ -89,6 +126,7 @@ class MemoryReviewTasks:
             return False
         task.status, task.decision, task.reason, task.decided_at = ("decided", decision.decision, decision.reason,
                                                                     decision.decided_at)
+        task.resume = RESUME_DUE
         setattr(item, by, decision.person)
         setattr(item, verdict, decision.decision)
         setattr(item, why, decision.reason)
@@ -210,18 +248,46 @@ class MemoryMatchKeys:
 
 
 class RecordingWorkflow:
-    """Step Functions as the rooms see it: executions started (once per name) and tasks resumed."""
+    """Step Functions as the rooms see it: executions started (once per name and input), tasks resumed, and
+    executions described. Faults by hand: `failing_starts`/`failing_resumes` make the next N calls raise (as a
+    throttled or unreachable API would), `gone` holds tokens whose task no longer waits, `end()` ends one."""
+
+    ARN = "arn:aws:states:eu-west-1:000000000000:execution:ProposalReview:"
 
     def __init__(self) -> None:
         self.started: dict[str, dict[str, Any]] = {}
         self.resumed: list[tuple[str, dict[str, Any]]] = []
+        self.executions: dict[str, Execution] = {}
+        self.failing_starts = 0
+        self.failing_resumes = 0
+        self.resume_calls = 0
+        self.gone: set[str] = set()
 
     def start(self, name: str, payload: Mapping[str, Any]) -> str:
+        if self.failing_starts:
+            self.failing_starts -= 1
+            raise ConnectionError("states: no answer")
+        if name in self.started and self.started[name] != dict(payload):
+            raise Conflict(f"execution {name} already exists with another input")
         self.started.setdefault(name, dict(payload))
-        return f"arn:aws:states:eu-west-1:000000000000:execution:ProposalReview:{name}"
+        self.executions.setdefault(name, Execution("RUNNING"))
+        return self.ARN + name
 
     def resume(self, task_token: str, output: Mapping[str, Any]) -> None:
+        self.resume_calls += 1
+        if task_token in self.gone:
+            raise TaskGone("the task no longer waits (TaskTimedOut)")
+        if self.failing_resumes:
+            self.failing_resumes -= 1
+            raise ConnectionError("states: no answer")
         self.resumed.append((task_token, dict(output)))
+        self.gone.add(task_token)  # a task is completed once
+
+    def describe(self, execution_arn: str) -> Execution | None:
+        return self.executions.get(execution_arn.removeprefix(self.ARN))
+
+    def end(self, name: str, status: str = "FAILED", error: str | None = None) -> None:
+        self.executions[name] = Execution(status, error)
 
 
 class Outbox:

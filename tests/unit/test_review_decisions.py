@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from foureyes.errors import BadRequest, Conflict, Forbidden, LinkExpired
 from foureyes.model import Action
 from foureyes.review import decide, page, proposals, rollback
 from foureyes.review.proposals import NewProposal
-from foureyes.store.models import CandidateItem, DispatchItem, ProposalItem, ReviewTaskItem
+from foureyes.store.models import CandidateItem, DispatchItem, ProposalItem
 from foureyes.store.proposals import StageDecision
 from tests.support.memory import (
     PEOPLE,
@@ -53,9 +54,9 @@ class Review:
                           {"jsonrpc": "2.0"}, {"target": "otys:1"}, 0.8, "same e-mail", ("email",), evidence_hash)
         return proposals.submit(new, self.submit_deps, **extra)  # type: ignore[arg-type]
 
-    def open(self, stage: str, proposal_id: str = "p1") -> tuple[str, str]:
-        """Open a stage; (the assignee, the link token from the e-mail)."""
-        assignment = decide.open_stage(proposal_id, stage, f"token-{stage}", self.deps)
+    def open(self, stage: str, proposal_id: str = "p1", attempt: int = 1) -> tuple[str, str]:
+        """Open the stage's `attempt`-th run (as the execution counts them); (the assignee, the e-mailed link)."""
+        assignment = decide.open_stage(proposal_id, stage, f"token-{stage}-{attempt}", self.deps, attempt=attempt)
         url = re.search(r"https://foureyes\.example/review/(\S+)", self.outbox.sent[-1].text)
         assert url is not None
         return assignment.person.id, url.group(1)
@@ -194,9 +195,9 @@ def test_a_timed_out_stage_reminds_the_same_person_then_escalates_to_a_lead() ->
     review = Review()
     review.submit()
     first, _ = review.open("review")
-    again, _ = review.open("review")
+    again, _ = review.open("review", attempt=2)
     assert again == first and review.outbox.sent[-1].subject.startswith("Reminder:")
-    third, _ = review.open("review")
+    third, _ = review.open("review", attempt=3)
     assert third in {"tess", "theo"} and review.outbox.sent[-1].subject.startswith("Escalated:")
 
 
@@ -281,11 +282,8 @@ class RecordingTasks:
         self.inner = tasks
         self.written: list[StageDecision] = []
 
-    def get(self, proposal_id: str, stage: str) -> ReviewTaskItem | None:
-        return self.inner.get(proposal_id, stage)
-
-    def put(self, task: ReviewTaskItem) -> None:
-        self.inner.put(task)
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)  # every other method as the memory repository has it
 
     def decide(self, decision: StageDecision) -> bool:
         self.written.append(decision)

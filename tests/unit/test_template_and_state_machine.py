@@ -59,7 +59,7 @@ def test_approve_approve_takes_at_most_twelve_transitions_and_reaches_dispatch()
     definition = _definition()
     path = _walk(definition["States"], definition["StartAt"],
                  {"Agreed": "RouteToDispatcher", "RouteToDispatcher": "DispatchOtys"})
-    assert path == ["Review", "Approve", "Agreed", "RouteToDispatcher", "DispatchOtys", "Done"]
+    assert path == ["Begin", "Review", "Approve", "Agreed", "RouteToDispatcher", "DispatchOtys", "Done"]
     assert len(path) <= 12
 
 
@@ -88,3 +88,50 @@ def test_resolver_handles_sub_if_and_getatt() -> None:
     assert resolver.resolve({"Fn::If": ["HasUrl", "custom", {"Fn::Sub": "https://${Api}"}]}) == "https://ref-Api"
     assert resolver.resolve({"Fn::GetAtt": ["Fn", "Arn"]}) == "Fn.Arn"
     assert resolver.resolve({"Fn::Join": ["-", ["a", {"Ref": "Stage"}]]}) == "a-local"
+
+
+def _attempt_value(expression: str, attempts: dict[str, int]) -> int:
+    added = re.fullmatch(r"States\.MathAdd\(\$\.attempts\.(\w+), 1\)", expression)
+    if added:
+        return attempts[added.group(1)] + 1
+    assert expression.startswith("$.attempts."), expression
+    return attempts[expression.removeprefix("$.attempts.")]
+
+
+def test_each_stage_counts_its_runs_so_a_retry_keeps_the_attempt_and_a_timeout_moves_it_on() -> None:
+    from foureyes.review.decide import ESCALATION_ATTEMPT, REMINDER_ATTEMPT
+
+    definition = _definition()
+    states = definition["States"]
+    begin = states[definition["StartAt"]]
+    assert begin["Type"] == "Pass" and begin["ResultPath"] == "$.attempts"
+    assert begin["Result"] == {"review": 1, "approve": 1, "tiebreak": 1}
+    for name, key in (("Review", "review"), ("Approve", "approve"), ("TieBreak", "tiebreak")):
+        task = states[name]
+        assert task["Parameters"]["Payload"]["attempt.$"] == f"$.attempts.{key}", name
+        # A Retry re-runs the task with the same input, so the same attempt: a timeout is never retried, it is
+        # caught and counted.
+        assert all("States.Timeout" not in rule["ErrorEquals"] for rule in task["Retry"]), name
+        attempts, runs, current = dict(begin["Result"]), [], name
+        while current != "MarkExpired":
+            state = states[current]
+            if current == name:
+                runs.append(attempts[key])
+                current = next(c["Next"] for c in state["Catch"] if "States.Timeout" in c["ErrorEquals"])
+            elif state["Type"] == "Choice":
+                (rule,) = state["Choices"]
+                assert rule["Variable"] == f"$.attempts.{key}"
+                current = rule["Next"] if attempts[key] >= rule["NumericGreaterThanEquals"] else state["Default"]
+            else:
+                assert state["Type"] == "Pass" and state["ResultPath"] == "$.attempts", current
+                attempts = {k.removesuffix(".$"): _attempt_value(v, attempts) for k, v in state["Parameters"].items()}
+                current = state["Next"]
+        assert runs == [1, REMINDER_ATTEMPT, ESCALATION_ATTEMPT], name  # first e-mail, reminder, escalation
+
+
+def test_expiry_never_overwrites_a_decision() -> None:
+    mark = _definition()["States"]["MarkExpired"]
+    assert mark["Parameters"]["ConditionExpression"] == "#status IN (:review, :approval, :tiebreak)"
+    values = mark["Parameters"]["ExpressionAttributeValues"]
+    assert {values[k]["S"] for k in (":review", ":approval", ":tiebreak")} == {
+        "pending_review", "pending_approval", "pending_tiebreak"}

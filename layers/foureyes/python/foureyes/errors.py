@@ -47,6 +47,14 @@ class Forbidden(FoureyesError):
     """The caller is known but not allowed to do this (e.g. the reviewer approving their own review)."""
 
 
+# -- the review workflow -------------------------------------------------------------------------------
+
+
+class TaskGone(FoureyesError):
+    """A task token no longer has a waiting task: it timed out, was already completed, or its execution
+    ended (Step Functions' TaskTimedOut, InvalidToken, TaskDoesNotExist). Sending again will not help."""
+
+
 # -- dispatch refusing or failing ---------------------------------------------------------------------
 
 

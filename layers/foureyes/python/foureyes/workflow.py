@@ -1,23 +1,55 @@
-"""The review workflow as the rooms see it: start one ProposalReview execution per proposal, and resume the
-stage a person decided. `StepFunctionsWorkflow` is the real one (boto3, created at first use)."""
+"""The review workflow as the rooms see it: start one ProposalReview execution per proposal, resume the
+stage a person decided, and ask how an execution is doing (the sweeper). `StepFunctionsWorkflow` is the real
+one (boto3, created at first use)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
+from foureyes.errors import Conflict, TaskGone
 from foureyes.settings import settings
+
+RUNNING = "RUNNING"
+
+
+@dataclass(frozen=True, slots=True)
+class Execution:
+    """What the sweeper needs to know of an execution: its status (RUNNING, SUCCEEDED, FAILED, TIMED_OUT,
+    ABORTED) and, when it failed, the error it ended with (e.g. `Foureyes.ReviewExpired`)."""
+
+    status: str
+    error: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.status != RUNNING
 
 
 class Workflow(Protocol):
     def start(self, name: str, payload: Mapping[str, Any]) -> str:
-        """Start the execution called `name` (idempotent: the same name again returns the first one's ARN)."""
+        """Start the execution called `name`. Idempotent: the same name with the same input returns the first
+        one's ARN (running or ended); the same name with another input raises `Conflict`."""
         ...
 
     def resume(self, task_token: str, output: Mapping[str, Any]) -> None:
-        """Complete the waiting task of a stage with the person's decision."""
+        """Complete the waiting task of a stage with the person's decision. Raises `TaskGone` when no task
+        waits on the token any more; any other exception is a failure worth retrying."""
         ...
+
+    def describe(self, execution_arn: str) -> Execution | None:
+        """The execution's status; None when there is no such execution."""
+        ...
+
+
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The ARN Step Functions gives the execution `name` of a (standard) state machine."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+
+
+_GONE = ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist")
 
 
 class StepFunctionsWorkflow:
@@ -37,8 +69,27 @@ class StepFunctionsWorkflow:
         try:
             reply = self.client.start_execution(stateMachineArn=machine, name=name, input=json.dumps(dict(payload)))
         except self.client.exceptions.ExecutionAlreadyExists:
-            return machine.replace(":stateMachine:", ":execution:") + f":{name}"
+            # Standard workflows: the same name and input of a *running* execution is answered with its ARN; an
+            # ended one (or another input) raises. Started before with the same input is started: fine.
+            arn = execution_arn(machine, name)
+            described = self.client.describe_execution(executionArn=arn)
+            if json.loads(described.get("input") or "null") != json.loads(json.dumps(dict(payload))):
+                raise Conflict(f"execution {name} already exists with another input") from None
+            return arn
         return str(reply["executionArn"])
 
     def resume(self, task_token: str, output: Mapping[str, Any]) -> None:
-        self.client.send_task_success(taskToken=task_token, output=json.dumps(dict(output)))
+        try:
+            self.client.send_task_success(taskToken=task_token, output=json.dumps(dict(output)))
+        except self.client.exceptions.ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _GONE:
+                raise TaskGone(f"the task no longer waits ({code})") from None  # the token is never in a message
+            raise
+
+    def describe(self, execution_arn: str) -> Execution | None:
+        try:
+            described = self.client.describe_execution(executionArn=execution_arn)
+        except self.client.exceptions.ExecutionDoesNotExist:
+            return None
+        return Execution(str(described["status"]), described.get("error"))

@@ -13,6 +13,7 @@ ones).
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,11 +27,19 @@ from foureyes.model import Decision, Stage
 from foureyes.review import lifecycle
 from foureyes.review.lifecycle import ProposalStatus
 from foureyes.review.people import Directory, People, Person, load_people, round_robin
+from foureyes.review.resume import Resumed, Resumer, resume_stage, stage_output
 from foureyes.settings import Settings, secret_bytes, settings
 from foureyes.store.candidates import CandidateRecords, DynamoCandidateRecords
 from foureyes.store.counters import Counters, DynamoCounters
 from foureyes.store.models import ProposalItem, ReviewTaskItem
-from foureyes.store.proposals import DynamoProposals, DynamoReviewTasks, Proposals, ReviewTasks, StageDecision
+from foureyes.store.proposals import (
+    DynamoProposals,
+    DynamoReviewTasks,
+    Proposals,
+    ReviewTasks,
+    StageDecision,
+    stage_fields,
+)
 from foureyes.workflow import StepFunctionsWorkflow, Workflow
 
 REASON_CODES: dict[str, str] = {
@@ -47,8 +56,10 @@ REASONS_FOR: dict[Decision, tuple[str, ...]] = {
 }
 NOTE_REQUIRED = "other"
 MAX_NOTE_LENGTH = 500
+
+# A stage's runs are counted by its execution (the state machine's timeout loop hands Notify `attempt`):
 REMINDER_ATTEMPT = 2  # the stage's second run (after its first timeout) reminds the same person
-ESCALATION_ATTEMPT = 3  # the third run hands the stage to a team lead
+ESCALATION_ATTEMPT = 3  # the third run hands the stage to a team lead (the machine expires it after that)
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,7 @@ class Deps:
     link_secret: Callable[[], bytes]
     settings: Settings
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    sleep: Callable[[float], None] = time.sleep  # the backoff between SendTaskSuccess attempts
 
 
 @cache
@@ -104,14 +116,16 @@ def _proposal(proposal_id: str, deps: Deps) -> ProposalItem:
 
 
 def choose_assignee(stage: Stage, item: ProposalItem, people: People, previous: ReviewTaskItem | None,
-                    next_turn: Callable[[str], int]) -> Assignment:
-    """Round robin among eligible people; a re-run of a timed-out stage reminds, then escalates."""
-    attempt = int(previous.attempt) + 1 if previous is not None and previous.status == "pending" else 1
+                    next_turn: Callable[[str], int], attempt: int = 1) -> Assignment:
+    """Who gets the stage's `attempt`-th run (the execution counts the runs; a pending row is not a run):
+    round robin among eligible people; the second run reminds the same person, the third escalates. A retry of
+    the same run (a failed Notify retried by the state machine) keeps the person and the link."""
     exclude = _deciders(item) | excluded(item)  # at every stage, the first one included
-    if previous is not None and attempt == REMINDER_ATTEMPT:
-        person = people.find(previous.assignee)
+    waiting = previous if previous is not None and previous.status == "pending" else None
+    if waiting is not None and (int(waiting.attempt) == attempt or attempt == REMINDER_ATTEMPT):
+        person = people.find(waiting.assignee)
         if person is not None and person.id not in exclude:
-            return Assignment(person, attempt, previous.link_id)
+            return Assignment(person, attempt, waiting.link_id)
     if stage is Stage.TIEBREAK or attempt >= ESCALATION_ATTEMPT:
         pool: tuple[Person, ...] = people.team_leads
     else:
@@ -125,24 +139,56 @@ def choose_assignee(stage: Stage, item: ProposalItem, people: People, previous: 
     return Assignment(chosen, attempt, secrets.token_urlsafe(12))
 
 
-def open_stage(proposal_id: str, stage_name: str, task_token: str, deps: Deps | None = None) -> Assignment:
-    """Called by the state machine (waitForTaskToken): assign, store the token, e-mail the link."""
+def _resumer(deps: Deps) -> Resumer:
+    return Resumer(deps.tasks, deps.workflow, deps.clock, deps.sleep)
+
+
+def _decided(stage: Stage, item: ProposalItem) -> bool:
+    return getattr(item, stage_fields(stage.value)[1]) is not None
+
+
+def _replay(stage: Stage, item: ProposalItem, task_token: str, attempt: int, deps: Deps) -> Assignment:
+    """The stage's task runs again although the stage was decided (its SendTaskSuccess failed, then the task
+    timed out, or the execution was restarted): hand the execution the recorded decision; ask nobody again."""
+    previous = deps.tasks.get(item.proposal_id, stage.value)
+    if previous is not None:
+        deps.tasks.retoken(item.proposal_id, stage.value, task_token)
+    outcome = resume_stage(item.proposal_id, stage.value, stage_output(stage, item), _resumer(deps))
+    by = str(getattr(item, stage_fields(stage.value)[0]))
+    deps.audit.record("review.replayed", "system", item.proposal_id,
+                      {"stage": stage.value, "attempt": attempt, "decided_by": by, "resume": outcome.value})
+    email = previous.assignee_email if previous is not None else ""
+    return Assignment(Person(by, email), attempt, previous.link_id if previous is not None else "")
+
+
+def open_stage(proposal_id: str, stage_name: str, task_token: str, deps: Deps | None = None, *,
+               attempt: int = 1) -> Assignment:
+    """Called by the state machine (waitForTaskToken) for the stage's `attempt`-th run: assign, store the token,
+    e-mail the link. A retry of the same run sends the same message to the same person with the same link."""
     deps = deps or default_deps()
     try:
         stage = Stage(stage_name)
     except ValueError as exc:
         raise BadRequest(f"unknown stage {stage_name!r}") from exc
+    if attempt < 1:
+        raise BadRequest("attempt must be 1 or more")
     item = _proposal(proposal_id, deps)
+    if _decided(stage, item):
+        return _replay(stage, item, task_token, attempt, deps)
     previous = deps.tasks.get(proposal_id, stage.value)
-    assignment = choose_assignee(stage, item, deps.people(), previous, deps.counters.add)
+    assignment = choose_assignee(stage, item, deps.people(), previous, deps.counters.add, attempt)
     ttl = deps.settings.review_link_ttl_seconds
     now_ms = int(deps.clock().timestamp() * 1000)
     token = links.sign({"p": proposal_id, "s": stage.value, "a": assignment.person.id, "l": assignment.link_id},
                        deps.link_secret(), ttl, now_ms=now_ms)
-    deps.tasks.put(ReviewTaskItem(
+    nonce = (previous.nonce if previous is not None and previous.status == "pending"
+             and previous.link_id == assignment.link_id else secrets.token_urlsafe(16))  # same link, same page
+    opened = deps.tasks.open(ReviewTaskItem(
         proposal_id, stage.value, assignee=assignment.person.id, assignee_email=assignment.person.email,
-        task_token=task_token, link_id=assignment.link_id, nonce=secrets.token_urlsafe(16), status="pending",
+        task_token=task_token, link_id=assignment.link_id, nonce=nonce, status="pending",
         attempt=assignment.attempt, created_at=_now(deps), link_expires_at=now_ms // 1000 + ttl))
+    if not opened:  # decided between our read and our write: the decision stands, hand it to the execution
+        return _replay(stage, _proposal(proposal_id, deps), task_token, attempt, deps)
     url = f"{deps.settings.public_base_url}/review/{token}"
     deps.send(_stage_email(stage, assignment, item, url))
     deps.audit.record("review.assigned", "system", proposal_id,
@@ -299,14 +345,20 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, deps: D
         differs_from=_NOT_BY[stage], not_excluded=True))
     if not won:
         raise Conflict("this review has already been decided")
-    deps.workflow.resume(task.task_token, {"decision": decision.value, "by": person, "reason": reason_code,
-                                           "status": new_status.value})
     record_decision_rate(person, decision, deps.counters)
     details: dict[str, Any] = {"stage": stage.value, "decision": decision.value, "reason": reason_code,
                                "status": new_status.value}
     if note:
         details["note"] = note  # the reviewer's own words for the team lead (the trail keeps them)
     deps.audit.record("proposal.decided", person, item.proposal_id, details)
+    # The decision is stored (and marked due to resume): a failed SendTaskSuccess is retried here, then by the
+    # sweeper; the person's answer is "decision recorded" either way.
+    resumed = resume_stage(item.proposal_id, stage.value, {"decision": decision.value, "by": person,
+                                                           "reason": reason_code, "status": new_status.value},
+                           _resumer(deps))
+    if resumed is not Resumed.RESUMED:
+        deps.audit.record("review.resume_deferred", "system", item.proposal_id,
+                          {"stage": stage.value, "why": resumed.value})
     return Decided(new_status, float(item.confidence))
 
 

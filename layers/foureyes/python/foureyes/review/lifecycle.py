@@ -35,6 +35,8 @@ class ProposalStatus(StrEnum):
 OPEN_STATUSES: tuple[ProposalStatus, ...] = (
     ProposalStatus.PENDING_REVIEW, ProposalStatus.PENDING_APPROVAL, ProposalStatus.PENDING_TIEBREAK,
     ProposalStatus.APPROVED, ProposalStatus.PARKED)
+REVIEW_STATUSES: tuple[ProposalStatus, ...] = (  # waiting for a person: a review execution must be running
+    ProposalStatus.PENDING_REVIEW, ProposalStatus.PENDING_APPROVAL, ProposalStatus.PENDING_TIEBREAK)
 DISPATCHABLE: tuple[ProposalStatus, ...] = (ProposalStatus.APPROVED, ProposalStatus.PARKED)
 _STAGE_STATUS = {Stage.REVIEW: ProposalStatus.PENDING_REVIEW, Stage.APPROVE: ProposalStatus.PENDING_APPROVAL,
                  Stage.TIEBREAK: ProposalStatus.PENDING_TIEBREAK}

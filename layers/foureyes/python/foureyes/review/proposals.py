@@ -3,6 +3,10 @@
 `approvers` of a stored proposal, and `submit`, which stores a proposal once and starts its one
 `ProposalReview` execution (its repositories and the workflow come in as `Deps`). Proposals are built
 from scored pairs by the matcher (`matching.index.proposal_for`); review knows proposals, never scores.
+
+Executions are named after the proposal (`execution_name`), so starting one again is harmless: a submit
+retried after a failure between the save and the start (the stream retries the batch) starts the missing
+execution instead of skipping the proposal, and so does the sweeper (`review.sweep`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from foureyes import audit
 from foureyes.audit import Recorder
 from foureyes.model import Action
 from foureyes.review import lifecycle
-from foureyes.review.lifecycle import OPEN_STATUSES, ProposalStatus
+from foureyes.review.lifecycle import OPEN_STATUSES, REVIEW_STATUSES, ProposalStatus
 from foureyes.store.models import ProposalItem
 from foureyes.store.proposals import DynamoProposals, Proposals
 from foureyes.workflow import StepFunctionsWorkflow, Workflow
@@ -71,8 +75,13 @@ def blocked_by_history(pair_key: str, evidence_hash: str, proposals: Proposals) 
 
 def submit(new: NewProposal, deps: Deps | None = None, *, proposed_by: str = "matcher",
            rollback_of: str | None = None, excluded_approvers: list[str] | None = None) -> bool:
-    """Store the proposal and start its review execution. False if it already exists or is blocked."""
+    """Store the proposal and start its review execution. False if it already exists or is blocked; an existing
+    proposal still waiting for review without an execution (a failed start) gets its execution now."""
     deps = deps or default_deps()
+    existing = deps.proposals.get(new.proposal_id)
+    if existing is not None:
+        ensure_review(existing, deps)
+        return False
     if blocked_by_history(new.pair_key, new.evidence_hash, deps.proposals):
         return False
     now = deps.clock().isoformat(timespec="seconds")
@@ -82,6 +91,9 @@ def submit(new: NewProposal, deps: Deps | None = None, *, proposed_by: str = "ma
                         evidence=list(new.evidence), evidence_hash=new.evidence_hash, proposed_by=proposed_by,
                         rollback_of=rollback_of, excluded_approvers=excluded_approvers or [])
     if not deps.proposals.create(item):
+        stored = deps.proposals.get(new.proposal_id)  # a concurrent submit of the same proposal won the create
+        if stored is not None:
+            ensure_review(stored, deps)
         return False
     deps.audit.record("proposal.created", proposed_by, new.proposal_id,
                       {"action": new.action.value, "system": new.system, "refs": list(new.refs),
@@ -91,9 +103,33 @@ def submit(new: NewProposal, deps: Deps | None = None, *, proposed_by: str = "ma
     return True
 
 
-def start_review(proposal_id: str, system: str, deps: Deps | None = None) -> str:
-    """Start the one ProposalReview execution of a proposal (named by its id, so never twice)."""
+def execution_name(proposal_id: str, run: int = 1) -> str:
+    """The name of a proposal's `run`-th ProposalReview execution: its id, then `<id>-2`, `<id>-3` for restarts."""
+    return proposal_id if run == 1 else f"{proposal_id}-{run}"
+
+
+def execution_run(proposal_id: str, execution_arn: str) -> int:
+    """Which run of the proposal's executions `execution_arn` is (the inverse of `execution_name`)."""
+    name = execution_arn.rsplit(":", 1)[-1]
+    suffix = name.removeprefix(f"{proposal_id}-")
+    return int(suffix) if name != proposal_id and suffix.isdigit() else 1
+
+
+def start_review(proposal_id: str, system: str, deps: Deps | None = None, *, run: int = 1) -> str:
+    """Start the proposal's ProposalReview execution (named after the proposal and the run, so starting the same
+    run again returns the same execution) and keep its ARN on the proposal."""
     deps = deps or default_deps()
-    arn = deps.workflow.start(proposal_id, {"proposal_id": proposal_id, "system": system})
+    arn = deps.workflow.start(execution_name(proposal_id, run), {"proposal_id": proposal_id, "system": system})
     deps.proposals.set_execution(proposal_id, arn)
+    return arn
+
+
+def ensure_review(item: ProposalItem, deps: Deps, *, actor: str = "system") -> str | None:
+    """Start the execution of a proposal that waits for review but has none (its start failed after the save);
+    audited. Returns the ARN it started, None when the proposal needed nothing."""
+    if item.fact or item.execution_arn or item.status not in {status.value for status in REVIEW_STATUSES}:
+        return None
+    arn = start_review(item.proposal_id, item.system, deps)
+    deps.audit.record("review.started", actor, item.proposal_id, {"why": "the proposal had no review execution",
+                                                                    "execution": arn.rsplit(":", 1)[-1]})
     return arn

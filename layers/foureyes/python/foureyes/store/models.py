@@ -142,8 +142,23 @@ class ProposalItem(_Base):
     excluded_approvers = _str_list()  # may not approve this proposal (a rollback: the original's approvers)
 
 
+class ReviewTasksToResume(GlobalSecondaryIndex["ReviewTaskItem"]):
+    """Sparse: only decided stages whose execution has not yet heard the decision (`resume` is set)."""
+
+    class Meta:
+        index_name = "ToResume"
+        projection = AllProjection()
+
+    resume = UnicodeAttribute(hash_key=True)
+    decided_at = UnicodeAttribute(range_key=True)
+
+
+RESUME_DUE = "due"
+
+
 class ReviewTaskItem(_Base):
     TABLE_ENV = "REVIEW_TASKS_TABLE"
+    to_resume = ReviewTasksToResume()
     proposal_id = UnicodeAttribute(hash_key=True)
     stage = UnicodeAttribute(range_key=True)
     assignee = UnicodeAttribute()
@@ -158,6 +173,9 @@ class ReviewTaskItem(_Base):
     decided_at = UnicodeAttribute(null=True)
     decision = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
+    # RESUME_DUE from the decision write until SendTaskSuccess got through (or the task was found gone).
+    resume = UnicodeAttribute(null=True)
+    resumed_at = UnicodeAttribute(null=True)
 
 
 class CounterItem(_Base):

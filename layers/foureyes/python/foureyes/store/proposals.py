@@ -16,7 +16,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from foureyes.store.conditional import conditional
-from foureyes.store.models import ProposalItem, ReviewTaskItem, bound
+from foureyes.store.models import RESUME_DUE, ProposalItem, ReviewTaskItem, bound
 
 
 class Proposals(Protocol):
@@ -31,6 +31,10 @@ class Proposals(Protocol):
     def set_execution(self, proposal_id: str, execution_arn: str) -> None: ...
 
     def set_status(self, proposal_id: str, status: str, outcome: str, *, executed_at: str | None = None) -> None: ...
+
+    def transition(self, proposal_id: str, from_status: str, to_status: str, outcome: str) -> bool:
+        """Move the proposal from `from_status` to `to_status`; False when its status was no longer `from_status`."""
+        ...
 
     def with_status(self, status: str, limit: int | None = None) -> list[ProposalItem]:
         """Proposals in `status`, oldest first."""
@@ -66,9 +70,26 @@ class ReviewTasks(Protocol):
 
     def put(self, task: ReviewTaskItem) -> None: ...
 
+    def open(self, task: ReviewTaskItem) -> bool:
+        """Store the pending task of a stage's run; False (nothing written) when the stage was already decided."""
+        ...
+
     def decide(self, decision: StageDecision) -> bool:
         """Record the decision on the task and the proposal in one transaction; False when any condition failed
-        (already decided, a stale link or nonce, the status moved, or the person may not decide this stage)."""
+        (already decided, a stale link or nonce, the status moved, or the person may not decide this stage).
+        The task is marked `resume` due until `resumed` says its execution heard the decision."""
+        ...
+
+    def retoken(self, proposal_id: str, stage: str, task_token: str) -> None:
+        """A decided stage is waited on again (a new run of its task): keep the new token, mark the resume due."""
+        ...
+
+    def resumed(self, proposal_id: str, stage: str, at: str) -> None:
+        """The execution heard the decision (or no longer waits for it): clear the `resume` mark."""
+        ...
+
+    def to_resume(self, decided_before: str, limit: int | None = None) -> list[ReviewTaskItem]:
+        """Decided tasks still marked `resume` due, decided before `decided_before` (oldest first)."""
         ...
 
 
@@ -109,6 +130,12 @@ class DynamoProposals:
             actions.append(model.executed_at.set(executed_at))
         model(proposal_id).update(actions=actions)
 
+    def transition(self, proposal_id: str, from_status: str, to_status: str, outcome: str) -> bool:
+        model = bound(ProposalItem)
+        return conditional(lambda: model(proposal_id).update(
+            actions=[model.status.set(to_status), model.outcome.set(outcome)],
+            condition=model.proposal_id.exists() & (model.status == from_status)))
+
     def with_status(self, status: str, limit: int | None = None) -> list[ProposalItem]:
         return list(bound(ProposalItem).by_status.query(status, limit=limit))
 
@@ -127,6 +154,24 @@ class DynamoReviewTasks:
     def put(self, task: ReviewTaskItem) -> None:
         bound(ReviewTaskItem).from_raw_data(task.serialize()).save()
 
+    def open(self, task: ReviewTaskItem) -> bool:
+        model = bound(ReviewTaskItem)
+        stored = model.from_raw_data(task.serialize())
+        return conditional(lambda: stored.save(condition=model.proposal_id.does_not_exist()
+                                               | (model.status == "pending")))
+
+    def retoken(self, proposal_id: str, stage: str, task_token: str) -> None:
+        model = bound(ReviewTaskItem)
+        model(proposal_id, stage).update(actions=[model.task_token.set(task_token), model.resume.set(RESUME_DUE)])
+
+    def resumed(self, proposal_id: str, stage: str, at: str) -> None:
+        model = bound(ReviewTaskItem)
+        model(proposal_id, stage).update(actions=[model.resume.remove(), model.resumed_at.set(at)])
+
+    def to_resume(self, decided_before: str, limit: int | None = None) -> list[ReviewTaskItem]:
+        model = bound(ReviewTaskItem)
+        return list(model.to_resume.query(RESUME_DUE, model.decided_at < decided_before, limit=limit))
+
     def decide(self, decision: StageDecision) -> bool:
         tasks, model = bound(ReviewTaskItem), bound(ProposalItem)
         by, verdict, why = (getattr(model, name) for name in stage_fields(decision.stage))
@@ -140,7 +185,8 @@ class DynamoReviewTasks:
                 transaction.update(
                     tasks(decision.proposal_id, decision.stage),
                     actions=[tasks.status.set("decided"), tasks.decision.set(decision.decision),
-                             tasks.reason.set(decision.reason), tasks.decided_at.set(decision.decided_at)],
+                             tasks.reason.set(decision.reason), tasks.decided_at.set(decision.decided_at),
+                             tasks.resume.set(RESUME_DUE)],
                     condition=(tasks.status == "pending") & (tasks.nonce == decision.nonce)
                     & (tasks.link_id == decision.link_id))
                 transaction.update(
