@@ -55,3 +55,28 @@ def test_a_candidates_own_cancellation_is_noted_in_the_ats_through_the_dispatche
     assert note["action"] == "create_note" and note["proposed_by"] == "carerix:sched-own-1"
     wait_for("the dispatcher to take the note (shadow mode here)",
              lambda: client.proposal(note["proposal_id"])["status"] in ("shadowed", "executed"), timeout=60)
+
+
+def test_a_new_interview_stage_change_replaces_the_open_invitation_and_its_link(
+        cloud: Any, client: LocalClient) -> None:
+    email = "sem.visser@example.org"
+    person = {"id": "sched-twice-1", "first_name": "Sem", "last_name": "Visser", "emails": [email],
+              "role_id": "R-1001", "time_zone": "Europe/Amsterdam"}
+    versions = iter(f"2026-12-0{day}T09:00:00Z" for day in range(1, 4))  # each delivery a newer version
+    client.post_webhook("carerix", "sched-twice-1-1", {**person, "status": "Interview",
+                                                       "lastModifiedAt": next(versions)}).raise_for_status()
+    first = client.mail_for(lambda m: email in m["to"] and m["subject"] == "Plan your interview", "the invitation",
+                            timeout=60)
+    old_link = next(u for u in first["links"] if "/book/" in u)
+    for delivery, status in (("sched-twice-1-2", "Screening"), ("sched-twice-1-3", "Interview")):
+        client.post_webhook("carerix", delivery, {**person, "status": status,
+                                                  "lastModifiedAt": next(versions)}).raise_for_status()
+    second = client.mail_for(lambda m: email in m["to"] and m["subject"] == "Plan your interview"
+                             and old_link not in m["links"], "the second invitation", timeout=60)
+    new_link = next(u for u in second["links"] if "/book/" in u)
+    old_page = requests.get(old_link, timeout=30)
+    assert old_page.status_code == 200 and "This link has been replaced" in old_page.text
+    slot = re.findall(r'name="slot" id="[^"]+" value="([^"]+)"', requests.get(new_link, timeout=30).text)[0]
+    refused = requests.post(old_link, data={"action": "hold", "slot": slot}, timeout=30)
+    assert refused.status_code == 409 and "replaced by a newer one" in refused.text
+    assert requests.post(new_link, data={"action": "hold", "slot": slot}, timeout=30).status_code == 200

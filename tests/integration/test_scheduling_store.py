@@ -18,9 +18,18 @@ import pytest
 import requests
 
 from foureyes import links
-from foureyes.errors import AlreadyBooked, BadRequest, CalendarUnavailable, Conflict, Forbidden, SlotTaken, Unauthorized
+from foureyes.errors import (
+    AlreadyBooked,
+    BadRequest,
+    CalendarUnavailable,
+    Conflict,
+    Forbidden,
+    NotFound,
+    SlotTaken,
+    Unauthorized,
+)
 from foureyes.mail import Email
-from foureyes.model import Action
+from foureyes.model import Action, iso
 from foureyes.scheduling import ics, locks, pages
 from foureyes.scheduling.booking import confirm, hold
 from foureyes.scheduling.booking import view as booking_view
@@ -37,6 +46,7 @@ from foureyes.scheduling.slots import InterviewRequest, Mode, Slot, WorkingHours
 from foureyes.scheduling.stage import StageChange, on_stage_change, request_id_for
 from foureyes.scheduling.views import PageKind
 from foureyes.store.scheduling import SchedulingStore
+from foureyes.store.scheduling_values import Opened
 from foureyes_local.fakes.graph import GraphFake, start_graph
 from foureyes_local.fakes.hris import HrisFake, start_hris
 from foureyes_local.motofix import serialise_dynamodb
@@ -121,8 +131,24 @@ def make_request(store: SchedulingStore, *, candidate: str | None = None, role: 
     times = starts or [datetime(2026, 3, 27, 8, tzinfo=UTC), datetime(2026, 3, 30, 7, tzinfo=UTC)]
     slots = [Slot(slot_id_for(t), t, t + timedelta(hours=1), request.panel) for t in times]
     assert store.create_request(request, candidate_email="c@example.org", created_by="rec-1", template_id="invite",
-                                buffer_minutes=15, slots=slots, now=NOW)
+                                buffer_minutes=15, slots=slots, now=NOW).created
     return store.get_request(request.request_id)
+
+
+def legacy_request(store: SchedulingStore, candidate: str, role: str, mode: Mode, interviewer: str) -> Any:
+    """An open request written as before requests had a guard (or by anything that bypasses it): the booking
+    guard alone must still keep one confirmed booking per candidate and role."""
+    n = next(_counter)
+    request_id = f"rq-legacy-{n}-{uuid.uuid4().hex[:6]}"
+    start = datetime(2026, 3, 27, 8, tzinfo=UTC) + timedelta(hours=n % 5)
+    store.requests(request_id, candidate_ref=candidate, system=candidate.split(":")[0], role_id=role,
+                   panel=[interviewer], panel_size=0, duration_minutes=60, mode=str(mode),
+                   window_start="2026-03-23T08:00:00Z", window_end="2026-04-06T08:00:00Z",
+                   candidate_tz="Europe/Amsterdam", candidate_email="c@example.org", status="open",
+                   created_at="2026-03-23T08:00:00Z", created_by="rec-1", expires_at=2_000_000_000).save()
+    store.slots_model(request_id, slot_id_for(start), start=iso(start), end=iso(start + timedelta(hours=1)),
+                      interviewers=[interviewer], expires_at=2_000_000_000).save()
+    return store.get_request(request_id), slot_id_for(start)
 
 
 def race(count: int, attempt: Any) -> tuple[list[Any], list[BaseException]]:
@@ -177,16 +203,120 @@ def test_fifty_candidates_racing_for_one_interviewers_hour_make_exactly_one_book
     store.book(after, slot_id_for(at + timedelta(minutes=75)), "bk-after", buffer_minutes=15, now=NOW)
 
 
-def test_two_tabs_booking_two_onsite_slots_for_one_role_give_one_booking(store: SchedulingStore) -> None:
-    first = make_request(store, candidate="otys:77", role="R-onsite", mode=Mode.ONSITE, panel=("iv-a",))
-    second = make_request(store, candidate="otys:77", role="R-onsite", mode=Mode.ONSITE, panel=("iv-b",))
-    tabs = [(first, slot_id_for(datetime(2026, 3, 27, 8, tzinfo=UTC))),
-            (second, slot_id_for(datetime(2026, 3, 30, 7, tzinfo=UTC)))]
-    wins, losses = race(2, lambda i: store.book(tabs[i][0], tabs[i][1], f"bk-tab-{i}", buffer_minutes=15, now=NOW))
+@pytest.mark.parametrize("mode", [Mode.ONSITE, Mode.REMOTE])
+def test_two_requests_racing_to_book_for_one_candidate_and_role_give_one_booking(store: SchedulingStore,
+                                                                                 mode: Mode) -> None:
+    candidate = f"otys:77-{mode}"
+    tabs = [legacy_request(store, candidate, "R-tabs", mode, f"iv-tab-{mode}-{i}") for i in range(2)]
+    wins, losses = race(2, lambda i: store.book(tabs[i][0], tabs[i][1], f"bk-tab-{mode}-{i}", buffer_minutes=15,
+                                                now=NOW))
     assert len(wins) == 1 and len(losses) == 1 and isinstance(losses[0], AlreadyBooked)
     # another role for the same candidate is fine
-    other = make_request(store, candidate="otys:77", role="R-other", mode=Mode.ONSITE, panel=("iv-c",))
-    store.book(other, slot_id_for(datetime(2026, 3, 27, 8, tzinfo=UTC)), "bk-other-role", buffer_minutes=15, now=NOW)
+    other = make_request(store, candidate=candidate, role="R-other", mode=mode, panel=(f"iv-c-{mode}",))
+    store.book(other, slot_id_for(datetime(2026, 3, 27, 8, tzinfo=UTC)), f"bk-other-role-{mode}", buffer_minutes=15,
+               now=NOW)
+
+
+def test_one_current_request_per_candidate_and_role(store: SchedulingStore) -> None:
+    at = datetime(2026, 3, 27, 8, tzinfo=UTC)
+    first = make_request(store, candidate="carerix:61", role="R-one", interviewer="iv-one-a", starts=[at])
+    store.hold(first.request_id, slot_id_for(at), buffer_minutes=15, now_ms=int(NOW.timestamp() * 1000),
+               ttl_seconds=600)
+    n = next(_counter)
+    second = InterviewRequest(f"rq-{n}-second", "carerix:61", "R-one", ("iv-one-b",), 60, Mode.REMOTE, NOW,
+                              NOW + timedelta(days=14))
+    slot = Slot(slot_id_for(at), at, at + timedelta(hours=1), ("iv-one-b",))
+    opened = store.create_request(second, candidate_email="c@example.org", created_by="rec-1", template_id="invite",
+                                  buffer_minutes=15, slots=[slot], now=NOW)
+    assert opened == Opened(True, superseded=first.request_id)
+    old = store.get_request(first.request_id)
+    assert (old.status, old.superseded_by) == ("superseded", second.request_id)
+    # the superseded request holds and books nothing any more
+    with pytest.raises(Conflict):
+        store.hold(first.request_id, slot_id_for(at), buffer_minutes=15, now_ms=int(NOW.timestamp() * 1000),
+                   ttl_seconds=600)
+    with pytest.raises(Conflict, match="replaced"):
+        store.book(old, slot_id_for(at), "bk-superseded", buffer_minutes=15, now=NOW)
+    assert store.release_hold(first.request_id) is not None  # the flow lets the old hold go (`stage._supersede`)
+    # a redelivery of either changes nothing
+    assert store.create_request(second, candidate_email="c@example.org", created_by="rec-1", template_id="invite",
+                                buffer_minutes=15, slots=[slot], now=NOW) == Opened(False)
+    booked = store.book(store.get_request(second.request_id), slot_id_for(at), "bk-one", buffer_minutes=15, now=NOW)
+    # beside a confirmed booking no request opens, and nothing is written
+    third = InterviewRequest(f"rq-{n}-third", "carerix:61", "R-one", ("iv-one-b",), 60, Mode.REMOTE, NOW,
+                             NOW + timedelta(days=14))
+    refused = store.create_request(third, candidate_email="c@example.org", created_by="rec-1", template_id="invite",
+                                   buffer_minutes=15, slots=[slot], now=NOW)
+    assert refused == Opened(False, refused_by=booked.booking_id)
+    with pytest.raises(NotFound):
+        store.get_request(third.request_id)
+    assert store.get_request(second.request_id).status == "booked"
+    # once the booking is cancelled, a new request opens (and supersedes nothing: the old one is not open)
+    store.cancel(booked.booking_id, by="carerix:61", reason="candidate", now=NOW)
+    assert store.create_request(third, candidate_email="c@example.org", created_by="rec-1", template_id="invite",
+                                buffer_minutes=15, slots=[slot], now=NOW) == Opened(True)
+    mine = [r for r in store.requests_for_candidate("carerix:61") if r.role_id == "R-one"]
+    assert sorted(r.status for r in mine) == ["cancelled", "open", "superseded"]
+
+
+def test_concurrent_stage_changes_leave_exactly_one_open_request(store: SchedulingStore) -> None:
+    at = datetime(2026, 3, 30, 7, tzinfo=UTC)
+    n = next(_counter)
+    requests_ = [InterviewRequest(f"rq-{n}-race-{i}", "otys:race", "R-race", ("iv-rq-race",), 60, Mode.REMOTE, NOW,
+                                  NOW + timedelta(days=14)) for i in range(8)]
+    slots = [Slot(slot_id_for(at), at, at + timedelta(hours=1), ("iv-rq-race",))]
+    wins, losses = race(8, lambda i: store.create_request(requests_[i], candidate_email="c@example.org",
+                                                          created_by="rec-1", template_id="invite",
+                                                          buffer_minutes=15, slots=slots, now=NOW))
+    assert wins and all(isinstance(e, Conflict) for e in losses), losses[:3]
+    stored = [r for r in store.requests_for_candidate("otys:race") if r.role_id == "R-race"]
+    assert len(stored) == len([w for w in wins if w.created])
+    assert sorted(r.status for r in stored) == ["open"] + ["superseded"] * (len(stored) - 1)
+    # every request superseded was superseded by exactly one other, and the open one by none
+    assert sorted(w.superseded for w in wins if w.superseded) == sorted(
+        r.request_id for r in stored if r.status == "superseded")
+
+
+def test_an_undeliverable_request_is_a_record_only(store: SchedulingStore) -> None:
+    first = make_request(store, candidate="bullhorn:undeliverable", role="R-u")
+    n = next(_counter)
+    broken = InterviewRequest(f"rq-{n}-broken", "bullhorn:undeliverable", "R-u", ("iv-1",), 60, Mode.REMOTE, NOW,
+                              NOW + timedelta(days=14))
+    assert store.create_request(broken, candidate_email="x\n", created_by="rec-1", template_id="invite",
+                                buffer_minutes=15, slots=[], now=NOW, status="undeliverable") == Opened(True)
+    assert store.get_request(broken.request_id).status == "undeliverable"
+    assert store.get_request(first.request_id).status == "open"  # not superseded by a record
+
+
+def test_nothing_is_booked_or_moved_into_the_past_and_a_started_interview_stays(store: SchedulingStore) -> None:
+    a, b = datetime(2026, 3, 27, 8, tzinfo=UTC), datetime(2026, 3, 30, 7, tzinfo=UTC)
+    request = make_request(store, interviewer="iv-past", starts=[a, b])
+    with pytest.raises(SlotTaken, match="passed"):
+        store.book(request, slot_id_for(a), "bk-past", buffer_minutes=15, now=a + timedelta(minutes=1))
+    booking = store.book(request, slot_id_for(b), "bk-future", buffer_minutes=15, now=NOW)
+    with pytest.raises(SlotTaken, match="passed"):  # moving it to a time that has passed
+        store.reschedule(booking.booking_id, slot_id_for(a), buffer_minutes=15, now=a + timedelta(hours=2))
+    with pytest.raises(Conflict, match="started"):  # moving it once it has started
+        store.reschedule(booking.booking_id, slot_id_for(a), buffer_minutes=15, now=b + timedelta(minutes=5))
+    after = store.get_booking(booking.booking_id)
+    assert (after.slot_id, int(after.sequence)) == (slot_id_for(b), 0)
+
+
+def test_an_outcome_needs_a_standing_booking(store: SchedulingStore) -> None:
+    request = make_request(store, interviewer="iv-outcome")
+    with pytest.raises(Conflict, match="never booked"):
+        store.set_outcome(request.request_id, "hired", "hm-1", NOW)
+    booking = store.book(request, slot_id_for(datetime(2026, 3, 27, 8, tzinfo=UTC)), "bk-outcome", buffer_minutes=15,
+                         now=NOW)
+    store.cancel(booking.booking_id, by="x", reason="candidate", now=NOW)
+    with pytest.raises(Conflict, match="cancelled"):
+        store.set_outcome(request.request_id, "hired", "hm-1", NOW)
+    assert store.get_request(request.request_id).outcome is None
+    kept = make_request(store, interviewer="iv-outcome-2")
+    store.book(kept, slot_id_for(datetime(2026, 3, 27, 8, tzinfo=UTC)), "bk-outcome-2", buffer_minutes=15, now=NOW)
+    assert store.set_outcome(kept.request_id, "hired", "hm-1", NOW).status == "closed"
+    with pytest.raises(Conflict, match="already recorded"):
+        store.set_outcome(kept.request_id, "hired", "hm-1", NOW)
 
 
 def test_a_hold_blocks_others_until_it_expires(store: SchedulingStore) -> None:
@@ -382,17 +512,13 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
     assert read_page.status == 200 and "Record the outcome" in str(read_page.body)
     with pytest.raises(Forbidden):
         read_feedback("bullhorn:9001", booking.booking_id, deps)
-    rec.now = NOW
 
-    # cancel from the link: events deleted, slot free, a note for the ATS through submit_fact
-    cancelled = pages.booking_endpoint("POST", manage, {"action": "cancel", "sure": "yes"}, {}, deps)
-    assert cancelled.status == 303
-    assert graph.live_events() == [] and {e["status"] for e in graph.events()} == {"deleted"}
-    assert store.get_booking(moved.booking_id).status == "cancelled"
-    system, record_id, action, call, by = rec.facts[-1]
-    assert (system, record_id, action, by) == ("bullhorn", "9001", Action.CREATE_NOTE, "bullhorn:9001")
-    assert call["path"] == "/entity/Note"
-    assert ics.lines_named(rec.emails[-1].attachments[0].data, "METHOD") == ["CANCEL"]
+    # the interview has taken place: the candidate can no longer cancel or move it, and is told whom to contact
+    refused = pages.booking_endpoint("POST", manage, {"action": "cancel", "sure": "yes"}, {}, deps)
+    assert refused.status == 409 and "Your interview has started" in str(refused.body)
+    assert "can no longer be cancelled" in str(refused.body)
+    assert store.get_booking(moved.booking_id).status == "confirmed"
+    assert [e["status"] for e in graph.live_events("iv-f1") + graph.live_events("iv-f2")] == ["confirmed"]
 
     # the outcome, decided by a person, goes out as a status through submit_fact; hired -> HRIS task
     with pytest.raises(Forbidden):
@@ -406,10 +532,48 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
         record_outcome(made.request.request_id, "hired", "hm-1", deps)
 
     for event in ("interview.requested", "booking.viewed", "slot.held", "interview.booked", "interview.rescheduled",
-                  "feedback.submitted", "feedback.read", "feedback.read_denied", "interview.cancelled",
-                  "interview.outcome_denied", "interview.outcome"):
+                  "feedback.submitted", "feedback.read", "feedback.read_denied", "interview.outcome_denied",
+                  "interview.outcome"):
         assert event in rec.events(), event
+    assert "interview.cancelled" not in rec.events()
     assert all("cand@example.org" not in str(a) for a in rec.audit)
+
+
+def test_a_candidate_cancels_before_the_interview_and_it_gets_no_outcome(store: SchedulingStore, graph: GraphFake,
+                                                                         hris: HrisFake) -> None:
+    panel = ("iv-c1",)
+    rec = Recorder()
+    deps = flow_deps(store, graph, hris, rec, panel)
+    made = on_stage_change(StageChange("bullhorn", "9002", "Interview Scheduled", "R-flow", "rec-1", "evt-c",
+                                       "cand2@example.org"), deps)
+    assert made is not None and made.link_sent
+    token = token_of(rec.emails[-1].text.split("Choose a time: ")[1].split(" ")[0])
+    slot = booking_view(token, deps).days[0][1][0]
+    hold(token, slot.slot_id, deps)
+    done = pages.booking_endpoint("POST", token, {"action": "confirm", "slot": slot.slot_id}, {}, deps)
+    manage = token_of(done.headers["Location"])
+    booking_id = store.get_request(made.request.request_id).booking_id
+
+    # cancel from the link: events deleted, slot free, a note for the ATS through submit_fact
+    cancelled = pages.booking_endpoint("POST", manage, {"action": "cancel", "sure": "yes"}, {}, deps)
+    assert cancelled.status == 303
+    assert graph.live_events("iv-c1") == [] and {e["status"] for e in graph.events("iv-c1")} == {"deleted"}
+    assert store.get_booking(str(booking_id)).status == "cancelled"
+    system, record_id, action, call, by = rec.facts[-1]
+    assert (system, record_id, action, by) == ("bullhorn", "9002", Action.CREATE_NOTE, "bullhorn:9002")
+    assert call["path"] == "/entity/Note"
+    assert ics.lines_named(rec.emails[-1].attachments[0].data, "METHOD") == ["CANCEL"]
+
+    # the time it would have had passes: a cancelled interview did not take place, so it has no outcome
+    rec.now = slot.start_local.astimezone(UTC) + timedelta(hours=3)
+    with pytest.raises(Conflict, match="did not take place"):
+        record_outcome(made.request.request_id, "hired", "hm-1", deps)
+    assert [f[2] for f in rec.facts] == [Action.CREATE_NOTE]
+    assert not [t for t in hris.tasks() if t["employeeRef"] == "bullhorn:9002"]
+    assert store.get_request(made.request.request_id).status == "cancelled"
+    for event in ("interview.booked", "interview.cancelled", "interview.outcome_refused"):
+        assert event in rec.events(), event
+    assert "interview.outcome" not in rec.events()
 
 
 def test_tampered_and_expired_links_get_a_clear_4xx(store: SchedulingStore, graph: GraphFake,

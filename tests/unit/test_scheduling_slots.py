@@ -156,8 +156,10 @@ def test_request_validation() -> None:
     with pytest.raises(BadRequest):
         request(utc(2026, 3, 30), utc(2026, 3, 31), panel=())
     onsite = InterviewRequest("rq-2", "otys:7", "R-9", ("a",), 60, Mode.ONSITE, utc(2026, 3, 30), utc(2026, 4, 1))
-    assert onsite.guard_key == "guard#onsite#otys:7#R-9"
-    assert request(utc(2026, 3, 30), utc(2026, 3, 31)).guard_key == "guard#request#rq-1"
+    remote = InterviewRequest("rq-3", "otys:7", "R-9", ("a",), 60, Mode.REMOTE, utc(2026, 3, 30), utc(2026, 4, 1))
+    # one confirmed booking per candidate and role, whatever the interview kind (not one per request)
+    assert onsite.guard_key == remote.guard_key == "guard#booking#otys:7#R-9"
+    assert request(utc(2026, 3, 30), utc(2026, 3, 31)).guard_key != remote.guard_key
 
 
 def test_lock_blocks_cover_the_interview_and_the_trailing_buffer() -> None:

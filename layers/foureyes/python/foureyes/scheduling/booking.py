@@ -4,6 +4,11 @@ manage link: a reschedule), and download the current invitation.
 A booking link (`book`) names the request and only books, while nothing is booked; a manage link (`manage`)
 names the booking and moves or cancels it, and survives a reschedule. Every step is one conditional write
 or transaction in the repository; every step is audited with ids only.
+
+Holding, booking and moving a time pass the same checks, in one place (`checked`): the link may book (or
+move) now, the interview has not started, and the time is offered, unbooked, at least the minimum notice
+ahead and free of anyone else's hold or booking. Once an interview has started, its link shows it and whom
+to contact; nothing is moved or cancelled any more.
 """
 
 from __future__ import annotations
@@ -18,8 +23,17 @@ from foureyes.scheduling.invites import ics_email, subject_of, when
 from foureyes.scheduling.links import BOOK, MANAGE, claims_of, manage_token, ms
 from foureyes.scheduling.panel_calendar import confirm_events, delete_events, hold_events, still_free
 from foureyes.scheduling.repository import BookingRecord, RequestRecord, booked_slot
-from foureyes.scheduling.slots import localise
-from foureyes.scheduling.views import BookingView, PageKind, base_view, booked_view, choose_view, offered_slot
+from foureyes.scheduling.slots import Slot, localise
+from foureyes.scheduling.views import (
+    BookingView,
+    PageKind,
+    base_view,
+    booked_view,
+    choose_view,
+    offered_slot,
+    started,
+    started_view,
+)
 
 
 def load(deps: Deps, token: str) -> tuple[dict[str, Any], RequestRecord, BookingRecord | None]:
@@ -39,33 +53,55 @@ def view(token: str, deps: Deps, notice: str = "") -> BookingView:
     deps.audit("booking.viewed", request.candidate_ref, request.request_id,
                {"link": claims["k"], "booking": booking.booking_id if booking else ""})
     if booking is not None and booking.status == "confirmed":
+        if started(deps, booking):
+            return started_view(deps, request, booking, token, notice)
         return choose_view(deps, request, token, booking, notice)
     if booking is not None or request.status == "cancelled":
         return base_view(deps, request, token, PageKind.CANCELLED, notice=notice)
+    if request.status == "superseded":
+        return base_view(deps, request, token, PageKind.SUPERSEDED, notice=notice)
     if request.status != "open":
         return base_view(deps, request, token, PageKind.CLOSED, notice=notice)
     return choose_view(deps, request, token, notice=notice)
 
 
-def _own_booking(claims: Mapping[str, Any], request: RequestRecord,
+def not_started(deps: Deps, request: RequestRecord, booking: BookingRecord, what: str) -> None:
+    """`Conflict` when the booked interview has started: it has taken place (or is taking place) and is no
+    longer `what` ("moved", "cancelled") by the candidate; the page says whom to contact instead."""
+    if started(deps, booking):
+        raise Conflict(f"Your interview started on {when(booking, request.candidate_tz)}, so it can no longer be "
+                       f"{what} here. Please contact your recruiter.")
+
+
+def _own_booking(deps: Deps, claims: Mapping[str, Any], request: RequestRecord,
                  booking: BookingRecord | None) -> BookingRecord | None:
-    """The booking a manage link moves; a booking link only books, and only while nothing is booked
-    (a second tab that confirms after the first gets a conflict, never a silent move)."""
+    """The booking a manage link moves (until it starts); a booking link only books, and only while nothing is
+    booked (a second tab that confirms after the first gets a conflict, never a silent move)."""
     if claims["k"] == MANAGE:
         if booking is None or booking.status != "confirmed":
             raise Conflict("this interview is cancelled; it cannot be moved")
+        not_started(deps, request, booking, "moved")
         return booking
+    if request.status == "superseded":
+        raise Conflict("this invitation was replaced by a newer one; please use the link in the latest e-mail")
     if request.status != "open":
         raise Conflict("an interview is already booked (or closed) for this link; use the link in your "
                        "confirmation to reschedule")
     return None
 
 
+def checked(deps: Deps, token: str, slot_id: str) -> tuple[dict[str, Any], RequestRecord, BookingRecord | None, Slot]:
+    """The checks every hold, booking and move passes: the link's claims, its request, the booking it moves
+    (None when it books), and `slot_id` as a slot that is offered, unbooked, at least the minimum notice ahead
+    and free of anyone else's hold or booking (`SlotTaken` otherwise)."""
+    claims, request, booking = load(deps, token)
+    own = _own_booking(deps, claims, request, booking)
+    return claims, request, own, offered_slot(deps, request, slot_id, own)
+
+
 def hold(token: str, slot_id: str, deps: Deps) -> BookingView:
     """POST action=hold: hold the chosen time briefly (and put tentative "[Hold]" events in the panel's calendars)."""
-    claims, request, booking = load(deps, token)
-    own = _own_booking(claims, request, booking)
-    slot = offered_slot(deps, request, slot_id, own)
+    _, request, own, slot = checked(deps, token, slot_id)
     now = deps.clock()
     previous = deps.store.get_hold(request.request_id)
     if previous is None or previous.slot_id != slot_id:
@@ -89,14 +125,13 @@ def hold(token: str, slot_id: str, deps: Deps) -> BookingView:
 
 
 def confirm(token: str, slot_id: str, deps: Deps) -> BookingView:
-    """POST action=confirm: book (booking link) or move (manage link) in one conditional transaction."""
-    claims, request, booking = load(deps, token)
-    own = _own_booking(claims, request, booking)
+    """POST action=confirm: book (booking link) or move (manage link) in one conditional transaction; both
+    pass the checks a hold passes (`checked`)."""
+    claims, request, own, _ = checked(deps, token, slot_id)
     if own is not None:
         return _reschedule(deps, request, own, slot_id, token)
     now = deps.clock()
     previous = deps.store.get_hold(request.request_id)
-    offered_slot(deps, request, slot_id, None)
     booking_id = "bk_" + uuid.uuid4().hex[:24]
     made = deps.store.book(request, slot_id, booking_id, buffer_minutes=int(request.buffer_minutes), now=now)
     events = confirm_events(deps, booked_slot(made), previous, subject_of(made), f"{booking_id}:0")

@@ -1,5 +1,5 @@
-"""Cancelling, and letting go of holds: the candidate cancels from their link, a person cancels in the ATS
-(a cancellation stage), and holds nobody confirmed expire.
+"""Cancelling, and letting go of holds: the candidate cancels from their link (until the interview starts), a
+person cancels in the ATS (a cancellation stage), and holds nobody confirmed expire.
 
 A cancellation frees the slot, the guard and the interviewers' blocks in one transaction, removes the
 calendar events, sends the candidate a CANCEL invitation and hands a note for the ATS to `submit_fact` (when a
@@ -11,7 +11,7 @@ from __future__ import annotations
 from foureyes.ats import registry
 from foureyes.errors import Conflict
 from foureyes.model import Action, Candidate
-from foureyes.scheduling.booking import load
+from foureyes.scheduling.booking import load, not_started
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.invites import ics_email, when
 from foureyes.scheduling.links import ms
@@ -44,10 +44,11 @@ def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str,
 
 
 def cancel_by_candidate(token: str, deps: Deps) -> BookingView:
-    """POST action=cancel from the candidate's link (booking or manage link)."""
+    """POST action=cancel from the candidate's link (booking or manage link), until the interview starts."""
     _, request, booking = load(deps, token)
     if booking is None or booking.status != "confirmed":
         raise Conflict("there is no booked interview to cancel")
+    not_started(deps, request, booking, "cancelled")
     _cancel(deps, booking, request, request.candidate_ref, "candidate")
     return base_view(deps, request, token, PageKind.CANCELLED)
 

@@ -16,7 +16,7 @@ from foureyes.errors import BadRequest, Conflict, Forbidden
 from foureyes.mail import Email
 from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
-from foureyes.scheduling.links import FEEDBACK, READ, claims_of, feedback_read_url
+from foureyes.scheduling.links import FEEDBACK, READ, audited_claims, feedback_read_url
 from foureyes.scheduling.notes import summarise_notes
 from foureyes.scheduling.repository import BookingRecord, FeedbackRecord
 from foureyes.scheduling.settings import RolePlan
@@ -114,7 +114,8 @@ def read_feedback(person_id: str, booking_id: str, deps: Deps) -> FeedbackView:
 
 
 def read_feedback_by_link(token: str, deps: Deps) -> FeedbackView:
-    claims = claims_of(deps, token, (READ,))
+    """GET /feedback-read/{token}: `read_feedback` for the link's person; a refused link is audited too."""
+    claims = audited_claims(deps, token, READ, "feedback.read_denied")
     return read_feedback(str(claims.get("p", "")), str(claims.get("b", "")), deps)
 
 
@@ -127,18 +128,22 @@ class FeedbackForm:
     submitted: FeedbackEntry | None
 
 
-def _feedback_claims(token: str, deps: Deps) -> tuple[str, BookingRecord]:
-    claims = claims_of(deps, token, (FEEDBACK,))
+def _feedback_claims(token: str, deps: Deps, denied_event: str) -> tuple[str, BookingRecord]:
+    """The interviewer of a feedback link and their booking; a refusal (an expired link, another page's link,
+    an interviewer no longer on the panel) is audited as `denied_event` with the ids."""
+    claims = audited_claims(deps, token, FEEDBACK, denied_event)
     booking = deps.store.get_booking(str(claims.get("b", "")))
     interviewer = str(claims.get("i", ""))
     if interviewer not in booking.interviewers:
+        deps.audit(denied_event, interviewer or "unknown", booking.booking_id,
+                   {"role": "none", "reason": "not_on_panel", "link": FEEDBACK})
         raise Forbidden("you are not on this interview's panel")
     return interviewer, booking
 
 
 def feedback_form(token: str, deps: Deps) -> FeedbackForm:
     """GET /feedback/{token}: the interviewer's own form (and their own entry once given); audited."""
-    interviewer, booking = _feedback_claims(token, deps)
+    interviewer, booking = _feedback_claims(token, deps, "feedback.read_denied")
     own = next((_entry(i) for i in deps.store.feedback(booking.booking_id) if i.interviewer_id == interviewer), None)
     deps.audit("feedback.form_viewed", interviewer, booking.booking_id, {"submitted": own is not None})
     return FeedbackForm(booking.booking_id, interviewer, booking.role_id,
@@ -147,7 +152,7 @@ def feedback_form(token: str, deps: Deps) -> FeedbackForm:
 
 def submit_feedback(token: str, recommendation: str, rating: int | None, notes: str, deps: Deps) -> FeedbackEntry:
     """POST /feedback/{token}: one interviewer's feedback, once, after the interview started."""
-    interviewer, booking = _feedback_claims(token, deps)
+    interviewer, booking = _feedback_claims(token, deps, "feedback.submit_denied")
     if recommendation not in RECOMMENDATIONS:
         raise BadRequest("choose a recommendation")
     if rating is not None and not 1 <= rating <= 5:

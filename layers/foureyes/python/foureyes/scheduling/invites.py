@@ -1,9 +1,11 @@
 """The candidate's calendar invitations: e-mails with an .ics file (REQUEST when booked or moved, CANCEL when
-cancelled; one UID per booking, SEQUENCE rising with each change), and how an interview's time reads in
-the candidate's zone.
+cancelled; one UID per booking, SEQUENCE rising with each change), how an interview's time reads in the
+candidate's zone, and whether a candidate's address can be sent to at all (`deliverable`).
 """
 
 from __future__ import annotations
+
+import re
 
 from foureyes.mail import Attachment, Email
 from foureyes.model import parse_iso
@@ -13,6 +15,25 @@ from foureyes.scheduling.links import manage_token
 from foureyes.scheduling.repository import BookingRecord, RequestRecord, booked_slot
 from foureyes.scheduling.slots import localise
 from foureyes.scheduling.views import plan_location
+
+# One plain address: a dot-atom local part (ASCII specials, or any non-ASCII letter) and a domain of at least two
+# labels. No display names, comments, quoted parts, lists, whitespace or control characters: what a header
+# needs to stay one header (a line break in an address is a header injection, never an address).
+_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-\u0080-\U0010FFFF]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-"
+                    r"\u0080-\U0010FFFF]+)*")
+_LABEL = re.compile(r"(?!-)[A-Za-z0-9\-\u0080-\U0010FFFF]{1,63}(?<!-)")
+
+
+def deliverable(address: str) -> bool:
+    """Whether `address` is one plain e-mail address an invitation can be sent to (never logged)."""
+    if not isinstance(address, str) or not 3 <= len(address) <= 254 or address.count("@") != 1:
+        return False
+    if any(c.isspace() or ord(c) < 32 or 127 <= ord(c) < 160 for c in address):
+        return False
+    local, domain = address.split("@")
+    labels = domain.split(".")
+    return (len(local) <= 64 and _LOCAL.fullmatch(local) is not None and len(labels) >= 2
+            and all(_LABEL.fullmatch(label) for label in labels) and not labels[-1].isdigit())
 
 
 def subject_of(request: RequestRecord | BookingRecord) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from foureyes.errors import Unauthorized
+from foureyes.errors import LinkExpired, Unauthorized
 from foureyes.links import sign, verify
 from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
@@ -37,6 +37,33 @@ def claims_of(deps: Deps, token: str, kinds: Iterable[str]) -> dict[str, Any]:
     if claims.get("k") not in set(kinds):
         raise Unauthorized("this link is not meant for this page")
     return claims
+
+
+def genuine_claims(deps: Deps, token: str) -> dict[str, Any] | None:
+    """The claims of a token signed with our secret, expired or not; None for a forged or malformed one.
+
+    Only to name, in the audit trail, whom a refused link belonged to: never to grant anything.
+    """
+    try:
+        return verify(token, deps.secret, now_ms=0)  # every genuine token expires after the epoch
+    except Unauthorized:
+        return None
+
+
+def audited_claims(deps: Deps, token: str, kind: str, denied_event: str) -> dict[str, Any]:
+    """`claims_of` for one kind of staff link, with every refusal of a genuine link (expired, or made for
+    another page) recorded as `denied_event` with its ids, as granted reads are. A forged or malformed token
+    names nobody and is refused without an audit row (anyone could write those by the million)."""
+    try:
+        return claims_of(deps, token, (kind,))
+    except Unauthorized as exc:
+        claims = genuine_claims(deps, token)
+        if claims is not None:
+            deps.audit(denied_event, str(claims.get("p") or claims.get("i") or "unknown"),
+                       str(claims.get("b") or claims.get("r") or ""),
+                       {"role": "none", "reason": "expired" if isinstance(exc, LinkExpired) else "wrong_link",
+                        "link": str(claims.get("k", ""))})
+        raise
 
 
 def booking_url(deps: Deps, request: RequestRecord) -> str:

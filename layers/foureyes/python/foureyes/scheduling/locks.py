@@ -5,8 +5,11 @@ A key is `<pk>|<sk>`:
 - a *block*, `iv#<interviewer>|2026-03-27T08:00Z`: one interviewer, one quarter hour that an interview and
   its trailing buffer occupy (`slots.lock_blocks`). Two bookings of one interviewer conflict exactly when
   they share a block. A hold owns its blocks as `hold:<request>`, a booking by its booking id.
-- a *guard*, `<guard key>|guard`: one booking per onsite day per candidate and role, one per request
-  otherwise (`slots.guard_key_for`).
+- a *booking guard*, `<guard key>|guard`: one confirmed booking per candidate and role, for every interview
+  kind (`slots.guard_key_for`); its owner is the booking.
+- a *request guard*, `<request guard key>|guard`: one current interview request per candidate and role
+  (`slots.request_guard_key_for`); its owner is the request, and a new request takes it over from one that
+  is no longer open (or supersedes the open one in the same transaction).
 - a *hold record*, `hold#<request>|hold`: the candidate's current hold, which the sweeper finds when it expires.
 
 The repository (`foureyes.store.scheduling.SchedulingStore`) is handed this module as its `LockKeys`: it
@@ -19,7 +22,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
-from foureyes.scheduling.slots import QUANTUM_MINUTES, guard_key_for, lock_blocks
+from foureyes.scheduling.slots import QUANTUM_MINUTES, guard_key_for, lock_blocks, request_guard_key_for
 
 GUARD_SK: Final = "guard"
 HOLD_SK: Final = "hold"
@@ -58,6 +61,11 @@ def hold_pk(request_id: str) -> str:
     return f"hold#{request_id}"
 
 
-def guard_key(request_id: str, candidate_ref: str, role_id: str, mode: str) -> str:
-    """The partition of the guard a booking of this request takes (its sort key is `GUARD_SK`)."""
-    return guard_key_for(request_id, candidate_ref, role_id, mode)
+def guard_key(candidate_ref: str, role_id: str) -> str:
+    """The partition of the guard a booking for this candidate and role takes (its sort key is `GUARD_SK`)."""
+    return guard_key_for(candidate_ref, role_id)
+
+
+def request_guard_key(candidate_ref: str, role_id: str) -> str:
+    """The partition of the guard naming the candidate's current request for the role (sort key `GUARD_SK`)."""
+    return request_guard_key_for(candidate_ref, role_id)

@@ -15,11 +15,11 @@ from html import escape
 
 from foureyes.errors import (
     BadRequest,
+    Conflict,
     Forbidden,
     FoureyesError,
     LinkExpired,
     NotFound,
-    SlotTaken,
     Unauthorized,
 )
 from foureyes.scheduling import booking, cancellation, feedback, ics, outcome
@@ -101,12 +101,31 @@ def booking_page(view: BookingView) -> str:
                   "<label for=\"sure\">Yes, cancel my interview</label></div>"
                   "<button type=\"submit\">Cancel interview</button></form>")
         return page("Your interview", body)
+    if view.kind is PageKind.STARTED:
+        assert view.booked is not None
+        return page("Your interview", f"<h1>Your interview has started</h1>{_notice(view)}"
+                                      f"<p class=\"note\" role=\"status\"><strong>{_when(view.booked)}</strong></p>"
+                                      f"{_about(view)}<p>An interview that has started (or taken place) can no longer "
+                                      f"be moved or cancelled here. To change anything, {_contact(view)}</p>")
     if view.kind is PageKind.CANCELLED:
         return page("Interview cancelled", f"<h1>Your interview is cancelled</h1>{_notice(view)}"
                                            "<p role=\"status\">The time is free again. Your recruiter has been "
-                                           "told. If you want a new time, please contact them.</p>")
-    return page("Interview scheduling closed", "<h1>This interview can no longer be booked here</h1>"
-                                               "<p>Please contact your recruiter.</p>")
+                                           f"told.</p><p>If you want a new time, {_contact(view)}</p>")
+    if view.kind is PageKind.SUPERSEDED:
+        return page("Link replaced", f"<h1>This link has been replaced</h1>{_notice(view)}"
+                                     "<p role=\"status\">You have been sent a newer invitation for this interview: "
+                                     "please use the link in the latest e-mail.</p>"
+                                     f"<p>For questions, {_contact(view)}</p>")
+    return page("Interview scheduling closed", f"<h1>This interview can no longer be booked here</h1>{_notice(view)}"
+                                               f"<p>For questions, {_contact(view)}</p>")
+
+
+def _contact(view: BookingView) -> str:
+    """Whom to contact: the role's recruiters, as configured ("please contact ...", to end a sentence)."""
+    if not view.contact:
+        return "please contact your recruiter."
+    addresses = ", ".join(f"<a href=\"mailto:{escape(a)}\">{escape(a)}</a>" for a in view.contact)
+    return f"please contact your recruiter: {addresses}."
 
 
 # What candidates and interviewers are told, in their words; other errors get the web room's wording.
@@ -162,7 +181,7 @@ def booking_endpoint(method: str, token: str, form: Mapping[str, str], query: Ma
             cancellation.cancel_by_candidate(token, deps)
             return _redirect(f"{deps.base_url}/book/{token}")
         raise BadRequest("unknown action")
-    except SlotTaken as exc:
+    except Conflict as exc:  # a time taken, an interview started, a link replaced: the page as it is now, and why
         try:
             return Response(409, booking_page(booking.view(token, deps, notice=str(exc))))
         except FoureyesError as again:

@@ -14,7 +14,7 @@ from typing import Protocol
 from foureyes.model import parse_iso
 from foureyes.scheduling.slots import InterviewRequest, Slot
 from foureyes.store.scheduling_models import BookingItem, FeedbackItem, InterviewRequestItem, SlotItem
-from foureyes.store.scheduling_values import Hold, Moved
+from foureyes.store.scheduling_values import Hold, Moved, Opened
 
 # The records the repository returns are the store's items (read-only here; times are ISO strings in UTC).
 RequestRecord = InterviewRequestItem
@@ -23,15 +23,23 @@ BookingRecord = BookingItem
 FeedbackRecord = FeedbackItem
 HoldRecord = Hold
 MovedRecord = Moved
+OpenedRecord = Opened
 
 
 class SchedulingRepository(Protocol):
     """Reads and conditional writes of requests, slots, holds, bookings and feedback; every write is safe
-    under concurrency (a lost race is `False`, `SlotTaken`, `AlreadyBooked` or `Conflict`)."""
+    under concurrency (a lost race is `False`, `SlotTaken`, `AlreadyBooked` or `Conflict`).
+
+    Invariants it keeps in its writes, whatever the flows do: one current request per candidate and role (a
+    new one supersedes the open one; none opens beside a confirmed booking), one booking per slot, one
+    confirmed booking per candidate and role, no interviewer in two interviews at once, nothing booked or
+    moved into the past, a started interview never moved, and an outcome only on a standing booking.
+    """
 
     # requests and slots
     def create_request(self, request: InterviewRequest, *, candidate_email: str, created_by: str,
-                       template_id: str, buffer_minutes: int, slots: Sequence[Slot], now: datetime) -> bool: ...
+                       template_id: str, buffer_minutes: int, slots: Sequence[Slot], now: datetime,
+                       status: str = "open") -> OpenedRecord: ...
 
     def get_request(self, request_id: str) -> RequestRecord: ...
 

@@ -65,7 +65,7 @@ class Settings:
     nudges: NudgePolicy = NudgePolicy()
     outcomes: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # system -> outcome -> ATS status
     onboarding: TaskTemplate | None = None
-    interviewer_emails: Mapping[str, str] = field(default_factory=dict)
+    interviewer_emails: Mapping[str, str] = field(default_factory=dict)  # staff id -> address (panel, HMs, recruiters)
     link_days_after_window: int = 7
 
     def role(self, role_id: str) -> RolePlan:
@@ -73,6 +73,14 @@ class Settings:
         if plan is None:
             raise BadRequest(f"no interview plan is configured for role {role_id}")
         return plan
+
+    def recruiter_emails(self, role_id: str) -> tuple[str, ...]:
+        """The addresses of the role's recruiters (from `interviewer_emails`, the staff directory scheduling
+        uses): whom a candidate is told to contact, and whom scheduling tells when something needs a person."""
+        plan = self.roles.get(role_id)
+        if plan is None:
+            return ()
+        return tuple(dict.fromkeys(a for r in plan.recruiters if (a := self.interviewer_emails.get(r))))
 
     def approved(self, template_id: str) -> MessageTemplate:
         """A template a recruiter approved; refusing to send anything else."""

@@ -145,14 +145,17 @@ class InterviewRequest:
     @property
     def guard_key(self) -> str:
         """The guard lock this request's booking takes (see `guard_key_for`)."""
-        return guard_key_for(self.request_id, self.candidate_ref, self.role_id, self.mode)
+        return guard_key_for(self.candidate_ref, self.role_id)
 
 
-def guard_key_for(request_id: str, candidate_ref: str, role_id: str, mode: str) -> str:
-    """One booking per onsite day per candidate and role; one booking per request otherwise."""
-    if mode == Mode.ONSITE:
-        return f"guard#onsite#{candidate_ref}#{role_id}"
-    return f"guard#request#{request_id}"
+def guard_key_for(candidate_ref: str, role_id: str) -> str:
+    """One confirmed booking per candidate and role, for every interview kind (onsite and remote alike)."""
+    return f"guard#booking#{candidate_ref}#{role_id}"
+
+
+def request_guard_key_for(candidate_ref: str, role_id: str) -> str:
+    """One current (open or booked) interview request per candidate and role: a new one supersedes it."""
+    return f"guard#request#{candidate_ref}#{role_id}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,12 @@
 """A recruiter's stage change in an ATS starts scheduling: an interview request, its offered slots and a
 self-serve link from a template a recruiter approved. A cancellation stage cancels instead.
 
+One current request per candidate and role, for every interview kind: a new stage change supersedes the
+candidate's open request for the role (its link then says so, its hold is let go), and opens nothing while
+they have a confirmed booking for the role (audited). An invitation that cannot be delivered (an address
+that is not one plain address, or a send that fails) leaves the request `undeliverable`, audited, logged by
+request id and told to the role's recruiters; it never sits as an `open` request nobody was told about.
+
 Stage changes come from the candidates table stream (an ATS status a recruiter set, seen through a pull or
 a webhook): `on_record_change` is what the stage-change Lambda runs.
 """
@@ -10,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -19,12 +26,15 @@ from foureyes.mail import Email
 from foureyes.scheduling.cancellation import cancel_from_ats
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.deps import deps as real_deps
+from foureyes.scheduling.invites import deliverable
 from foureyes.scheduling.links import booking_url
+from foureyes.scheduling.panel_calendar import delete_events
 from foureyes.scheduling.slots import InterviewRequest, generate_slots
 
 log = logging.getLogger(__name__)
 
 CANCELLED_STAGES = frozenset({"interview cancelled", "interview canceled", "withdrawn"})
+UNDELIVERABLE = "undeliverable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +57,9 @@ class Requested:
     slots_offered: int
     link_sent: bool
     created: bool
+    superseded: str = ""  # the candidate's open request for the role that this one replaced
+    refused_by: str = ""  # the confirmed booking for the candidate and role that kept this one from opening
+    undeliverable: str = ""  # why the invitation could not be delivered ("invalid_address", "send_failed")
 
 
 def request_id_for(change: StageChange) -> str:
@@ -67,29 +80,93 @@ def on_stage_change(change: StageChange, deps: Deps) -> Requested | None:
                                plan.panel, plan.duration_minutes, plan.mode, now,
                                now + timedelta(days=plan.window_days), change.candidate_tz, plan.panel_size,
                                change.stage)
+    details: dict[str, Any] = {"candidate": request.candidate_ref, "role": request.role_id, "stage": change.stage,
+                               "template": template.template_id, "change": change.change_id}
+    if not deliverable(change.candidate_email):
+        # a record of what happened only: it supersedes nothing (the candidate's open link, if any, still works)
+        stored = deps.store.create_request(request, candidate_email=change.candidate_email,
+                                           created_by=change.changed_by, template_id=template.template_id,
+                                           buffer_minutes=settings.rules.buffer_minutes, slots=(), now=now,
+                                           status=UNDELIVERABLE)
+        if stored.created:
+            _undeliverable(deps, request, "invalid_address", details)
+        return Requested(request, 0, False, stored.created, undeliverable="invalid_address")
     calendars = deps.calendar.availability(plan.panel, request.window_start, request.window_end)
     load = deps.store.interviewer_load(plan.panel, now - timedelta(days=7), request.window_end)
     offered = generate_slots(request, calendars, now, settings.rules, load)
-    created = deps.store.create_request(request, candidate_email=change.candidate_email,
-                                        created_by=change.changed_by, template_id=template.template_id,
-                                        buffer_minutes=settings.rules.buffer_minutes, slots=offered, now=now)
-    if not created:
+    opened = deps.store.create_request(request, candidate_email=change.candidate_email,
+                                       created_by=change.changed_by, template_id=template.template_id,
+                                       buffer_minutes=settings.rules.buffer_minutes, slots=offered, now=now)
+    details["slots"] = len(offered)
+    if opened.refused_by:
+        deps.audit("interview.request_refused", change.changed_by, request.request_id,
+                   {**details, "reason": "already_booked", "booking": opened.refused_by})
+        log.info("no second request beside a confirmed booking",
+                 extra={"request": request.request_id, "booking": opened.refused_by})
+        return Requested(request, len(offered), False, False, refused_by=opened.refused_by)
+    if not opened.created:
         return Requested(request, len(offered), False, False)
-    details = {"candidate": request.candidate_ref, "role": request.role_id, "stage": change.stage,
-               "slots": len(offered), "template": template.template_id, "change": change.change_id}
+    if opened.superseded:
+        _supersede(deps, opened.superseded, request.request_id, change.changed_by)
     if not offered:
         deps.audit("interview.no_slots", change.changed_by, request.request_id, details)
         log.warning("no slots to offer", extra={"request": request.request_id})
-        return Requested(request, 0, False, True)
+        return Requested(request, 0, False, True, opened.superseded)
     item = deps.store.get_request(request.request_id)
     url = booking_url(deps, item)
     subject, text = template.render({"link": url, "role": plan.role_id, "duration": str(plan.duration_minutes),
                                      "deadline": request.window_end.strftime("%Y-%m-%d")})
-    deps.send(Email(to=change.candidate_email, subject=subject, text=text))
+    try:
+        deps.send(Email(to=change.candidate_email, subject=subject, text=text))
+    except Exception as exc:  # noqa: BLE001 - any failure to send makes the request undeliverable, told to people
+        deps.store.close_request(request.request_id, UNDELIVERABLE)
+        _undeliverable(deps, request, "send_failed", {**details, "error": type(exc).__name__})
+        return Requested(request, len(offered), False, True, opened.superseded, undeliverable="send_failed")
     deps.audit("interview.requested", change.changed_by, request.request_id, details)
     deps.notify("interview.requested", {"request": request.request_id, "candidate": request.candidate_ref,
                                         "role": request.role_id})
-    return Requested(request, len(offered), True, True)
+    return Requested(request, len(offered), True, True, opened.superseded)
+
+
+def _supersede(deps: Deps, old_request_id: str, new_request_id: str, by: str) -> None:
+    """The old request is `superseded` (the store did that with the new one): let its hold and "[Hold]" events go."""
+    released = deps.store.release_hold(old_request_id)
+    if released is not None:
+        delete_events(deps, released.events)
+    deps.audit("interview.request_superseded", by, old_request_id,
+               {"by_request": new_request_id, "hold_released": released is not None})
+    log.info("request superseded", extra={"request": old_request_id, "by_request": new_request_id})
+
+
+_UNDELIVERABLE_TEXT = {
+    "invalid_address": "the candidate's e-mail address in the ATS is not a valid address",
+    "send_failed": "sending the e-mail to the candidate failed",
+}
+
+
+def _undeliverable(deps: Deps, request: InterviewRequest, reason: str, details: Mapping[str, Any]) -> None:
+    """Nobody was invited: audit it, log it by request id (never the address), tell the role's recruiters
+    by e-mail and the pipeline through `notify`."""
+    recruiters = deps.settings.recruiter_emails(request.role_id)
+    text = (f"The interview invitation for candidate {request.candidate_ref} (role {request.role_id}, request "
+            f"{request.request_id}) was not delivered: {_UNDELIVERABLE_TEXT[reason]}.\n"
+            f"Please check the candidate's e-mail address in the ATS, then move the candidate to the interview "
+            f"stage again to send a new invitation.\n")
+    told = 0
+    for address in recruiters:
+        try:
+            deps.send(Email(to=address, subject=f"Interview invitation not delivered (role {request.role_id})",
+                            text=text))
+            told += 1
+        except Exception as exc:  # noqa: BLE001 - the audit, the log and the pipeline event still say it
+            log.warning("could not tell a recruiter", extra={"request": request.request_id,
+                                                             "error": type(exc).__name__})
+    deps.audit("interview.undeliverable", "system", request.request_id,
+               {**details, "reason": reason, "recruiters_told": told})
+    log.warning("invitation undeliverable", extra={"request": request.request_id, "reason": reason,
+                                                   "recruiters_told": told})
+    deps.notify("interview.undeliverable", {"request": request.request_id, "candidate": request.candidate_ref,
+                                            "role": request.role_id, "reason": reason})
 
 
 def stage_change_of(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> StageChange | None:

@@ -1,5 +1,6 @@
 """What the candidate's booking page shows (`BookingView`): their request's open slots by local day, with a
-few suggested, their held time, or their booking with its manage and .ics links.
+few suggested, their held time, or their booking with its manage and .ics links (once it has started: the
+booking and whom to contact).
 
 A slot is open for a candidate when it is offered, unbooked, far enough ahead, and none of its interviewer
 blocks is held or booked by someone else (their own hold or booking aside).
@@ -29,6 +30,8 @@ class PageKind(StrEnum):
     HELD = "held"  # confirm the held time
     BOOKED = "booked"  # confirmation, with reschedule and cancel
     CANCELLED = "cancelled"
+    STARTED = "started"  # the interview has started (or taken place): nothing to move or cancel here any more
+    SUPERSEDED = "superseded"  # a newer invitation for the same role replaced this link
     CLOSED = "closed"
 
 
@@ -50,6 +53,7 @@ class BookingView:
     manage_url: str = ""
     ics_url: str = ""
     notice: str = ""
+    contact: tuple[str, ...] = ()  # the role's recruiters' addresses, whom the candidate contacts
 
 
 def open_slots(deps: Deps, request: RequestRecord, own_booking: BookingRecord | None = None) -> list[Slot]:
@@ -93,10 +97,24 @@ def plan_location(deps: Deps, request: RequestRecord) -> str:
     return plan.location if plan else ""
 
 
+def started(deps: Deps, booking: BookingRecord) -> bool:
+    """Whether the booked interview has started (so it has taken place, or is taking place): from its start on
+    it is no longer moved or cancelled by the candidate, and from then on a person may record its outcome."""
+    return deps.clock() >= parse_iso(booking.start)
+
+
 def base_view(deps: Deps, request: RequestRecord, token: str, kind: PageKind, **extra: Any) -> BookingView:
     return BookingView(kind=kind, token=token, role_id=request.role_id, tz=request.candidate_tz,
                        duration_minutes=int(request.duration_minutes), mode=request.mode,
-                       location=plan_location(deps, request), **extra)
+                       location=plan_location(deps, request),
+                       contact=deps.settings.recruiter_emails(request.role_id), **extra)
+
+
+def started_view(deps: Deps, request: RequestRecord, booking: BookingRecord, token: str,
+                 notice: str = "") -> BookingView:
+    return base_view(deps, request, token, PageKind.STARTED, booked=localise(booked_slot(booking),
+                                                                             request.candidate_tz),
+                     booking_id=booking.booking_id, notice=notice)
 
 
 def choose_view(deps: Deps, request: RequestRecord, token: str, own: BookingRecord | None = None,

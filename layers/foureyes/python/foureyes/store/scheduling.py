@@ -3,15 +3,21 @@ locks and feedback (models in `scheduling_models`).
 
 No double booking comes from conditional writes inside one `TransactWriteItems` per step:
 
-- a booking writes the booking, marks its slot (`booking_id` must be absent), puts the request's *guard*
-  (it must not exist) and one *block* lock per interviewer per quarter hour the interview and its trailing
-  buffer occupy (it must be absent, or a hold that expired or is this candidate's own). One slot, one
-  candidate; one onsite day per candidate and role; and no interviewer in two interviews at once, across
-  candidates and requests.
+- a new request puts the request and takes the candidate's *request guard* for the role (it must not exist,
+  or still name the request it named when read); the candidate's open request for the role, if any, is
+  marked `superseded` in the same transaction, and no request opens while the *booking guard* exists. One
+  current request per candidate and role.
+- a booking writes the booking, marks its slot (`booking_id` must be absent), puts the candidate's *booking
+  guard* for the role (it must not exist) and one *block* lock per interviewer per quarter hour the interview
+  and its trailing buffer occupy (it must be absent, or a hold that expired or is this candidate's own). One
+  slot, one candidate; one confirmed booking per candidate and role, whatever the interview kind; and no
+  interviewer in two interviews at once, across candidates and requests. Nothing is booked in the past.
 - a hold puts the same blocks as `held` with `held_until` (epoch ms), plus a hold record that the sweeper
   finds through the sparse `ByKind` index when it expires.
 - cancelling deletes the guard and the blocks and frees the slot in one transaction; rescheduling
-  moves the booking (same booking id, SEQUENCE + 1) from one slot to another in one transaction.
+  moves the booking (same booking id, SEQUENCE + 1) from one slot to another in one transaction, never once
+  the interview has started and never into the past.
+- an outcome is recorded only on a request whose booking stands (status `booked`).
 
 How those lock rows are named is scheduling's rule (`foureyes.scheduling.locks`), handed in as `LockKeys`;
 what is stored comes in as plain values (see `scheduling_values`) and goes out as the items.
@@ -35,7 +41,7 @@ from foureyes.model import iso, parse_iso
 from foureyes.store.conditional import conditional
 from foureyes.store.models import bound
 from foureyes.store.scheduling_models import BookingItem, FeedbackItem, InterviewRequestItem, LockItem, SlotItem
-from foureyes.store.scheduling_values import Hold, LockKeys, Moved, NewRequest, NewSlot, RequestRef
+from foureyes.store.scheduling_values import Hold, LockKeys, Moved, NewRequest, NewSlot, Opened, RequestRef
 
 MAX_TRANSACTION_ITEMS = 100
 TRANSACTION_ATTEMPTS = 6
@@ -111,25 +117,85 @@ class SchedulingStore:
 
     # -- requests and slots ------------------------------------------------------------------------
     def create_request(self, request: NewRequest, *, candidate_email: str, created_by: str,
-                       template_id: str, buffer_minutes: int, slots: Sequence[NewSlot], now: datetime) -> bool:
-        """Store a new request and its offered slots; False when it already exists (a redelivered event)."""
+                       template_id: str, buffer_minutes: int, slots: Sequence[NewSlot], now: datetime,
+                       status: str = "open") -> Opened:
+        """Store a new request and its offered slots as the candidate's current request for the role.
+
+        In one transaction: the request (it must not exist: a redelivered event changes nothing), the request
+        guard for the candidate and role (taken over from the request it named when read), the candidate's
+        open request for the role marked `superseded`, and a check that no confirmed booking holds the booking
+        guard (then nothing is stored: `refused_by` names the booking). A request stored with another status
+        (`undeliverable`) is a record only: it takes no guard and supersedes nothing.
+        """
         expires = _epoch(request.window_end + timedelta(days=RETENTION_DAYS))
-        model = self.requests
+        model, lock = self.requests, self.locks
         item = model(
             request.request_id, candidate_ref=request.candidate_ref, system=request.system, role_id=request.role_id,
             panel=list(request.panel), panel_size=request.panel_size, duration_minutes=request.duration_minutes,
             mode=str(request.mode), window_start=iso(request.window_start), window_end=iso(request.window_end),
-            candidate_tz=request.candidate_tz, candidate_email=candidate_email, stage=request.stage, status="open",
+            candidate_tz=request.candidate_tz, candidate_email=candidate_email, stage=request.stage, status=status,
             created_at=iso(now), created_by=created_by, template_id=template_id, buffer_minutes=buffer_minutes,
             nudges_sent=0, expires_at=expires)
-        if not conditional(lambda: item.save(condition=model.request_id.does_not_exist())):
-            return False
+        if status != "open":
+            if not conditional(lambda: item.save(condition=model.request_id.does_not_exist())):
+                return Opened(False)
+            self._save_slots(request.request_id, slots, expires)
+            return Opened(True)
+        guard_pk = self._keys.request_guard_key(request.candidate_ref, request.role_id)
+        booking_guard = self._keys.guard_key(request.candidate_ref, request.role_id)
+        for _ in range(TRANSACTION_ATTEMPTS):
+            current = self._lock(guard_pk)
+            named = str(current.owner) if current is not None else ""
+            if named == request.request_id:
+                return Opened(False)  # stored before: a redelivered event
+            supersede = bool(named) and self._status_of(named) == "open"
+            guard = lock(guard_pk, self._keys.GUARD_SK, owner=request.request_id, state="request",
+                         request_id=request.request_id, expires_at=expires)
+
+            def build(tx: TransactWrite, named: str = named, supersede: bool = supersede,
+                      guard: LockItem = guard) -> int:
+                tx.save(item, condition=model.request_id.does_not_exist())
+                tx.save(guard, condition=lock.pk.does_not_exist() if not named else lock.owner == named)
+                tx.condition_check(lock, booking_guard, self._keys.GUARD_SK, condition=lock.pk.does_not_exist())
+                if supersede:
+                    tx.update(model(named), actions=[model.status.set("superseded"),
+                                                     model.superseded_by.set(request.request_id)],
+                              condition=model.status == "open")
+                return 4
+
+            try:
+                self._commit(build)
+            except TransactWriteError:
+                if self._status_of(request.request_id):
+                    return Opened(False)
+                booked = self._lock(booking_guard)
+                if booked is not None:
+                    return Opened(False, refused_by=str(booked.owner))
+                continue  # the guard or the request it named changed meanwhile: read again
+            self._save_slots(request.request_id, slots, expires)
+            return Opened(True, superseded=named if supersede else "")
+        raise Conflict("this candidate's interview requests for the role kept changing; try again")
+
+    def _save_slots(self, request_id: str, slots: Sequence[NewSlot], expires: int) -> None:
         slot_model = self.slots_model
         with slot_model.batch_write() as batch:
             for slot in slots:
-                batch.save(slot_model(request.request_id, slot.slot_id, start=iso(slot.start), end=iso(slot.end),
+                batch.save(slot_model(request_id, slot.slot_id, start=iso(slot.start), end=iso(slot.end),
                                       interviewers=list(slot.interviewers), expires_at=expires))
-        return True
+
+    def _lock(self, pk: str) -> LockItem | None:
+        """The guard row `pk` (sort key `GUARD_SK`), or None."""
+        try:
+            return self.locks.get(pk, self._keys.GUARD_SK, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def _status_of(self, request_id: str) -> str:
+        """A request's status; "" when it does not exist."""
+        try:
+            return str(self.requests.get(request_id, consistent_read=True).status)
+        except DoesNotExist:
+            return ""
 
     def get_request(self, request_id: str) -> InterviewRequestItem:
         try:
@@ -218,9 +284,10 @@ class SchedulingStore:
         until = now_ms + ttl_seconds * 1000
         expires = until // 1000 + 3600
         previous = self.get_hold(request_id)
-        lock, slots, split = self.locks, self.slots_model, self._keys.split
+        lock, slots, requests, split = self.locks, self.slots_model, self.requests, self._keys.split
 
         def build(tx: TransactWrite) -> int:
+            tx.condition_check(requests, request_id, condition=requests.status.is_in("open", "booked"))
             tx.condition_check(slots, request_id, slot_id,
                                condition=slots.request_id.exists() & slots.booking_id.does_not_exist())
             for key in keys:
@@ -233,11 +300,13 @@ class SchedulingStore:
             tx.save(lock(self._keys.hold_pk(request_id), self._keys.HOLD_SK, owner=owner, state="hold", kind="hold",
                          held_until=until, request_id=request_id, slot_id=slot_id, blocks=keys, events={},
                          expires_at=expires))
-            return len(keys) + 2
+            return len(keys) + 3
 
         try:
             self._commit(build)
         except TransactWriteError as exc:
+            if self._status_of(request_id) not in ("open", "booked"):
+                raise Conflict("this invitation is no longer open") from exc
             raise SlotTaken("this time was just taken; please choose another") from exc
         if previous is not None:
             self._release_blocks([k for k in previous.blocks if k not in keys], owner)
@@ -287,8 +356,10 @@ class SchedulingStore:
              now: datetime) -> BookingItem:
         """Book `slot_id` for the request's candidate in one transaction; `SlotTaken` / `AlreadyBooked` when not."""
         slot = self.get_slot(request.request_id, slot_id)
+        if parse_iso(slot.start) <= now:
+            raise SlotTaken("this time has passed; please choose another")
         keys = self._slot_blocks(slot, buffer_minutes)
-        guard_key = self._keys.guard_key(request.request_id, request.candidate_ref, request.role_id, request.mode)
+        guard_key = self._keys.guard_key(request.candidate_ref, request.role_id)
         owner = self._keys.hold_owner(request.request_id)
         now_ms = int(now.timestamp() * 1000)
         stamp = iso(now)
@@ -328,12 +399,11 @@ class SchedulingStore:
         return booking
 
     def _why_not(self, request_id: str, guard_key: str) -> Conflict:
-        try:
-            self.locks.get(guard_key, self._keys.GUARD_SK, consistent_read=True)
+        if self._lock(guard_key) is not None:
             return AlreadyBooked("an interview is already booked for this role")
-        except DoesNotExist:
-            pass
         current = self.get_request(request_id)
+        if current.status == "superseded":
+            return Conflict("this invitation was replaced by a newer one; please use the link in the latest e-mail")
         if current.status != "open":
             return AlreadyBooked("this interview is already booked or closed")
         return SlotTaken("this time was just taken; please choose another")
@@ -374,7 +444,11 @@ class SchedulingStore:
             raise Conflict("this interview is cancelled; it cannot be moved")
         if before.slot_id == new_slot_id:
             raise BadRequest("that is the time already booked")
+        if parse_iso(before.start) <= now:
+            raise Conflict("this interview has started; it cannot be moved")
         slot = self.get_slot(before.request_id, new_slot_id)
+        if parse_iso(slot.start) <= now:
+            raise SlotTaken("this time has passed; please choose another")
         old_keys, new_keys = set(before.blocks), self._slot_blocks(slot, buffer_minutes)
         owner = self._keys.hold_owner(before.request_id)
         now_ms = int(now.timestamp() * 1000)
@@ -390,7 +464,7 @@ class SchedulingStore:
                 bookings.blocks.set(new_keys), bookings.sequence.set(int(before.sequence) + 1),
                 bookings.updated_at.set(stamp), bookings.reminded.set(False), bookings.events.set({})],
                 condition=(bookings.status == "confirmed") & (bookings.slot_id == before.slot_id)
-                & (bookings.sequence == before.sequence))
+                & (bookings.sequence == before.sequence) & (bookings.start > stamp))
             tx.update(slots(before.request_id, before.slot_id), actions=[slots.booking_id.remove()],
                       condition=slots.booking_id == booking_id)
             tx.update(slots(before.request_id, new_slot_id), actions=[slots.booking_id.set(booking_id)],
@@ -439,13 +513,17 @@ class SchedulingStore:
             condition=(model.nudges_sent == sent_so_far) & (model.status == "open")))
 
     def set_outcome(self, request_id: str, outcome: str, by: str, now: datetime) -> InterviewRequestItem:
-        """Record a person's outcome once (a second, different outcome is a `Conflict`)."""
+        """Record a person's outcome once, and only while the request's booking stands (status `booked`: not
+        cancelled); a second outcome, or one for a request without a standing booking, is a `Conflict`."""
         model = self.requests
         if not conditional(lambda: model(request_id).update(
                 actions=[model.outcome.set(outcome), model.outcome_by.set(by), model.outcome_at.set(iso(now)),
                          model.status.set("closed")],
-                condition=model.request_id.exists() & model.outcome.does_not_exist())):
-            raise Conflict("an outcome is already recorded for this interview")
+                condition=model.request_id.exists() & model.outcome.does_not_exist()
+                & (model.status == "booked"))):
+            if self.get_request(request_id).outcome:
+                raise Conflict("an outcome is already recorded for this interview")
+            raise Conflict("this interview was cancelled or never booked, so it has no outcome")
         return self.get_request(request_id)
 
     # -- feedback ------------------------------------------------------------------------------------

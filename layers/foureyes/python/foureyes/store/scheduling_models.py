@@ -58,7 +58,9 @@ class InterviewRequestItem(_Base):
     candidate_tz = UnicodeAttribute()
     candidate_email = UnicodeAttribute()  # needed to send the link and reminders; never logged
     stage = UnicodeAttribute(default="")
-    status = UnicodeAttribute()  # open | booked | cancelled | closed
+    # open | booked | cancelled | closed (an outcome is recorded) | superseded (a newer request for the same
+    # candidate and role replaced it) | undeliverable (the invitation could not be sent)
+    status = UnicodeAttribute()
     created_at = UnicodeAttribute()
     created_by = UnicodeAttribute()  # the person whose stage change caused this request
     template_id = UnicodeAttribute(default="")
@@ -69,6 +71,7 @@ class InterviewRequestItem(_Base):
     outcome = UnicodeAttribute(null=True)
     outcome_by = UnicodeAttribute(null=True)
     outcome_at = UnicodeAttribute(null=True)
+    superseded_by = UnicodeAttribute(null=True)  # the request that replaced this one
     expires_at = NumberAttribute()
 
 
@@ -143,7 +146,7 @@ class LockItem(_Base):
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
     owner = UnicodeAttribute()
-    state = UnicodeAttribute()  # held | booked | guard | hold
+    state = UnicodeAttribute()  # held | booked | guard (a booking's) | request (a request guard's) | hold
     held_until = NumberAttribute(null=True)  # epoch ms, for holds
     kind = UnicodeAttribute(null=True)  # "hold" on hold records only (sparse index)
     request_id = UnicodeAttribute(null=True)

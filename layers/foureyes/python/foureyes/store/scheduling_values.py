@@ -2,8 +2,8 @@
 
 It takes the lock-key rules (`LockKeys`, implemented by the module `foureyes.scheduling.locks`) and new
 requests and slots in any object of the right shape (`NewRequest`, `NewSlot`: scheduling's
-`InterviewRequest` and `Slot`); it gives holds (`Hold`) and reschedules (`Moved`). The store never imports
-scheduling: the shapes are declared here, on the store's side.
+`InterviewRequest` and `Slot`); it gives what opening a request did (`Opened`), holds (`Hold`) and
+reschedules (`Moved`). The store never imports scheduling: the shapes are declared here, on the store's side.
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ class LockKeys(Protocol):
 
     def hold_pk(self, request_id: str) -> str: ...
 
-    def guard_key(self, request_id: str, candidate_ref: str, role_id: str, mode: str) -> str: ...
+    def guard_key(self, candidate_ref: str, role_id: str) -> str: ...
+
+    def request_guard_key(self, candidate_ref: str, role_id: str) -> str: ...
 
 
 class NewRequest(Protocol):
@@ -103,6 +105,21 @@ class Hold:
     held_until_ms: int
     blocks: tuple[str, ...]
     events: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """What `create_request` did.
+
+    `created`: the request is stored (False: it existed already, a redelivered event; or `refused_by` says why
+    not). `superseded`: the candidate's open request for the role that the new one replaced in the same
+    transaction (its status is `superseded` now). `refused_by`: the confirmed booking for this candidate and
+    role that kept a second request from opening.
+    """
+
+    created: bool
+    superseded: str = ""
+    refused_by: str = ""
 
 
 @dataclass(frozen=True, slots=True)
