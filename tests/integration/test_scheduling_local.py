@@ -3,12 +3,18 @@ a candidate's own cancellation reaches the ATS as a fact through the dispatcher.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import requests
 
-from foureyes_local.client import LocalClient, wait_for
+from foureyes_local.client import LocalClient, plain, wait_for
+
+
+def _audit_rows(client: LocalClient) -> list[dict[str, Any]]:
+    items = client.boto("dynamodb").scan(TableName=client.outputs["AuditTableName"], ConsistentRead=True)["Items"]
+    return [plain(item) for item in items]
 
 
 def _book(client: LocalClient, record_id: str, email: str) -> tuple[str, str]:
@@ -27,22 +33,26 @@ def _book(client: LocalClient, record_id: str, email: str) -> tuple[str, str]:
 
 def test_a_cancellation_in_the_ats_frees_the_slot_and_writes_nothing_back_into_the_ats(
         cloud: Any, client: LocalClient) -> None:
+    """Issue 11, item 2: the ATS cancelled; the booking is cancelled here (calendar, candidate, audit) with the
+    ATS as the actor and its `changed_by` as a claim, and no note is proposed back into that ATS."""
     link, manage = _book(client, "sched-ats-1", "lieke.smit@example.org")
     assert "Your interview is booked" in requests.get(manage, timeout=30).text
     confirmed = [e for e in cloud.graph.live_events() if e["status"] == "confirmed"]
     assert confirmed
     client.post_webhook("carerix", "sched-sched-ats-1-2", {
         "id": "sched-ats-1", "first_name": "Lieke", "last_name": "Smit", "emails": ["lieke.smit@example.org"],
-        "role_id": "R-1001", "status": "Interview cancelled"}).raise_for_status()
+        "role_id": "R-1001", "status": "Interview cancelled", "changed_by": "anna"}).raise_for_status()
     wait_for("the booking to be cancelled", lambda: "cancelled" in requests.get(manage, timeout=30).text, timeout=60)
     assert not [e for e in cloud.graph.live_events() if e.get("id") in {c.get("id") for c in confirmed}]
-    # The cancellation is audited as the ATS's (no person named it); no note goes back into the ATS for it: an
-    # ATS event is no person, and nothing reaches an ATS without one (issue 11, finding 2).
-    audit = client.outputs["AuditTableName"]
-    wait_for("the cancellation in the audit trail", lambda: any(
-        row["event"]["S"] == "interview.cancelled" and row["actor"]["S"] == "ats:carerix"
-        for row in client.boto("dynamodb").scan(TableName=audit, ConsistentRead=True)["Items"]), timeout=60)
-    assert not [p for p in client.proposals() if p.get("fact") and p["refs"][0] == "carerix:sched-ats-1"]
+    client.mail_for(lambda m: "lieke.smit@example.org" in m["to"] and "cancelled" in m["subject"],
+                    "the candidate's cancellation", timeout=60)
+    booking = next(b for b in client.bookings() if b["candidate_ref"] == "carerix:sched-ats-1")
+    assert booking["status"] == "cancelled"
+    audited = wait_for("the cancellation in the audit trail (written after any note would be)", lambda: [
+        row for row in _audit_rows(client) if row["event"] == "interview.cancelled"
+        and row["subject"] == booking["booking_id"]], timeout=60)
+    assert [(row["actor"], json.loads(row["details"])["claimed_by"]) for row in audited] == [("ats:carerix", "anna")]
+    assert not [p for p in client.proposals() if p.get("fact") and p["refs"][0] == "carerix:sched-ats-1"]  # no note
 
 
 def test_a_candidates_own_cancellation_is_noted_in_the_ats_through_the_dispatcher(

@@ -34,7 +34,7 @@ from foureyes.scheduling import ics, locks, pages
 from foureyes.scheduling.booking import confirm, hold
 from foureyes.scheduling.booking import view as booking_view
 from foureyes.scheduling.calendar import GraphCalendar
-from foureyes.scheduling.cancellation import expire_holds
+from foureyes.scheduling.cancellation import cancel_from_ats, expire_holds
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.feedback import read_feedback, read_feedback_by_link
 from foureyes.scheduling.hris import HrisClient, TaskTemplate
@@ -630,6 +630,37 @@ def test_a_meeting_added_after_the_offer_wins_at_hold_time(store: SchedulingStor
     assert graph.live_events("iv-late") == []
     held = pages.booking_endpoint("POST", token, {"action": "hold", "slot": later.slot_id}, {}, deps)
     assert held.status == 200 and [e["status"] for e in graph.live_events("iv-late")] == ["tentative"]
+
+
+def test_a_cancellation_from_the_ats_cancels_here_and_writes_nothing_back(store: SchedulingStore, graph: GraphFake,
+                                                                          hris: HrisFake) -> None:
+    """Issue 11, item 2: the ATS is the actor (`ats:<system>`), who it says did it is only its claim, and the
+    cancellation it reports is done here (calendar, candidate, audit) without a note back into that ATS."""
+    rec = Recorder()
+    deps = flow_deps(store, graph, hris, rec, ("iv-atsc",))
+    change = StageChange("bullhorn", "9300", "Interview Scheduled", "R-flow", "ats:bullhorn", "evt-atsc",
+                         "c4@example.org", claimed_by="anna")
+    made = on_stage_change(change, deps)
+    assert made is not None and made.created
+    requested = next(a for a in rec.audit if a[0] == "interview.requested" and a[2] == made.request.request_id)
+    assert requested[1] == "ats:bullhorn" and requested[3]["claimed_by"] == "anna"
+    assert store.get_request(made.request.request_id).created_by == "ats:bullhorn"
+    token = token_of(rec.emails[-1].text.split("Choose a time: ")[1].split(" ")[0])
+    slot = booking_view(token, deps).days[0][1][0].slot_id
+    hold(token, slot, deps)
+    booked = confirm(token, slot, deps)
+    assert [e["status"] for e in graph.live_events("iv-atsc")] == ["confirmed"]
+
+    touched = cancel_from_ats("bullhorn", "9300", "R-flow", "ats:bullhorn", deps, claimed_by="anna")
+    assert touched == [booked.booking_id]
+    assert rec.facts == []  # nothing for the dispatcher: the ATS knows, and no person entered anything
+    assert store.get_booking(booked.booking_id).status == "cancelled"
+    assert graph.live_events("iv-atsc") == []
+    assert rec.emails[-1].to == "c4@example.org"
+    assert ics.lines_named(rec.emails[-1].attachments[0].data, "METHOD") == ["CANCEL"]
+    cancelled = next(a for a in rec.audit if a[0] == "interview.cancelled" and a[2] == booked.booking_id)
+    assert cancelled[1] == "ats:bullhorn" and cancelled[3]["claimed_by"] == "anna" and cancelled[3]["reason"] == "ats"
+    assert all(a[1] != "anna" for a in rec.audit)  # the claim never became an actor
 
 
 def test_nudges_are_sent_once_and_stop_at_the_bound(store: SchedulingStore, graph: GraphFake, hris: HrisFake) -> None:

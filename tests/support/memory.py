@@ -16,8 +16,10 @@ from pynamodb.models import Model
 from foureyes.audit import Trail
 from foureyes.errors import Conflict, TaskGone
 from foureyes.mail import Email
+from foureyes.model import Candidate
 from foureyes.review.people import Directory, People, Person
 from foureyes.settings import Settings
+from foureyes.store.candidates import moves_forward
 from foureyes.store.models import (
     RESUME_DUE,
     AuditItem,
@@ -208,12 +210,31 @@ def memory_trail(key: bytes = b"audit-key-for-tests") -> tuple[Trail, MemoryAudi
 
 
 class MemoryCandidates:
+    """The candidates table: `put_version` stores only forward (`store.candidates.moves_forward`), and `changes`
+    lists what a stream would carry (old item or None, new item) for every write that happened."""
+
     def __init__(self, items: Mapping[str, CandidateItem] | None = None) -> None:
         self.items = dict(items or {})
+        self.changes: list[tuple[CandidateItem | None, CandidateItem]] = []
 
     def get(self, ref: str) -> CandidateItem | None:
         item = self.items.get(ref)
         return copy(item) if item else None
+
+    def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "") -> bool:
+        old = self.items.get(candidate.ref)
+        if not moves_forward(old, version, content_hash):
+            return False
+        item = CandidateItem(
+            candidate.ref, system=candidate.system, record_id=candidate.record_id, first_name=candidate.first_name,
+            last_name=candidate.last_name, full_name=candidate.full_name, emails=list(candidate.emails),
+            phones=list(candidate.phones), dob=candidate.dob.isoformat() if candidate.dob else None,
+            employer=candidate.employer, status=candidate.status, raw=dict(candidate.raw), source=source,
+            source_version=version, content_hash=content_hash, writes=(int(old.writes) if old else 0) + 1,
+            updated_at=at)
+        self.items[candidate.ref] = copy(item)
+        self.changes.append((copy(old) if old else None, copy(item)))
+        return True
 
 
 class MemoryNearMisses:

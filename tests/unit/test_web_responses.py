@@ -19,7 +19,7 @@ from foureyes.errors import (
     LinkExpired,
     NotFound,
 )
-from foureyes.web.http import form, html, html_app, json_app
+from foureyes.web.http import MAX_JSON_DEPTH, form, html, html_app, json_app, json_body
 from foureyes.web.responses import BUG_TEXT, RETRY_AFTER_SECONDS, UNAVAILABLE_TEXT, status_for
 from foureyes.web.shell import SECURITY_HEADERS
 
@@ -115,3 +115,37 @@ def test_an_oversized_or_undecodable_form_is_400_not_500() -> None:
     assert app.resolve(event, None)["statusCode"] == 400  # type: ignore[arg-type]
     event = _event("/nowhere-json", "POST", "{}")
     assert json.loads(json_app().resolve(event, None)["body"]) == {"error": "no such endpoint"}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("body", "reason"), [
+    (b"[" * 100_000 + b"]" * 100_000, "nested deeper than"),  # was a RecursionError (502)
+    (b'{"a":' * (MAX_JSON_DEPTH + 1) + b"1" + b"}" * (MAX_JSON_DEPTH + 1), "nested deeper than"),
+    (b"[" * 100_000, "nested deeper than"),  # unbalanced: refused before the parser sees it
+    (b'{"n": ' + b"9" * 5000 + b"}", "number longer than"),  # was a ValueError: int max str digits (502)
+    (b'{"n": -' + b"1" * 60 + b"e5}", "number longer than"),
+    (b'{"n": NaN}', "not a JSON number"), (b'{"n": -Infinity}', "not a JSON number"),
+    (b'{"n": 1e999}', "out of range"),
+    (b'{"s": "\\ud800"}', "lone surrogate"),
+    (b'{"s": "\xff\xfe"}', "not valid UTF-8"),
+    (b'{"s": "unterminated', "not valid JSON"), (b"", "not valid JSON"), (b"{not json", "not valid JSON"),
+])
+def test_a_hostile_json_body_is_a_bad_request_with_its_reason(body: bytes, reason: str) -> None:
+    with pytest.raises(BadRequest, match=reason):
+        json_body(body)
+
+
+@pytest.mark.parametrize("data", [
+    {"a": "[" * 10_000 + "{" * 10_000}, {"a": '\\"[[[' * 100}, {"emoji": "\U0001f600"}, [[[[1.5e-300]]]],
+    {"n": -12345678901234567890, "b": [True, False, None]}])
+def test_ordinary_json_parses_as_json_does(data: object) -> None:
+    body = json.dumps(data).encode()
+    assert json_body(body) == json.loads(body)
+    deep = b'{"a":' * MAX_JSON_DEPTH + b"1" + b"}" * MAX_JSON_DEPTH
+    assert json_body(deep) == json.loads(deep)
+
+
+def test_a_hostile_json_body_through_a_resolver_is_400_not_502() -> None:
+    app = json_app()
+    app.post("/json")(lambda: {"ok": json_body(app.current_event.raw_event["body"].encode())})
+    reply = app.resolve(_event("/json", "POST", "[" * 100_000 + "]" * 100_000), None)  # type: ignore[arg-type]
+    assert reply["statusCode"] == 400 and "nested deeper" in json.loads(reply["body"])["error"]

@@ -43,3 +43,36 @@ def test_envelope_validation_names_the_field() -> None:
         webhooks.WebhookEnvelope.model_validate({"delivery_id": "d-00000001", "event": "candidate.updated",
                                                  "candidate": {"id": "bad id with spaces"}})
     assert "candidate" in str(caught.value) and "id" in str(caught.value)
+
+
+MAC = "0" * 64
+
+
+@pytest.mark.parametrize(("header", "reason"), [
+    ("t=" + "9" * 400 + ",v1=0", "malformed signature header"),  # issue 11: was an OverflowError (502)
+    ("t=" + "9" * 5000 + f",v1={MAC}", "malformed signature header"),
+    ("t=" + "9" * 180 + f",v1={MAC}", "t must be unix seconds"),
+    ("t=9999999999999,v1=" + MAC, "t must be unix seconds"),  # 13 digits
+    ("t=-1000,v1=" + MAC, "t must be unix seconds"),
+    ("t=1_000,v1=" + MAC, "t must be unix seconds"),  # int() would take it
+    ("t=\u0661\u0660\u0660\u0660,v1=" + MAC, "t must be unix seconds"),  # Arabic-Indic digits: int() would too
+    ("t= 1000 ,v1=" + MAC, "t must be unix seconds"),
+    ("t=1000,v1=" + "é" * 64, "v1 must be 64 hex digits"),  # compare_digest would raise TypeError
+    ("t=1000,v1=" + "0" * 63, "v1 must be 64 hex digits"),
+    ("t=1000,v1=" + MAC + "," + "x=" * 5000, "longer than"),
+    ("t=,v1=", "required"),
+])
+def test_hostile_signature_headers_are_unauthorized_with_a_reason(header: str, reason: str) -> None:
+    with pytest.raises(Unauthorized, match=reason):
+        webhooks.verify_signature(SECRET, BODY, header, 300, now=1_000)
+
+
+def test_a_far_future_or_past_timestamp_is_outside_the_window_not_an_error() -> None:
+    for timestamp in (999_999_999_999, 0):
+        with pytest.raises(Unauthorized, match="replay window"):
+            webhooks.verify_signature(SECRET, BODY, webhooks.sign(SECRET, BODY, timestamp), 300, now=1e12 / 2)
+
+
+def test_an_upper_case_mac_is_the_same_mac() -> None:
+    t, mac = webhooks.sign(SECRET, BODY, 1_000).split(",")
+    assert webhooks.verify_signature(SECRET, BODY, f"{t},{mac.upper().replace('V1=', 'v1=')}", 300, now=1_000) == 1_000

@@ -3,7 +3,8 @@
 The rest of the domain knows an ATS only through this Protocol (found by name with
 `foureyes.ats.registry.adapter_for`): how its records map to `Candidate`, where a record keeps its
 version and its tags/links, the calls Foureyes writes and how each is undone, how its changes are
-pushed (webhooks) or pulled, and how a client is built from the connection settings.
+pushed (webhooks) or pulled, and how a client is built from the connection settings. Each adapter reads
+its own version format and hands it on in one sortable form (`version_of`), so versions only move forward.
 """
 
 from __future__ import annotations
@@ -80,7 +81,13 @@ class AtsAdapter(Protocol):
 
     @property
     def version_field(self) -> str:
-        """The raw record's key holding its last-modified stamp (its version)."""
+        """The raw record's key holding its last-modified stamp (its version), in the system's own format."""
+        ...
+
+    def version_of(self, record: Mapping[str, Any]) -> str:
+        """The record's version normalised to one sortable form for every system: its last-modified instant as
+        a fixed-width UTC ISO text (`2026-11-24T09:00:00.000000Z`, see `_fields.version_stamp`); '' when the
+        record has no usable one (missing, malformed, out of range). Text order is time order."""
         ...
 
     @property

@@ -1,37 +1,82 @@
-"""Candidate records on their way in: a record's source version, storing each version once, reading stream images."""
+"""Candidate records on their way in: a record's source version, storing each version once and only forward,
+reading stream images, and what a record claims about who changed it."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from foureyes.ats.registry import SYSTEMS, adapter_for
+from aws_lambda_powertools import Logger
+
+from foureyes.ats.registry import adapter_for
+from foureyes.errors import UnknownSystem
 from foureyes.model import Candidate
 from foureyes.store.candidates import CandidateRecords, DynamoCandidateRecords
 from foureyes.store.models import CandidateItem
 
-# Where each system keeps the record's version (its last-modified stamp) in the raw record.
-_VERSION_FIELDS = {system: adapter_for(system).version_field for system in SYSTEMS}
+logger = Logger(child=True)
+CLAIM_FIELD = "changed_by"  # where a webhook payload or a pulled record says who changed it
+MAX_CLAIM_CHARS = 128
 
 
 def version_of(candidate: Candidate) -> str:
-    """The source version of a record: its system's last-modified stamp ('' when unknown)."""
-    raw: Mapping[str, Any] = candidate.raw or {}
-    value = raw.get(_VERSION_FIELDS.get(candidate.system, ""), "")
-    return str(value) if value is not None else ""
+    """The record's source version, normalised by its system's adapter ('' when it has no usable one)."""
+    try:
+        adapter = adapter_for(candidate.system)
+    except UnknownSystem:
+        return ""
+    return adapter.version_of(candidate.raw or {})
+
+
+def content_hash(candidate: Candidate) -> str:
+    """A digest of everything stored of the record: tells an unversioned change from a re-delivery."""
+    fields = {"first_name": candidate.first_name, "last_name": candidate.last_name, "full_name": candidate.full_name,
+              "emails": candidate.emails, "phones": candidate.phones, "employer": candidate.employer,
+              "status": candidate.status, "dob": candidate.dob.isoformat() if candidate.dob else None,
+              "raw": candidate.raw}
+    text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def claim_of(record: Mapping[str, Any] | None) -> str:
+    """Who the ATS *says* changed the record (`changed_by`), for the audit as its claim, never as the actor.
+
+    Only a short text is kept ('' otherwise): whatever the payload holds there, it names no actor.
+    """
+    value = (record or {}).get(CLAIM_FIELD)
+    if not isinstance(value, str):
+        return ""
+    value = value.strip()
+    return value if 0 < len(value) <= MAX_CLAIM_CHARS and value.isprintable() else ""
+
+
+def actor_for(system: str) -> str:
+    """The actor of whatever an ATS event causes: the ATS itself (`ats:<system>`), whatever the event claims."""
+    return f"ats:{system}"
 
 
 def save(candidate: Candidate, source: str, version: str | None = None,
          records: CandidateRecords | None = None) -> bool:
-    """Store one record if this version is new; False when this exact version is already stored.
+    """Store one record if its version moves forward; False when nothing was written.
 
-    The condition makes re-delivered or re-pulled records no-ops (no stream event, no re-match):
-    a pull resumed after a crash processes nothing twice.
+    The conditional write (see `store.candidates`) makes re-delivered, re-pulled and out-of-order older
+    records no-ops (no stream event, no re-match, no stage change): a pull resumed after a crash processes
+    nothing twice, and an old delivery never overwrites a newer record. A record without a usable version is
+    stored only while no versioned copy is, and only when its content changed (logged by ref).
     """
-    version = version_of(candidate) if version is None else version
-    return (records or DynamoCandidateRecords()).put_version(
-        candidate, source=source, version=version, at=datetime.now(UTC).isoformat(timespec="seconds"))
+    version = version_of(candidate) if version is None else version  # a given one must be normalised
+    if not version:
+        logger.info("record without a usable version: stored only if unversioned and changed",
+                    extra={"ref": candidate.ref, "source": source})
+    stored = (records or DynamoCandidateRecords()).put_version(
+        candidate, source=source, version=version, at=datetime.now(UTC).isoformat(timespec="seconds"),
+        content_hash=content_hash(candidate))
+    if not stored:
+        logger.debug("record not stored: not newer than the stored one", extra={"ref": candidate.ref})
+    return stored
 
 
 def from_item(item: CandidateItem) -> Candidate:

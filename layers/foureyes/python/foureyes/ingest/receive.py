@@ -1,8 +1,8 @@
-"""Webhook ingest: verify, parse, store once (Powertools idempotency on the delivery id)."""
+"""Webhook ingest: verify, parse (bounded), store once per delivery (Powertools idempotency on the delivery id)
+and only forward (an older version of the record changes nothing)."""
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
@@ -12,6 +12,7 @@ from foureyes import audit
 from foureyes.errors import BadRequest
 from foureyes.ingest import candidates, webhooks
 from foureyes.settings import secret_bytes, settings
+from foureyes.web.http import json_body
 
 
 def _field_errors(exc: ValidationError) -> str:
@@ -37,11 +38,15 @@ def _store_once() -> Any:
         data_keyword_argument="delivery", persistence_store=persistence, config=config)
     def store(delivery: dict[str, Any]) -> dict[str, Any]:
         envelope = webhooks.WebhookEnvelope.model_validate(delivery["envelope"])
-        candidate = webhooks.to_candidate(delivery["system"], envelope, delivery["envelope"]["candidate"])
-        candidates.save(candidate, source="webhook")
-        audit.record("candidate.ingested", delivery["system"], candidate.ref,
-                     {"via": "webhook", "delivery_id": envelope.delivery_id, "event": envelope.event})
-        return {"stored": candidate.ref}
+        raw = delivery["envelope"]["candidate"]
+        candidate = webhooks.to_candidate(delivery["system"], envelope, raw)
+        applied = candidates.save(candidate, source="webhook")
+        claim = candidates.claim_of(raw)
+        # The ATS is the actor; who its payload says changed the record is only its claim.
+        audit.record("candidate.ingested", candidates.actor_for(delivery["system"]), candidate.ref,
+                     {"via": "webhook", "delivery_id": envelope.delivery_id, "event": envelope.event,
+                      "applied": applied, **({"claimed_by": claim} if claim else {})})
+        return {"stored": candidate.ref, "applied": applied}
 
     return store
 
@@ -54,14 +59,12 @@ def ingest(system: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
     secret = secret_bytes(settings().text(pushed.secret_env))
     webhooks.verify_signature(secret, body, lowered.get(pushed.signature_header),
                               settings().webhook_replay_window_seconds)
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise BadRequest("body is not valid JSON") from exc
+    data = json_body(body)  # bounded: nesting, number length, UTF-8, NaN, lone surrogates
     try:
         envelope = webhooks.WebhookEnvelope.model_validate(data)
     except ValidationError as exc:
         raise BadRequest(f"invalid webhook body: {_field_errors(exc)}") from exc
+    webhooks.require_storable(data["candidate"])
     delivery = {"key": f"{system}:{envelope.delivery_id}", "system": system, "envelope": data}
     result: dict[str, Any] = _store_once()(delivery=delivery)
     return result

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import re
 import time
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -22,6 +25,11 @@ from foureyes.errors import BadRequest, NotFound, Unauthorized, UnknownSystem
 from foureyes.model import Candidate
 
 MAX_BODY_BYTES = 256 * 1024
+MAX_RECORD_CHARS = 128 * 1024  # the record as stored (JSON, ASCII-escaped); an item holds at most 400 KB
+MAX_SIGNATURE_HEADER = 256
+MAX_TIMESTAMP_DIGITS = 12  # unix seconds until the year 33658; more is no timestamp
+_TIMESTAMP = re.compile(rf"[0-9]{{1,{MAX_TIMESTAMP_DIGITS}}}", re.ASCII)
+_HEX_MAC = re.compile(r"[0-9a-fA-F]{64}", re.ASCII)
 
 
 def webhooks_of(system: str) -> Webhooks:
@@ -47,20 +55,30 @@ def sign(secret: bytes, body: bytes, timestamp: int) -> str:
 
 def verify_signature(secret: bytes, body: bytes, header_value: str | None, window_seconds: int,
                      now: float | None = None) -> int:
-    """The signed timestamp if `header_value` is a valid, fresh signature of `body`; else `Unauthorized`."""
+    """The signed timestamp if `header_value` is a valid, fresh signature of `body`; else `Unauthorized`.
+
+    Every part is checked for its shape before it is used: the header's length, `t` as at most
+    `MAX_TIMESTAMP_DIGITS` ASCII digits (compared as integers: no float, no overflow), `v1` as 64 hex digits.
+    """
     if not header_value:
         raise Unauthorized("missing signature header")
+    if len(header_value) > MAX_SIGNATURE_HEADER:
+        raise Unauthorized(f"malformed signature header: longer than {MAX_SIGNATURE_HEADER} characters")
     parts = dict(part.strip().split("=", 1) for part in header_value.split(",") if "=" in part)
-    try:
-        timestamp = int(parts["t"])
-        given = parts["v1"]
-    except (KeyError, ValueError) as exc:
-        raise Unauthorized("malformed signature header") from exc
-    current = time.time() if now is None else now
+    given_t, given = parts.get("t", ""), parts.get("v1", "")
+    if not given_t or not given:
+        raise Unauthorized("malformed signature header: t= and v1= are required")
+    if not _TIMESTAMP.fullmatch(given_t):
+        raise Unauthorized(f"malformed signature header: t must be unix seconds (at most {MAX_TIMESTAMP_DIGITS} "
+                           "digits)")
+    if not _HEX_MAC.fullmatch(given):
+        raise Unauthorized("malformed signature header: v1 must be 64 hex digits")
+    timestamp = int(given_t)
+    current = int(time.time() if now is None else now)
     if abs(current - timestamp) > window_seconds:
         raise Unauthorized("signature timestamp outside the replay window")
     expected = sign(secret, body, timestamp).split("v1=", 1)[1]
-    if not hmac.compare_digest(expected, given):
+    if not hmac.compare_digest(expected.encode("ascii"), given.lower().encode("ascii")):
         raise Unauthorized("signature does not match")
     return timestamp
 
@@ -105,3 +123,10 @@ def to_candidate(system: str, envelope: WebhookEnvelope, raw: Mapping[str, objec
 def require_small(body: bytes) -> None:
     if len(body) > MAX_BODY_BYTES:
         raise BadRequest(f"body larger than {MAX_BODY_BYTES} bytes")
+
+
+def require_storable(record: Any) -> None:
+    """The candidate record (kept whole as `raw`) must fit in one table item once stored as JSON text: escaped
+    non-ASCII text takes up to six bytes a character, more than the body limit allows for."""
+    if len(json.dumps(record, ensure_ascii=True)) > MAX_RECORD_CHARS:
+        raise BadRequest(f"the candidate record is larger than {MAX_RECORD_CHARS} characters as JSON")

@@ -8,6 +8,8 @@ person cancelled here; a cancellation that came from the ATS writes nothing back
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from foureyes.ats import registry
 from foureyes.errors import Conflict
 from foureyes.model import Action, Candidate
@@ -21,7 +23,7 @@ from foureyes.scheduling.views import BookingView, PageKind, base_view
 
 
 def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str, reason: str, *,
-            note_to_ats: bool = True) -> BookingRecord:
+            note_to_ats: bool = True, audit_details: Mapping[str, str] | None = None) -> BookingRecord:
     now = deps.clock()
     done = deps.store.cancel(booking.booking_id, by=by, reason=reason, now=now)
     released = deps.store.release_hold(request.request_id)
@@ -37,7 +39,7 @@ def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str,
         deps.submit_fact(system, record_id, Action.CREATE_NOTE,
                          registry.call_for(Action.CREATE_NOTE, Candidate(system, record_id), text=note), by)
     deps.audit("interview.cancelled", by, booking.booking_id,
-               {"request": request.request_id, "slot": booking.slot_id, "reason": reason})
+               {"request": request.request_id, "slot": booking.slot_id, "reason": reason, **(audit_details or {})})
     deps.notify("interview.cancelled", {"booking": booking.booking_id, "request": request.request_id,
                                         "candidate": request.candidate_ref, "role": request.role_id})
     return done
@@ -53,9 +55,17 @@ def cancel_by_candidate(token: str, deps: Deps) -> BookingView:
     return base_view(deps, request, token, PageKind.CANCELLED)
 
 
-def cancel_from_ats(system: str, record_id: str, role_id: str, by: str, deps: Deps) -> list[str]:
-    """An ATS webhook says a person cancelled: cancel this candidate's bookings for the role and close open
-    requests; returns the booking and request ids touched."""
+def cancel_from_ats(system: str, record_id: str, role_id: str, by: str, deps: Deps, *,
+                    claimed_by: str = "") -> list[str]:
+    """An ATS event (webhook or pull) says the interview is off: cancel this candidate's bookings for the role
+    and close open requests locally (calendar, candidate e-mail, audit); returns the booking and request ids
+    touched.
+
+    `by` is the actor, the ATS itself (`ats:<system>`); `claimed_by` is who the ATS says did it (audited as its
+    claim, never as the actor). Nothing is written back into the ATS: it already knows, and no person entered a
+    fact.
+    """
+    claim = {"claimed_by": claimed_by} if claimed_by else {}
     touched: list[str] = []
     for request in deps.store.requests_for_candidate(f"{system}:{record_id}"):
         if request.role_id != role_id:
@@ -63,13 +73,13 @@ def cancel_from_ats(system: str, record_id: str, role_id: str, by: str, deps: De
         if request.status == "booked" and request.booking_id:
             booking = deps.store.get_booking(request.booking_id)
             if booking.status == "confirmed":
-                _cancel(deps, booking, request, by, "ats", note_to_ats=False)
+                _cancel(deps, booking, request, by, "ats", note_to_ats=False, audit_details=claim)
                 touched.append(booking.booking_id)
         elif request.status == "open" and deps.store.close_request(request.request_id, "cancelled"):
             released = deps.store.release_hold(request.request_id)
             if released is not None:
                 delete_events(deps, released.events)
-            deps.audit("interview.request_cancelled", by, request.request_id, {"reason": "ats"})
+            deps.audit("interview.request_cancelled", by, request.request_id, {"reason": "ats", **claim})
             touched.append(request.request_id)
     return touched
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from foureyes.ingest.candidates import from_stream_image
+from foureyes.ingest.candidates import actor_for, claim_of, from_stream_image
 from foureyes.mail import Email
 from foureyes.scheduling.cancellation import cancel_from_ats
 from foureyes.scheduling.deps import Deps
@@ -39,16 +39,27 @@ UNDELIVERABLE = "undeliverable"
 
 @dataclass(frozen=True, slots=True)
 class StageChange:
-    """A person moved a candidate to a stage in an ATS (seen through a pull or a webhook)."""
+    """A candidate moved to a stage in an ATS (seen through a pull or a webhook).
+
+    The ATS is the actor of everything its event causes: `actor` is `ats:<system>`. Who the ATS *says* made
+    the change (its record's `changed_by`) is only its claim, `claimed_by`: recorded in the audit details,
+    never used as an actor, author or approver.
+    """
 
     system: str
     record_id: str
     stage: str
     role_id: str
-    changed_by: str  # the recruiter's id in that system (or "ats:<system>" when the ATS does not say)
+    actor: str  # always "ats:<system>" for a change seen in an ATS
     change_id: str  # the ATS's event id: a redelivered event makes no second request
     candidate_email: str
     candidate_tz: str = "Europe/Amsterdam"
+    claimed_by: str = ""  # who the ATS says changed it ('' when it does not say): a claim, not an actor
+
+    @property
+    def changed_by(self) -> str:
+        """The actor (kept for callers written before `actor`): never the ATS's claim."""
+        return self.actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +92,8 @@ def on_stage_change(change: StageChange, deps: Deps) -> Requested | None:
                                now + timedelta(days=plan.window_days), change.candidate_tz, plan.panel_size,
                                change.stage)
     details: dict[str, Any] = {"candidate": request.candidate_ref, "role": request.role_id, "stage": change.stage,
-                               "template": template.template_id, "change": change.change_id}
+                               "template": template.template_id, "change": change.change_id,
+                               **({"claimed_by": change.claimed_by} if change.claimed_by else {})}
     if not deliverable(change.candidate_email):
         # a record of what happened only: it supersedes nothing (the candidate's open link, if any, still works)
         stored = deps.store.create_request(request, candidate_email=change.candidate_email,
@@ -183,8 +195,8 @@ def stage_change_of(old_image: dict[str, Any] | None, new_image: dict[str, Any])
     version = new_image.get("source_version", {}).get("S", "") or new_image.get("updated_at", {}).get("S", "")
     return StageChange(
         system=new.system, record_id=new.record_id, stage=new.status, role_id=role_id,
-        changed_by=str(record.get("changed_by") or f"ats:{new.system}"), change_id=f"{new.ref}:{version}",
-        candidate_email=new.emails[0], candidate_tz=str(record.get("time_zone") or "Europe/Amsterdam"))
+        actor=actor_for(new.system), change_id=f"{new.ref}:{version}", candidate_email=new.emails[0],
+        candidate_tz=str(record.get("time_zone") or "Europe/Amsterdam"), claimed_by=claim_of(record))
 
 
 def on_record_change(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> str:
@@ -193,7 +205,8 @@ def on_record_change(old_image: dict[str, Any] | None, new_image: dict[str, Any]
     if change is None:
         return "no stage change"
     if change.stage.strip().lower() in CANCELLED_STAGES:
-        cancelled = cancel_from_ats(change.system, change.record_id, change.role_id, change.changed_by, real_deps())
+        cancelled = cancel_from_ats(change.system, change.record_id, change.role_id, change.actor, real_deps(),
+                                    claimed_by=change.claimed_by)
         return f"cancelled {len(cancelled)}"
     made = on_stage_change(change, real_deps())
     return "interview requested" if made is not None and made.created else "not an interview stage"

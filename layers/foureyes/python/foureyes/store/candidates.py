@@ -1,4 +1,16 @@
-"""Repository of the candidates table (one item per ATS record, as ingest stored it)."""
+"""Repository of the candidates table (one item per ATS record, as ingest stored it).
+
+Versions only move forward. A record's `source_version` is its system's last-modified instant,
+normalised by the system's adapter to one sortable text ('' when the record has none it can read).
+`put_version` is one conditional write, so two deliveries racing cannot undo each other:
+
+- with a version: stored only if the record is new, or its stored version is older (text order is time
+  order). An older or equal version changes nothing, so it causes no stream event: no match, no stage
+  change, no e-mail.
+- without a (usable) version the record cannot be ordered: it is stored only while no versioned copy is
+  stored and its content differs from the stored one (a re-delivery is a no-op). It never replaces a
+  versioned record, and any versioned record replaces it.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +28,20 @@ from foureyes.store.models import CandidateItem, bound
 class CandidateRecords(Protocol):
     def get(self, ref: str) -> CandidateItem | None: ...
 
-    def put_version(self, candidate: Candidate, *, source: str, version: str, at: str) -> bool:
-        """Store the record unless this exact `version` is stored already (False then); without a version
-        from the source the record is always stored."""
+    def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "") -> bool:
+        """Store the record if `version` is newer than the stored one (see the module); False when nothing was
+        written. `version` is normalised ('' for none); `content_hash` tells an unversioned change apart."""
         ...
+
+
+def moves_forward(stored: CandidateItem | None, version: str, content_hash: str) -> bool:
+    """Whether a record with `version` and `content_hash` may replace `stored` (the rule `put_version`'s
+    condition expresses, for in-memory repositories)."""
+    if stored is None:
+        return True
+    if version:
+        return not stored.source_version or stored.source_version < version
+    return not stored.source_version and stored.content_hash != content_hash
 
 
 class DynamoCandidateRecords:
@@ -29,7 +51,7 @@ class DynamoCandidateRecords:
         except DoesNotExist:
             return None
 
-    def put_version(self, candidate: Candidate, *, source: str, version: str, at: str) -> bool:
+    def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "") -> bool:
         model = bound(CandidateItem)
         actions: list[Action] = [
             model.system.set(candidate.system), model.record_id.set(candidate.record_id),
@@ -37,10 +59,14 @@ class DynamoCandidateRecords:
             model.full_name.set(candidate.full_name), model.emails.set(list(candidate.emails)),
             model.phones.set(list(candidate.phones)), model.employer.set(candidate.employer),
             model.status.set(candidate.status), model.raw.set(dict(candidate.raw)), model.source.set(source),
-            model.source_version.set(version), model.writes.add(1), model.updated_at.set(at),
+            model.source_version.set(version), model.content_hash.set(content_hash), model.writes.add(1),
+            model.updated_at.set(at),
             model.dob.set(candidate.dob.isoformat()) if candidate.dob else model.dob.remove(),
         ]
-        condition: Condition | None = None
+        unversioned = model.source_version.does_not_exist() | (model.source_version == "")
+        condition: Condition = model.ref.does_not_exist()
         if version:
-            condition = model.ref.does_not_exist() | (model.source_version != version)
+            condition |= unversioned | (model.source_version < version)
+        else:
+            condition |= unversioned & (model.content_hash.does_not_exist() | (model.content_hash != content_hash))
         return conditional(lambda: model(candidate.ref).update(actions=actions, condition=condition))

@@ -64,7 +64,8 @@ class CandidateItem(_Base):
     status = UnicodeAttribute(default="")
     raw = JSONAttribute(default=dict)
     source = UnicodeAttribute(default="")
-    source_version = UnicodeAttribute(default="")
+    source_version = UnicodeAttribute(default="")  # normalised: fixed-width UTC ISO, '' = none (AtsAdapter.version_of)
+    content_hash = UnicodeAttribute(default="")  # of the stored record; orders nothing, tells "changed" apart
     writes = NumberAttribute(default=0)  # how many times a new version of this record was stored
     updated_at = UnicodeAttribute()
 

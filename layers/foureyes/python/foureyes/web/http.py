@@ -1,11 +1,14 @@
-"""Requests in, responses out: the body and form of an API Gateway event, and the resolvers every API
-handler is built on (one for HTML pages, one for JSON), each with the one error mapping of `responses`."""
+"""Requests in, responses out: the body, form and JSON of an API Gateway event (each bounded before it is
+parsed), and the resolvers every API handler is built on (one for HTML pages, one for JSON), each with the one
+error mapping of `responses`."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import json
+import math
+import re
 import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -20,6 +23,8 @@ from foureyes.web.shell import HTML, SECURITY_HEADERS, message_page
 
 logger = Logger(child=True)
 MAX_FORM_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 64
+MAX_JSON_NUMBER_CHARS = 40
 
 
 def raw_body(event: Mapping[str, Any]) -> bytes:
@@ -31,6 +36,63 @@ def raw_body(event: Mapping[str, Any]) -> bytes:
         except (binascii.Error, ValueError) as exc:
             raise BadRequest("the body is not valid base64") from exc
     return str(body).encode("utf-8", "surrogateescape")
+
+
+# Strings (with their escapes) and numbers in JSON text, for the shape check before parsing.
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_NUMBER = re.compile(r"[-+0-9.eE]+")
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _refuse_number(text: str) -> Any:
+    raise ValueError(f"{text} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError("a number out of range")
+    return value
+
+
+def json_body(body: bytes, *, max_depth: int = MAX_JSON_DEPTH, max_number_chars: int = MAX_JSON_NUMBER_CHARS) -> Any:
+    """A JSON request body, parsed only once its shape is known to be harmless; `BadRequest` with the reason
+    otherwise.
+
+    Checked before `json.loads` ever sees the text, by a linear scan that does not recurse: the body is UTF-8,
+    its nesting is at most `max_depth` deep (deeper nesting would exhaust the parser's recursion), and no number
+    is longer than `max_number_chars` characters (long integers would hit Python's digit limit and be slow).
+    NaN/Infinity, numbers that overflow a float and strings with lone surrogates (which no store can encode)
+    are refused too.
+    """
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest("the body is not valid UTF-8") from exc
+    outside = _JSON_STRING.sub('""', text)  # what is left: structure, numbers, literals (and unterminated strings)
+    depth = deepest = 0
+    for bracket in _JSON_BRACKET.finditer(outside):
+        depth += 1 if bracket.group() in "[{" else -1
+        deepest = max(deepest, depth)
+        if deepest > max_depth:
+            raise BadRequest(f"the JSON body is nested deeper than {max_depth} levels")
+    longest = max((len(m.group()) for m in _JSON_NUMBER.finditer(outside)), default=0)
+    if longest > max_number_chars:
+        raise BadRequest(f"the JSON body has a number longer than {max_number_chars} characters")
+    try:
+        data = json.loads(text, parse_constant=_refuse_number, parse_float=_finite_float)
+        json.dumps(data, ensure_ascii=False).encode("utf-8")  # a lone surrogate (\ud800) cannot be stored
+    except (ValueError, UnicodeEncodeError, RecursionError) as exc:
+        raise BadRequest(f"the body is not valid JSON: {_json_reason(exc)}") from exc
+    return data
+
+
+def _json_reason(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} (character {error.pos})"
+    if isinstance(error, UnicodeEncodeError):
+        return "a string holds a lone surrogate escape"
+    return str(error)[:100] if isinstance(error, ValueError) else type(error).__name__
 
 
 def form(event: Mapping[str, Any]) -> dict[str, str]:

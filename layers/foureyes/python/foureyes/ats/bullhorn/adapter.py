@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from foureyes.ats._fields import text, unique
+from foureyes.ats._fields import text, unique, version_from_epoch_ms
 from foureyes.ats.adapter import AtsClient, Before, NoWebhooks, PullHooks, PullReport
 from foureyes.ats.calls import NOTE_ACTION, Call, as_steps, duplicate_tag, merge_link, merge_note
 from foureyes.model import Candidate
@@ -192,6 +192,10 @@ class BullhornAdapter:
 
     def to_candidate(self, record: Mapping[str, Any]) -> Candidate:
         return to_candidate(record)
+
+    def version_of(self, record: Mapping[str, Any]) -> str:
+        """`dateLastModified`: epoch milliseconds, normalised (see `AtsAdapter.version_of`)."""
+        return version_from_epoch_ms(record.get(VERSION_FIELD))
 
     def client(self, settings: Mapping[str, Any]) -> BullhornClient:
         from foureyes.ats.bullhorn.client import BullhornClient

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from foureyes.ats._fields import text, unique
+from foureyes.ats._fields import text, unique, version_from_iso
 from foureyes.ats.adapter import AtsClient, Before, PullHooks, PullReport, Webhooks
 from foureyes.ats.calls import NOTE_ACTION, Call, as_steps, duplicate_tag, merge_link
 from foureyes.model import Candidate
@@ -156,6 +156,10 @@ class CarerixAdapter:
 
     def to_candidate(self, record: Mapping[str, Any]) -> Candidate:
         return to_candidate(record)
+
+    def version_of(self, record: Mapping[str, Any]) -> str:
+        """`lastModifiedAt`: a SOAP dateTime as ISO 8601 with an offset (naive = UTC), normalised."""
+        return version_from_iso(record.get(VERSION_FIELD))
 
     def client(self, settings: Mapping[str, Any]) -> CarerixClient:
         from foureyes.ats.carerix.client import CarerixClient

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from foureyes.ats._fields import text, unique
+from foureyes.ats._fields import text, unique, version_from_iso
 from foureyes.ats.adapter import AtsClient, Before, PullHooks, PullReport, Webhooks
 from foureyes.ats.calls import NOTE_ACTION, Call, as_steps, duplicate_tag, merge_link
 from foureyes.model import Candidate
@@ -190,6 +190,10 @@ class OtysAdapter:
 
     def to_candidate(self, record: Mapping[str, Any]) -> Candidate:
         return to_candidate(record)
+
+    def version_of(self, record: Mapping[str, Any]) -> str:
+        """`lastModified`: ISO 8601 (naive = UTC), normalised (see `AtsAdapter.version_of`)."""
+        return version_from_iso(record.get(VERSION_FIELD))
 
     def client(self, settings: Mapping[str, Any]) -> OtysClient:
         from foureyes.ats.otys.client import OtysClient
