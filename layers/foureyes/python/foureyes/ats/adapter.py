@@ -50,7 +50,7 @@ class PullHooks:
     """What a pull strategy needs from the room that runs it (ingest): its checkpoint, the time, a store.
 
     `save_checkpoint` persists the strategy's own checkpoint (a plain dict) for the next run to
-    `load_checkpoint`; `store` keeps one pulled record (skipping a version already stored);
+    `load_checkpoint`; `store` keeps one pulled record (skipping a version not newer than the stored one);
     `time_left` is False once the run must stop and save.
     """
 

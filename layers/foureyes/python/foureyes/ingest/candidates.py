@@ -37,8 +37,11 @@ def content_hash(candidate: Candidate) -> str:
               "emails": candidate.emails, "phones": candidate.phones, "employer": candidate.employer,
               "status": candidate.status, "dob": candidate.dob.isoformat() if candidate.dob else None,
               "raw": candidate.raw}
-    text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()
+    try:
+        text = json.dumps(fields, sort_keys=True, default=str, ensure_ascii=True)
+    except (TypeError, ValueError):  # keys of mixed types cannot be sorted: any stable spelling will do
+        text = repr(fields)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def claim_of(record: Mapping[str, Any] | None) -> str:

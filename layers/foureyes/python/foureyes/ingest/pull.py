@@ -2,7 +2,7 @@
 
 The system's adapter holds the pull strategy (what to read, in which order, what its checkpoint
 is); this module runs it: it hands the strategy its checkpoint (`pull#<system>#<tenant>`), a store
-that goes through `candidates.save` (which skips a version already stored) and the time left.
+that goes through `candidates.save` (which skips a version not newer than the stored one) and the time left.
 The strategy persists its checkpoint as it goes: a crash, a timeout or a fault at any point
 resumes where it stopped, loses nothing, and processes nothing twice.
 """

@@ -3,7 +3,8 @@
 Signature scheme (one for every sender): `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw
 body>")>`. Each system's adapter names the header it is sent in and the env var of its secret, or
 says the system pushes nothing. A timestamp outside the replay window is refused; a duplicate
-delivery of a valid body is absorbed by the idempotency layer.
+delivery of a valid body is absorbed by the idempotency layer. The header is checked for its shape before any
+part of it is used (a bounded timestamp, a hex MAC), so a hostile header is a 401 with a reason, never an error.
 """
 
 from __future__ import annotations

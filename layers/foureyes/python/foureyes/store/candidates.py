@@ -9,7 +9,14 @@ normalised by the system's adapter to one sortable text ('' when the record has 
   change, no e-mail.
 - without a (usable) version the record cannot be ordered: it is stored only while no versioned copy is
   stored and its content differs from the stored one (a re-delivery is a no-op). It never replaces a
-  versioned record, and any versioned record replaces it.
+  versioned record, and any versioned record replaces it. So a hostile version string (it normalises to '')
+  can neither fail the write nor block the versions after it.
+
+Items stored before versions were normalised hold the system's raw stamp (naive or UTC ISO text, epoch
+milliseconds) or ''. A normalised version of the same or a later instant sorts after each of those, so no
+migration is needed: the next delivery moves such a record forward. (The one exception, an ISO stamp with a
+positive UTC offset, holds until a version that much later arrives; the local cloud's tables are in memory and
+start empty, so only a deployed table could hold one.)
 """
 
 from __future__ import annotations
