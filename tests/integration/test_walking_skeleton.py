@@ -89,7 +89,8 @@ def test_two_simultaneous_posts_make_exactly_one_decision(client: LocalClient) -
     results: list[int] = []
 
     def post(decision: str) -> None:
-        reply = requests.post(link, data={"nonce": nonce, "decision": decision, "reason": "same_person"}, timeout=30)
+        reason = "same_person" if decision == "approve" else "different_people"  # a reason that fits
+        reply = requests.post(link, data={"nonce": nonce, "decision": decision, "reason": reason}, timeout=30)
         results.append(reply.status_code)
 
     threads = [threading.Thread(target=post, args=(d,)) for d in ("approve", "reject", "approve", "reject")]
