@@ -135,6 +135,18 @@ def _ops(cloud: Any, *args: str) -> str:
     return done.stdout
 
 
+def _ops_refused(cloud: Any, *args: str) -> str:
+    """Run an ops command that must be refused; what it said."""
+    import subprocess
+
+    endpoints = Path(cloud.state_dir) / "endpoints.json"
+    done = subprocess.run([sys.executable, "-m", "foureyes_cli.main", "ops", "--local", str(endpoints), *args],
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode == 0:
+        raise RuntimeError(f"foureyes ops {' '.join(args)} should have been refused")
+    return done.stderr.strip()
+
+
 def _approve_pair(client: Any, system: str, tag: str) -> str:
     """Two records of one person arrive; two different recruiters approve the proposal; its id."""
     from foureyes_local.client import wait_for
@@ -159,7 +171,6 @@ def dispatch_safety(cloud: Any, client: Any) -> dict[str, Any]:
     from foureyes_local.client import wait_for
 
     _ops(cloud, "shadow", "off", "--reason", "demo: three weeks of shadow mode at 94% agreement", "--operator", "olga")
-    time.sleep(2)  # past the functions' parameter cache
     # A duplicate the matcher found among the records pulled from Otys (they exist in the ATS).
     pulled = [p for p in client.proposals() if p["system"] == "otys" and p["status"] == "pending_review"
               and all(ref.startswith("otys:") and ref.split(":", 1)[1] in cloud.fakes.otys.records()
@@ -199,8 +210,19 @@ def dispatch_safety(cloud: Any, client: Any) -> dict[str, Any]:
     wait_for("the kill switch", lambda: switch_value() == "true", timeout=90)
     tripped = switch_value() == "true"
     _say(f"kill switch tripped after {len(failing)} failed writes: every dispatcher is paused, team lead alerted")
+    held = _ops_refused(cloud, "unpause", "--reason", "demo: Otys status enum fixed?", "--operator", "olga")
+    _say(f"unpause refused while the alarm holds: {held.split(': ', 1)[-1].split('.')[0]}")
+    # The enum is fixed and Otys accepts writes again. The alarm looks at a rolling day; the local cloud fast-
+    # forwards it by recording the good attempts of that day, so the alarm goes back to OK.
+    client.boto("cloudwatch").put_metric_data(Namespace="Foureyes", MetricData=[{
+        "MetricName": "DispatchAttempts", "Value": 1000.0, "Unit": "Count",
+        "Dimensions": [{"Name": "system", "Value": "otys"}, {"Name": "service", "Value": "foureyes"}]}])
+    topic = client.outputs["KillSwitchTopicArn"]
+    wait_for("the alarm to go back to OK", lambda: not [
+        a for a in client.boto("cloudwatch").describe_alarms(ActionPrefix=topic)["MetricAlarms"]
+        if a["StateValue"] == "ALARM"], timeout=90)
     _ops(cloud, "unpause", "--reason", "demo: Otys status enum fixed", "--operator", "olga")
-    _say("unpaused by a human through `foureyes ops unpause` (audited)")
+    _say("unpaused by a human through `foureyes ops unpause` (audited); parked writes handed back")
     _ops(cloud, "shadow", "on", "--reason", "demo over", "--operator", "olga")
     live = [p for p in client.proposals()
             if (record := client.dispatch_record(p["proposal_id"])) and record["mode"] == "live"

@@ -40,10 +40,15 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                        help="the local cloud's endpoints file (default .local/endpoints.json)")
     actions = ops.add_subparsers(dest="ops_action", required=True)
     actions.add_parser("status", help="kill switch, shadow mode, queue sizes")
-    for name, text in (("pause", "pause every dispatcher now"), ("unpause", "let dispatchers run again")):
+    for name, text in (("pause", "pause every dispatcher now"),
+                       ("unpause", "let dispatchers run again and send what was parked meanwhile")):
         action = actions.add_parser(name, help=text)
         action.add_argument("--reason", required=True, help="why (kept in the audit trail)")
         action.add_argument("--operator", default=getpass.getuser(), help="who (default: your user name)")
+        if name == "unpause":
+            action.add_argument("--force", action="store_true",
+                                help="unpause although a kill-switch alarm is still in ALARM (the alarm is re-armed: "
+                                     "it pauses dispatch again if the error rate stays above the threshold)")
     shadow = actions.add_parser("shadow", help="shadow mode on (record calls, send nothing) or off (live writes)")
     shadow.add_argument("state", choices=("on", "off"))
     shadow.add_argument("--reason", required=True, help="why (kept in the audit trail)")
@@ -97,6 +102,28 @@ def _print_agreement(days: int) -> None:
               f"{f'{row.wilson_low:.1%}-{row.wilson_high:.1%}':<15}  {row.proposals:>9}  {row.observed_only:>6}")
 
 
+def _unpause(args: argparse.Namespace, outputs: dict[str, str], ssm: Any) -> None:
+    from foureyes.dispatch import controls
+
+    topic = outputs.get("KillSwitchTopicArn")
+    if not topic:
+        raise FoureyesError("this stack has no KillSwitchTopicArn output: cannot check the kill-switch alarms")
+    retry = outputs.get("NightlyRetryFunctionName", "")
+
+    def redispatch() -> None:
+        boto3.client("lambda").invoke(FunctionName=retry, InvocationType="Event", Payload=b"{}")
+
+    done = controls.unpause(ssm, boto3.client("cloudwatch"), args.operator, args.reason, kill_switch_topic=topic,
+                            force=args.force, redispatch=redispatch if retry else None)
+    print(f"dispatch unpaused by {args.operator} (audited)")
+    for name in done.rearmed:
+        print(f"  re-armed alarm {name}: it pauses dispatch again if its error rate is still above the threshold")
+    if done.redispatched:
+        print("  parked writes handed back to their dispatchers (the retry is running)")
+    else:
+        print("  this stack has no NightlyRetryFunctionName output: parked writes go out with the nightly retry")
+
+
 def _connect(args: argparse.Namespace) -> tuple[dict[str, str], Any]:
     """Stack outputs and an SSM client, for the local cloud or a deployed stack."""
     if args.stack:
@@ -131,9 +158,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"shadow mode: {'on (calls recorded, nothing sent)' if state.shadow_mode else 'off (live writes)'}")
             for name, count in state.queue.items():
                 print(f"  {name:<18} {count}")
-        elif action in ("pause", "unpause"):
-            controls.set_paused(ssm, action == "pause", args.operator, args.reason)
-            print(f"dispatch {'paused' if action == 'pause' else 'unpaused'} by {args.operator} (audited)")
+        elif action == "pause":
+            controls.pause(ssm, args.operator, args.reason)
+            print(f"dispatch paused by {args.operator} (audited): no live write starts from now on")
+        elif action == "unpause":
+            _unpause(args, outputs, ssm)
         elif action == "shadow":
             controls.set_shadow(ssm, args.state == "on", args.operator, args.reason)
             print(f"shadow mode {args.state} by {args.operator} (audited)")

@@ -1,4 +1,4 @@
-"""Nightly schedule: re-dispatch writes parked while their ATS was down."""
+"""Nightly schedule (and after every unpause): hand parked and stranded approved writes back to their dispatchers."""
 
 from __future__ import annotations
 
@@ -15,5 +15,5 @@ logger = Logger()
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     counts = retry_parked()
-    logger.info("parked dispatches retried", extra=counts)
+    logger.info("waiting dispatches handed back", extra=counts)
     return {"retried": counts}

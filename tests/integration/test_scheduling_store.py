@@ -385,7 +385,7 @@ SECRET = b"test-link-secret-0123456789abcdef"
 class Recorder:
     emails: list[Email] = field(default_factory=list)
     audit: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
-    facts: list[tuple[str, str, Action, dict[str, Any], str]] = field(default_factory=list)
+    facts: list[tuple[str, str, Action | str, dict[str, Any], str]] = field(default_factory=list)
     now: datetime = NOW
 
     def send(self, message: Email) -> str:
@@ -396,7 +396,7 @@ class Recorder:
         self.audit.append((event, actor, subject, dict(details)))
         return len(self.audit)
 
-    def submit(self, system: str, record_id: str, action: Action, call: dict[str, Any], entered_by: str) -> str:
+    def submit(self, system: str, record_id: str, action: Action | str, call: dict[str, Any], entered_by: str) -> str:
         self.facts.append((system, record_id, action, call, entered_by))
         return f"p-{len(self.facts)}"
 
@@ -520,14 +520,19 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
     assert store.get_booking(moved.booking_id).status == "confirmed"
     assert [e["status"] for e in graph.live_events("iv-f1") + graph.live_events("iv-f2")] == ["confirmed"]
 
-    # the outcome, decided by a person, goes out as a status through submit_fact; hired -> HRIS task
+    # the outcome, decided by a person, goes out as a status through submit_fact
     with pytest.raises(Forbidden):
         record_outcome(made.request.request_id, "hired", "iv-f1", deps)
     recorded = pages.feedback_read_endpoint(read_token, deps, "POST", {"outcome": "hired"})
     assert recorded.status == 200 and "Outcome recorded: hired" in str(recorded.body)
-    assert rec.facts[-1][2] is Action.UPDATE_STATUS and rec.facts[-1][3]["body"] == {"status": "Placed"}
-    assert rec.facts[-1][4] == "hm-1"  # the person who decided, as the fact's author
-    assert [t["employeeRef"] for t in hris.tasks()] == ["bullhorn:9001"]
+    status_fact, onboarding_fact = rec.facts[-2:]
+    assert status_fact[2] is Action.UPDATE_STATUS and status_fact[3]["body"] == {"status": "Placed"}
+    assert status_fact[4] == "hm-1"  # the person who decided, as the fact's author
+    # hired -> the HRIS onboarding task, as that person's fact for the HRIS's dispatcher (kill switch, shadow
+    # mode and the cap apply); the flow itself never writes to the HRIS
+    assert onboarding_fact[:3] == ("hris", "bullhorn:9001", "create_onboarding_task")
+    assert onboarding_fact[3]["body"]["employeeRef"] == "bullhorn:9001" and onboarding_fact[4] == "hm-1"
+    assert hris.tasks() == []
     with pytest.raises(Conflict):
         record_outcome(made.request.request_id, "hired", "hm-1", deps)
 
@@ -728,3 +733,14 @@ def test_hris_client_creates_one_task_per_key_and_waits_out_throttling(hris: Hri
     assert len([t for t in hris.tasks() if t["employeeRef"] == "otys:1"]) == 1
     with pytest.raises(Unauthorized):
         HrisClient(base_url=hris.url, api_key="nope").get_task(task.task_id)
+
+
+def test_hris_client_sends_a_dispatched_onboarding_call_once_per_key(hris: HrisFake) -> None:
+    from foureyes.scheduling.hris import onboarding_call
+
+    client = HrisClient(**hris.credentials(), sleep=lambda s: None)
+    call = onboarding_call(TaskTemplate("onb-3", "Onboarding"), "carerix:5", start=datetime(2026, 4, 1).date(),
+                           idempotency_key="onboarding:rq-5")
+    first, again = client.execute(call), client.execute(call)  # the dispatcher sending it again after a stop
+    assert first.created == again.created and first.inverse == {}
+    assert len([t for t in hris.tasks() if t["employeeRef"] == "carerix:5"]) == 1

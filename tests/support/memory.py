@@ -178,6 +178,16 @@ class MemoryDispatches:
     def put(self, item: DispatchItem) -> None:
         self.items[item.proposal_id] = copy(item)
 
+    def transition(self, proposal_id: str, *, from_status: str, at: str, to_status: str,
+                   receipt: dict[str, Any] | None = None) -> bool:
+        item = self.items.get(proposal_id)
+        if item is None or item.status != from_status or item.at != at:
+            return False
+        item.status = to_status
+        if receipt is not None:
+            item.receipt = receipt
+        return True
+
     def finish(self, proposal_id: str, status: str, receipt: dict[str, Any] | None = None) -> None:
         item = self.items[proposal_id]
         item.status = status

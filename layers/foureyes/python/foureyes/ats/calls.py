@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from foureyes.errors import BadRequest
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 Call = dict[str, Any]
 
 NOTE_ACTION = "Foureyes"  # the subject (action) of every note Foureyes writes
+IDEMPOTENCY_KEY = "idempotency_key"  # a call carrying one may be sent again: the receiver answers a repeat as the first
 
 
 def duplicate_tag(other_ref: str) -> str:
@@ -116,3 +118,72 @@ def execute(adapter: AtsAdapter, call: Mapping[str, Any], get_record: Callable[[
         responses.append(response)
         created.append(created_id)
     return Receipt(dict(call), responses, created, before, inverse(adapter, call, before, created))
+
+
+# -- an interrupted write -------------------------------------------------------------------------
+
+
+class Landed(StrEnum):
+    """What the records say about a call whose sender stopped before recording the end (a timeout, a crash)."""
+
+    YES = "landed"  # every step shows in the records: the write went through
+    NO = "not_landed"  # the first step does not show: nothing was written (steps go out in order, each after
+    #                    the previous one succeeded)
+    UNKNOWN = "unknown"  # partly written, or a step no record shows (a note): a person must look
+
+
+def shows(adapter: AtsAdapter, step: Mapping[str, Any], record: Mapping[str, Any]) -> bool | None:
+    """Whether `record` (the native record `step` changes, as read now) already holds what `step` writes;
+    None when no record can tell (a note: its id is known only to the attempt that created it).
+
+    The adapter's own inverse answers it, without a second copy of each system's shapes: the inverse of
+    `step` computed against the record as it is *now* puts back exactly what `step` names, with the values
+    the record holds now, and leaves out what `step` would not change (a tag already there). So when the
+    record already holds the step's effect, that inverse is nothing, or a part of `step` itself (the same
+    names with the same values); when it does not, the inverse holds another value or another operation.
+    """
+    rid = adapter.touched(step)
+    if rid is None:
+        return None
+    try:
+        undo = adapter.undo(step, {rid: record}, None)
+    except (KeyError, TypeError, ValueError):
+        return None
+    return all(_within(part, step) for part in undo)
+
+
+def _within(part: Any, whole: Any) -> bool:
+    """`part` is `whole` with some keys of its objects left out (lists keep their length and order)."""
+    if isinstance(part, Mapping):
+        return isinstance(whole, Mapping) and all(k in whole and _within(v, whole[k]) for k, v in part.items())
+    if isinstance(part, list | tuple):
+        return (isinstance(whole, list | tuple) and len(part) == len(whole)
+                and all(_within(p, w) for p, w in zip(part, whole, strict=True)))
+    return bool(part == whole)
+
+
+def landed(adapter: AtsAdapter, call: Mapping[str, Any], read: Callable[[str], Mapping[str, Any]]) -> Landed:
+    """Whether `call` went through, from the records it changes as `read` returns them now.
+
+    YES when every step shows; NO when the first step does not (it is sent first and the others only
+    after it succeeded, so nothing of the call was written); UNKNOWN for anything else (a part written,
+    or a note that no record shows), which only a person can settle.
+    """
+    steps = steps_of(call)
+    if not steps:
+        return Landed.YES
+    records: dict[str, Mapping[str, Any]] = {}
+    seen: list[bool | None] = []
+    for step in steps:
+        rid = adapter.touched(step)
+        if rid is not None and rid not in records:
+            records[rid] = read(rid)
+        seen.append(None if rid is None else shows(adapter, step, records[rid]))
+        if seen[0] is False:
+            return Landed.NO
+    return Landed.YES if all(found is True for found in seen) else Landed.UNKNOWN
+
+
+def resendable(call: Mapping[str, Any]) -> bool:
+    """Whether sending `call` again is harmless: it carries an idempotency key its receiver honours."""
+    return bool(call.get(IDEMPOTENCY_KEY))

@@ -1,5 +1,6 @@
 """The kill switch: an error-rate alarm pauses every dispatcher and alerts the team leads; only a human
-unpauses (`dispatch.controls.set_paused`, from `foureyes ops unpause`)."""
+unpauses (`dispatch.controls.unpause`, from `foureyes ops unpause`). Dispatchers read the switch straight from
+SSM right before every send, so once `trip` returns no live write starts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 from foureyes import audit, mail
 from foureyes.audit import Recorder
+from foureyes.dispatch.controls import put_switch
 from foureyes.review.people import People, load_people
 from foureyes.settings import settings
 
@@ -37,8 +39,7 @@ class _Aws:
             import boto3
 
             self._ssm = boto3.client("ssm")
-        self._ssm.put_parameter(Name=settings().kill_switch_parameter, Value="true", Type="String",
-                                         Overwrite=True)
+        put_switch(self._ssm, settings().kill_switch_parameter, True)  # returns once SSM answers "paused"
 
     def publish_alert(self, subject: str, text: str) -> None:
         if self._sns is None:

@@ -26,7 +26,7 @@ from foureyes.scheduling.settings import Settings
 class SubmitFact(Protocol):
     """Hands a people-entered fact to the proposals/dispatch path of `system` (wired by the caller)."""
 
-    def __call__(self, system: str, record_id: str, action: Action, call: calls.Call, entered_by: str) -> Any: ...
+    def __call__(self, system: str, record_id: str, action: Action | str, call: calls.Call, entered_by: str) -> Any: ...
 
 
 AuditFn = Callable[[str, str, str, Mapping[str, Any]], Any]

@@ -8,10 +8,16 @@ API (the agency's HRIS, mirrored by `foureyes_local.fakes.hris`):
 - `GET {base}/v1/onboarding-tasks/{id}`.
 429/503 are retried after `Retry-After` (or a back-off) through the injected `sleep`; every request has
 a timeout. The employee reference is the ATS ref (`system:record_id`): no names or addresses leave here.
+
+Foureyes writes to the HRIS only through the dispatcher (the target `SYSTEM`), like every ATS write: the
+onboarding task of a hire is a fact the deciding person entered (`onboarding_call`, submitted with
+`submit_fact`), so the kill switch, shadow mode, the daily cap, parking and the audit apply to it. The
+dispatcher sends it with `HrisClient.execute`; its idempotency key makes sending it again harmless.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Mapping
@@ -21,12 +27,15 @@ from typing import Any, Protocol
 
 import requests
 
-from foureyes.errors import BadRequest, HrisUnavailable, Unauthorized
+from foureyes.ats.calls import IDEMPOTENCY_KEY, Call, Receipt
+from foureyes.errors import BadRequest, ConfigurationError, HrisUnavailable, Unauthorized
 from foureyes.outbound import DEFAULT_TIMEOUT, Sleep, http_session
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+SYSTEM = "hris"  # the HRIS as a dispatch target (beside the ATSes)
+CREATE_ONBOARDING_TASK = "create_onboarding_task"  # the one HRIS write (the action of its fact)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +73,20 @@ class Hris(Protocol):
         ...
 
 
+def _task_body(template: TaskTemplate, employee_ref: str, start: date) -> dict[str, Any]:
+    return {"employeeRef": employee_ref, "templateId": template.template_id, "title": template.title,
+            "steps": list(template.steps), "dueDate": (start + timedelta(days=template.due_days)).isoformat(),
+            "assigneeRole": template.assignee_role}
+
+
+def onboarding_call(template: TaskTemplate, employee_ref: str, *, start: date, idempotency_key: str) -> Call:
+    """The HRIS write that creates the template's task for `employee_ref`, as the dispatcher sends it."""
+    return {"hris": CREATE_ONBOARDING_TASK, "body": _task_body(template, employee_ref, start),
+            IDEMPOTENCY_KEY: idempotency_key}
+
+
 class HrisClient:
-    """The HRIS over HTTP (implements `Hris`)."""
+    """The HRIS over HTTP (implements `Hris`; `execute` sends a dispatched `onboarding_call`)."""
 
     def __init__(self, *, base_url: str, api_key: str, session: requests.Session | None = None,
                  timeout: tuple[float, float] = DEFAULT_TIMEOUT, sleep: Sleep = time.sleep,
@@ -106,15 +127,37 @@ class HrisClient:
     def create_onboarding_task(self, template: TaskTemplate, employee_ref: str, *, start: date,
                                idempotency_key: str) -> OnboardingTask:
         """Create the template's task for `employee_ref`; the same key never creates a second task."""
-        body = {"employeeRef": employee_ref, "templateId": template.template_id, "title": template.title,
-                "steps": list(template.steps), "dueDate": (start + timedelta(days=template.due_days)).isoformat(),
-                "assigneeRole": template.assignee_role}
+        return self._create(_task_body(template, employee_ref, start), idempotency_key)
+
+    def _create(self, body: Mapping[str, Any], idempotency_key: str) -> OnboardingTask:
         reply = self._request("POST", "/v1/onboarding-tasks", body, {"Idempotency-Key": idempotency_key})
         raw = reply.json()
         task = OnboardingTask(str(raw["id"]), str(raw.get("status", "")), raw)
-        log.info("onboarding task created", extra={"task": task.task_id, "template": template.template_id})
+        log.info("onboarding task created", extra={"task": task.task_id, "template": body.get("templateId")})
         return task
+
+    def execute(self, call: Mapping[str, Any]) -> Receipt:
+        """Send an `onboarding_call` (the dispatcher's side). The HRIS has no way to delete a task: the receipt
+        has no inverse. The same idempotency key again returns the first task (nothing is created twice)."""
+        if call.get("hris") != CREATE_ONBOARDING_TASK or not call.get(IDEMPOTENCY_KEY):
+            raise BadRequest("not an HRIS call")
+        task = self._create(dict(call["body"]), str(call[IDEMPOTENCY_KEY]))
+        return Receipt(dict(call), [{"id": task.task_id, "status": task.status}], [task.task_id], {}, {})
 
     def get_task(self, task_id: str) -> OnboardingTask:
         raw = self._request("GET", f"/v1/onboarding-tasks/{task_id}").json()
         return OnboardingTask(str(raw["id"]), str(raw.get("status", "")), raw)
+
+
+def connected() -> HrisClient:
+    """The HRIS client from its connection secret (`HRIS_CONNECTION_SECRET_ARN`: JSON base_url, api_key)."""
+    from foureyes.settings import secret_bytes, settings
+
+    arn = settings().hris_connection_secret_arn
+    if not arn:
+        raise ConfigurationError("environment variable HRIS_CONNECTION_SECRET_ARN is not set for this function")
+    try:
+        conn = json.loads(secret_bytes(arn))
+        return HrisClient(base_url=str(conn["base_url"]), api_key=str(conn["api_key"]))
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ConfigurationError("the HRIS connection secret needs base_url and api_key") from exc

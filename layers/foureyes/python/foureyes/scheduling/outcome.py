@@ -1,5 +1,6 @@
 """The interview's outcome, decided by a person (a hiring manager or recruiter of the role): synced to the
-ATS as a status through `submit_fact`; "hired" also creates the HRIS onboarding task.
+ATS as a status through `submit_fact`; "hired" also creates the HRIS onboarding task, through `submit_fact`
+as well (the HRIS's dispatcher sends it).
 
 Only for an interview that took place: its booking stands (confirmed, not cancelled) and it has started. The
 start, not the end, is the line: it is also where the candidate can no longer move or cancel it and where
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from foureyes.ats import registry
 from foureyes.errors import BadRequest, Conflict, Forbidden
 from foureyes.model import Action, Candidate
+from foureyes.scheduling import hris
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.links import READ, audited_claims
 from foureyes.scheduling.repository import RequestRecord
@@ -30,7 +32,7 @@ class OutcomeResult:
 
 def record_outcome(request_id: str, outcome: str, decided_by: str, deps: Deps) -> OutcomeResult:
     """A person's decision on the interview, synced to the ATS as a status through `submit_fact`;
-    "hired" also creates the HRIS onboarding task from the task template."""
+    "hired" also creates the HRIS onboarding task from the task template (a fact for the HRIS's dispatcher)."""
     request = deps.store.get_request(request_id)
     plan = deps.settings.role(request.role_id)
     if decided_by not in (*plan.hiring_managers, *plan.recruiters):
@@ -51,9 +53,12 @@ def record_outcome(request_id: str, outcome: str, decided_by: str, deps: Deps) -
         raise
     task_id = ""
     if outcome == "hired" and deps.hris is not None and deps.settings.onboarding is not None:
-        task = deps.hris.create_onboarding_task(deps.settings.onboarding, request.candidate_ref,
-                                                start=deps.clock().date(), idempotency_key=f"onboarding:{request_id}")
-        task_id = task.task_id
+        # The HRIS write goes the guarded way every write goes (kill switch, shadow mode, cap, parking, audit):
+        # a fact of the person who decided, sent by the HRIS's dispatcher. `task_id` is that write's id.
+        onboarding = hris.onboarding_call(deps.settings.onboarding, request.candidate_ref,
+                                          start=deps.clock().date(), idempotency_key=f"onboarding:{request_id}")
+        task_id = str(deps.submit_fact(hris.SYSTEM, request.candidate_ref, hris.CREATE_ONBOARDING_TASK, onboarding,
+                                       decided_by))
     deps.audit("interview.outcome", decided_by, request_id,
                {"outcome": outcome, "ats_status": status, "onboarding_task": task_id})
     deps.notify("interview.outcome", {"request": request_id, "outcome": outcome})

@@ -25,6 +25,12 @@ class Dispatches(Protocol):
 
     def put(self, item: DispatchItem) -> None: ...
 
+    def transition(self, proposal_id: str, *, from_status: str, at: str, to_status: str,
+                   receipt: dict[str, Any] | None = None) -> bool:
+        """Move the record from `from_status` to `to_status` if it is still the one stamped `at` in `from_status`
+        (so two attempts resolving the same record cannot both win); False otherwise."""
+        ...
+
     def finish(self, proposal_id: str, status: str, receipt: dict[str, Any] | None = None) -> None: ...
 
 
@@ -49,6 +55,15 @@ class DynamoDispatches:
 
     def put(self, item: DispatchItem) -> None:
         bound(DispatchItem).from_raw_data(item.serialize()).save()
+
+    def transition(self, proposal_id: str, *, from_status: str, at: str, to_status: str,
+                   receipt: dict[str, Any] | None = None) -> bool:
+        model = bound(DispatchItem)
+        actions: list[Action] = [model.status.set(to_status)]
+        if receipt is not None:
+            actions.append(model.receipt.set(receipt))
+        return conditional(lambda: model(proposal_id).update(
+            actions=actions, condition=(model.status == from_status) & (model.at == at)))
 
     def finish(self, proposal_id: str, status: str, receipt: dict[str, Any] | None = None) -> None:
         model = bound(DispatchItem)
