@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install lint test unit integration e2e local demo build deploy validate browsers bench clean
+.PHONY: install lint test unit integration e2e local demo soak build deploy validate browsers bench clean
 
 $(STAMP): pyproject.toml layers/deps/requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ local: install
 # A scripted end-to-end story against a fresh local cloud; ends with DEMO SUMMARY {json}.
 demo: install
 	$(BIN)/foureyes demo
+
+# The fault-injecting lifecycle state machine for SOAK_STEPS steps (default 10,000): one line SOAK steps=N ...
+soak: install
+	$(BIN)/python -m tests.soak.run
 
 bench: install
 	$(BIN)/python tests/bench/bench_reconcile.py

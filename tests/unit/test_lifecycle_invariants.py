@@ -1,0 +1,40 @@
+"""The lifecycle soak in `make test`: a bounded run of the fault-injecting rule-based state machine
+(`tests/soak/lifecycle.py`); `make soak` runs a long one."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from foureyes.review.people import Directory
+from tests.soak.lifecycle import Lifecycle
+from tests.support.memory import MemorySwitches
+
+
+def test_safety_invariants_hold_under_random_interleavings_and_faults() -> None:
+    run_state_machine_as_test(Lifecycle, settings=settings(
+        max_examples=200, stateful_step_count=40, deadline=None, database=None,
+        suppress_health_check=list(HealthCheck)))
+
+
+def _finds_a_violation() -> str:
+    try:
+        run_state_machine_as_test(Lifecycle, settings=settings(
+            max_examples=500, stateful_step_count=40, deadline=None, database=None, phases=[Phase.generate],
+            suppress_health_check=list(HealthCheck)))
+    except AssertionError as found:
+        return str(found)
+    return ""
+
+
+def test_the_soak_catches_a_fact_by_someone_who_is_not_a_person(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check can fail: with the people directory saying yes to anyone, (a) is broken and found."""
+    monkeypatch.setattr(Directory, "enters_fact", lambda self, actor, ref: True)
+    assert "(a)" in _finds_a_violation()
+
+
+def test_the_soak_catches_a_write_while_paused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check can fail: with the dispatcher blind to the kill switch, (b) is broken and found."""
+    monkeypatch.setattr(MemorySwitches, "paused", lambda self: False)
+    assert "(b)" in _finds_a_violation()
