@@ -5,8 +5,7 @@ The table is created with the key schema of `ObservationsTable` in template.yaml
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
+import os
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -17,39 +16,16 @@ from foureyes.dispatch import agreement
 from foureyes.dispatch.agreement import Observation, ObservationItem, observe
 from foureyes.model import Candidate
 from foureyes.store.models import ProposalItem, bound
+from tests.support.moto import template_tables
 
 TODAY = date(2026, 11, 24)
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def table(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, str]:
     """A fresh observations table per test, with the key schema of `ObservationsTable` in template.yaml."""
-    name = f"observations-{uuid.uuid4().hex[:8]}"
-    for key, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "eu-west-1",
-                       "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                       "OBSERVATIONS_TABLE": name}.items():
-        monkeypatch.setenv(key, value)
-    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1")
-    dynamodb.create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": "day_system", "AttributeType": "S"},
-                              {"AttributeName": "key", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "day_system", "KeyType": "HASH"},
-                   {"AttributeName": "key", "KeyType": "RANGE"}])
-    return dynamodb, name
+    template_tables(endpoint, monkeypatch, {"OBSERVATIONS_TABLE": "ObservationsTable"})
+    return boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1"), os.environ["OBSERVATIONS_TABLE"]
 
 
 def _proposal(pid: str, pair: str, status: str = "approved", system: str = "otys", **extra: Any) -> ProposalItem:

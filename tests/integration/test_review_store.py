@@ -3,45 +3,21 @@ started here), with the tables created exactly as template.yaml declares them (t
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import pytest
 
 from foureyes.store.models import RESUME_DUE, ProposalItem, ReviewTaskItem
 from foureyes.store.proposals import DynamoProposals, DynamoReviewTasks, StageDecision
-from foureyes_local.cfn import load_template
-from foureyes_local.stack import create_table
+from tests.support.moto import template_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def tables(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    resources = load_template(ROOT / "template.yaml")["Resources"]
-    suffix = uuid.uuid4().hex[:8]
-    for key, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "eu-west-1",
-                       "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                       "PROPOSALS_TABLE": f"proposals-{suffix}", "REVIEW_TASKS_TABLE": f"tasks-{suffix}"}.items():
-        monkeypatch.setenv(key, value)
-    dynamodb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1")
-    create_table(dynamodb, resources["ProposalsTable"]["Properties"], f"proposals-{suffix}")
-    create_table(dynamodb, resources["ReviewTasksTable"]["Properties"], f"tasks-{suffix}")
+    template_tables(endpoint, monkeypatch, {"PROPOSALS_TABLE": "ProposalsTable",
+                                            "REVIEW_TASKS_TABLE": "ReviewTasksTable"})
 
 
 def _task(token: str) -> ReviewTaskItem:

@@ -9,7 +9,6 @@ no e-mail). The in-memory repository the unit tests use keeps the same rule (`mo
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,38 +21,17 @@ from foureyes.ats.registry import adapter_for
 from foureyes.ingest import candidates
 from foureyes.model import Candidate
 from foureyes.store.candidates import DynamoCandidateRecords, moves_forward
-from foureyes_local.stack import create_table, template_table
 from tests.support.memory import MemoryCandidates
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+from tests.support.moto import template_tables
 
 
 @pytest.fixture
 def tables(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     """Fresh candidates and checkpoints tables (the template's own definitions); the env points at them."""
-    for key, value in {"AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "eu-west-1",
-                       "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}.items():
-        monkeypatch.setenv(key, value)
-    ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="eu-west-1")
-    names: dict[str, str] = {}
-    for logical, variable in (("CandidatesTable", "CANDIDATES_TABLE"), ("CheckpointsTable", "CHECKPOINTS_TABLE")):
-        name = f"vf-{uuid.uuid4().hex[:8]}-{logical}"
-        described = create_table(ddb, template_table(logical), name)
-        names[variable] = name
-        if logical == "CandidatesTable":
-            names["STREAM_ARN"] = described["LatestStreamArn"]
-        monkeypatch.setenv(variable, name)
+    described = template_tables(endpoint, monkeypatch, {"CANDIDATES_TABLE": "CandidatesTable",
+                                                        "CHECKPOINTS_TABLE": "CheckpointsTable"})
+    names = {variable: str(table["TableName"]) for variable, table in described.items()}
+    names["STREAM_ARN"] = str(described["CANDIDATES_TABLE"]["LatestStreamArn"])
     return names
 
 
