@@ -323,12 +323,13 @@ def test_an_hris_write_is_guarded_like_an_ats_write(cloud: Any, client: LocalCli
     pid = uuid.uuid4().hex[:24]
     client.boto("dynamodb").put_item(TableName=client.outputs["ProposalsTableName"], Item={
         "proposal_id": {"S": pid}, "pair_key": {"S": f"fact|hris:{ref}|{pid}"}, "status": {"S": "approved"},
-        "proposed_at": {"S": "2026-11-24T00:00:00+00:00"}, "proposed_by": {"S": "hm-1"}, "fact": {"BOOL": True},
+        "proposed_at": {"S": "2026-11-24T00:00:00+00:00"}, "proposed_by": {"S": "hm-hanna"}, "fact": {"BOOL": True},
         "system": {"S": "hris"}, "action": {"S": "create_onboarding_task"}, "refs": {"L": [{"S": f"hris:{ref}"}] * 2},
         "payload": {"S": json.dumps(call)}, "diff": {"S": "{}"}, "confidence": {"N": "1"}, "reasoning": {"S": "fact"},
         "evidence": {"L": []}, "evidence_hash": {"S": "fact"}, "excluded_approvers": {"L": []}})
     _ssm_set(client, client.outputs["KillSwitchParameterName"], "true")
-    assert _dispatch(cloud, client, "hris", pid)["status"] == "parked"
+    got = _dispatch(cloud, client, "hris", pid)
+    assert got.get("status") == "parked", got
     assert not [t for t in cloud.hris.tasks() if t["employeeRef"] == ref]
     assert _ops(cloud, "unpause", "--reason", "test: HRIS", "--operator", "olivia").returncode == 0
     wait_for("the onboarding task", lambda: client.proposal(pid)["status"] == "executed", timeout=60)

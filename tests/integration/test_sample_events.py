@@ -26,6 +26,7 @@ EXPECTED = {
     "NotifyFunction": lambda r: r.get("errorType") == "NotFound",
     "DispatchBullhornFunction": lambda r: r.get("errorType") == "NotFound",
     "DispatchOtysFunction": lambda r: r.get("errorType") == "NotFound",
+    "DispatchHrisFunction": lambda r: r.get("errorType") == "NotFound",
     "DispatchCarerixFunction": lambda r: r.get("errorType") == "NotFound",
     "PullBullhornFunction": lambda r: r.get("system") == "bullhorn" and r.get("complete") is True,
     "PullOtysFunction": lambda r: r.get("system") == "otys" and r.get("complete") is True,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
+from datetime import timedelta
 from unittest.mock import patch
 
 from hypothesis import strategies as st
@@ -26,7 +27,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from foureyes.dispatch import dispatcher, facts, retry
 from foureyes.errors import FoureyesError
 from foureyes.ingest import candidates as ingest
-from foureyes.model import Action, Candidate, Decision
+from foureyes.model import Action, Candidate, Decision, parse_iso
 from foureyes.review import decide, proposals, sweep
 from foureyes.review.lifecycle import ProposalStatus
 from foureyes.review.rollback import propose_rollback
@@ -281,6 +282,21 @@ class Lifecycle(RuleBasedStateMachine):
         for request in scheduling.store.requests_for_candidate(f"otys:{record}"):
             expected(lambda r=request: record_outcome(r.request_id, outcome, by, scheduling.deps))
 
+    @rule(pick=st.integers(0, 1000), outcome=st.sampled_from(("hired", "hired", "not_hired")))
+    def interview_takes_place(self, pick: int, outcome: str) -> None:
+        """Time passes to just after a booked interview's start, and its hiring manager records the outcome."""
+        world = self.world
+        scheduling = world.scheduling
+        confirmed = sorted((b for b in scheduling.store.bookings.values() if b.status == "confirmed"),
+                           key=lambda b: b.booking_id)
+        if not confirmed:
+            return
+        booked = confirmed[pick % len(confirmed)]
+        start = parse_iso(booked.start)
+        if world.clock() < start:
+            world.clock.now = start + timedelta(minutes=5)
+        expected(lambda: record_outcome(booked.request_id, outcome, "hm-1", scheduling.deps))
+
     @rule()
     def expire_holds(self) -> None:
         expected(lambda: expire_holds(self.world.scheduling.deps))
@@ -343,7 +359,10 @@ class Lifecycle(RuleBasedStateMachine):
         assert not problems, problems
 
     def teardown(self) -> None:
+        """Every example ends at rest: everything runs out, and then nothing may be stranded either."""
         world = self.world
+        self.settle()
+        assert not world.violations, world.violations
         Tally.faults += world.faults.fired
         Tally.seen.update(f"status:{item.status}" for item in world.proposals.items.values())
         Tally.seen.update(f"booking:{b.status}" for b in world.scheduling.store.bookings.values())
