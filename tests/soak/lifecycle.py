@@ -66,10 +66,10 @@ def repair(world: World) -> None:
     world.clock.advance(minutes=10)  # the sweeper's schedule (and its grace for unheard decisions)
     sweep.sweep(sweep.Deps(world.proposals, world.tasks, world.workflow, world.trail, world.clock,
                            sleep=lambda _seconds: None))
-    if not world.paused:  # the retry: nightly, and after every unpause
-        functions = json.dumps({system: f"dispatch-{system}" for system in SYSTEMS})
-        with patch.dict(os.environ, {"DISPATCH_FUNCTIONS": functions}):
-            retry.retry_parked(world.proposals, world._hand_over)
+    # The retry: nightly (paused or not: the dispatcher parks what may not go out), and after every unpause.
+    functions = json.dumps({system: f"dispatch-{system}" for system in SYSTEMS})
+    with patch.dict(os.environ, {"DISPATCH_FUNCTIONS": functions}):
+        retry.retry_parked(world.proposals, world._hand_over)
 
 
 class Lifecycle(RuleBasedStateMachine):

@@ -13,12 +13,12 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from foureyes.errors import AlreadyBooked, BadRequest, Conflict, NotFound, SlotTaken
+from foureyes.errors import AlreadyBooked, Conflict, NotFound, SlotTaken
 from foureyes.model import iso, parse_iso
 from foureyes.scheduling import locks
 from foureyes.scheduling.slots import InterviewRequest, Slot
 from foureyes.store.scheduling_models import BookingItem, FeedbackItem, InterviewRequestItem, SlotItem
-from foureyes.store.scheduling_values import Hold, Moved, Opened
+from foureyes.store.scheduling_values import Hold, Moved, Opened, check_ahead, check_move
 from tests.support.memory import copy
 
 
@@ -193,8 +193,7 @@ class MemorySchedulingStore:
     def book(self, request: InterviewRequestItem, slot_id: str, booking_id: str, *, buffer_minutes: int,
              now: datetime) -> BookingItem:
         slot = self._slot(request.request_id, slot_id)
-        if parse_iso(slot.start) <= now:
-            raise SlotTaken("this time has passed; please choose another")
+        check_ahead(slot, now)
         keys = self._blocks(slot, buffer_minutes)
         guard = locks.guard_key(request.candidate_ref, request.role_id)
         owner, now_ms = locks.hold_owner(request.request_id), int(now.timestamp() * 1000)
@@ -241,15 +240,9 @@ class MemorySchedulingStore:
 
     def reschedule(self, booking_id: str, new_slot_id: str, *, buffer_minutes: int, now: datetime) -> Moved:
         before = self.get_booking(booking_id)
-        if before.status != "confirmed":
-            raise Conflict("this interview is cancelled; it cannot be moved")
-        if before.slot_id == new_slot_id:
-            raise BadRequest("that is the time already booked")
-        if parse_iso(before.start) <= now:
-            raise Conflict("this interview has started; it cannot be moved")
+        check_move(before, new_slot_id, now)
         slot = self._slot(before.request_id, new_slot_id)
-        if parse_iso(slot.start) <= now:
-            raise SlotTaken("this time has passed; please choose another")
+        check_ahead(slot, now)
         old_keys, new_keys = set(before.blocks), self._blocks(slot, buffer_minutes)
         owner, now_ms = locks.hold_owner(before.request_id), int(now.timestamp() * 1000)
         if slot.booking_id is not None or not all(

@@ -41,7 +41,17 @@ from foureyes.model import iso, parse_iso
 from foureyes.store.conditional import conditional
 from foureyes.store.models import bound
 from foureyes.store.scheduling_models import BookingItem, FeedbackItem, InterviewRequestItem, LockItem, SlotItem
-from foureyes.store.scheduling_values import Hold, LockKeys, Moved, NewRequest, NewSlot, Opened, RequestRef
+from foureyes.store.scheduling_values import (
+    Hold,
+    LockKeys,
+    Moved,
+    NewRequest,
+    NewSlot,
+    Opened,
+    RequestRef,
+    check_ahead,
+    check_move,
+)
 
 MAX_TRANSACTION_ITEMS = 100
 TRANSACTION_ATTEMPTS = 6
@@ -356,8 +366,7 @@ class SchedulingStore:
              now: datetime) -> BookingItem:
         """Book `slot_id` for the request's candidate in one transaction; `SlotTaken` / `AlreadyBooked` when not."""
         slot = self.get_slot(request.request_id, slot_id)
-        if parse_iso(slot.start) <= now:
-            raise SlotTaken("this time has passed; please choose another")
+        check_ahead(slot, now)
         keys = self._slot_blocks(slot, buffer_minutes)
         guard_key = self._keys.guard_key(request.candidate_ref, request.role_id)
         owner = self._keys.hold_owner(request.request_id)
@@ -440,15 +449,9 @@ class SchedulingStore:
     def reschedule(self, booking_id: str, new_slot_id: str, *, buffer_minutes: int, now: datetime) -> Moved:
         """Move a booking to another slot of its request in one transaction (the booking id stays)."""
         before = self.get_booking(booking_id)
-        if before.status != "confirmed":
-            raise Conflict("this interview is cancelled; it cannot be moved")
-        if before.slot_id == new_slot_id:
-            raise BadRequest("that is the time already booked")
-        if parse_iso(before.start) <= now:
-            raise Conflict("this interview has started; it cannot be moved")
+        check_move(before, new_slot_id, now)
         slot = self.get_slot(before.request_id, new_slot_id)
-        if parse_iso(slot.start) <= now:
-            raise SlotTaken("this time has passed; please choose another")
+        check_ahead(slot, now)
         old_keys, new_keys = set(before.blocks), self._slot_blocks(slot, buffer_minutes)
         owner = self._keys.hold_owner(before.request_id)
         now_ms = int(now.timestamp() * 1000)

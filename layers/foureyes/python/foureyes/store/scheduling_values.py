@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from foureyes.store.scheduling_models import BookingItem
+from foureyes.errors import BadRequest, Conflict, SlotTaken
+from foureyes.model import parse_iso
+from foureyes.store.scheduling_models import BookingItem, SlotItem
 
 
 class LockKeys(Protocol):
@@ -128,3 +130,20 @@ class Moved:
 
     before: BookingItem
     after: BookingItem
+
+
+def check_move(before: BookingItem, new_slot_id: str, now: datetime) -> None:
+    """What every reschedule write requires of the booking, whatever store holds it: standing, not started,
+    and moved to another time."""
+    if before.status != "confirmed":
+        raise Conflict("this interview is cancelled; it cannot be moved")
+    if before.slot_id == new_slot_id:
+        raise BadRequest("that is the time already booked")
+    if parse_iso(before.start) <= now:
+        raise Conflict("this interview has started; it cannot be moved")
+
+
+def check_ahead(slot: SlotItem, now: datetime) -> None:
+    """A booking or a move only to a time still ahead."""
+    if parse_iso(slot.start) <= now:
+        raise SlotTaken("this time has passed; please choose another")
