@@ -42,6 +42,7 @@ PAGE_PAYLOADS = {
     "repeated fields": Payload(b"action=hold&action=confirm&action=cancel&slot=x&slot=y&decision=approve&decision="),
     "long values": Payload(b"action=hold&slot=" + b"9" * 30_000 + b"&decision=approve&reason=" + b"r" * 30_000),
     "review fields": Payload(b"decision=approve&reason=same_person&nonce=" + b"n" * 5_000),
+    "review note": Payload(b"decision=reject&reason=other&note=%00%0d%0a" + b"x" * 20_000 + b"&note=&nonce=n"),
     "rollback": Payload(b"action=rollback&why=" + b"w" * 60_000),
     "feedback fields": Payload(b"recommendation=" + b"yes" * 1000 + b"&rating=99999999999999999999&notes=%00"
                                + b"&outcome=hired%00"),

@@ -10,7 +10,7 @@ code under test wrote down about itself.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -370,9 +370,6 @@ class World:
             if not waiting:
                 problems.append(f"(c) {item.proposal_id} is {status.value}; its execution waits on nothing")
         return problems
-
-
-Rule = Callable[..., None]
 
 
 def new_proposal(world: World, system: str, left: int, right: int) -> proposals.NewProposal:

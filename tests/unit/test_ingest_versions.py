@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from foureyes.ats._fields import VERSION_WIDTH
 from foureyes.ats.registry import adapter_for
 from foureyes.ingest import candidates
-from foureyes.model import Candidate
+from foureyes.model import Candidate, ats_actor
 from tests.support.memory import MemoryCandidates
 
 MOMENT = datetime(2026, 12, 2, 9, 30, 15, 123456, tzinfo=UTC)
@@ -151,4 +151,4 @@ def test_versions_from_each_systems_records_as_pulled() -> None:
     ("x" * 129, ""), ("anna\nbram", "")])
 def test_what_a_record_claims_about_who_changed_it_is_only_a_short_text(value: Any, claim: str) -> None:
     assert candidates.claim_of({"changed_by": value}) == claim
-    assert candidates.actor_for("otys") == "ats:otys"
+    assert ats_actor("otys") == "ats:otys"

@@ -61,6 +61,14 @@ class Candidate:
         return " ".join(part for part in (self.first_name, self.last_name) if part)
 
 
+ATS_ACTOR_PREFIX = "ats:"
+
+
+def ats_actor(system: str) -> str:
+    """The actor of whatever an ATS event causes: the ATS itself (`ats:<system>`), never a person it names."""
+    return f"{ATS_ACTOR_PREFIX}{system}"
+
+
 def iso(moment: datetime) -> str:
     """`2026-03-27T08:00:00Z`: the UTC text form of an instant, as stored and as used in ids."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

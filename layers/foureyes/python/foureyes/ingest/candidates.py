@@ -56,11 +56,6 @@ def claim_of(record: Mapping[str, Any] | None) -> str:
     return value if 0 < len(value) <= MAX_CLAIM_CHARS and value.isprintable() else ""
 
 
-def actor_for(system: str) -> str:
-    """The actor of whatever an ATS event causes: the ATS itself (`ats:<system>`), whatever the event claims."""
-    return f"ats:{system}"
-
-
 def save(candidate: Candidate, source: str, version: str | None = None,
          records: CandidateRecords | None = None) -> bool:
     """Store one record if its version moves forward; False when nothing was written.

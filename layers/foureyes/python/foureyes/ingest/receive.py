@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from foureyes import audit
 from foureyes.errors import BadRequest
 from foureyes.ingest import candidates, webhooks
+from foureyes.model import ats_actor
 from foureyes.settings import secret_bytes, settings
 from foureyes.web.http import json_body
 
@@ -43,7 +44,7 @@ def _store_once() -> Any:
         applied = candidates.save(candidate, source="webhook")
         claim = candidates.claim_of(raw)
         # The ATS is the actor; who its payload says changed the record is only its claim.
-        audit.record("candidate.ingested", candidates.actor_for(delivery["system"]), candidate.ref,
+        audit.record("candidate.ingested", ats_actor(delivery["system"]), candidate.ref,
                      {"via": "webhook", "delivery_id": envelope.delivery_id, "event": envelope.event,
                       "applied": applied, **({"claimed_by": claim} if claim else {})})
         return {"stored": candidate.ref, "applied": applied}

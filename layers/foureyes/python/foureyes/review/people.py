@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from foureyes.errors import ConfigurationError
+from foureyes.model import ATS_ACTOR_PREFIX
 from foureyes.settings import settings, ssm_json
 
 # Authors that are never a person's decision, whatever a directory says: the pipeline's own actors. Anything
 # an ATS claims is recorded as "ats:<system>" and is no person either.
 NOT_PEOPLE = frozenset({"", "matcher", "system", "kill-switch"})
-ATS_ACTOR_PREFIX = "ats:"
 
 
 @dataclass(frozen=True, slots=True)

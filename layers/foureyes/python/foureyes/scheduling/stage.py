@@ -21,8 +21,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from foureyes.ingest.candidates import actor_for, claim_of, from_stream_image
+from foureyes.ingest.candidates import claim_of, from_stream_image
 from foureyes.mail import Email
+from foureyes.model import ats_actor
 from foureyes.scheduling.cancellation import cancel_from_ats
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.deps import deps as real_deps
@@ -195,7 +196,7 @@ def stage_change_of(old_image: dict[str, Any] | None, new_image: dict[str, Any])
     version = new_image.get("source_version", {}).get("S", "") or new_image.get("updated_at", {}).get("S", "")
     return StageChange(
         system=new.system, record_id=new.record_id, stage=new.status, role_id=role_id,
-        actor=actor_for(new.system), change_id=f"{new.ref}:{version}", candidate_email=new.emails[0],
+        actor=ats_actor(new.system), change_id=f"{new.ref}:{version}", candidate_email=new.emails[0],
         candidate_tz=str(record.get("time_zone") or "Europe/Amsterdam"), claimed_by=claim_of(record))
 
 
