@@ -281,6 +281,11 @@ class BullhornFake(ServedFake):
         with self.lock:
             self._failures.append([status, count, path_contains, retry_after])
 
+    def clear_failures(self) -> None:
+        """Forget injected failures no call has taken yet (so they cannot leak into the next test)."""
+        with self.lock:
+            self._failures = []
+
     def expire_access_tokens(self) -> None:
         with self.lock:
             self._access = dict.fromkeys(self._access, 0.0)
