@@ -236,8 +236,8 @@ def test_kill_switch_end_to_end(cloud: Any, client: LocalClient, live: None) -> 
                 break  # the switch already tripped
             assert got.get("errorType") == "AtsWriteFailed", got
             failed += 1
-        assert failed >= 1
-        cloud.fakes.bullhorn.clear_failures()
+        assert failed >= 1  # a switch already on before the first write (leaked from elsewhere) fails here
+        cloud.fakes.bullhorn.clear_failures()  # the forced unpause below hands a parked Bullhorn write back
         wait_for("the kill switch to pause dispatch", lambda: _paused(client), timeout=60)
         target = _target(cloud, "otys", 44)
         before = _record(cloud, "otys", target.record_id)
