@@ -22,6 +22,9 @@ lint: install
 	$(BIN)/mypy layers/foureyes/python/foureyes foureyes_local foureyes_cli foureyes_eval functions
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/sam validate --lint
+	@# What CloudFormation really deploys: packaged, through the SAM transform, then linted (loops show only here).
+	$(BIN)/python -m foureyes_local.sam --out .build/template.cfn.json template.yaml
+	$(BIN)/cfn-lint .build/template.cfn.json
 
 test: lint
 	$(BIN)/python -m pytest -q

@@ -106,7 +106,16 @@ class Settings:
 
     @property
     def public_base_url(self) -> str:
-        return self.text("PUBLIC_BASE_URL").rstrip("/")
+        """Base URL of links in e-mails: from the SSM parameter the template names (PUBLIC_BASE_URL_PARAMETER).
+
+        Read by name at run time rather than given as a value: the API refers to the functions that serve it,
+        so a function whose settings referred to the API would be a dependency loop CloudFormation refuses.
+        `PUBLIC_BASE_URL` (a value) is for code run outside a stack, such as tests with in-memory settings.
+        """
+        direct = self.optional("PUBLIC_BASE_URL")
+        if direct:
+            return direct.rstrip("/")
+        return ssm_value(self.text("PUBLIC_BASE_URL_PARAMETER")).strip().rstrip("/")
 
     @property
     def link_secret_arn(self) -> str:
