@@ -40,6 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                        help="the local cloud's endpoints file (default .local/endpoints.json)")
     actions = ops.add_subparsers(dest="ops_action", required=True)
     actions.add_parser("status", help="kill switch, shadow mode, queue sizes")
+    actions.add_parser("init", help="create the operational state a deploy does not own (kill switch, shadow mode, "
+                                    "people, scheduling configuration, connection secrets) where absent; run after "
+                                    "the first deploy, safe to run again")
     for name, text in (("pause", "pause every dispatcher now"),
                        ("unpause", "let dispatchers run again and send what was parked meanwhile")):
         action = actions.add_parser(name, help=text)
@@ -124,6 +127,45 @@ def _unpause(args: argparse.Namespace, outputs: dict[str, str], ssm: Any) -> Non
         print("  this stack has no NightlyRetryFunctionName output: parked writes go out with the nightly retry")
 
 
+def _init(args: argparse.Namespace) -> None:
+    """`ops init`: create what the template declares as operational state, never overwriting what exists."""
+    from foureyes import operational_state
+
+    if args.stack:
+        cloudformation = boto3.client("cloudformation")
+        stack = cloudformation.describe_stacks(StackName=args.stack)["Stacks"][0]
+        parameters = {p["ParameterKey"]: p.get("ParameterValue", "") for p in stack.get("Parameters", [])}
+        body = cloudformation.get_template(StackName=args.stack, TemplateStage="Processed")["TemplateBody"]
+        metadata = (json.loads(body) if isinstance(body, str) else body).get("Metadata") or {}
+    else:
+        from foureyes_local.cfn import load_template
+
+        described = json.loads(Path(args.local).read_text())
+        parameters = {"Stage": described["stage"]}
+        metadata = load_template(Path(__file__).resolve().parent.parent / "template.yaml").get("Metadata") or {}
+    stage = parameters.get("Stage", "")
+    if not stage:
+        raise FoureyesError("the stack has no Stage parameter: cannot name its operational state")
+    items = operational_state.declared(metadata, stage)
+    for item, created in operational_state.initialise(items, boto3.client("ssm"), boto3.client("secretsmanager")):
+        print(f"  {'created' if created else 'kept   '}  {item.kind:<9} {item.name}")
+    if args.stack and parameters.get("CreateSenderIdentity", "false") != "true" and parameters.get("SenderEmail"):
+        _verify_sender(parameters["SenderEmail"])
+    print("operational state ready: fill in the connection secrets and the people list (see README, Deploying)")
+
+
+def _verify_sender(sender: str) -> None:
+    """Ask SES to verify the sender address when no identity exists for it yet (the stack did not create one)."""
+    ses = boto3.client("ses")
+    found = ses.get_identity_verification_attributes(Identities=[sender])["VerificationAttributes"].get(sender)
+    if found is None:
+        ses.verify_email_identity(EmailAddress=sender)
+        print("  SES: verification e-mail sent to the sender address; click its link before any mail goes out")
+    elif found.get("VerificationStatus") != "Success":
+        status = found.get("VerificationStatus", "not verified")
+        print(f"  SES: the sender address is {status}: click the link SES sent")
+
+
 def _connect(args: argparse.Namespace) -> tuple[dict[str, str], Any]:
     """Stack outputs and an SSM client, for the local cloud or a deployed stack."""
     if args.stack:
@@ -152,7 +194,9 @@ def run(args: argparse.Namespace) -> int:
             if output in outputs:
                 os.environ[variable] = outputs[output]
         action = args.ops_action
-        if action == "status":
+        if action == "init":
+            _init(args)
+        elif action == "status":
             state = controls.status(ssm)
             print(f"dispatch: {'PAUSED (kill switch)' if state.paused else 'running'}")
             print(f"shadow mode: {'on (calls recorded, nothing sent)' if state.shadow_mode else 'off (live writes)'}")

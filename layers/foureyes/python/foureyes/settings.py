@@ -92,13 +92,13 @@ class Settings:
         return self.text("SCHEDULING_CONFIG_PARAM")
 
     @property
-    def graph_connection_secret_arn(self) -> str:
-        return self.text("GRAPH_CONNECTION_SECRET_ARN")
+    def graph_connection_secret_id(self) -> str:
+        return self.text("GRAPH_CONNECTION_SECRET_ID")
 
     @property
-    def hris_connection_secret_arn(self) -> str:
+    def hris_connection_secret_id(self) -> str:
         """Optional: without an HRIS, a hire creates no onboarding task."""
-        return self.optional("HRIS_CONNECTION_SECRET_ARN")
+        return self.optional("HRIS_CONNECTION_SECRET_ID")
 
     @property
     def sender_email(self) -> str:
@@ -138,9 +138,10 @@ class Settings:
     def webhook_replay_window_seconds(self) -> int:
         return self.integer("WEBHOOK_REPLAY_WINDOW_SECONDS")
 
-    def connection_secret_arn(self, system: str) -> str:
-        """The secret holding a system's connection settings (URLs and credentials)."""
-        return self.text(f"{system.upper()}_CONNECTION_SECRET_ARN")
+    def connection_secret_id(self, system: str) -> str:
+        """The secret (by name) holding a system's connection settings (URLs and credentials). Created by
+        `foureyes ops init`, never by CloudFormation, so a deploy never resets what ops filled in."""
+        return self.text(f"{system.upper()}_CONNECTION_SECRET_ID")
 
     @property
     def review_link_ttl_seconds(self) -> int:

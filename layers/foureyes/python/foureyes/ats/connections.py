@@ -1,6 +1,6 @@
 """ATS clients built from their connection secrets (URLs and credentials in Secrets Manager).
 
-Each system's secret is named by `<SYSTEM>_CONNECTION_SECRET_ARN`; its adapter builds the client.
+Each system's secret is named by `<SYSTEM>_CONNECTION_SECRET_ID`; its adapter builds the client.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from foureyes.settings import secret_bytes, settings
 
 def connection(system: str) -> dict[str, Any]:
     """The connection settings of a system (URLs and credentials), from its Secrets Manager secret."""
-    raw = secret_bytes(settings().connection_secret_arn(system))
+    raw = secret_bytes(settings().connection_secret_id(system))
     try:
         found: dict[str, Any] = json.loads(raw)
     except json.JSONDecodeError as exc:

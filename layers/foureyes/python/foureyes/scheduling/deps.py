@@ -67,10 +67,10 @@ def default_deps(submit_fact: SubmitFact, notify: Notify | None = None) -> Deps:
     from foureyes.store.scheduling import SchedulingStore
 
     config = settings()
-    graph = json.loads(secret_bytes(config.graph_connection_secret_arn))
+    graph = json.loads(secret_bytes(config.graph_connection_secret_id))
     hris = None
-    if config.hris_connection_secret_arn:
-        conn = json.loads(secret_bytes(config.hris_connection_secret_arn))
+    if config.hris_connection_secret_id:
+        conn = json.loads(secret_bytes(config.hris_connection_secret_id))
         hris = HrisClient(base_url=conn["base_url"], api_key=conn["api_key"])
     sender = config.sender_email
     return Deps(store=SchedulingStore(locks), calendar=GraphCalendar(**graph), send=lambda m: mail.send(m, sender),

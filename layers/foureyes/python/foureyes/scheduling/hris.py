@@ -150,12 +150,12 @@ class HrisClient:
 
 
 def connected() -> HrisClient:
-    """The HRIS client from its connection secret (`HRIS_CONNECTION_SECRET_ARN`: JSON base_url, api_key)."""
+    """The HRIS client from its connection secret (`HRIS_CONNECTION_SECRET_ID`: JSON base_url, api_key)."""
     from foureyes.settings import secret_bytes, settings
 
-    arn = settings().hris_connection_secret_arn
+    arn = settings().hris_connection_secret_id
     if not arn:
-        raise ConfigurationError("environment variable HRIS_CONNECTION_SECRET_ARN is not set for this function")
+        raise ConfigurationError("environment variable HRIS_CONNECTION_SECRET_ID is not set for this function")
     try:
         conn = json.loads(secret_bytes(arn))
         return HrisClient(base_url=str(conn["base_url"]), api_key=str(conn["api_key"]))
