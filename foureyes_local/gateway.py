@@ -264,8 +264,8 @@ def make_handler(routes: list[ApiRoute], site: LocalSite, api: ApiSettings) -> t
             self._send(status, json.dumps({"message": message}).encode(), headers)
 
         def _refuse_at_the_door(self, status: int, text: str, length: int) -> None:
-            """Limits checked before API Gateway parses the request answer in plain text; the body is read and
-            dropped (up to a bound) so the client, still sending, gets to read the answer."""
+            """Limits API Gateway checks before it parses the request are answered in plain text. The body is read
+            and dropped (up to a bound) so that a client still sending it gets to read the answer."""
             remaining = length if length <= MAX_DRAINED_BYTES else 0
             while remaining > 0:
                 chunk = self.rfile.read(min(remaining, 1 << 20))
