@@ -1,14 +1,17 @@
 """Scheduling on the local cloud: a cancellation in the ATS frees the slot and writes nothing back into the ATS;
-a candidate's own cancellation reaches the ATS as a fact through the dispatcher."""
+a candidate's own cancellation reaches the ATS as a fact through the dispatcher; the booked interview downloads
+as an .ics file through the gateway, which declares no binary media types, as the API in AWS does not."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
 
 import requests
 
+from foureyes.scheduling import ics
 from foureyes_local.client import LocalClient, plain, wait_for
 
 
@@ -95,3 +98,24 @@ def test_a_new_interview_stage_change_replaces_the_open_invitation_and_its_link(
     refused = requests.post(old_link, data={"action": "hold", "slot": slot}, timeout=30)
     assert refused.status_code == 409 and "replaced by a newer one" in refused.text
     assert requests.post(new_link, data={"action": "hold", "slot": slot}, timeout=30).status_code == 200
+
+
+def test_the_booked_interview_downloads_as_an_ics_file_at_the_root_and_under_the_stage(
+        cloud: Any, client: LocalClient) -> None:
+    """The page's "Add to your calendar" link gives the calendar file itself, not its base64 text: the local
+    gateway, like API Gateway without binary media types, passes a base64 reply on as base64."""
+    _, manage = _book(client, "sched-ics-1", "noor.jansen@example.org")
+    page = requests.get(manage, timeout=30)
+    link = html.unescape(re.findall(r'<a href="([^"]+)" download="interview.ics"', page.text)[0])
+    assert link.startswith(f"{client.api}/book/") and link.endswith("?format=ics")
+    under_stage = link.replace(client.api, f"{client.api}/{cloud.stage}", 1)
+    downloads = [requests.get(url, timeout=30) for url in (link, under_stage)]
+    for download in downloads:
+        assert download.status_code == 200, download.text[:300]
+        assert download.headers["Content-Type"].startswith("text/calendar; method=REQUEST")
+        assert download.headers["Content-Disposition"] == 'attachment; filename="interview.ics"'
+        text = download.content.decode("utf-8")
+        assert text.startswith("BEGIN:VCALENDAR\r\n") and text.rstrip().endswith("END:VCALENDAR")
+        assert ics.lines_named(text, "METHOD") == ["REQUEST"] and ics.lines_named(text, "SEQUENCE") == ["0"]
+        assert ics.lines_named(text, "BEGIN") == ["VCALENDAR", "VEVENT", "VALARM"]
+    assert ics.lines_named(downloads[0].text, "UID") == ics.lines_named(downloads[1].text, "UID") != []

@@ -163,8 +163,12 @@ def booking_endpoint(method: str, token: str, form: Mapping[str, str], query: Ma
     try:
         if method.upper() == "GET":
             if query.get("format") == "ics":
+                # As text, not bytes: the resolver base64-encodes a bytes body, and API Gateway hands that to the
+                # candidate as base64 text unless the API declares text/calendar a binary media type. The
+                # invitation is UTF-8 text/calendar, so it needs no binary media type at all.
                 data = booking.ics_download(token, deps)
-                return Response(200, data, ics.content_type("REQUEST" if b"METHOD:REQUEST" in data else "CANCEL"),
+                return Response(200, data.decode("utf-8"),
+                                ics.content_type("REQUEST" if b"METHOD:REQUEST" in data else "CANCEL"),
                                 {**SECURITY_HEADERS, "Content-Disposition": "attachment; filename=\"interview.ics\""})
             return Response(200, booking_page(booking.view(token, deps)))
         if method.upper() != "POST":
