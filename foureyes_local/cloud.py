@@ -29,6 +29,7 @@ from typing import Any
 import boto3
 
 from foureyes_local.gateway import LocalSite, serve
+from foureyes_local.iam import enforce_role_policies
 from foureyes_local.motofix import serialise_dynamodb
 from foureyes_local.stack import ScheduleSource, Stack
 from foureyes_local.triggers import AlarmWatcher, Scheduler, StreamPoller, emf_metrics, scheduled_event
@@ -242,6 +243,7 @@ class LocalCloud:
             threading.Thread(target=cloud.invoke, args=(logical, event), daemon=True).start()
 
         serialise_dynamodb()
+        enforce_role_policies()  # functions' role credentials are checked against their policies
         LambdaBackend.invoke = invoke  # type: ignore[method-assign,assignment]
         Subscription.publish = publish  # type: ignore[method-assign,assignment]
 
