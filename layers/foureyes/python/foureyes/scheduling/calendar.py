@@ -9,7 +9,8 @@ Graph (v1.0, application permissions `Calendars.ReadWrite`):
   Graph's `transactionId`; confirm with `PATCH` (`showAs: busy`); remove with `DELETE` (404 = gone already).
 
 Every request has a (connect, read) timeout; 429 and 503/504 are retried after `Retry-After` (or an
-exponential back-off) through the injected `sleep`; a 401 fetches a new token once. Logs carry
+exponential back-off) through the injected `sleep` (within a deadline, see `foureyes.outbound`, only when the
+retry still fits before it); a 401 fetches a new token once. Logs carry
 interviewer ids and event ids, never addresses.
 """
 
@@ -29,7 +30,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import requests
 
 from foureyes.errors import CalendarError, CalendarUnavailable, Unauthorized
-from foureyes.outbound import DEFAULT_TIMEOUT, Clock, Sleep, http_session
+from foureyes.outbound import DEFAULT_TIMEOUT, Clock, Sleep, http_session, pause, raise_if_out_of_time
 from foureyes.scheduling.slots import Interval, InterviewerCalendar, WorkingHours
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,7 @@ class GraphCalendar:
                         "grant_type": "client_credentials", "client_id": self.client_id,
                         "client_secret": self._secret, "scope": GRAPH_SCOPE}, timeout=self.timeout)
                 except requests.RequestException as exc:
+                    raise_if_out_of_time("the identity platform", exc)
                     raise CalendarUnavailable("the identity platform did not answer") from exc
                 if reply.status_code != 200:
                     raise Unauthorized(f"the calendar token request failed ({reply.status_code})")
@@ -173,9 +175,10 @@ class GraphCalendar:
                 reply = self.session.request(method, url, json=body, headers=headers, timeout=self.timeout)
             except requests.RequestException as exc:
                 log.warning("calendar request failed to connect", extra={"method": method, "attempt": attempt})
+                raise_if_out_of_time("the calendar service", exc)
                 if attempt == self.max_attempts - 1:
                     raise CalendarUnavailable("the calendar service did not answer") from exc
-                self._sleep(min(2.0**attempt, 8.0))
+                pause(min(2.0**attempt, 8.0), self._sleep, "the calendar service (no answer)")
                 continue
             if reply.status_code in ok:
                 return reply
@@ -184,7 +187,7 @@ class GraphCalendar:
                 self._bearer(renew=True)
                 continue
             if reply.status_code in RETRY_STATUSES and attempt < self.max_attempts - 1:
-                self._sleep(self._retry_after(reply, attempt))
+                pause(self._retry_after(reply, attempt), self._sleep, f"the calendar service ({reply.status_code})")
                 continue
             if reply.status_code in RETRY_STATUSES or reply.status_code >= 500:
                 raise CalendarUnavailable(f"the calendar service answered {reply.status_code}")

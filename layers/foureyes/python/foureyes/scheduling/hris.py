@@ -7,7 +7,8 @@ API (the agency's HRIS, mirrored by `foureyes_local.fakes.hris`):
   201 with the task (`id`, `status`), or 200 with the same task when the key was seen before.
 - `GET {base}/v1/onboarding-tasks/{id}`.
 429/503 are retried after `Retry-After` (or a back-off) through the injected `sleep`; every request has
-a timeout. The employee reference is the ATS ref (`system:record_id`): no names or addresses leave here.
+a timeout; within a deadline (`foureyes.outbound`) a retry that would not fit before it is not made. The
+employee reference is the ATS ref (`system:record_id`): no names or addresses leave here.
 
 Foureyes writes to the HRIS only through the dispatcher (the target `SYSTEM`), like every ATS write: the
 onboarding task of a hire is a fact the deciding person entered (`onboarding_call`, submitted with
@@ -29,7 +30,7 @@ import requests
 
 from foureyes.ats.calls import IDEMPOTENCY_KEY, Call, Receipt
 from foureyes.errors import BadRequest, ConfigurationError, HrisUnavailable, Unauthorized
-from foureyes.outbound import DEFAULT_TIMEOUT, Sleep, http_session
+from foureyes.outbound import DEFAULT_TIMEOUT, Sleep, http_session, pause, raise_if_out_of_time
 
 log = logging.getLogger(__name__)
 
@@ -104,16 +105,17 @@ class HrisClient:
                 reply = self.session.request(method, f"{self.base_url}{path}", json=body, headers=sent,
                                              timeout=self.timeout)
             except requests.RequestException as exc:
+                raise_if_out_of_time("the HRIS", exc)
                 if attempt == self.max_attempts - 1:
                     raise HrisUnavailable("the HRIS did not answer") from exc
-                self._sleep(min(2.0**attempt, 8.0))
+                pause(min(2.0**attempt, 8.0), self._sleep, "the HRIS (no answer)")
                 continue
             if reply.status_code in RETRY_STATUSES and attempt < self.max_attempts - 1:
                 try:
                     wait = float(reply.headers.get("Retry-After", ""))
                 except ValueError:
                     wait = min(2.0**attempt, 8.0)
-                self._sleep(max(wait, 0.0))
+                pause(max(wait, 0.0), self._sleep, f"the HRIS ({reply.status_code})")
                 continue
             if reply.status_code in (401, 403):
                 raise Unauthorized("the HRIS refused the API key")
