@@ -18,18 +18,19 @@ dispatcher sends it with `HrisClient.execute`; its idempotency key makes sending
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
 import requests
 
+from foureyes import integrations
 from foureyes.ats.calls import IDEMPOTENCY_KEY, Call, Receipt
-from foureyes.errors import BadRequest, ConfigurationError, HrisUnavailable, Unauthorized
+from foureyes.errors import BadRequest, HrisUnavailable, IntegrationNotConfigured, Unauthorized
+from foureyes.integrations import Connection
 from foureyes.outbound import DEFAULT_TIMEOUT, Sleep, http_session, pause, raise_if_out_of_time
 
 log = logging.getLogger(__name__)
@@ -151,15 +152,26 @@ class HrisClient:
         return OnboardingTask(str(raw["id"]), str(raw.get("status", "")), raw)
 
 
-def connected() -> HrisClient:
-    """The HRIS client from its connection secret (`HRIS_CONNECTION_SECRET_ARN`: JSON base_url, api_key)."""
-    from foureyes.settings import secret_bytes, settings
+def connected(read: Callable[[str], Connection] = integrations.read,
+              report: Callable[[Connection], None] = integrations.report) -> HrisClient:
+    """The HRIS client from its connection secret (`HRIS_CONNECTION_SECRET_ARN`: JSON base_url, api_key), as it is
+    now (`read`).
 
-    arn = settings().hris_connection_secret_arn
-    if not arn:
-        raise ConfigurationError("environment variable HRIS_CONNECTION_SECRET_ARN is not set for this function")
-    try:
-        conn = json.loads(secret_bytes(arn))
-        return HrisClient(base_url=str(conn["base_url"]), api_key=str(conn["api_key"]))
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ConfigurationError("the HRIS connection secret needs base_url and api_key") from exc
+    `IntegrationNotConfigured` while the secret holds the template's placeholder (or is incomplete, or not JSON),
+    reported once per invocation (`report`): the dispatcher parks the write, waiting for the HRIS, and the retry
+    sends it once ops have filled the secret in."""
+    connection = read(integrations.HRIS)
+    if connection.settings is None:
+        report(connection)
+        raise IntegrationNotConfigured(integrations.HRIS, connection.why)
+    return HrisClient(base_url=str(connection.settings["base_url"]), api_key=str(connection.settings["api_key"]))
+
+
+class ConnectedHris:
+    """The HRIS as its connection secret says when it is used (`connected`), not when the function starts: a hire's
+    onboarding task is entered even before ops configure the HRIS, and waits, parked, for it."""
+
+    def create_onboarding_task(self, template: TaskTemplate, employee_ref: str, *, start: date,
+                               idempotency_key: str) -> OnboardingTask:
+        return connected().create_onboarding_task(template, employee_ref, start=start,
+                                                  idempotency_key=idempotency_key)
