@@ -61,9 +61,14 @@ for _short, _long in _SHORT_TAGS.items():
     _TemplateLoader.add_constructor(f"!{_short}", _make_constructor(_long))
 
 
-def load_template(path: Path) -> dict[str, Any]:
+def load_document(path: Path) -> Any:
+    """A YAML or JSON file in which CloudFormation's short-form tags (`!Ref`, `!Sub`, ...) may appear."""
     with path.open(encoding="utf-8") as handle:
-        data = yaml.load(handle, Loader=_TemplateLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(handle, Loader=_TemplateLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def load_template(path: Path) -> dict[str, Any]:
+    data = load_document(path)
     if not isinstance(data, dict) or "Resources" not in data:
         raise ValueError(f"{path} is not a CloudFormation template (no Resources)")
     return data
