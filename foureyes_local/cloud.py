@@ -107,6 +107,7 @@ class LocalCloud:
         self.alarms: AlarmWatcher | None = None
         self._stop = threading.Event()
         self._moto: Any = None
+        self._patched: list[tuple[Any, str, Any, Any]] = []  # (owner, attribute, before, ours): undone by stop()
         self._http: Any = None
         self._fake_records = fake_records
         self._fake_seed = fake_seed
@@ -197,6 +198,7 @@ class LocalCloud:
             stopper.join(timeout=10)
         if http is not None:
             http.server_close()
+        self._unpatch_moto()
 
     def describe(self) -> dict[str, Any]:
         return {"aws": self.endpoints.aws, "api": self.endpoints.api, "region": self.stack.region,
@@ -217,6 +219,7 @@ class LocalCloud:
         from moto.server import ThreadedMotoServer
 
         default_user_config["stepfunctions"]["execute_state_machine"] = True
+        self._patched.append((os.environ, "MOTO_PORT", os.environ.get("MOTO_PORT"), str(self.aws_port)))
         os.environ["MOTO_PORT"] = str(self.aws_port)  # the ASL interpreter calls Lambda/DynamoDB here
         for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             os.environ.setdefault(key, "local")
@@ -263,8 +266,24 @@ class LocalCloud:
             cloud.invoke_async(cloud._logical(subscription.endpoint), event)
 
         serialise_dynamodb()
+        self._patched += [(LambdaBackend, "invoke", LambdaBackend.invoke, invoke),
+                          (Subscription, "publish", Subscription.publish, publish)]
         LambdaBackend.invoke = invoke  # type: ignore[method-assign,assignment]
         Subscription.publish = publish  # type: ignore[method-assign,assignment]
+
+    def _unpatch_moto(self) -> None:
+        """Give moto's Lambda and SNS delivery (and MOTO_PORT) back to whoever had them: another local cloud of
+        this process keeps working after this one stopped or failed to start."""
+        for owner, name, before, ours in reversed(self._patched):
+            if owner is os.environ:
+                if os.environ.get(name) == ours:
+                    if before is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = before
+            elif getattr(owner, name) is ours:
+                setattr(owner, name, before)
+        self._patched = []
 
     def _logical(self, name_or_arn: str) -> str:
         key = name_or_arn

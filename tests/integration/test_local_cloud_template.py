@@ -144,18 +144,15 @@ def test_a_loop_stops_start_up_before_anything_runs(tmp_path: Path) -> None:
     assert set(threading.enumerate()) == threads and not _listening(cloud.aws_port)
 
 
-def test_a_failure_after_moto_started_stops_moto_and_its_threads(tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """A resource the local cloud cannot create, made after moto started: moto is stopped again, nothing is left."""
+def test_a_failure_after_moto_started_stops_moto_and_its_threads(tmp_path: Path) -> None:
+    """A resource the local cloud cannot create, made after moto started: moto is stopped again, nothing is left,
+    and moto's routing of Lambda and SNS in this process is given back (to the session's cloud, if it runs)."""
     from moto.awslambda.models import LambdaBackend
     from moto.sns.models import Subscription
 
     from foureyes_local.cloud import LocalCloud
 
-    # This cloud patches moto's Lambda and SNS delivery in this process: give them back to the session's cloud.
-    monkeypatch.setattr(LambdaBackend, "invoke", LambdaBackend.invoke)
-    monkeypatch.setattr(Subscription, "publish", Subscription.publish)
-    monkeypatch.setenv("MOTO_PORT", os.environ.get("MOTO_PORT", ""))
+    routing = (LambdaBackend.invoke, Subscription.publish, os.environ.get("MOTO_PORT"))
     project = _project(tmp_path / "project", """
         Resources:
           PatternRuleOfThisTest:
@@ -167,6 +164,7 @@ def test_a_failure_after_moto_started_stops_moto_and_its_threads(tmp_path: Path,
     with pytest.raises(RuntimeError, match="PatternRuleOfThisTest .* scheduled rules only"):
         cloud.start()
     assert not _listening(cloud.aws_port)
+    assert (LambdaBackend.invoke, Subscription.publish, os.environ.get("MOTO_PORT")) == routing
     wait_for("the start-up's threads to end", lambda: set(threading.enumerate()) <= threads, timeout=10)
 
 
