@@ -39,7 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     where.add_argument("--local", metavar="ENDPOINTS_JSON", default=".local/endpoints.json",
                        help="the local cloud's endpoints file (default .local/endpoints.json)")
     actions = ops.add_subparsers(dest="ops_action", required=True)
-    actions.add_parser("status", help="kill switch, shadow mode, queue sizes")
+    actions.add_parser("status", help="kill switch, shadow mode, queue sizes, integrations, parked onboarding tasks")
     actions.add_parser("init", help="create the operational state a deploy does not own (kill switch, shadow mode, "
                                     "people, scheduling configuration, connection secrets) where absent; run after "
                                     "the first deploy, safe to run again")
@@ -103,6 +103,27 @@ def _print_agreement(days: int) -> None:
     for row in [*rows, *agreement.totals(rows)]:
         print(f"  {row.day:<10}  {row.system:<8}  {f'{row.agreed}/{row.total}':>12}  {row.rate:6.1%}  "
               f"{f'{row.wilson_low:.1%}-{row.wilson_high:.1%}':<15}  {row.proposals:>9}  {row.observed_only:>6}")
+
+
+# The integrations whose connection secrets ops fill in after the first deploy, as the stack outputs name them.
+_INTEGRATIONS = ("graph", "hris", "bullhorn", "otys", "carerix")
+
+
+def _connections(outputs: dict[str, str]) -> dict[str, str]:
+    """Each integration's connection secret, from the stack's outputs (`<Name>ConnectionSecretId`)."""
+    keys = {name: f"{name.capitalize()}ConnectionSecretId" for name in _INTEGRATIONS}
+    return {name: outputs[key] for name, key in keys.items() if key in outputs}
+
+
+def _print_status(state: Any) -> None:
+    print(f"dispatch: {'PAUSED (kill switch)' if state.paused else 'running'}")
+    print(f"shadow mode: {'on (calls recorded, nothing sent)' if state.shadow_mode else 'off (live writes)'}")
+    for name, count in state.queue.items():
+        print(f"  {name:<18} {count}")
+    print("integrations:")
+    for name, connection in state.integrations.items():
+        print(f"  {name:<18} {'configured' if connection.configured else f'NOT CONFIGURED ({connection.why})'}")
+    print(f"onboarding tasks parked for the HRIS: {state.parked_onboarding}")
 
 
 def _unpause(args: argparse.Namespace, outputs: dict[str, str], ssm: Any) -> None:
@@ -197,11 +218,8 @@ def run(args: argparse.Namespace) -> int:
         if action == "init":
             _init(args)
         elif action == "status":
-            state = controls.status(ssm)
-            print(f"dispatch: {'PAUSED (kill switch)' if state.paused else 'running'}")
-            print(f"shadow mode: {'on (calls recorded, nothing sent)' if state.shadow_mode else 'off (live writes)'}")
-            for name, count in state.queue.items():
-                print(f"  {name:<18} {count}")
+            _print_status(controls.status(ssm, connections=_connections(outputs),
+                                          secrets=boto3.client("secretsmanager")))
         elif action == "pause":
             controls.pause(ssm, args.operator, args.reason)
             print(f"dispatch paused by {args.operator} (audited): no live write starts from now on")

@@ -29,9 +29,18 @@ from typing import Any
 import boto3
 
 from foureyes_local.gateway import LocalSite, serve
+from foureyes_local.iam import enforce_role_policies
 from foureyes_local.motofix import serialise_dynamodb
 from foureyes_local.stack import ScheduleSource, Stack
-from foureyes_local.triggers import AlarmWatcher, Scheduler, StreamPoller, emf_metrics, scheduled_event
+from foureyes_local.triggers import (
+    AlarmWatcher,
+    AsyncInvoker,
+    Destinations,
+    Scheduler,
+    StreamPoller,
+    emf_metrics,
+    scheduled_event,
+)
 from foureyes_local.workers import FunctionPool, FunctionSpec, InvokeResult
 
 log = logging.getLogger("foureyes_local")
@@ -99,6 +108,7 @@ class LocalCloud:
         self.alarms: AlarmWatcher | None = None
         self._stop = threading.Event()
         self._moto: Any = None
+        self._patched: list[tuple[Any, str, Any, Any]] = []  # (owner, attribute, before, ours): undone by stop()
         self._http: Any = None
         self._fake_records = fake_records
         self._fake_seed = fake_seed
@@ -108,25 +118,38 @@ class LocalCloud:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
+        """Start everything; on any failure stop what was started (moto, fakes, workers) and raise."""
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request lines
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        self._start_moto()
+        # The template is transformed and ordered first: a loop or an unknown type stops start-up before moto runs.
         self.stack = Stack(root=self.root, aws_endpoint=self.endpoints.aws, build_dir=self.build_dir,
                            parameters=self.parameters)
         build_layers(self.stack, self.build_dir)
-        self.stack.provision()
-        self._start_fakes()
+        try:
+            self._start_moto()
+            self.stack.provision()
+            self._start_fakes()
+            self._start_functions()
+        except BaseException:
+            self.stop()
+            raise
+        (self.state_dir / "endpoints.json").write_text(json.dumps(self.describe(), indent=1))
+
+    def _start_functions(self) -> None:
+        """Workers, and every path that invokes them: streams, schedules, alarms, asynchronous events, the API."""
         self._by_name: dict[str, str] = {}
         for logical, spec in self.stack.functions.items():
             self.pools[logical] = FunctionPool(spec, self.log_dir, self._on_log_line)
             self._by_name[spec.name] = logical
             self._by_name[spec.arn] = logical
         sns = self.client("sns")
-        for topic_arn, logical in self.stack.sns_subscriptions:
-            sns.subscribe(TopicArn=topic_arn, Protocol="lambda", Endpoint=self.stack.functions[logical].arn)
+        destinations = Destinations(self.client("sqs"), sns, self.invoke_async)
+        arns = {logical: spec.arn for logical, spec in self.stack.functions.items()}
+        self.async_invoker = AsyncInvoker(self.invoke, self.stack.invoke_configs, arns, destinations, self._stop)
         streams = self.client("dynamodbstreams")
         for source in self.stack.streams:
-            poller = StreamPoller(source, streams, self.invoke, self.stack.region, self._stop)
+            poller = StreamPoller(source, streams, self.invoke, self.stack.region, self._stop,
+                                  destinations=destinations)
             poller.start()
             self.pollers.append(poller)
         if self.run_schedules and self.stack.schedules:
@@ -140,7 +163,6 @@ class LocalCloud:
         threading.Thread(target=self._http.serve_forever, name="api-gateway", daemon=True).start()
         for pool in self.pools.values():  # warm one worker per function in the background
             threading.Thread(target=pool.prewarm, daemon=True).start()
-        (self.state_dir / "endpoints.json").write_text(json.dumps(self.describe(), indent=1))
 
     def _start_fakes(self) -> None:
         """The ATS fakes on loopback, and their connection settings in the stack's secrets (as ops would)."""
@@ -154,27 +176,30 @@ class LocalCloud:
         connections = {**self.fakes.credentials(), "graph": self.graph.credentials(), "hris": self.hris.credentials()}
         secrets = self.client("secretsmanager")
         for system, settings in connections.items():
-            arn = self.stack.outputs.get(f"{system.capitalize()}ConnectionSecretArn")
+            arn = self.stack.outputs.get(f"{system.capitalize()}ConnectionSecretId")
             if arn:
                 secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(settings))
 
     def stop(self) -> None:
-        """Stop everything at once: servers shut down in parallel, workers are killed."""
+        """Stop everything at once: servers shut down in parallel, workers are killed. Safe to call twice."""
         self._stop.set()
         for pool in self.pools.values():
             pool.close()
+        http, moto = self._http, self._moto
         stoppers = [threading.Thread(target=fn, daemon=True) for fn in (
             self.fakes.stop if self.fakes is not None else None,
             self.graph.stop if self.graph is not None else None,
             self.hris.stop if self.hris is not None else None,
-            self._http.shutdown if self._http is not None else None,
-            self._moto.stop if self._moto is not None else None) if fn is not None]
+            http.shutdown if http is not None else None,
+            moto.stop if moto is not None else None) if fn is not None]
+        self.fakes = self.graph = self.hris = self._http = self._moto = None
         for stopper in stoppers:
             stopper.start()
         for stopper in stoppers:
             stopper.join(timeout=10)
-        if self._http is not None:
-            self._http.server_close()
+        if http is not None:
+            http.server_close()
+        self._unpatch_moto()
 
     def describe(self) -> dict[str, Any]:
         return {"aws": self.endpoints.aws, "api": self.endpoints.api, "region": self.stack.region,
@@ -195,6 +220,7 @@ class LocalCloud:
         from moto.server import ThreadedMotoServer
 
         default_user_config["stepfunctions"]["execute_state_machine"] = True
+        self._patched.append((os.environ, "MOTO_PORT", os.environ.get("MOTO_PORT"), str(self.aws_port)))
         os.environ["MOTO_PORT"] = str(self.aws_port)  # the ASL interpreter calls Lambda/DynamoDB here
         for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             os.environ.setdefault(key, "local")
@@ -215,7 +241,7 @@ class LocalCloud:
             logical = cloud._logical(function_name)
             event = json.loads(body or b"{}") if body else {}
             if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
-                threading.Thread(target=cloud.invoke, args=(logical, event), daemon=True).start()
+                cloud.invoke_async(logical, event)
                 return b""
             result = cloud.invoke(logical, event)
             if not result.ok:
@@ -237,13 +263,29 @@ class LocalCloud:
                         "Subject": subject, "Message": message,
                         "Timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")[:-4] + "Z",
                         "MessageAttributes": message_attributes or {}}}]}
-            logical = cloud._logical(subscription.endpoint)
             # SNS invokes Lambda asynchronously.
-            threading.Thread(target=cloud.invoke, args=(logical, event), daemon=True).start()
+            cloud.invoke_async(cloud._logical(subscription.endpoint), event)
 
         serialise_dynamodb()
+        enforce_role_policies()  # functions' role credentials are checked against their policies
+        self._patched += [(LambdaBackend, "invoke", LambdaBackend.invoke, invoke),
+                          (Subscription, "publish", Subscription.publish, publish)]
         LambdaBackend.invoke = invoke  # type: ignore[method-assign,assignment]
         Subscription.publish = publish  # type: ignore[method-assign,assignment]
+
+    def _unpatch_moto(self) -> None:
+        """Give moto's Lambda and SNS delivery (and MOTO_PORT) back to whoever had them: another local cloud of
+        this process keeps working after this one stopped or failed to start."""
+        for owner, name, before, ours in reversed(self._patched):
+            if owner is os.environ:
+                if os.environ.get(name) == ours:
+                    if before is None:
+                        os.environ.pop(name, None)
+                    else:
+                        os.environ[name] = before
+            elif getattr(owner, name) is ours:
+                setattr(owner, name, before)
+        self._patched = []
 
     def _logical(self, name_or_arn: str) -> str:
         key = name_or_arn
@@ -257,6 +299,10 @@ class LocalCloud:
 
     def invoke(self, logical: str, event: Any) -> InvokeResult:
         return self.pools[logical].invoke(event)
+
+    def invoke_async(self, function: str, event: Any) -> None:
+        """An asynchronous invocation (logical id, name or ARN), with Lambda's retries and destinations."""
+        self.async_invoker.submit(self._logical(function), event)
 
     # ------------------------------------------------------------------ logs -> metrics
     def _on_log_line(self, spec: FunctionSpec, line: str) -> None:
@@ -273,7 +319,7 @@ class LocalCloud:
     # ------------------------------------------------------------------ schedules
     def _fire(self, source: ScheduleSource) -> None:
         event = scheduled_event(source, self.stack.region, self.stack.account)
-        threading.Thread(target=self.invoke, args=(source.function, event), daemon=True).start()
+        self.invoke_async(source.function, event)  # EventBridge invokes Lambda asynchronously
 
     def fire_schedule(self, function: str) -> int:
         sources = [s for s in self.stack.schedules if function in (s.function, self.stack.functions[s.function].name)]

@@ -1,6 +1,9 @@
 """The event sources Lambda's own pollers and schedulers drive, which moto does not run without Docker.
 
-- DynamoDB stream -> function: batches, retries, ReportBatchItemFailures, bisect on error.
+- DynamoDB stream -> function: batches, retries, ReportBatchItemFailures, bisect on error, and the on-failure
+  destination of a batch given up on.
+- Asynchronous invocations (Invoke with InvocationType=Event, SNS, schedules): Lambda's retries, then the
+  on-failure destination and dead-letter queue, or the on-success destination.
 - Schedules: a timer while serving, and `fire()` to run one now.
 - CloudWatch alarms: a state change publishes to the alarm's actions (SNS), as CloudWatch does.
 - Embedded metric format lines in function logs become CloudWatch metrics, as Lambda's EMF ingest does.
@@ -13,16 +16,129 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from foureyes_local.stack import ScheduleSource, StreamSource
+from foureyes_local.stack import InvokeConfig, ScheduleSource, StreamSource
 from foureyes_local.workers import InvokeResult
 
 log = logging.getLogger("foureyes_local")
 
 Invoke = Callable[[str, Any], InvokeResult]
+
+# Lambda waits about 1 and then 2 minutes between the attempts of an asynchronous event; locally, seconds.
+ASYNC_RETRY_DELAYS = (1.0, 2.0)
+
+
+def _timestamp(when: datetime | None = None) -> str:
+    """ISO 8601 with milliseconds, as Lambda writes the timestamps of its destination records."""
+    return (when or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class Destinations:
+    """Delivers Lambda's destination records (and dead-letter messages) to SQS queues, SNS topics or functions."""
+
+    def __init__(self, sqs: Any, sns: Any, invoke_async: Callable[[str, Any], None]) -> None:
+        self._sqs = sqs
+        self._sns = sns
+        self._invoke_async = invoke_async
+
+    def send(self, arn: str, body: str, attributes: Mapping[str, str] | None = None) -> None:
+        """Send `body` to the queue, topic or function `arn` names (`attributes` as string message attributes)."""
+        parts = arn.split(":")
+        service, account, name = parts[2], parts[4], parts[5]
+        typed = {key: {"DataType": "String", "StringValue": value} for key, value in (attributes or {}).items()}
+        if service == "sqs":
+            url = self._sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+            self._sqs.send_message(QueueUrl=url, MessageBody=body, MessageAttributes=typed)
+        elif service == "sns":
+            self._sns.publish(TopicArn=arn, Message=body, MessageAttributes=typed)
+        elif service == "lambda":
+            self._invoke_async(arn, json.loads(body))
+        else:
+            raise ValueError(f"no local delivery to {arn}")
+
+
+def _response_payload(result: InvokeResult) -> Any:
+    try:
+        return json.loads(result.payload or b"null")
+    except json.JSONDecodeError:
+        return result.payload.decode("utf-8", "replace")
+
+
+class AsyncInvoker:
+    """Lambda's handling of an asynchronous event: run it; on a function error retry it (MaximumRetryAttempts, within
+    MaximumEventAgeInSeconds); then send the record to the on-failure destination and the event to the dead-letter
+    queue, or the record of a success to the on-success destination."""
+
+    def __init__(self, invoke: Invoke, configs: Mapping[str, InvokeConfig], function_arns: Mapping[str, str],
+                 destinations: Destinations, stop: threading.Event,
+                 retry_delays: tuple[float, ...] = ASYNC_RETRY_DELAYS) -> None:
+        self._invoke = invoke
+        self._configs = configs
+        self._arns = function_arns
+        self._destinations = destinations
+        self._stop = stop
+        self._delays = retry_delays
+        self.gave_up = 0
+
+    def submit(self, function: str, event: Any) -> None:
+        """Queue the event and return at once, as an `Event` invocation does."""
+        threading.Thread(target=self.run, args=(function, event), name=f"async-{function}", daemon=True).start()
+
+    def run(self, function: str, event: Any) -> InvokeResult | None:
+        """Deliver one event with Lambda's retries; None when the local cloud stopped meanwhile."""
+        config = self._configs.get(function) or InvokeConfig()
+        received = time.monotonic()
+        attempts = 0
+        try:
+            while True:
+                result = self._invoke(function, event)
+                attempts += 1
+                if result.ok:
+                    if config.on_success:
+                        self._record(config.on_success, function, event, result, attempts, "Success")
+                    return result
+                if attempts > config.maximum_retry_attempts:
+                    condition = "RetriesExhausted"
+                    break
+                delay = self._delays[min(attempts, len(self._delays)) - 1]
+                if time.monotonic() + delay - received > config.maximum_event_age_seconds:
+                    condition = "EventAgeExceeded"
+                    break
+                if self._stop.wait(delay):
+                    return None
+            self.gave_up += 1
+            log.warning("async invocation of %s failed %d times (%s)", function, attempts, condition)
+            if config.on_failure:
+                self._record(config.on_failure, function, event, result, attempts, condition)
+            if config.dead_letter_arn:
+                message = _response_payload(result)
+                error = message.get("errorMessage", "") if isinstance(message, dict) else ""
+                self._destinations.send(config.dead_letter_arn, json.dumps(event), {
+                    "RequestID": result.request_id, "ErrorCode": "200", "ErrorMessage": str(error)[:1024]})
+            return result
+        except Exception:  # noqa: BLE001 - a lost event is logged, never raised into moto or SNS
+            if not self._stop.is_set():
+                log.exception("async invocation of %s could not be handled", function)
+            return None
+
+    def _record(self, destination: str, function: str, event: Any, result: InvokeResult, attempts: int,
+                condition: str) -> None:
+        response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+        if not result.ok:
+            response["functionError"] = "Unhandled"
+        record = {
+            "version": "1.0",
+            "timestamp": _timestamp(),
+            "requestContext": {"requestId": result.request_id, "functionArn": f"{self._arns[function]}:$LATEST",
+                               "condition": condition, "approximateInvokeCount": attempts},
+            "requestPayload": event,
+            "responseContext": response,
+            "responsePayload": _response_payload(result),
+        }
+        self._destinations.send(destination, json.dumps(record))
 
 
 def _jsonable(value: Any) -> Any:
@@ -43,7 +159,7 @@ class StreamPoller(threading.Thread):
     """Reads one table stream and invokes the function with batches, as Lambda's poller does."""
 
     def __init__(self, source: StreamSource, streams_client: Any, invoke: Invoke, region: str,
-                 stop: threading.Event, max_local_retries: int = 10) -> None:
+                 stop: threading.Event, max_local_retries: int = 10, destinations: Destinations | None = None) -> None:
         super().__init__(name=f"stream-{source.function}", daemon=True)
         self.source = source
         self._client = streams_client
@@ -52,6 +168,9 @@ class StreamPoller(threading.Thread):
         self._stop = stop
         self._iterators: dict[str, str] = {}
         self._pending: list[dict[str, Any]] = []
+        self._shard_of: dict[str, str] = {}  # sequence number -> shard, for the on-failure record
+        self._last_failure: InvokeResult | None = None
+        self._destinations = destinations
         self._attempts = 0
         retries = source.maximum_retry_attempts
         self._max_retries = max_local_retries if retries < 0 else retries
@@ -77,11 +196,16 @@ class StreamPoller(threading.Thread):
                 record = _jsonable(record)
                 record["eventSourceARN"] = self.source.stream_arn
                 record.setdefault("awsRegion", self._region)
+                if len(self._shard_of) > 10_000:  # forget the shards of records long gone
+                    kept = {r["dynamodb"]["SequenceNumber"] for r in self._pending}
+                    self._shard_of = {seq: shard for seq, shard in self._shard_of.items() if seq in kept}
+                self._shard_of[record["dynamodb"]["SequenceNumber"]] = shard_id
                 self._pending.append(record)
 
     def _deliver(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Invoke with `batch`; return the records to retry (empty when all succeeded)."""
         result = self._invoke(self.source.function, {"Records": batch})
+        self._last_failure = result
         if not result.ok:
             return batch
         if not self.source.report_batch_item_failures:
@@ -130,6 +254,7 @@ class StreamPoller(threading.Thread):
                 if self._attempts > self._max_retries:
                     log.error("stream %s: dropping record %s after %d attempts", self.source.function,
                               retry[0]["dynamodb"]["SequenceNumber"], self._attempts)
+                    self._give_up([retry[0]])
                     self._pending = self._pending[1:]
                     self.dropped += 1
                     self._attempts = 0
@@ -138,6 +263,48 @@ class StreamPoller(threading.Thread):
             except Exception:  # noqa: BLE001 - a poller must keep polling
                 log.exception("stream poller for %s failed; retrying", self.source.function)
                 self._stop.wait(1)
+
+
+    def _give_up(self, records: list[dict[str, Any]]) -> None:
+        """Send Lambda's record of the records given up on to the mapping's on-failure destination, if any."""
+        destination = self.source.on_failure_destination
+        if not destination or self._destinations is None or self._last_failure is None:
+            return
+        record = stream_failure_record(self.source, records, self._shard_of.get(
+            records[0]["dynamodb"]["SequenceNumber"], ""), self._last_failure, self._attempts)
+        try:
+            self._destinations.send(destination, json.dumps(record))
+        except Exception:  # noqa: BLE001 - the poller moves on, as Lambda does when a destination fails
+            log.exception("stream %s: the on-failure record could not be sent", self.source.function)
+
+
+def stream_failure_record(source: StreamSource, records: list[dict[str, Any]], shard_id: str, result: InvokeResult,
+                          attempts: int) -> dict[str, Any]:
+    """What Lambda sends to a stream mapping's on-failure destination: where the records are, not the records."""
+    def arrival(record: dict[str, Any]) -> str:
+        created = record["dynamodb"].get("ApproximateCreationDateTime")
+        when = datetime.fromtimestamp(float(created), UTC) if created is not None else datetime.now(UTC)
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if not result.ok:
+        response["functionError"] = "Unhandled"
+    return {
+        "requestContext": {"requestId": result.request_id, "functionArn": source.function_arn,
+                           "condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
+        "responseContext": response,
+        "version": "1.0",
+        "timestamp": _timestamp(),
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id,
+            "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": arrival(records[0]),
+            "approximateArrivalOfLastRecord": arrival(records[-1]),
+            "batchSize": len(records),
+            "streamArn": source.stream_arn,
+        },
+    }
 
 
 def scheduled_event(source: ScheduleSource, region: str, account: str) -> Any:
@@ -151,14 +318,18 @@ def scheduled_event(source: ScheduleSource, region: str, account: str) -> Any:
         "account": account,
         "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "region": region,
-        "resources": [f"arn:aws:events:{region}:{account}:rule/{source.function}-{source.event_name}"],
+        "resources": [source.rule_arn or f"arn:aws:events:{region}:{account}:rule/{source.event_name}"],
         "detail": {},
     }
 
 
 def next_fire(expression: str, after: float) -> float:
-    """The next time (epoch seconds) an EventBridge `rate(...)` or `cron(...)` expression fires."""
+    """The next time (epoch seconds) an EventBridge `rate(...)`, `cron(...)` or (Scheduler) `at(...)` expression fires;
+    infinity for an `at(...)` already past."""
     expression = expression.strip()
+    if expression.startswith("at(") and expression.endswith(")"):
+        when = datetime.fromisoformat(expression[3:-1]).replace(tzinfo=UTC).timestamp()
+        return when if when > after else float("inf")
     if expression.startswith("rate(") and expression.endswith(")"):
         amount, unit = expression[5:-1].split()
         seconds = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}[unit]

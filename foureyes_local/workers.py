@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+DEFAULT_MAX_CONCURRENCY = 4  # warm workers per function when the template reserves no concurrency
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ class FunctionSpec:
     environment: dict[str, str]
     python_path: tuple[Path, ...]
     log_group: str
-    max_concurrency: int = 4
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # ReservedConcurrentExecutions when the template sets it
+    role_arn: str = ""  # the execution role (the function's Role)
 
 
 @dataclass
@@ -207,6 +209,10 @@ class FunctionPool:
 
     def invoke(self, event: Any) -> InvokeResult:
         request_id = str(uuid.uuid4())
+        if self.spec.max_concurrency < 1:  # ReservedConcurrentExecutions: 0 turns the function off
+            message = "Rate Exceeded: the function's reserved concurrency is 0"
+            return InvokeResult(_error_payload(message, "TooManyRequestsException"), "TooManyRequestsException",
+                                request_id=request_id)
         worker = self._acquire()
         try:
             result = worker.invoke(event, request_id)

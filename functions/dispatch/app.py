@@ -17,6 +17,12 @@ tracer = Tracer()
 metrics = Metrics()
 
 
+def _count(attempts: int, errors: int) -> None:
+    """The kill switch's error rate: `errors` of `attempts` live attempts failed."""
+    metrics.add_metric(name="DispatchAttempts", unit=MetricUnit.Count, value=attempts)
+    metrics.add_metric(name="DispatchErrors", unit=MetricUnit.Count, value=errors)
+
+
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
@@ -24,15 +30,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     system = settings().ats_system
     metrics.add_dimension(name="system", value=system)
     proposal_id = str(event["proposal_id"])
-    try:
-        outcome = dispatch(proposal_id, system)
-    except AtsWriteFailed:
-        metrics.add_metric(name="DispatchAttempts", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="DispatchErrors", unit=MetricUnit.Count, value=1)
+    try:  # the time left bounds every call to the ATS, so running out of it is a recorded, counted outcome
+        outcome = dispatch(proposal_id, system, time_left_ms=context.get_remaining_time_in_millis())
+    except AtsWriteFailed as exc:
+        _count(exc.attempts, exc.attempts)
         logger.warning("dispatch failed", extra={"proposal_id": proposal_id, "system": system})
         raise
-    if outcome.attempted:
-        metrics.add_metric(name="DispatchAttempts", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="DispatchErrors", unit=MetricUnit.Count, value=0)
+    if outcome.attempts:
+        _count(outcome.attempts, outcome.errors)
     logger.info("dispatched", extra={"proposal_id": proposal_id, "system": system, "status": outcome.status})
     return {"proposal_id": proposal_id, "status": outcome.status}

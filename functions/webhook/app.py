@@ -23,7 +23,7 @@ app = json_app()
 @tracer.capture_method
 def receive(system: str) -> Response[str]:
     event = app.current_event
-    result = ingest(system, dict(event.headers or {}), raw_body(event.raw_event))
+    result = ingest(system, dict(event.headers or {}), raw_body(event.raw_event), app.lambda_context)
     metrics.add_metric(name="WebhooksAccepted", unit=MetricUnit.Count, value=1)
     logger.info("webhook stored", extra={"system": system, "ref": result.get("stored")})
     return Response(status_code=202, content_type="application/json", body=json.dumps(result))

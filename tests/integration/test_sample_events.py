@@ -13,7 +13,7 @@ from foureyes_local.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = [logical for logical, resource in Stack(ROOT, "http://unused", ROOT / ".build").resources.items()
-             if resource["Type"] == "AWS::Serverless::Function"]
+             if resource["Type"] == "AWS::Lambda::Function"]
 
 # What a handled answer to each sample looks like (the samples reference records that do not exist).
 EXPECTED = {

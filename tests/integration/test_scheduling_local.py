@@ -1,18 +1,29 @@
 """Scheduling on the local cloud: a cancellation in the ATS frees the slot and writes nothing back into the ATS;
 a candidate's own cancellation reaches the ATS as a fact through the dispatcher; the booked interview downloads
-as an .ics file through the gateway, which declares no binary media types, as the API in AWS does not."""
+as an .ics file through the gateway, which declares no binary media types, as the API in AWS does not; with the
+Graph and HRIS secrets still the template's placeholders, booking goes on without the calendar and an onboarding
+task waits, parked."""
 
 from __future__ import annotations
 
 import html
 import json
 import re
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import requests
 
 from foureyes.scheduling import ics
 from foureyes_local.client import LocalClient, plain, wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE_SECONDS = 1.5  # the test cloud's ParametersCacheSeconds (1) plus a margin
 
 
 def _audit_rows(client: LocalClient) -> list[dict[str, Any]]:
@@ -119,3 +130,75 @@ def test_the_booked_interview_downloads_as_an_ics_file_at_the_root_and_under_the
         assert ics.lines_named(text, "METHOD") == ["REQUEST"] and ics.lines_named(text, "SEQUENCE") == ["0"]
         assert ics.lines_named(text, "BEGIN") == ["VCALENDAR", "VEVENT", "VALARM"]
     assert ics.lines_named(downloads[0].text, "UID") == ics.lines_named(downloads[1].text, "UID") != []
+
+
+def _ops_status(cloud: Any) -> str:
+    endpoints = Path(cloud.state_dir) / "endpoints.json"
+    done = subprocess.run([sys.executable, "-m", "foureyes_cli.main", "ops", "--local", str(endpoints), "status"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _onboarding_fact(client: LocalClient, ref: str) -> str:
+    """A hire's onboarding task as the outcome flow enters it: an approved fact for the HRIS's dispatcher."""
+    from foureyes.scheduling import hris
+
+    call = hris.onboarding_call(hris.TaskTemplate("onb-1", "Onboarding"), ref, start=datetime.now(UTC).date(),
+                                idempotency_key=f"onboarding:{ref}")
+    pid = uuid.uuid4().hex[:24]
+    client.boto("dynamodb").put_item(TableName=client.outputs["ProposalsTableName"], Item={
+        "proposal_id": {"S": pid}, "pair_key": {"S": f"fact|hris:{ref}|{pid}"}, "status": {"S": "approved"},
+        "proposed_at": {"S": "2026-11-24T00:00:00+00:00"}, "proposed_by": {"S": "hm-hanna"}, "fact": {"BOOL": True},
+        "system": {"S": "hris"}, "action": {"S": "create_onboarding_task"}, "refs": {"L": [{"S": f"hris:{ref}"}] * 2},
+        "payload": {"S": json.dumps(call)}, "diff": {"S": "{}"}, "confidence": {"N": "1"}, "reasoning": {"S": "fact"},
+        "evidence": {"L": []}, "evidence_hash": {"S": "fact"}, "excluded_approvers": {"L": []}})
+    return pid
+
+
+def test_with_the_placeholder_secrets_booking_goes_on_without_a_calendar_and_onboarding_waits_parked(
+        cloud: Any, client: LocalClient, log_dir: Path) -> None:
+    """Issue 12: the template's placeholders in the Graph and HRIS secrets crash nothing. The stage change still
+    invites (slots from the rules), the candidate holds and books with no calendar call, the HRIS write is parked
+    waiting for the HRIS, `ops status` says so; filled in, the nightly retry sends the onboarding task."""
+    secrets, ssm = client.boto("secretsmanager"), client.boto("ssm")
+    graph, hris_secret = client.outputs["GraphConnectionSecretId"], client.outputs["HrisConnectionSecretId"]
+    shadow = client.outputs["ShadowModeParameterName"]
+    filled = {arn: secrets.get_secret_value(SecretId=arn)["SecretString"] for arn in (graph, hris_secret)}
+    secrets.put_secret_value(SecretId=graph, SecretString='{"tenant_id": ""}')  # as template.yaml creates them
+    secrets.put_secret_value(SecretId=hris_secret, SecretString='{"base_url": ""}')
+    ssm.put_parameter(Name=shadow, Value="false", Type="String", Overwrite=True)  # live: the HRIS write is real
+    time.sleep(CACHE_SECONDS)
+    ref = f"otys:hire-{uuid.uuid4().hex[:6]}"
+    try:
+        calls_before = dict(cloud.graph.counters)
+        _, manage = _book(client, "sched-nocal-1", "daan.bakker@example.org")
+        assert "Your interview is booked" in requests.get(manage, timeout=30).text
+        assert {k: v for k, v in cloud.graph.counters.items() if calls_before.get(k) != v} == {}  # no Graph call
+        pid = _onboarding_fact(client, ref)
+        name = cloud.stack.functions["DispatchHrisFunction"].name
+        got = json.loads(client.boto("lambda").invoke(FunctionName=name, Payload=json.dumps(
+            {"proposal_id": pid}).encode())["Payload"].read())
+        assert got.get("status") == "parked", got
+        assert client.proposal(pid)["outcome"] == "parked: waiting for the hris connection to be configured"
+        status = _ops_status(cloud)
+        assert "graph              NOT CONFIGURED (no value for tenant_id" in status, status
+        assert "hris               NOT CONFIGURED (no value for base_url, api_key)" in status, status
+        assert re.search(r"onboarding tasks parked for the HRIS: [1-9]", status), status
+        logs = "".join(path.read_text(errors="replace") for path in log_dir.glob("*.log"))
+        assert '"integration":"graph"' in logs and '"integration":"hris"' in logs  # the metric's EMF lines
+        assert "IntegrationUnconfigured" in logs and "integration not configured" in logs
+    finally:
+        for arn, value in filled.items():
+            secrets.put_secret_value(SecretId=arn, SecretString=value)
+    time.sleep(CACHE_SECONDS)
+    try:
+        assert "NOT CONFIGURED" not in _ops_status(cloud).split("integrations:")[1].split("onboarding")[0]
+        fired = requests.post(f"{client.api}/_local/schedules/NightlyRetryFunction", timeout=120)
+        assert fired.status_code == 202
+        wait_for("the parked onboarding task to go out", lambda: client.proposal(pid)["status"] == "executed",
+                 timeout=60)
+        assert len([t for t in cloud.hris.tasks() if t["employeeRef"] == ref]) == 1
+    finally:
+        ssm.put_parameter(Name=shadow, Value="true", Type="String", Overwrite=True)
+        time.sleep(CACHE_SECONDS)

@@ -12,6 +12,12 @@ def test_rate_and_cron_schedules() -> None:
     assert datetime.fromtimestamp(next_fire("cron(0 2 * * ? *)", start), UTC) == datetime(2026, 3, 1, 2, 0, tzinfo=UTC)
 
 
+def test_a_one_time_scheduler_expression_fires_once() -> None:
+    start = datetime(2026, 3, 1, 1, 30, tzinfo=UTC).timestamp()
+    assert next_fire("at(2026-03-01T02:00:00)", start) == start + 1800
+    assert next_fire("at(2026-03-01T01:00:00)", start) == float("inf")
+
+
 def test_emf_lines_become_metric_data() -> None:
     line = json.dumps({"_aws": {"Timestamp": 1767225600000, "CloudWatchMetrics": [{
         "Namespace": "Foureyes", "Dimensions": [["service", "system"]],

@@ -71,7 +71,24 @@ class DispatchInDoubt(DispatchRefused):
 
 
 class AtsWriteFailed(FoureyesError):
-    """The ATS refused or broke the write: counted in the error rate that trips the kill switch."""
+    """The ATS refused or broke the write: counted in the error rate that trips the kill switch.
+
+    `attempts` is how many failed live attempts it stands for: 2 when it ends the resend of a write whose earlier
+    attempt was killed mid-send (that attempt recorded nothing itself, so it is counted when it is settled).
+    """
+
+    def __init__(self, message: str, *, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+
+class OutOfTime(FoureyesError):
+    """The invocation's time ran out before an outbound call, or its retry, could finish (`foureyes.outbound`).
+
+    What the interrupted call did is unknown, so it is not an `Unavailable` (which parks a write as not sent):
+    the dispatcher settles the write as in doubt (or parks it for a resend when its idempotency key makes that
+    harmless) and counts it as a failed attempt, while there is still time to record that.
+    """
 
 
 # -- a dependency or the set-up is not there (503: try again later) ------------------------------------
@@ -95,6 +112,16 @@ class HrisUnavailable(Unavailable):
 
 class ConfigurationError(Unavailable):
     """A setting the template or an operator should provide is missing or malformed."""
+
+
+class IntegrationNotConfigured(ConfigurationError):
+    """An integration's connection secret still holds the template's placeholder (or is incomplete, or not JSON):
+    what needs it waits (an HRIS write is parked) or goes without (scheduling without the calendar). `integration`
+    names it; `why` says what is missing (key names only, never a value)."""
+
+    def __init__(self, integration: str, why: str) -> None:
+        super().__init__(f"the {integration} connection is not configured yet: {why}")
+        self.integration, self.why = integration, why
 
 
 class MatchConfigError(ConfigurationError, ValueError):

@@ -1,18 +1,21 @@
 """The ops console's switches for dispatch: pause/unpause (the kill switch's human side), shadow mode, and
-the state of both beside the queue. Every change needs a reason and is audited. The dispatcher reads the
-switches through `ParameterSwitches`, straight from SSM right before every send."""
+the state of both beside the queue, each integration's connection (configured or not) and the onboarding tasks
+parked for the HRIS. Every change needs a reason and is audited. The dispatcher reads the switches through
+`ParameterSwitches`, straight from SSM right before every send."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from foureyes import audit
+from foureyes import audit, integrations
 from foureyes.errors import BadRequest, Conflict, Unavailable
-from foureyes.review.lifecycle import OPEN_STATUSES
+from foureyes.integrations import Connection
+from foureyes.review.lifecycle import OPEN_STATUSES, ProposalStatus
+from foureyes.scheduling.hris import CREATE_ONBOARDING_TASK
 from foureyes.settings import settings, ssm_json
 from foureyes.store.proposals import DynamoProposals, Proposals
 
@@ -64,6 +67,8 @@ class Status:
     paused: bool
     shadow_mode: bool
     queue: dict[str, int]
+    integrations: dict[str, Connection] = field(default_factory=dict)  # by name: configured, or why not
+    parked_onboarding: int = 0  # onboarding tasks parked for the HRIS (not configured yet, paused, capped, down)
 
 
 _OFF = frozenset({"false", "0", "no", "off"})
@@ -85,11 +90,18 @@ def put_switch(ssm: Any, name: str, on: bool, attempts: int = 20, sleep: Callabl
     raise Unavailable(f"SSM did not answer the new value of {name} back; run the command again")
 
 
-def status(ssm: Any, proposals: Proposals | None = None) -> Status:
+def status(ssm: Any, proposals: Proposals | None = None, *, connections: Mapping[str, str] | None = None,
+           secrets: Any = None) -> Status:
+    """The switches, the queue, and each integration in `connections` (name -> its connection secret, read through
+    the Secrets Manager client `secrets`): configured or not, and the onboarding tasks parked for the HRIS."""
     proposals = proposals or DynamoProposals()
     queue = Counter({state.value: proposals.count_with_status(state.value) for state in OPEN_STATUSES})
+    found = {name: integrations.check_secret(name, secret_id, secrets)
+             for name, secret_id in (connections or {}).items()}
+    parked = sum(1 for item in proposals.with_status(ProposalStatus.PARKED.value)
+                 if item.system == integrations.HRIS and item.action == CREATE_ONBOARDING_TASK)
     return Status(_flag(ssm, settings().kill_switch_parameter), _flag(ssm, settings().shadow_mode_parameter),
-                  dict(queue))
+                  dict(queue), found, parked)
 
 
 def _who_and_why(operator: str, reason: str, why: str) -> None:

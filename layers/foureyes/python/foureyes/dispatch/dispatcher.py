@@ -17,18 +17,27 @@ Repositories, switches, clients and the people directory come in as `Deps`.
   the dispatcher's timeout (so it cannot still be running), the next attempt reads the records from the ATS:
   the write shows -> executed (`dispatch.resolved`); nothing of it shows -> sent again through this same path;
   anything else (a part written, a note no record shows) -> failed, for a person to check (`dispatch.in_doubt`).
+  That stopped attempt recorded nothing, not even its failure: the attempt that settles it counts it as one
+  failed attempt (`Outcome.interrupted`), once, for the kill switch's error rate.
+- So that an attempt ends in a recorded outcome rather than a kill, `dispatch` takes the invocation's time left:
+  every call to the target then ends (or is not started) `RECORDING_MARGIN` before it (`foureyes.outbound`).
+  A write that runs out of time (`OutOfTime`) may have been partly sent: it is failed for a person to check
+  (`dispatch.in_doubt`), or parked and sent again when its idempotency key makes that harmless; either way it
+  counts as a failed attempt.
+- A target whose connection is not configured yet (`IntegrationNotConfigured`: the HRIS before ops fill in its
+  secret) gets nothing: the write is parked, waiting for it, and the retry sends it once it is configured.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol, runtime_checkable
 
-from foureyes import audit
+from foureyes import audit, outbound
 from foureyes.ats import calls
 from foureyes.ats.calls import Receipt
 from foureyes.audit import Recorder
@@ -40,7 +49,9 @@ from foureyes.errors import (
     DispatchInDoubt,
     DispatchRefused,
     HrisUnavailable,
+    IntegrationNotConfigured,
     NotFound,
+    OutOfTime,
     UnknownSystem,
 )
 from foureyes.model import parse_iso
@@ -55,6 +66,7 @@ from foureyes.store.proposals import DynamoProposals, Proposals
 
 CAP_COUNTER_DAYS = 8  # a day's cap counter outlives the day by a week, then TTL removes it
 CLOCK_MARGIN = timedelta(seconds=5)  # beyond the timeout: the marker's whole-second stamp, clocks apart
+RECORDING_MARGIN = timedelta(seconds=10)  # of an invocation's time, kept back to record the outcome (a few writes)
 UNAVAILABLE = (AtsUnavailable, HrisUnavailable)  # the target did not answer: the write waits (parked)
 _DISPATCHABLE = frozenset(status.value for status in DISPATCHABLE)
 
@@ -128,8 +140,22 @@ def default_deps() -> Deps:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
+    """What one dispatch did, and what it adds to the kill switch's error rate (`attempts`, `errors`)."""
+
     status: str
     attempted: bool = False  # a live call was sent (counts towards the error rate)
+    failed: bool = False  # ... and it ended in error without raising (out of time on a call sent again later)
+    interrupted: bool = False  # an earlier attempt, killed mid-send, was settled here: one more failed attempt
+
+    @property
+    def attempts(self) -> int:
+        """Live attempts this outcome accounts for: its own call, and a killed attempt it settled."""
+        return int(self.attempted) + int(self.interrupted)
+
+    @property
+    def errors(self) -> int:
+        """How many of `attempts` failed."""
+        return int(self.attempted and self.failed) + int(self.interrupted)
 
 
 def daily_cap(config: Any, today: date) -> int:
@@ -194,9 +220,21 @@ def deciders(item: ProposalItem, directory: Directory) -> set[str]:
     return approvers
 
 
-def dispatch(proposal_id: str, system: str, deps: Deps | None = None) -> Outcome:
-    """Execute (or, in shadow mode, record; paused or capped, park) one approved proposal."""
-    deps = deps or default_deps()
+def dispatch(proposal_id: str, system: str, deps: Deps | None = None, *, time_left_ms: int | None = None) -> Outcome:
+    """Execute (or, in shadow mode, record; paused or capped, park) one approved proposal.
+
+    `time_left_ms` is the invocation's remaining time: every call to the target then ends, or is not started,
+    `RECORDING_MARGIN` before it, and running out of time is an outcome recorded here, not a kill that records
+    nothing. Raises `AtsWriteFailed` for a write the target refused or broke (or that ran out of time).
+    """
+    deadline = None
+    if time_left_ms is not None:
+        deadline = outbound.Deadline.after(time_left_ms / 1000 - RECORDING_MARGIN.total_seconds())
+    with outbound.within(deadline):
+        return _dispatch(proposal_id, system, deps or default_deps())
+
+
+def _dispatch(proposal_id: str, system: str, deps: Deps) -> Outcome:
     item = deps.proposals.get(proposal_id)
     if item is None:
         raise NotFound(f"proposal {proposal_id} does not exist")
@@ -243,6 +281,8 @@ def _send_live(item: ProposalItem, system: str, people: list[str], deps: Deps) -
         deps.counters.add(slot, -1)
         _park(item, system, f"{system} unavailable", deps, own_marker=True)
         return Outcome(ProposalStatus.PARKED.value, attempted=True)
+    except OutOfTime as exc:
+        return _out_of_time(item, system, slot, exc, deps)
     except Exception as exc:
         deps.dispatches.finish(proposal_id, ProposalStatus.FAILED.value)
         _set_status(proposal_id, ProposalStatus.FAILED, f"dispatch failed: {type(exc).__name__}", deps)
@@ -252,6 +292,23 @@ def _send_live(item: ProposalItem, system: str, people: list[str], deps: Deps) -
     _executed(item, "dispatch.executed", {"system": system, "action": item.action, "approvers": people,
                                           "rollback_of": item.rollback_of}, deps)
     return Outcome(ProposalStatus.EXECUTED.value, attempted=True)
+
+
+def _out_of_time(item: ProposalItem, system: str, slot: str, exc: OutOfTime, deps: Deps) -> Outcome:
+    """The attempt ran out of time mid-write: what reached the target is unknown. A call its receiver answers once
+    per idempotency key is parked and sent again (the next attempt takes its own cap slot); any other is failed,
+    in doubt, for a person to check the records. Either way a failed attempt (`AtsWriteFailed` for the second)."""
+    proposal_id = item.proposal_id
+    if calls.resendable(item.payload):
+        deps.counters.add(slot, -1)
+        _park(item, system, "out of time mid-send; sent again under its idempotency key", deps, own_marker=True)
+        return Outcome(ProposalStatus.PARKED.value, attempted=True, failed=True)
+    deps.dispatches.finish(proposal_id, ProposalStatus.FAILED.value)
+    _set_status(proposal_id, ProposalStatus.FAILED, "in doubt: the attempt ran out of time mid-write; check the "
+                "records in the ATS", deps)
+    deps.audit.record("dispatch.in_doubt", "system", proposal_id,
+                      {"system": system, "action": item.action, "why": "out of time"})
+    raise AtsWriteFailed(f"the write of {proposal_id} to {system} ran out of time; it is in doubt") from exc
 
 
 def _ready_to_send(item: ProposalItem, system: str, people: list[str], deps: Deps) -> Sender | Outcome:
@@ -270,6 +327,8 @@ def _ready_to_send(item: ProposalItem, system: str, people: list[str], deps: Dep
         if deps.switches.shadow_mode():
             return _shadow(item, system, people, deps, own_marker=True)
         return deps.client_for(system)
+    except IntegrationNotConfigured:  # nothing was sent: parked until ops fill in the connection, then retried
+        return _park(item, system, f"waiting for the {system} connection to be configured", deps, own_marker=True)
     except Exception as exc:  # nothing was sent: the write waits for the retry
         _park(item, system, f"stopped before sending ({type(exc).__name__})", deps, own_marker=True)
         raise
@@ -343,7 +402,10 @@ def _started(record: DispatchItem) -> datetime | None:
 
 def _resolve(item: ProposalItem, record: DispatchItem, system: str, deps: Deps) -> Outcome:
     """An attempt left its marker `in_progress`: once it is past the dispatcher's timeout, settle it from the
-    ATS's records (see the module's text); before that it may still be running, and is left alone."""
+    ATS's records (see the module's text); before that it may still be running, and is left alone.
+
+    The attempt that settles it (the one whose transition wins) counts it as a failed attempt (`interrupted`):
+    it was killed, and recorded nothing itself."""
     proposal_id = item.proposal_id
     started = _started(record)
     if deps.in_doubt_after is None or started is None or deps.clock() - started <= deps.in_doubt_after:
@@ -361,7 +423,7 @@ def _resolve(item: ProposalItem, record: DispatchItem, system: str, deps: Deps) 
             return _now(proposal_id, deps)
         _executed(item, "dispatch.resolved", {"system": system, "action": item.action, "found": found.value,
                                               "then": "executed", "rollback_of": item.rollback_of}, deps)
-        return Outcome(ProposalStatus.EXECUTED.value)
+        return Outcome(ProposalStatus.EXECUTED.value, interrupted=True)
     if found is calls.Landed.NO or calls.resendable(call):
         if not deps.dispatches.transition(proposal_id, from_status=in_progress, at=record.at,
                                           to_status=ProposalStatus.PARKED.value):
@@ -371,7 +433,11 @@ def _resolve(item: ProposalItem, record: DispatchItem, system: str, deps: Deps) 
                     deps)
         deps.audit.record("dispatch.resolved", "system", proposal_id,
                           {"system": system, "action": item.action, "found": found.value, "then": "send again"})
-        return dispatch(proposal_id, system, deps)
+        try:
+            resent = _dispatch(proposal_id, system, deps)
+        except AtsWriteFailed as exc:
+            raise AtsWriteFailed(str(exc), attempts=exc.attempts + 1) from exc
+        return replace(resent, interrupted=True)
     if not deps.dispatches.transition(proposal_id, from_status=in_progress, at=record.at,
                                       to_status=ProposalStatus.FAILED.value):
         return _now(proposal_id, deps)
@@ -379,7 +445,7 @@ def _resolve(item: ProposalItem, record: DispatchItem, system: str, deps: Deps) 
                 "call; check the records in the ATS", deps)
     deps.audit.record("dispatch.in_doubt", "system", proposal_id,
                       {"system": system, "action": item.action, "found": found.value})
-    return Outcome(ProposalStatus.FAILED.value)
+    return Outcome(ProposalStatus.FAILED.value, interrupted=True)
 
 
 def _now(proposal_id: str, deps: Deps) -> Outcome:

@@ -1,11 +1,18 @@
 """Webhook ingest: verify, parse (bounded), store once per delivery (Powertools idempotency on the delivery id)
-and only forward (an older version of the record changes nothing)."""
+and only forward (an older version of the record changes nothing).
+
+The idempotency record of a delivery is INPROGRESS while it is stored. Each invocation registers its Lambda
+context with the idempotency config, so that record also carries the moment the invocation's time is up: a
+redelivery after an invocation that was killed mid-way is stored then, instead of being refused as "in
+progress" for the record's whole expiry (a week).
+"""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from foureyes import audit
@@ -25,14 +32,16 @@ def _field_errors(exc: ValidationError) -> str:
 
 
 @cache
-def _store_once() -> Any:
+def _store_once(table: str) -> tuple[Any, Any]:
+    """The idempotent store of one delivery over the idempotency table `table`, and its config (once per process,
+    so each invocation registers its Lambda context on the config the store uses)."""
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
         idempotent_function,
     )
 
-    persistence = DynamoDBPersistenceLayer(table_name=settings().table("IDEMPOTENCY_TABLE"))
+    persistence = DynamoDBPersistenceLayer(table_name=table)
     config = IdempotencyConfig(event_key_jmespath="key", expires_after_seconds=7 * 24 * 3600)
 
     @idempotent_function(  # type: ignore[untyped-decorator]
@@ -49,11 +58,12 @@ def _store_once() -> Any:
                       "applied": applied, **({"claimed_by": claim} if claim else {})})
         return {"stored": candidate.ref, "applied": applied}
 
-    return store
+    return store, config
 
 
-def ingest(system: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    """Verify and store one webhook delivery; the same delivery twice stores once."""
+def ingest(system: str, headers: dict[str, str], body: bytes, context: LambdaContext) -> dict[str, Any]:
+    """Verify and store one webhook delivery; the same delivery twice stores once. `context` is the invocation's
+    Lambda context: its time left bounds how long this delivery's record blocks a redelivery if it is killed."""
     pushed = webhooks.webhooks_of(system)
     webhooks.require_small(body)
     lowered = {k.lower(): v for k, v in headers.items()}
@@ -67,5 +77,7 @@ def ingest(system: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
         raise BadRequest(f"invalid webhook body: {_field_errors(exc)}") from exc
     webhooks.require_storable(data["candidate"])
     delivery = {"key": f"{system}:{envelope.delivery_id}", "system": system, "envelope": data}
-    result: dict[str, Any] = _store_once()(delivery=delivery)
+    store, config = _store_once(settings().table("IDEMPOTENCY_TABLE"))
+    config.register_lambda_context(context)
+    result: dict[str, Any] = store(delivery=delivery)
     return result

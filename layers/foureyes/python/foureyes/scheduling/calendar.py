@@ -8,8 +8,12 @@ Graph (v1.0, application permissions `Calendars.ReadWrite`):
 - holds: `POST /users/{id}/events` with `showAs: tentative` and a "[Hold]" subject, made idempotent by
   Graph's `transactionId`; confirm with `PATCH` (`showAs: busy`); remove with `DELETE` (404 = gone already).
 
+`ConfiguredCalendar` is the provider the Lambdas use: Graph once its connection secret is filled in, and no
+calendar until then (see `foureyes.integrations`).
+
 Every request has a (connect, read) timeout; 429 and 503/504 are retried after `Retry-After` (or an
-exponential back-off) through the injected `sleep`; a 401 fetches a new token once. Logs carry
+exponential back-off) through the injected `sleep` (within a deadline, see `foureyes.outbound`, only when the
+retry still fits before it); a 401 fetches a new token once. Logs carry
 interviewer ids and event ids, never addresses.
 """
 
@@ -19,7 +23,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import time as dtime
@@ -28,8 +32,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
+from foureyes import integrations
 from foureyes.errors import CalendarError, CalendarUnavailable, Unauthorized
-from foureyes.outbound import DEFAULT_TIMEOUT, Clock, Sleep, http_session
+from foureyes.integrations import Connection
+from foureyes.outbound import DEFAULT_TIMEOUT, Clock, Sleep, http_session, pause, raise_if_out_of_time
 from foureyes.scheduling.slots import Interval, InterviewerCalendar, WorkingHours
 
 log = logging.getLogger(__name__)
@@ -58,7 +64,8 @@ class CalendarProvider(Protocol):
         ...
 
     def create_hold(self, interviewer: str, start: datetime, end: datetime, subject: str, ref: str) -> str:
-        """A tentative "[Hold]" event; returns its id. Idempotent per (`interviewer`, `ref`)."""
+        """A tentative "[Hold]" event; returns its id ('' when there is no calendar to hold in: nothing was made).
+        Idempotent per (`interviewer`, `ref`)."""
         ...
 
     def confirm(self, interviewer: str, event_id: str, subject: str) -> None:
@@ -154,6 +161,7 @@ class GraphCalendar:
                         "grant_type": "client_credentials", "client_id": self.client_id,
                         "client_secret": self._secret, "scope": GRAPH_SCOPE}, timeout=self.timeout)
                 except requests.RequestException as exc:
+                    raise_if_out_of_time("the identity platform", exc)
                     raise CalendarUnavailable("the identity platform did not answer") from exc
                 if reply.status_code != 200:
                     raise Unauthorized(f"the calendar token request failed ({reply.status_code})")
@@ -173,9 +181,10 @@ class GraphCalendar:
                 reply = self.session.request(method, url, json=body, headers=headers, timeout=self.timeout)
             except requests.RequestException as exc:
                 log.warning("calendar request failed to connect", extra={"method": method, "attempt": attempt})
+                raise_if_out_of_time("the calendar service", exc)
                 if attempt == self.max_attempts - 1:
                     raise CalendarUnavailable("the calendar service did not answer") from exc
-                self._sleep(min(2.0**attempt, 8.0))
+                pause(min(2.0**attempt, 8.0), self._sleep, "the calendar service (no answer)")
                 continue
             if reply.status_code in ok:
                 return reply
@@ -184,7 +193,7 @@ class GraphCalendar:
                 self._bearer(renew=True)
                 continue
             if reply.status_code in RETRY_STATUSES and attempt < self.max_attempts - 1:
-                self._sleep(self._retry_after(reply, attempt))
+                pause(self._retry_after(reply, attempt), self._sleep, f"the calendar service ({reply.status_code})")
                 continue
             if reply.status_code in RETRY_STATUSES or reply.status_code >= 500:
                 raise CalendarUnavailable(f"the calendar service answered {reply.status_code}")
@@ -247,3 +256,68 @@ class GraphCalendar:
 
     def delete(self, interviewer: str, event_id: str) -> None:
         self._request("DELETE", f"/users/{self._user(interviewer)}/events/{event_id}", ok=(200, 204, 404))
+
+
+GRAPH_SETTINGS = ("tenant_id", "client_id", "client_secret", "organizer", "graph_url", "login_url", "users")
+
+
+def graph_calendar(settings: Mapping[str, Any]) -> GraphCalendar:
+    """A `GraphCalendar` from the Graph connection secret (keys it does not take are ignored)."""
+    return GraphCalendar(**{key: settings[key] for key in GRAPH_SETTINGS if key in settings})
+
+
+def _read_graph() -> Connection:
+    return integrations.read(integrations.GRAPH)
+
+
+class ConfiguredCalendar:
+    """`CalendarProvider` over Microsoft Graph once its connection is configured, and without a calendar until then.
+
+    The connection is read on every use (`integrations.read`: cached for the parameters' max age), so a secret
+    ops fill in is used without a cold start. While it is not configured (the template's placeholder, keys
+    missing, not JSON): every interviewer counts as free within the default working hours (the slots come from
+    the rules alone), no event is made, confirmed or removed, and the gap is reported (`integrations.report`:
+    one warning and one `IntegrationUnconfigured` metric per invocation). Nothing candidate-facing says so.
+    """
+
+    def __init__(self, read: Callable[[], Connection] = _read_graph,
+                 build: Callable[[Mapping[str, Any]], CalendarProvider] = graph_calendar,
+                 report: Callable[[Connection], None] = integrations.report,
+                 default_hours: WorkingHours | None = None) -> None:
+        self._read, self._build, self._report = read, build, report
+        self.default_hours = default_hours or WorkingHours()
+        self._current: tuple[dict[str, Any], CalendarProvider] | None = None
+        self._lock = threading.Lock()
+
+    def _graph(self) -> CalendarProvider | None:
+        """The Graph provider for the connection as it is now (built again only when it changed); None without."""
+        connection = self._read()
+        if connection.settings is None:
+            self._report(connection)
+            return None
+        settings = dict(connection.settings)
+        with self._lock:
+            if self._current is None or self._current[0] != settings:
+                self._current = (settings, self._build(settings))
+            return self._current[1]
+
+    def availability(self, interviewers: Sequence[str], start: datetime,
+                     end: datetime) -> dict[str, InterviewerCalendar]:
+        graph = self._graph()
+        if graph is None:
+            return {interviewer: InterviewerCalendar(self.default_hours) for interviewer in interviewers}
+        return graph.availability(interviewers, start, end)
+
+    def create_hold(self, interviewer: str, start: datetime, end: datetime, subject: str, ref: str) -> str:
+        graph = self._graph()
+        return "" if graph is None else graph.create_hold(interviewer, start, end, subject, ref)
+
+    def confirm(self, interviewer: str, event_id: str, subject: str) -> None:
+        graph = self._graph() if event_id else None
+        if graph is not None:
+            graph.confirm(interviewer, event_id, subject)
+
+    def delete(self, interviewer: str, event_id: str) -> None:
+        graph = self._graph() if event_id else None
+        if graph is not None:
+            graph.delete(interviewer, event_id)

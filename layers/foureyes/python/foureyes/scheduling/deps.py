@@ -7,7 +7,6 @@ the real dependencies connect to the proposals/dispatch path (kill switch, shado
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -61,19 +60,17 @@ def default_deps(submit_fact: SubmitFact, notify: Notify | None = None) -> Deps:
     """The real dependencies, from the function's environment (read now, once per cold start by the caller)."""
     from foureyes import audit, mail
     from foureyes.scheduling import locks
-    from foureyes.scheduling.calendar import GraphCalendar
-    from foureyes.scheduling.hris import HrisClient
+    from foureyes.scheduling.calendar import ConfiguredCalendar
+    from foureyes.scheduling.hris import ConnectedHris
     from foureyes.settings import secret_bytes, settings, ssm_json
     from foureyes.store.scheduling import SchedulingStore
 
     config = settings()
-    graph = json.loads(secret_bytes(config.graph_connection_secret_id))
-    hris = None
-    if config.hris_connection_secret_id:
-        conn = json.loads(secret_bytes(config.hris_connection_secret_id))
-        hris = HrisClient(base_url=conn["base_url"], api_key=conn["api_key"])
+    # Graph and the HRIS are read when used, not here: until ops fill in their secrets (the template's
+    # placeholders), scheduling goes without the calendar and onboarding tasks wait parked (`foureyes.integrations`).
+    hris = ConnectedHris() if config.hris_connection_secret_id else None
     sender = config.sender_email
-    return Deps(store=SchedulingStore(locks), calendar=GraphCalendar(**graph), send=lambda m: mail.send(m, sender),
+    return Deps(store=SchedulingStore(locks), calendar=ConfiguredCalendar(), send=lambda m: mail.send(m, sender),
                 audit=audit.record, submit_fact=submit_fact, secret=secret_bytes(config.link_secret_arn),
                 base_url=config.public_base_url, sender=sender,
                 settings=Settings.from_dict(ssm_json(config.scheduling_config_parameter)), hris=hris,

@@ -7,7 +7,8 @@ API (the agency's HRIS, mirrored by `foureyes_local.fakes.hris`):
   201 with the task (`id`, `status`), or 200 with the same task when the key was seen before.
 - `GET {base}/v1/onboarding-tasks/{id}`.
 429/503 are retried after `Retry-After` (or a back-off) through the injected `sleep`; every request has
-a timeout. The employee reference is the ATS ref (`system:record_id`): no names or addresses leave here.
+a timeout; within a deadline (`foureyes.outbound`) a retry that would not fit before it is not made. The
+employee reference is the ATS ref (`system:record_id`): no names or addresses leave here.
 
 Foureyes writes to the HRIS only through the dispatcher (the target `SYSTEM`), like every ATS write: the
 onboarding task of a hire is a fact the deciding person entered (`onboarding_call`, submitted with
@@ -17,19 +18,20 @@ dispatcher sends it with `HrisClient.execute`; its idempotency key makes sending
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol
 
 import requests
 
+from foureyes import integrations
 from foureyes.ats.calls import IDEMPOTENCY_KEY, Call, Receipt
-from foureyes.errors import BadRequest, ConfigurationError, HrisUnavailable, Unauthorized
-from foureyes.outbound import DEFAULT_TIMEOUT, Sleep, http_session
+from foureyes.errors import BadRequest, HrisUnavailable, IntegrationNotConfigured, Unauthorized
+from foureyes.integrations import Connection
+from foureyes.outbound import DEFAULT_TIMEOUT, Sleep, http_session, pause, raise_if_out_of_time
 
 log = logging.getLogger(__name__)
 
@@ -104,16 +106,17 @@ class HrisClient:
                 reply = self.session.request(method, f"{self.base_url}{path}", json=body, headers=sent,
                                              timeout=self.timeout)
             except requests.RequestException as exc:
+                raise_if_out_of_time("the HRIS", exc)
                 if attempt == self.max_attempts - 1:
                     raise HrisUnavailable("the HRIS did not answer") from exc
-                self._sleep(min(2.0**attempt, 8.0))
+                pause(min(2.0**attempt, 8.0), self._sleep, "the HRIS (no answer)")
                 continue
             if reply.status_code in RETRY_STATUSES and attempt < self.max_attempts - 1:
                 try:
                     wait = float(reply.headers.get("Retry-After", ""))
                 except ValueError:
                     wait = min(2.0**attempt, 8.0)
-                self._sleep(max(wait, 0.0))
+                pause(max(wait, 0.0), self._sleep, f"the HRIS ({reply.status_code})")
                 continue
             if reply.status_code in (401, 403):
                 raise Unauthorized("the HRIS refused the API key")
@@ -149,15 +152,26 @@ class HrisClient:
         return OnboardingTask(str(raw["id"]), str(raw.get("status", "")), raw)
 
 
-def connected() -> HrisClient:
-    """The HRIS client from its connection secret (`HRIS_CONNECTION_SECRET_ID`: JSON base_url, api_key)."""
-    from foureyes.settings import secret_bytes, settings
+def connected(read: Callable[[str], Connection] = integrations.read,
+              report: Callable[[Connection], None] = integrations.report) -> HrisClient:
+    """The HRIS client from its connection secret (`HRIS_CONNECTION_SECRET_ID`: JSON base_url, api_key), as it is
+    now (`read`).
 
-    arn = settings().hris_connection_secret_id
-    if not arn:
-        raise ConfigurationError("environment variable HRIS_CONNECTION_SECRET_ID is not set for this function")
-    try:
-        conn = json.loads(secret_bytes(arn))
-        return HrisClient(base_url=str(conn["base_url"]), api_key=str(conn["api_key"]))
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise ConfigurationError("the HRIS connection secret needs base_url and api_key") from exc
+    `IntegrationNotConfigured` while the secret holds the template's placeholder (or is incomplete, or not JSON),
+    reported once per invocation (`report`): the dispatcher parks the write, waiting for the HRIS, and the retry
+    sends it once ops have filled the secret in."""
+    connection = read(integrations.HRIS)
+    if connection.settings is None:
+        report(connection)
+        raise IntegrationNotConfigured(integrations.HRIS, connection.why)
+    return HrisClient(base_url=str(connection.settings["base_url"]), api_key=str(connection.settings["api_key"]))
+
+
+class ConnectedHris:
+    """The HRIS as its connection secret says when it is used (`connected`), not when the function starts: a hire's
+    onboarding task is entered even before ops configure the HRIS, and waits, parked, for it."""
+
+    def create_onboarding_task(self, template: TaskTemplate, employee_ref: str, *, start: date,
+                               idempotency_key: str) -> OnboardingTask:
+        return connected().create_onboarding_task(template, employee_ref, start=start,
+                                                  idempotency_key=idempotency_key)

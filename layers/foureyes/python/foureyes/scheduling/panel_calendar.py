@@ -2,7 +2,8 @@
 tentative "[Hold]" events while they confirm, confirmed events once booked, and removals.
 
 A calendar that fails never blocks a booking (the interviewer locks already prevent double booking):
-failures are logged with ids only, and the booking goes on.
+failures are logged with ids only, and the booking goes on. Without a configured calendar there are no events
+(`ConfiguredCalendar` makes none), and a booking goes on the same way.
 """
 
 from __future__ import annotations
@@ -34,10 +35,13 @@ def hold_events(deps: Deps, slot: Slot, subject: str, ref: str, request_id: str)
     events: dict[str, str] = {}
     for interviewer in slot.interviewers:
         try:
-            events[interviewer] = deps.calendar.create_hold(interviewer, slot.start, slot.end, f"[Hold] {subject}", ref)
+            event_id = deps.calendar.create_hold(interviewer, slot.start, slot.end, f"[Hold] {subject}", ref)
         except FoureyesError:
             log.warning("could not create a calendar hold", extra={"interviewer": interviewer,
                                                                    "request": request_id})
+            continue
+        if event_id:  # '' when no calendar is configured: nothing to remember
+            events[interviewer] = event_id
     return events
 
 
@@ -51,6 +55,8 @@ def confirm_events(deps: Deps, slot: Slot, previous: HoldRecord | None, subject:
         try:
             event_id = reusable.pop(interviewer, "") or deps.calendar.create_hold(
                 interviewer, slot.start, slot.end, f"[Hold] {subject}", ref)
+            if not event_id:  # no calendar configured: nothing to confirm
+                continue
             deps.calendar.confirm(interviewer, event_id, subject)
             events[interviewer] = event_id
         except FoureyesError:

@@ -12,7 +12,8 @@ Authentication (Bullhorn's documented flow):
    log in again (refreshing first when the access token is stale) and repeat the call once.
 
 Reads page with `start`/`count` (at most 500 per call) until `total`; 429 waits (`Retry-After` or
-an exponential back-off through the injected `sleep`) and retries. Changes arrive by polling an
+an exponential back-off through the injected `sleep`) and retries. Within a deadline (`foureyes.outbound`) a
+wait that would leave no time for the retry is not made: `OutOfTime` instead. Changes arrive by polling an
 event subscription; re-sending the last `requestId` replays that batch, so the request id of a batch
 that was not fully processed is the checkpoint.
 
@@ -36,7 +37,7 @@ from foureyes.ats import calls
 from foureyes.ats.bullhorn.adapter import ADAPTER, CANDIDATE_FIELDS, SYSTEM, BullhornTokens, TokenStore, to_candidate
 from foureyes.errors import AtsAuthFailed, AtsDown, AtsRecordNotFound, AtsRejected
 from foureyes.model import Candidate
-from foureyes.outbound import DEFAULT_TIMEOUT, Clock, Sleep, http_session
+from foureyes.outbound import DEFAULT_TIMEOUT, Clock, Sleep, http_session, pause, raise_if_out_of_time
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,7 @@ class BullhornClient:
                 r = self._http.request(method, url, params=dict(params or {}), json=body, timeout=self.timeout,
                                        headers={"BhRestToken": tokens.rest_token or ""})
             except requests.RequestException as exc:
+                raise_if_out_of_time(f"Bullhorn {method} {path}", exc)
                 raise _down(f"Bullhorn did not answer {method} {path}: {type(exc).__name__}") from exc
             if r.status_code == 401 and relogins < 2:
                 relogins += 1
@@ -195,7 +197,7 @@ class BullhornClient:
             if r.status_code == 429:
                 if waits >= self.max_429_retries:
                     raise _down(f"Bullhorn kept answering 429 on {method} {path}")
-                self._sleep(self._retry_after(r, waits))
+                pause(self._retry_after(r, waits), self._sleep, f"Bullhorn 429 on {method} {path}")
                 waits += 1
                 self.stats["retries_429"] += 1
                 continue

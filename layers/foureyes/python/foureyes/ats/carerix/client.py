@@ -11,7 +11,8 @@ The export call does not paginate by itself and an unbounded call outlives the 6
 
 Both cursors form the `CarerixCheckpoint` (in the adapter) the caller persists. Faults saying "Service
 Unavailable" wait 30 s (injectable) and retry, then give up with `AtsDown`; any other SOAP fault is
-re-raised unchanged (`zeep.exceptions.Fault`).
+re-raised unchanged (`zeep.exceptions.Fault`). Within a deadline (`foureyes.outbound`) no call outlasts it and
+no wait is made that leaves no time for the retry: `OutOfTime` instead.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from foureyes.ats import calls
 from foureyes.ats.carerix.adapter import ADAPTER, SYSTEM, CarerixCheckpoint, Cursor, as_utc, to_candidate
 from foureyes.errors import AtsDown
 from foureyes.model import Candidate
-from foureyes.outbound import Sleep, http_session
+from foureyes.outbound import Sleep, http_session, pause, raise_if_out_of_time
 
 log = logging.getLogger(__name__)
 
@@ -162,13 +163,14 @@ class CarerixClient:
                 reason = "fault"
             except (requests.Timeout, requests.ConnectionError) as exc:
                 self.stats["timeouts"] += 1
+                raise_if_out_of_time(f"Carerix {operation}", exc)
                 if not idempotent:
                     raise _down(f"Carerix {operation} did not answer; not retried") from exc
                 reason = type(exc).__name__
             if waits >= self.max_unavailable:
                 raise _down(f"Carerix {operation} still failing ({reason}) after {waits} waits")
             log.info("carerix %s: %s, waiting %.0fs", operation, reason, self.unavailable_backoff)
-            self._sleep(self.unavailable_backoff)
+            pause(self.unavailable_backoff, self._sleep, f"Carerix {operation} ({reason})")
             waits += 1
             self.stats["unavailable_waits"] += 1
 

@@ -6,7 +6,8 @@
 - Every call after the login carries the session token as its first parameter (the calls built by
   the adapter do not hold it: it is prepended when sending).
 - Errors arrive as HTTP 200 with an `error` object; they become typed `Ats*` errors. "Session expired"
-  logs in again and repeats the call once; "rate exceeded" waits and repeats.
+  logs in again and repeats the call once; "rate exceeded" waits and repeats (within a deadline, only when the
+  repeat still fits before it: `OutOfTime` otherwise, see `foureyes.outbound`).
 - A client-side limiter keeps this process under ~350 requests/min per key; lists are paged with
   `limit`/`offset`, at most 200 per call.
 
@@ -39,7 +40,7 @@ from foureyes.errors import (
     AtsSessionCapReached,
 )
 from foureyes.model import Candidate
-from foureyes.outbound import DEFAULT_TIMEOUT, Clock, RateLimiter, Sleep, http_session
+from foureyes.outbound import DEFAULT_TIMEOUT, Clock, RateLimiter, Sleep, http_session, pause, raise_if_out_of_time
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ class OtysClient:
         try:
             r = self._http.post(self.endpoint, json=body, timeout=self.timeout)
         except requests.RequestException as exc:
+            raise_if_out_of_time(f"Otys {method}", exc)
             raise _down(f"Otys did not answer {method}: {type(exc).__name__}") from exc
         if r.status_code >= 500 or r.status_code == 429:
             raise _down(f"Otys answered HTTP {r.status_code} on {method}")
@@ -139,7 +141,7 @@ class OtysClient:
             code = int(error.get("code", 0))
             if code != RATE_EXCEEDED or waits >= self.max_rate_retries:
                 raise error_for(code, "loginByUid")
-            self._sleep(self._rate_wait(error, waits))
+            pause(self._rate_wait(error, waits), self._sleep, "Otys loginByUid (rate exceeded)")
             waits += 1
             self.stats["rate_waits"] += 1
         result = reply["result"]
@@ -190,7 +192,7 @@ class OtysClient:
                 self._session(stale=session.token)
                 continue
             if code == RATE_EXCEEDED and waits < self.max_rate_retries:
-                self._sleep(self._rate_wait(error, waits))
+                pause(self._rate_wait(error, waits), self._sleep, f"Otys {method} (rate exceeded)")
                 waits += 1
                 self.stats["rate_waits"] += 1
                 continue
