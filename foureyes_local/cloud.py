@@ -28,7 +28,7 @@ from typing import Any
 
 import boto3
 
-from foureyes_local.gateway import LocalSite, serve
+from foureyes_local.gateway import ApiSettings, LocalSite, serve
 from foureyes_local.iam import enforce_role_policies
 from foureyes_local.motofix import serialise_dynamodb
 from foureyes_local.stack import ScheduleSource, Stack
@@ -102,7 +102,9 @@ class LocalCloud:
         self.stage = stage
         self.run_schedules = schedules
         self.endpoints = Endpoints(aws=f"http://127.0.0.1:{self.aws_port}", api=f"http://127.0.0.1:{self.api_port}")
-        self.parameters = {"Stage": stage, "PublicBaseUrl": self.endpoints.api, **(parameters or {})}
+        # The first stage of an account: the stack creates the sender identity (moto verifies it at once).
+        self.parameters = {"Stage": stage, "PublicBaseUrl": self.endpoints.api, "CreateSenderIdentity": "true",
+                           **(parameters or {})}
         self.pools: dict[str, FunctionPool] = {}
         self.pollers: list[StreamPoller] = []
         self.alarms: AlarmWatcher | None = None
@@ -128,6 +130,7 @@ class LocalCloud:
         try:
             self._start_moto()
             self.stack.provision()
+            self._initialise_operational_state()
             self._start_fakes()
             self._start_functions()
         except BaseException:
@@ -159,10 +162,18 @@ class LocalCloud:
         self.alarms.start()
         site = LocalSite(invoke=self.invoke, outbox=self.outbox, fire_schedule=self.fire_schedule,
                          status=self.status, stage=self.stage)
-        self._http = serve(self.stack.routes, site, self.api_port)
+        api = ApiSettings(stage=self.stack.api_stage, binary_media_types=self.stack.binary_media_types)
+        self._http = serve(self.stack.routes, site, self.api_port, api=api)
         threading.Thread(target=self._http.serve_forever, name="api-gateway", daemon=True).start()
         for pool in self.pools.values():  # warm one worker per function in the background
             threading.Thread(target=pool.prewarm, daemon=True).start()
+
+    def _initialise_operational_state(self) -> None:
+        """What `foureyes ops init` does after a first deploy: the items the template leaves to ops."""
+        from foureyes import operational_state
+
+        items = operational_state.declared(self.stack.source.get("Metadata") or {}, self.stage)
+        operational_state.initialise(items, self.client("ssm"), self.client("secretsmanager"))
 
     def _start_fakes(self) -> None:
         """The ATS fakes on loopback, and their connection settings in the stack's secrets (as ops would)."""
@@ -176,9 +187,9 @@ class LocalCloud:
         connections = {**self.fakes.credentials(), "graph": self.graph.credentials(), "hris": self.hris.credentials()}
         secrets = self.client("secretsmanager")
         for system, settings in connections.items():
-            arn = self.stack.outputs.get(f"{system.capitalize()}ConnectionSecretId")
-            if arn:
-                secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(settings))
+            secret = self.stack.outputs.get(f"{system.capitalize()}ConnectionSecretId")
+            if secret:
+                secrets.put_secret_value(SecretId=secret, SecretString=json.dumps(settings))
 
     def stop(self) -> None:
         """Stop everything at once: servers shut down in parallel, workers are killed. Safe to call twice."""

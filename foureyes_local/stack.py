@@ -25,6 +25,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from foureyes_local.cfn import Resolver, creation_order, dependencies, load_document, load_template
+from foureyes_local.iam import function_credentials
 from foureyes_local.sam import local_path, transform
 from foureyes_local.workers import DEFAULT_MAX_CONCURRENCY, FunctionSpec
 
@@ -307,6 +308,9 @@ class Stack:
             "LANG": "C.UTF-8",
             "PATH": "/usr/local/bin:/usr/bin:/bin",
         }
+        role_arn = str(props.get("Role", ""))
+        if role_arn:  # the worker calls AWS as its execution role, and the local AWS checks that role's policies
+            runtime_env.update(function_credentials(self.aws_endpoint, role_arn, name, self.region))
         variables = (props.get("Environment") or {}).get("Variables") or {}
         reserved = props.get("ReservedConcurrentExecutions")
         python_path = [code_dir, *self._layer_paths(props.get("Layers") or []), self.build_dir / "runtime" / "python"]
@@ -316,7 +320,7 @@ class Stack:
             environment={**runtime_env, **{key: _text(value) for key, value in variables.items()}},
             python_path=tuple(python_path), log_group=log_group,
             max_concurrency=DEFAULT_MAX_CONCURRENCY if reserved is None else int(reserved),
-            role_arn=str(props.get("Role", "")))
+            role_arn=role_arn)
         dead_letter = str((props.get("DeadLetterConfig") or {}).get("TargetArn", ""))
         self._check_destination(dead_letter)
         self.invoke_configs[logical] = InvokeConfig(dead_letter_arn=dead_letter)

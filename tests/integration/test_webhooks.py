@@ -59,7 +59,9 @@ def test_forged_replayed_oversized_and_malformed_are_refused(client: LocalClient
         "5,000-digit number": (LONG_NUMBER, sign(secret, LONG_NUMBER, now), 400),
         "lone surrogate": (SURROGATE, sign(secret, SURROGATE, now), 400),
         "NaN": (NAN, sign(secret, NAN, now), 400),
-        "invalid UTF-8": (b'{"delivery_id": "\xff\xfe"}', sign(secret, b'{"delivery_id": "\xff\xfe"}', now), 400),
+        # API Gateway passes a JSON body on as UTF-8 text, replacing bytes that are not UTF-8, so what arrives is
+        # no longer what was signed: refused as altered (the local gateway does the same).
+        "invalid UTF-8": (b'{"delivery_id": "\xff\xfe"}', sign(secret, b'{"delivery_id": "\xff\xfe"}', now), 401),
         "a record too big to store": (WIDE, sign(secret, WIDE, now), 400),
     }
     for name, (payload, signature, status) in cases.items():
@@ -100,7 +102,12 @@ def test_fuzzed_signed_bodies_never_get_a_5xx(client: LocalClient, body: bytes) 
     secret = client.webhook_secret("carerix")
     reply = _post(client, body, sign(secret, body, int(time.time())))
     assert reply.status_code < 500, (reply.status_code, reply.text)
-    assert reply.status_code in (202, 400), (reply.status_code, reply.text)
+    try:
+        body.decode("utf-8")
+        expected: tuple[int, ...] = (202, 400)
+    except UnicodeDecodeError:  # altered on the way by API Gateway (bytes that are not UTF-8 replaced)
+        expected = (401,)
+    assert reply.status_code in expected, (reply.status_code, reply.text)
 
 
 def test_an_older_delivery_changes_nothing_and_triggers_nothing(client: LocalClient) -> None:
