@@ -13,7 +13,7 @@ from foureyes.scheduling.deps import deps
 from foureyes.web.http import form, html_app
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["botocore", "requests"])  # AWS and Microsoft Graph calls, nothing else
 app = html_app(pages.TEXTS)
 
 
@@ -43,6 +43,6 @@ def read_feedback(token: str) -> Response[str | bytes]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

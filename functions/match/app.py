@@ -19,12 +19,12 @@ from foureyes.ingest import candidates
 from foureyes.matching import index
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["botocore"])  # AWS calls only: patching all imports requests & co. at cold start
 metrics = Metrics()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
-@tracer.capture_method
+@tracer.capture_method(capture_response=False, capture_error=False)
 def process(record: DynamoDBRecord) -> None:
     raw = record.raw_event["dynamodb"]
     config = index.load_config()
@@ -42,7 +42,7 @@ def process(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=process, processor=processor, context=context)

@@ -16,7 +16,7 @@ from foureyes.errors import BadRequest
 from foureyes.review.decide import open_stage
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["botocore"])  # AWS calls only: patching all imports requests & co. at cold start
 
 
 def _attempt(event: dict[str, Any]) -> int:
@@ -27,7 +27,7 @@ def _attempt(event: dict[str, Any]) -> int:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     assignment = open_stage(str(event["proposal_id"]), str(event["stage"]), str(event["task_token"]),
                             attempt=_attempt(event))

@@ -12,12 +12,12 @@ from foureyes.ingest.pull import run
 from foureyes.settings import settings
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["botocore", "requests"])  # AWS and ATS calls (zeep uses requests), nothing else
 metrics = Metrics()
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     system = settings().ats_system

@@ -15,7 +15,7 @@ from foureyes.web.http import form, html, html_app
 from foureyes.web.shell import message_page
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["botocore"])  # AWS calls only: patching all imports requests & co. at cold start
 metrics = Metrics()
 app = html_app({LinkExpired: ("Link expired", "This link has expired. Links are valid for a limited time; ask your "
                                               "team lead or the Foureyes queue (foureyes ops queue) to send you a "
@@ -41,7 +41,7 @@ def post_decision(link: str) -> Response[str]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from foureyes.scheduling.stage import on_record_change
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["botocore", "requests"])  # AWS, Graph and HRIS calls, nothing else
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
@@ -26,6 +26,6 @@ def process(record: DynamoDBRecord) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(event=event, record_handler=process, processor=processor, context=context)

@@ -14,13 +14,13 @@ from foureyes.ingest.receive import ingest
 from foureyes.web.http import json_app, raw_body
 
 logger = Logger()
-tracer = Tracer()
+tracer = Tracer(patch_modules=["botocore"])  # AWS calls only: patching all imports requests & co. at cold start
 metrics = Metrics()
 app = json_app()
 
 
 @app.post("/webhooks/<system>")
-@tracer.capture_method
+@tracer.capture_method(capture_response=False, capture_error=False)
 def receive(system: str) -> Response[str]:
     event = app.current_event
     result = ingest(system, dict(event.headers or {}), raw_body(event.raw_event), app.lambda_context)
@@ -30,7 +30,7 @@ def receive(system: str) -> Response[str]:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)
