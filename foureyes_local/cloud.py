@@ -172,7 +172,10 @@ class LocalCloud:
         """What `foureyes ops init` does after a first deploy: the items the template leaves to ops."""
         from foureyes import operational_state
 
-        items = operational_state.declared(self.stack.source.get("Metadata") or {}, self.stage)
+        metadata = self.stack.source.get("Metadata") or {}
+        if operational_state.METADATA_KEY not in metadata:
+            return  # a template that leaves nothing to ops
+        items = operational_state.declared(metadata, self.stage)
         operational_state.initialise(items, self.client("ssm"), self.client("secretsmanager"))
 
     def _start_fakes(self) -> None:
@@ -247,9 +250,14 @@ class LocalCloud:
 
         cloud = self
 
+        moto_invoke = LambdaBackend.invoke
+
         def invoke(backend: Any, function_name: str, qualifier: str | None, body: Any, headers: Any,
-                   response_headers: Any) -> bytes | None:
-            logical = cloud._logical(function_name)
+                   response_headers: Any) -> str | bytes | None:
+            try:
+                logical = cloud._logical(function_name)
+            except KeyError:  # not this stack's: moto answers as Lambda does (ResourceNotFoundException)
+                return moto_invoke(backend, function_name, qualifier, body, headers, response_headers)
             event = json.loads(body or b"{}") if body else {}
             if (headers or {}).get("X-Amz-Invocation-Type") == "Event":
                 cloud.invoke_async(logical, event)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -164,3 +165,31 @@ def test_the_ops_dashboard_is_provisioned_from_the_template(client: LocalClient)
     assert len(alarms) == 3 and all(a.startswith("arn:aws:cloudwatch:") for a in alarms)
     titles = {w["properties"].get("title") for w in body["widgets"]}
     assert "Dispatches and errors per ATS" in titles
+
+
+def test_a_function_whose_role_loses_a_permission_fails_as_in_aws(cloud: object, client: LocalClient,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """Workers call AWS as their execution role (STS); the local AWS checks its policies on every call. Take the
+    webhook function's right to write candidates away (a policy trimmed by mistake) and the delivery fails, as it
+    would in AWS; put it back and the same delivery is taken."""
+    iam = client.boto("iam")
+    role = cloud.stack.functions["WebhookFunction"].role_arn.rsplit("/", 1)[-1]  # type: ignore[attr-defined]
+    table = client.outputs["CandidatesTableName"]
+    names = iam.list_role_policies(RoleName=role)["PolicyNames"]
+    documents = {n: iam.get_role_policy(RoleName=role, PolicyName=n)["PolicyDocument"] for n in names}
+    granting = [n for n, doc in documents.items() if table in json.dumps(doc) and "dynamodb:PutItem" in json.dumps(doc)]
+    assert len(granting) == 1, documents.keys()
+    candidate = {"id": "iam-1", "first_name": "Ina", "last_name": "Mol", "lastModified": "2026-12-01T10:00:00"}
+    iam.delete_role_policy(RoleName=role, PolicyName=granting[0])
+    try:
+        with caplog.at_level(logging.INFO, logger="foureyes_local.iam"):
+            refused = client.post_webhook("otys", "iam-delivery-1", candidate)
+        assert refused.status_code >= 500 and "Traceback" not in refused.text
+        item = client.boto("dynamodb").get_item(TableName=table, Key={"ref": {"S": "otys:iam-1"}})
+        assert "Item" not in item
+        denials = [r.getMessage() for r in caplog.records if r.name == "foureyes_local.iam"]
+        assert any(role in d and f"table/{table}" in d for d in denials), denials
+    finally:
+        iam.put_role_policy(RoleName=role, PolicyName=granting[0], PolicyDocument=json.dumps(documents[granting[0]]))
+    taken = client.post_webhook("otys", "iam-delivery-2", candidate)
+    assert taken.status_code == 202, taken.text
