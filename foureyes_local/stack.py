@@ -638,7 +638,7 @@ class Stack:
 
         `logical` is the deployed layer's id (with SAM's hash) or template.yaml's."""
         source = self._layer_source(logical)
-        if self._build_method(source):
+        if self._installs_requirements(source):
             return self.build_dir / "layers" / source / "python"
         deployed = next(name for name, r in self.resources.items()
                         if r["Type"] == "AWS::Lambda::LayerVersion" and self._layer_source(name) == source)
@@ -650,9 +650,16 @@ class Stack:
         for logical, resource in self.resources.items():
             if resource["Type"] == "AWS::Lambda::LayerVersion":
                 source = self._layer_source(logical)
-                if self._build_method(source):
+                if self._installs_requirements(source):
                     built[source] = local_path(resource["Properties"]["Content"], self.root)
         return built
+
+    def _installs_requirements(self, source: str) -> bool:
+        """A layer that `sam build` builds from a requirements.txt: the local cloud pip-installs it into build_dir.
+        A built layer with no requirements (the domain package, compiled by its Makefile) runs from its source
+        here, so an edit takes effect at the next start; pip compiles what it installs, as the Makefiles do."""
+        content = self.source["Resources"][source]["Properties"]["ContentUri"]
+        return bool(self._build_method(source)) and (self.root / str(content) / "requirements.txt").exists()
 
 
 _CREATORS: dict[str, Callable[[Stack, str, dict[str, Any]], None]] = {

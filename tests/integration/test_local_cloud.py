@@ -165,6 +165,15 @@ def test_the_ops_dashboard_is_provisioned_from_the_template(client: LocalClient)
     assert len(alarms) == 3 and all(a.startswith("arn:aws:cloudwatch:") for a in alarms)
     titles = {w["properties"].get("title") for w in body["widgets"]}
     assert "Dispatches and errors per ATS" in titles
+    # Every alarm a widget shows exists: the kill-switch alarms and the failure queues' depth alarms.
+    shown = [a for w in body["widgets"] if w["type"] == "alarm" for a in w["properties"]["alarms"]]
+    existing = {a["AlarmArn"] for a in client.boto("cloudwatch").describe_alarms()["MetricAlarms"]}
+    assert len(shown) == 6 and set(shown) <= existing
+    queues = {client.outputs[k].rsplit("/", 1)[-1] for k in
+              ("StreamFailuresQueueUrl", "AsyncFailuresQueueUrl", "KillSwitchDeliveryFailuresQueueUrl")}
+    depth = next(w for w in body["widgets"] if w["properties"].get("title") == "Messages waiting in the failure queues")
+    assert {m[3] for m in depth["properties"]["metrics"]} == queues
+    assert any("IntegrationUnconfigured" in json.dumps(w) for w in body["widgets"])
 
 
 def test_a_function_whose_role_loses_a_permission_fails_as_in_aws(cloud: object, client: LocalClient,
