@@ -45,3 +45,24 @@ def test_packaging_maps_local_folders_to_s3_and_back() -> None:
     assert code_uri == f"s3://{PACKAGE_BUCKET}/functions/review"
     assert local_path(code_uri, ROOT) == ROOT / "functions" / "review"
     assert template["Resources"]["ReviewFunction"]["Properties"]["CodeUri"] == "functions/review/"  # not mutated
+
+
+def test_no_function_is_granted_a_resource_it_is_not_told_about() -> None:
+    """Least privilege, kept: every resource a function's policies name (Ref/GetAtt) is one its environment names
+    too, so a grant left behind when code stopped using a table (as the pulls' observations table was) fails."""
+    import re
+
+    template = load_template(ROOT / "template.yaml")
+    loose: dict[str, set[str]] = {}
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        props = resource["Properties"]
+        policies = json.dumps(props.get("Policies", []))
+        environment = json.dumps((props.get("Environment") or {}).get("Variables", {}))
+        granted = set(re.findall(r'"Ref": "(\w+)"', policies)) | set(re.findall(r'"Fn::GetAtt": \["(\w+)"', policies))
+        told = set(re.findall(r'"Ref": "(\w+)"', environment)) | set(re.findall(r"\$\{(\w+)\}", environment))
+        extra = granted - told - set(template.get("Parameters", {}))
+        if extra:
+            loose[name] = extra
+    assert loose == {}
