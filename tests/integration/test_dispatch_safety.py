@@ -21,6 +21,7 @@ from foureyes import links
 from foureyes.ats.registry import adapter_for
 from foureyes.model import Candidate
 from foureyes_local.client import LocalClient, wait_for
+from tests.support.local_facts import approved_onboarding_fact
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE_SECONDS = 1.5  # the test cloud's ParametersCacheSeconds (1) plus a margin
@@ -346,18 +347,8 @@ def _settle_writes_left_in_progress(cloud: Any, client: LocalClient) -> None:
 
 def test_an_hris_write_is_guarded_like_an_ats_write(cloud: Any, client: LocalClient, live: None) -> None:
     """The onboarding task of a hire: a person's fact for the HRIS's dispatcher; parked while paused, sent after."""
-    from foureyes.scheduling import hris
-
     ref = f"otys:hire-{uuid.uuid4().hex[:6]}"
-    call = hris.onboarding_call(hris.TaskTemplate("onb-1", "Onboarding"), ref, start=datetime.now(UTC).date(),
-                                idempotency_key=f"onboarding:{ref}")
-    pid = uuid.uuid4().hex[:24]
-    client.boto("dynamodb").put_item(TableName=client.outputs["ProposalsTableName"], Item={
-        "proposal_id": {"S": pid}, "pair_key": {"S": f"fact|hris:{ref}|{pid}"}, "status": {"S": "approved"},
-        "proposed_at": {"S": "2026-11-24T00:00:00+00:00"}, "proposed_by": {"S": "hm-hanna"}, "fact": {"BOOL": True},
-        "system": {"S": "hris"}, "action": {"S": "create_onboarding_task"}, "refs": {"L": [{"S": f"hris:{ref}"}] * 2},
-        "payload": {"S": json.dumps(call)}, "diff": {"S": "{}"}, "confidence": {"N": "1"}, "reasoning": {"S": "fact"},
-        "evidence": {"L": []}, "evidence_hash": {"S": "fact"}, "excluded_approvers": {"L": []}})
+    pid = approved_onboarding_fact(client, ref)
     _ssm_set(client, client.outputs["KillSwitchParameterName"], "true")
     got = _dispatch(cloud, client, "hris", pid)
     assert got.get("status") == "parked", got

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import requests
 
 from foureyes.scheduling import ics
 from foureyes_local.client import LocalClient, plain, wait_for
+from tests.support.local_facts import approved_onboarding_fact
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE_SECONDS = 1.5  # the test cloud's ParametersCacheSeconds (1) plus a margin
@@ -140,22 +140,6 @@ def _ops_status(cloud: Any) -> str:
     return done.stdout
 
 
-def _onboarding_fact(client: LocalClient, ref: str) -> str:
-    """A hire's onboarding task as the outcome flow enters it: an approved fact for the HRIS's dispatcher."""
-    from foureyes.scheduling import hris
-
-    call = hris.onboarding_call(hris.TaskTemplate("onb-1", "Onboarding"), ref, start=datetime.now(UTC).date(),
-                                idempotency_key=f"onboarding:{ref}")
-    pid = uuid.uuid4().hex[:24]
-    client.boto("dynamodb").put_item(TableName=client.outputs["ProposalsTableName"], Item={
-        "proposal_id": {"S": pid}, "pair_key": {"S": f"fact|hris:{ref}|{pid}"}, "status": {"S": "approved"},
-        "proposed_at": {"S": "2026-11-24T00:00:00+00:00"}, "proposed_by": {"S": "hm-hanna"}, "fact": {"BOOL": True},
-        "system": {"S": "hris"}, "action": {"S": "create_onboarding_task"}, "refs": {"L": [{"S": f"hris:{ref}"}] * 2},
-        "payload": {"S": json.dumps(call)}, "diff": {"S": "{}"}, "confidence": {"N": "1"}, "reasoning": {"S": "fact"},
-        "evidence": {"L": []}, "evidence_hash": {"S": "fact"}, "excluded_approvers": {"L": []}})
-    return pid
-
-
 def test_with_the_placeholder_secrets_booking_goes_on_without_a_calendar_and_onboarding_waits_parked(
         cloud: Any, client: LocalClient, log_dir: Path) -> None:
     """Issue 12: the template's placeholders in the Graph and HRIS secrets crash nothing. The stage change still
@@ -175,7 +159,7 @@ def test_with_the_placeholder_secrets_booking_goes_on_without_a_calendar_and_onb
         _, manage = _book(client, "sched-nocal-1", "daan.bakker@example.org")
         assert "Your interview is booked" in requests.get(manage, timeout=30).text
         assert {k: v for k, v in cloud.graph.counters.items() if calls_before.get(k) != v} == {}  # no Graph call
-        pid = _onboarding_fact(client, ref)
+        pid = approved_onboarding_fact(client, ref)
         name = cloud.stack.functions["DispatchHrisFunction"].name
         got = json.loads(client.boto("lambda").invoke(FunctionName=name, Payload=json.dumps(
             {"proposal_id": pid}).encode())["Payload"].read())
