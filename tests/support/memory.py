@@ -7,6 +7,7 @@ with the code under test.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -196,22 +197,37 @@ class MemoryDispatches:
 
 
 class MemoryAuditRows:
+    """The audit table in memory: chains of rows, conditional appends; `in_order()` lists every row in the order
+    it was appended (whatever its chain), for tests that follow a story's events."""
+
     def __init__(self) -> None:
         self.items: dict[str, list[AuditItem]] = {}
+        self._appended: list[AuditItem] = []
 
     def head(self, chain: str) -> AuditItem | None:
         rows = self.items.get(chain) or []
-        return copy(rows[-1]) if rows else None
+        return copy(max(rows, key=lambda r: int(r.seq))) if rows else None
 
     def append(self, row: AuditItem) -> bool:
         rows = self.items.setdefault(row.chain, [])
         if any(int(r.seq) == int(row.seq) for r in rows):
             return False
         rows.append(copy(row))
+        self._appended.append(rows[-1])
         return True
 
-    def rows(self, chain: str) -> list[AuditItem]:
-        return [copy(r) for r in sorted(self.items.get(chain, []), key=lambda r: int(r.seq))]
+    def rows(self, chain: str, after: int = 0) -> list[AuditItem]:
+        return [copy(r) for r in sorted(self.items.get(chain, []), key=lambda r: int(r.seq)) if int(r.seq) > after]
+
+    def everything(self) -> list[AuditItem]:
+        return [copy(r) for rows in self.items.values() for r in rows]
+
+    def mentioning(self, text: str) -> list[AuditItem]:
+        return [r for r in self.everything() if r.subject == text or text in json.dumps(r.details)]
+
+    def in_order(self) -> list[AuditItem]:
+        present = {id(r) for rows in self.items.values() for r in rows}
+        return [copy(r) for r in self._appended if id(r) in present]
 
 
 def memory_trail(key: bytes = b"audit-key-for-tests") -> tuple[Trail, MemoryAuditRows]:

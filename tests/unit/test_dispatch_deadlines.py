@@ -92,7 +92,7 @@ class World:
         return item
 
     def events(self) -> list[str]:
-        return [row.event for row in self.rows.rows(audit.CHAIN)]
+        return [row.event for row in self.rows.in_order()]
 
     def slots_taken(self) -> int:
         return self.counters.values(("dispatch-cap#",)).get("dispatch-cap#otys#2026-12-02", 0)

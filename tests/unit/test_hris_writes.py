@@ -77,7 +77,7 @@ class World:
         return facts.submit_fact(system, record_id, action, call, entered_by, self.fact_deps)
 
     def events(self) -> list[str]:
-        return [row.event for row in self.rows.rows(audit.CHAIN)]
+        return [row.event for row in self.rows.in_order()]
 
 
 def _hire(world: World) -> str:

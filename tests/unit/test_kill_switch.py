@@ -42,7 +42,7 @@ def test_an_alarm_pauses_alerts_every_lead_and_is_audited() -> None:
     assert sorted(m.to for m in effects.outbox.sent) == ["tess@example.org", "theo@example.org"]
     assert "foureyes ops unpause" in effects.outbox.sent[0].text
     assert len(effects.chat) == 1
-    rows = effects.rows.rows(audit.CHAIN)
+    rows = effects.rows.in_order()
     assert [(r.event, r.actor, r.subject) for r in rows] == [("dispatch.paused", "kill-switch",
                                                                "foureyes-otys-errors")]
 
@@ -52,7 +52,7 @@ def test_an_alarm_pauses_alerts_every_lead_and_is_audited() -> None:
 def test_anything_but_an_alarm_changes_nothing(message: str) -> None:
     effects = Effects()
     assert killswitch.trip(message, effects.deps) is False
-    assert (effects.paused, effects.alerts, effects.outbox.sent, effects.rows.rows(audit.CHAIN)) == (0, [], [], [])
+    assert (effects.paused, effects.alerts, effects.outbox.sent, effects.rows.in_order()) == (0, [], [], [])
 
 
 # -- the human side: pause is read uncached, unpause checks and re-arms the alarms --------------------------

@@ -75,7 +75,7 @@ class Review:
         return token, str(task.nonce)
 
     def events(self) -> list[str]:
-        return [row.event for row in self.rows.rows(audit.CHAIN)]
+        return [row.event for row in self.rows.in_order()]
 
 
 def test_submission_stores_once_audits_and_starts_one_execution() -> None:
@@ -374,7 +374,7 @@ def test_other_needs_a_short_note_that_the_audit_keeps() -> None:
             decide.decide(link, "reject", "other", nonce, review.deps, note=note)
     assert review.workflow.resumed == []
     decide.decide(link, "reject", "other", nonce, review.deps, note=" Records belong to a father and son. ")
-    decided = [row for row in review.rows.rows(audit.CHAIN) if row.event == "proposal.decided"]
+    decided = [row for row in review.rows.in_order() if row.event == "proposal.decided"]
     assert decided[0].details["reason"] == "other"
     assert decided[0].details["note"] == "Records belong to a father and son."
 

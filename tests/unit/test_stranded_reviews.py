@@ -91,7 +91,7 @@ class Room:
         return sweep.sweep(self.sweep_deps)
 
     def events(self) -> list[str]:
-        return [row.event for row in self.rows.rows(audit.CHAIN)]
+        return [row.event for row in self.rows.in_order()]
 
     def proposal(self) -> ProposalItem:
         item = self.proposals.get("p1")
@@ -124,7 +124,7 @@ def test_the_sweeper_starts_a_proposal_that_has_no_execution_and_leaves_running_
     report = room.sweep()
     assert (report.checked, report.started, report.restarted) == (2, 1, 0)
     assert room.proposal().execution_arn.endswith(":p1")  # type: ignore[union-attr]
-    started = [row for row in room.rows.rows(audit.CHAIN) if row.event == "review.started"]
+    started = [row for row in room.rows.in_order() if row.event == "review.started"]
     assert [(row.actor, row.subject) for row in started] == [("sweeper", "p1")]
     assert room.sweep().started == 0  # nothing left to do
 
