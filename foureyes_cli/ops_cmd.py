@@ -22,6 +22,9 @@ _ENV_FROM_OUTPUTS = {
     "PROPOSALS_TABLE": "ProposalsTableName",
     "AUDIT_TABLE": "AuditTableName",
     "AUDIT_KEY_SECRET_ARN": "AuditSigningSecretArn",
+    "AUDIT_DIGEST_BUCKET": "AuditDigestBucketName",
+    "AUDIT_SEAL_KEY_ID": "AuditSealKeyArn",
+    "AUDIT_SEAL_MINUTES": "AuditSealMinutes",
     "COUNTERS_TABLE": "CountersTableName",
     "KILL_SWITCH_PARAMETER": "KillSwitchParameterName",
     "SHADOW_MODE_PARAMETER": "ShadowModeParameterName",
@@ -62,7 +65,12 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     rollback.add_argument("--reason", required=True, help="why (shown to the reviewers, kept in the audit)")
     rollback.add_argument("--operator", default=getpass.getuser(), help="who asks (default: your user name)")
     actions.add_parser("reviewers", help="decisions and approval rate per reviewer (rubber-stamp check)")
-    actions.add_parser("audit-verify", help="check every audit row's hash chain and signature")
+    actions.add_parser("audit-verify", help="check every audit chain against the signed digests: edited, deleted, "
+                                            "reordered, inserted rows, any truncation; report the unsealed tail")
+    seal = actions.add_parser("audit-seal", help="seal now: a signed digest of every audit chain's head (runs the "
+                                                 "stack's seal function, the only one allowed to sign)")
+    seal.add_argument("--discover", action="store_true",
+                      help="also seal chains found only in the table (after lowering AuditChains)")
     actions.add_parser("sweep", help="now, what the scheduled sweeper does: start or restart stranded reviews, "
                                      "re-send decisions their execution did not hear (audited)")
     agreement = actions.add_parser("agreement", help="shadow mode: agreement with recruiters per system and day")
@@ -204,8 +212,71 @@ def _connect(args: argparse.Namespace) -> tuple[dict[str, str], Any]:
     return described["outputs"], boto3.client("ssm")
 
 
+def _audit_seal(outputs: dict[str, str], discover: bool) -> int:
+    """Run the stack's seal function now (only its role may sign) and say what it sealed."""
+    name = outputs.get("AuditSealFunctionName")
+    if not name:
+        raise FoureyesError("this stack has no AuditSealFunctionName output: deploy a version with audit seals")
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        reply = boto3.client("lambda").invoke(FunctionName=name, Payload=json.dumps({"discover": discover}).encode())
+    except (ClientError, BotoCoreError) as exc:
+        code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else type(exc).__name__
+        raise FoureyesError(f"could not run the seal function {name} ({code})") from exc
+    result = json.loads(reply["Payload"].read() or b"{}")
+    if reply.get("FunctionError"):
+        print(f"AUDIT SEAL FAILED: {result.get('errorType', 'error')}: {result.get('errorMessage', '')}")
+        return 1
+    print(f"sealed digest {result['digest']} at {result['sealed_at']}: {result['rows']} rows in "
+          f"{result['chains']} chain(s)")
+    for chain, why in sorted((result.get("held") or {}).items()):
+        print(f"  HELD chain {chain} at its sealed head: {why}")
+    return 1 if result.get("held") else 0
+
+
+def _audit_verify(outputs: dict[str, str]) -> int:
+    """Verify the trail against the seals; 1 for any problem, 0 for an intact trail (its unsealed tail said)."""
+    from datetime import UTC, datetime
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from foureyes.audit.verify import duration, verify_stack
+
+    missing = [o for o in ("AuditDigestBucketName", "AuditSealKeyArn", "AuditSealMinutes") if o not in outputs]
+    if missing:
+        raise FoureyesError(f"this stack has no {', '.join(missing)} output(s): deploy a version with audit seals")
+    try:
+        report = verify_stack(datetime.now(UTC))
+    except (ClientError, BotoCoreError) as exc:
+        code = exc.response["Error"]["Code"] if isinstance(exc, ClientError) else type(exc).__name__
+        raise FoureyesError(f"could not read the audit trail or its seals ({code})") from exc
+    print(f"audit trail: {report.rows} rows in {report.chains} chain(s); {report.digests} signed digest(s)")
+    if report.newest is not None:
+        age = f", {duration(report.seal_age)} ago" if report.seal_age is not None else ""
+        print(f"sealed: {report.sealed_rows} rows, newest digest {report.newest.seq} at {report.newest.sealed_at}"
+              f"{age}")
+    tail = ", ".join(f"{chain} {count}" for chain, count in sorted(report.unsealed.items()))
+    if report.digests == 0 and report.rows:
+        print("NOTHING SEALED YET: the rows' hash chains and signatures are all that vouch for them, and a "
+              "truncation cannot be detected; run `foureyes ops audit-seal` (the seal function runs on a schedule)")
+    elif report.unsealed_rows:
+        print(f"unsealed tail (not vouched for until the next seal): {report.unsealed_rows} row(s): {tail}")
+    else:
+        print("unsealed tail: none")
+    for note in report.notes:
+        print(f"note: {note}")
+    if report.problems:
+        for problem in report.problems:
+            print(f"  {problem}")
+        print(f"AUDIT TRAIL BROKEN: {len(report.problems)} problem(s)")
+        return 1
+    print("audit trail intact: every chain's hash links and row signatures verified"
+          + (", sealed history complete and unaltered, digests signed and unbroken" if report.digests else ""))
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    from foureyes import audit
     from foureyes.dispatch import controls
     from foureyes.review import decide, queue
 
@@ -253,13 +324,9 @@ def run(args: argparse.Namespace) -> int:
             print("swept: " + ", ".join(f"{name} {count}" for name, count in counts.items()))
             return 1 if counts["errors"] else 0
         elif action == "audit-verify":
-            count, problems = audit.default().verify()
-            if problems:
-                for problem in problems:
-                    print(f"  row {problem.seq}: {problem.reason}")
-                print(f"AUDIT TRAIL BROKEN: {len(problems)} problem(s) in {count} rows")
-                return 1
-            print(f"audit trail intact: {count} rows, hash chain and signatures verified")
+            return _audit_verify(outputs)
+        elif action == "audit-seal":
+            return _audit_seal(outputs, args.discover)
     except FoureyesError as exc:
         print(f"foureyes ops: {exc}", file=sys.stderr)
         return 2

@@ -8,7 +8,9 @@ the resource ARN(s) the request really touches; the fixed `local` key (the accou
 cloud's own set-up, the operator CLI, the tests, the Step Functions interpreter) is let through as before.
 
 Resources are named (RESOLVERS) for DynamoDB (+ streams), SSM, Secrets Manager, Lambda, Step Functions, SNS,
-SES, CloudWatch and KMS; any other service's calls are judged by action only, S3 by moto's own check.
+SES, CloudWatch and KMS; any other service's calls are judged by action only, S3 by moto's own check. A KMS key's
+own policy is evaluated as KMS does (`key_policy_allows`): IAM policies count only where the key policy delegates
+to the account, a key policy statement naming the role grants by itself, and a Deny in either wins.
 """
 
 from __future__ import annotations
@@ -372,6 +374,54 @@ def _request_context(prefix: str, operation: str, principal_arn: str, where: Whe
     return context
 
 
+# ---------------------------------------------------------------------------------------------- KMS key policies
+def _principals(statement: Mapping[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    if principal == "*":
+        return ["*"]
+    if isinstance(principal, Mapping):
+        return _listed(principal.get("AWS", []))
+    return []
+
+
+def _without_principal(statements: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Resource-policy statements as an identity policy (resource "*" where the statement names none)."""
+    kept = [{**{k: v for k, v in statement.items() if k not in ("Principal", "NotPrincipal")},
+             **({} if "Resource" in statement or "NotResource" in statement else {"Resource": "*"})}
+            for statement in statements]
+    return {"Statement": kept}
+
+
+def key_policy_allows(key_policy: Mapping[str, Any], identity_decision: str, action: str, key_arn: str,
+                      role_arn: str, account: str, context: Mapping[str, list[str]]) -> str:
+    """KMS's rule: a key policy statement naming the caller (its role ARN, or "*") decides by itself; one naming
+    the account (root) lets the caller's IAM policies decide (`identity_decision`); an explicit Deny anywhere wins;
+    nothing else allows."""
+    statements = _statements(key_policy)
+    roots = {f"arn:aws:iam::{account}:root", account}
+    direct = [s for s in statements if any(p in ("*", role_arn) for p in _principals(s))]
+    delegating = [s for s in statements if any(p in roots for p in _principals(s))]
+    direct_decision = evaluate([_without_principal(direct)], action, key_arn, context)
+    delegated = evaluate([_without_principal(delegating)], action, key_arn, context)
+    if EXPLICIT_DENY in (direct_decision, delegated, identity_decision):
+        return EXPLICIT_DENY
+    if direct_decision == ALLOWED or (delegated == ALLOWED and identity_decision == ALLOWED):
+        return ALLOWED
+    return IMPLICIT_DENY
+
+
+def _key_policy(key_arn: str, where: Where) -> Mapping[str, Any] | None:
+    from moto.kms.models import kms_backends
+
+    try:
+        backend = kms_backends[where.account][where.region]
+        key = backend.keys[backend.any_id_to_key_id(key_arn)]
+    except Exception:  # not a key of this account: moto answers NotFound
+        return None
+    policy: Mapping[str, Any] = json.loads(key.policy) if isinstance(key.policy, str) else key.policy
+    return policy
+
+
 # ---------------------------------------------------------------------------------------------- moto
 class _AccessDenied(Exception):
     """Serialised by moto in the service's own protocol; defined outside moto so moto looks up no model for it."""
@@ -482,14 +532,16 @@ def _authorise(response: Any, iam_request_cls: type, resource: str) -> None:
             log.warning("IAM: no resource determined for %s:%s %s", prefix, operation, dict(where.params),
                         exc_info=True)
             checks = [(operation, None)]
-    context = _request_context(prefix, operation, access_key.arn, where)
+    assumed = sts_backends[response.current_account][response.partition].get_assumed_role_from_access_key(
+        response.access_key)
+    role_arn = str(assumed.role_arn) if assumed is not None else access_key.arn
+    # aws:PrincipalArn of an assumed-role session is the role's ARN, not the session's (as in AWS).
+    context = _request_context(prefix, operation, role_arn, where)
 
     try:
         role_policies = [IAMPolicy(policy)._policy_json for policy in access_key.collect_policies()]
     except Exception:  # the role is gone (or never existed): it allows nothing
         role_policies = []
-    assumed = sts_backends[response.current_account][response.partition].get_assumed_role_from_access_key(
-        response.access_key)
     session_policy = json.loads(assumed.policy) if assumed is not None and assumed.policy else None
 
     for action, checked in checks:
@@ -497,6 +549,11 @@ def _authorise(response: Any, iam_request_cls: type, resource: str) -> None:
         if full_action == "sts:GetCallerIdentity":  # AWS answers it whatever the policies say
             continue
         decision = evaluate(role_policies, full_action, checked, context)
+        if prefix == "kms" and checked and checked.startswith("arn:"):
+            key_policy = _key_policy(checked, where)
+            if key_policy is not None:
+                decision = key_policy_allows(key_policy, decision, full_action, checked, role_arn, where.account,
+                                             context)
         if decision == ALLOWED and session_policy is not None:  # a session policy can only narrow the role
             decision = evaluate([session_policy], full_action, checked, context)
         if decision == ALLOWED and iam_request._is_assuming_role_operation(str(checked)):
@@ -504,8 +561,10 @@ def _authorise(response: Any, iam_request_cls: type, resource: str) -> None:
                 decision = IMPLICIT_DENY
         if decision != ALLOWED:
             on = f" on resource: {checked}" if checked else ""
-            reason = ("with an explicit deny in an identity-based policy" if decision == EXPLICIT_DENY
-                      else f"because no identity-based policy allows the {full_action} action")
+            policy = "the key policy or an identity-based policy" if prefix == "kms" else "an identity-based policy"
+            reason = (f"with an explicit deny in {policy}" if decision == EXPLICIT_DENY
+                      else f"because no {policy.removeprefix('the ').removeprefix('an ')} allows the {full_action} "
+                           "action")
             message = f"User: {access_key.arn} is not authorized to perform: {full_action}{on} {reason}"
             log.info("IAM: %s", message)
             raise _refusal(response, _denied_code(prefix, _protocol(response)), message)

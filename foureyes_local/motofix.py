@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 _LOCK = threading.Lock()
@@ -29,3 +30,36 @@ def serialise_dynamodb() -> None:
 
     call_action._foureyes_serialised = True  # type: ignore[attr-defined]
     DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+
+
+def lock_compliance_retention() -> None:
+    """Refuse, as S3 does, to shorten or weaken an object version's COMPLIANCE-mode retention while it runs.
+
+    moto lets PutObjectRetention replace any retention (COMPLIANCE with an earlier date, or GOVERNANCE, which a
+    bypass then deletes): a "locked" digest could be removed locally that no one can remove in AWS. In S3 a
+    COMPLIANCE retention can only be extended, by anyone, root included. Idempotent.
+    """
+    from moto.s3.exceptions import AccessDeniedByLock
+    from moto.s3.models import S3Backend
+
+    if getattr(S3Backend.put_object_retention, "_foureyes_compliance", False):
+        return
+    original = S3Backend.put_object_retention
+
+    def put_object_retention(self: Any, bucket_name: str, key_name: str, version_id: str | None,
+                             retention: tuple[str | None, str | None]) -> None:
+        key = self.get_object(bucket_name, key_name, version_id=version_id)
+        if key is not None and key.lock_mode == "COMPLIANCE" and key.is_locked(governance_bypass=False):
+            mode, until = retention
+            if mode != "COMPLIANCE" or not until or _lock_date(until) < _lock_date(key.lock_until):
+                raise AccessDeniedByLock
+        original(self, bucket_name, key_name, version_id, retention)
+
+    put_object_retention._foureyes_compliance = True  # type: ignore[attr-defined]
+    S3Backend.put_object_retention = put_object_retention  # type: ignore[method-assign]
+
+
+def _lock_date(text: str) -> datetime:
+    """A retain-until date as moto keeps it (ISO 8601, with or without fractions), in UTC."""
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -618,6 +618,55 @@ class Stack:
         self._client("kms").create_alias(AliasName=props["AliasName"], TargetKeyId=props["TargetKeyId"])
         self.physical[logical] = {"Ref": props["AliasName"]}
 
+    _BUCKET_PROPERTIES = frozenset({"BucketName", "ObjectLockEnabled", "ObjectLockConfiguration",
+                                    "VersioningConfiguration", "PublicAccessBlockConfiguration", "OwnershipControls",
+                                    "BucketEncryption", "Tags"})
+
+    def _bucket(self, logical: str, props: dict[str, Any]) -> None:
+        """A bucket as its properties say: Object Lock (with its default retention), versioning, the public access
+        block, ownership, encryption. Properties with behaviour the local cloud does not give (lifecycle rules,
+        notifications, replication, ...) are refused rather than silently dropped."""
+        unknown = sorted(set(props) - self._BUCKET_PROPERTIES)
+        if unknown:
+            raise ValueError(f"bucket properties the local cloud does not run: {', '.join(unknown)}")
+        s3 = self._client("s3")
+        name = str(props.get("BucketName") or self._name(logical, 63).lower())
+        args: dict[str, Any] = {"Bucket": name}
+        if self.region != "us-east-1":
+            args["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        locked = _flag(props.get("ObjectLockEnabled", False))
+        if locked:
+            args["ObjectLockEnabledForBucket"] = True  # also turns versioning on, as in S3
+        s3.create_bucket(**args)
+        versioning = props.get("VersioningConfiguration")
+        if versioning:
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": versioning["Status"]})
+        lock = props.get("ObjectLockConfiguration")
+        if lock:
+            if not locked:
+                raise ValueError("ObjectLockConfiguration needs ObjectLockEnabled: true")
+            config: dict[str, Any] = {"ObjectLockEnabled": lock.get("ObjectLockEnabled", "Enabled")}
+            retention = (lock.get("Rule") or {}).get("DefaultRetention")
+            if retention:
+                rule = {"Mode": retention["Mode"]}
+                rule.update({unit: int(retention[unit]) for unit in ("Days", "Years") if unit in retention})
+                config["Rule"] = {"DefaultRetention": rule}
+            s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=config)
+        block = props.get("PublicAccessBlockConfiguration")
+        if block:
+            s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration={
+                key: _flag(value) for key, value in block.items()})
+        if props.get("OwnershipControls"):
+            s3.put_bucket_ownership_controls(Bucket=name, OwnershipControls=props["OwnershipControls"])
+        if props.get("BucketEncryption"):
+            rules = [{("ApplyServerSideEncryptionByDefault" if key == "ServerSideEncryptionByDefault" else key): value
+                      for key, value in rule.items()}  # CloudFormation's name for the API's field
+                     for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
+            s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+        self.physical[logical] = {"Ref": name, "Arn": f"arn:aws:s3:::{name}",
+                                  "DomainName": f"{name}.s3.amazonaws.com",
+                                  "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com"}
+
     # ------------------------------------------------------------------ layers (for `sam build`'s part)
     def _layer_source(self, logical: str) -> str:
         """The logical id a layer has in template.yaml (SAM adds a hash to the one it deploys)."""
@@ -694,6 +743,7 @@ _CREATORS: dict[str, Callable[[Stack, str, dict[str, Any]], None]] = {
     "AWS::CloudWatch::Dashboard": Stack._dashboard,
     "AWS::KMS::Key": Stack._kms_key,
     "AWS::KMS::Alias": Stack._kms_alias,
+    "AWS::S3::Bucket": Stack._bucket,
 }
 
 

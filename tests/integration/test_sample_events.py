@@ -34,6 +34,7 @@ EXPECTED = {
     "StageChangeFunction": lambda r: r == {"batchItemFailures": []},
     "BookingFunction": lambda r: r["statusCode"] == 401 and "<html" in r["body"],
     "SchedulingTimerFunction": lambda r: "holds_released" in r,
+    "AuditSealFunction": lambda r: r.get("digest", 0) >= 1 and r.get("held") == {},
 }
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from foureyes import audit, outbound
+from foureyes import outbound
 from foureyes.ats.calls import Landed, Receipt
 from foureyes.dispatch import dispatcher
 from foureyes.errors import AtsWriteFailed, DispatchInDoubt, OutOfTime

@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, NoReturn
 
-from foureyes import audit
 from foureyes.dispatch import dispatcher, facts
 from foureyes.model import Action
 from foureyes.scheduling import hris

@@ -12,7 +12,6 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from foureyes import audit
 from foureyes.dispatch import controls, killswitch
 from foureyes.errors import Conflict
 from tests.support.memory import PEOPLE, Outbox, memory_trail

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from foureyes_local import iam
 from foureyes_local.iam import ALLOWED, EXPLICIT_DENY, IMPLICIT_DENY, RESOLVERS, Where, evaluate
 
 TABLE = "arn:aws:dynamodb:eu-west-1:123456789012:table/Proposals"
@@ -145,3 +146,33 @@ def test_step_functions_and_sns() -> None:
     assert RESOLVERS["states"]("SendTaskSuccess", where(taskToken="t")) == [("SendTaskSuccess", "*")]
     topic = "arn:aws:sns:eu-west-1:123456789012:alerts"
     assert RESOLVERS["sns"]("PublishBatch", where(TopicArn=topic)) == [("Publish", topic)]
+
+
+# ---------------------------------------------------------------------------------------------- KMS key policies
+_ACCOUNT = "123456789012"
+_SEAL = f"arn:aws:iam::{_ACCOUNT}:role/seal"
+_WRITER = f"arn:aws:iam::{_ACCOUNT}:role/writer"
+_KEY = f"arn:aws:kms:eu-west-1:{_ACCOUNT}:key/k1"
+_SEAL_KEY_POLICY = {"Statement": [
+    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{_ACCOUNT}:root"}, "NotAction": "kms:Sign",
+     "Resource": "*"},
+    {"Effect": "Allow", "Principal": {"AWS": _SEAL}, "Action": "kms:Sign", "Resource": "*"},
+    {"Effect": "Deny", "Principal": "*", "Action": "kms:Sign", "Resource": "*",
+     "Condition": {"ArnNotEquals": {"aws:PrincipalArn": _SEAL}}}]}
+
+
+def _key_decision(role: str, action: str, identity: list[dict[str, object]]) -> str:
+    context = {"aws:principalarn": [role]}
+    decision = iam.evaluate(identity, action, _KEY, context)
+    return iam.key_policy_allows(_SEAL_KEY_POLICY, decision, action, _KEY, role, _ACCOUNT, context)
+
+
+def test_a_key_policy_decides_who_signs_whatever_iam_says() -> None:
+    everything = [{"Statement": [{"Effect": "Allow", "Action": "kms:*", "Resource": "*"}]}]
+    assert _key_decision(_SEAL, "kms:Sign", []) == iam.ALLOWED  # the key policy names the role: no IAM needed
+    assert _key_decision(_WRITER, "kms:Sign", everything) == iam.EXPLICIT_DENY  # kms:* in IAM does not help
+    assert _key_decision(_WRITER, "kms:Sign", []) == iam.EXPLICIT_DENY
+    # Other actions are delegated to IAM by the account statement: allowed only with an IAM grant.
+    assert _key_decision(_WRITER, "kms:GetPublicKey", everything) == iam.ALLOWED
+    assert _key_decision(_WRITER, "kms:GetPublicKey", []) == iam.IMPLICIT_DENY
+    assert _key_decision(_SEAL, "kms:GetPublicKey", []) == iam.IMPLICIT_DENY

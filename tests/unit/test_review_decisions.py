@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from foureyes import audit, links
+from foureyes import links
 from foureyes.errors import BadRequest, Conflict, Forbidden, LinkExpired
 from foureyes.model import Action
 from foureyes.review import decide, page, proposals, rollback

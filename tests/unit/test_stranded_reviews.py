@@ -13,7 +13,6 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from foureyes import audit
 from foureyes.errors import Conflict, TaskGone
 from foureyes.mail import Email
 from foureyes.model import Action
