@@ -160,6 +160,8 @@ def test_an_append_that_loses_a_race_retries_then_gives_up_only_at_its_deadline(
 
 def test_rows_about_a_subject_cover_every_chain_oldest_first() -> None:
     world = World(chains=8)
+    ticks = iter(range(100))
+    world.trail = audit.Trail(world.rows, lambda: KEY, chains=8, now=lambda: NOW + timedelta(seconds=next(ticks)))
     world.trail.record("candidate.viewed", "anna", "carerix:cx-1", {"stage": "review"})
     world.trail.record("proposal.created", "system", "p-9", {"refs": ["carerix:cx-1", "otys:ot-2"]})
     world.trail.record("proposal.created", "system", "p-10", {"refs": ["carerix:cx-10"], "note": "carerix:cx-1x"})

@@ -136,13 +136,15 @@ class Trail:
 
     def __init__(self, rows: AuditRows, key: Callable[[], bytes], *, chains: int = DEFAULT_CHAINS,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic,
-                 budget_seconds: float = APPEND_BUDGET_SECONDS) -> None:
+                 budget_seconds: float = APPEND_BUDGET_SECONDS,
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._rows = rows
         self._key = key
         self._chains = chains
         self._sleep = sleep
         self._clock = clock
         self._budget = budget_seconds
+        self._now = now
         self._heads: dict[str, tuple[int, str]] = {}  # the last head this process wrote or read, per chain
         self._lock = threading.Lock()
         self.stats = AppendStats()
@@ -176,7 +178,7 @@ class Trail:
         attempt = 0
         while True:
             seq += 1
-            at = datetime.now(UTC).isoformat(timespec="milliseconds")
+            at = self._now().isoformat(timespec="milliseconds")
             digest = row_hash(chain, seq, at, event, actor, subject, details, prev)
             row = AuditItem(chain, seq, at=at, event=event, actor=actor, subject=subject, details=details,
                             prev_hash=prev, hash=digest, signature=_sign(key, digest))
