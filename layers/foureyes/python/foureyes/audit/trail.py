@@ -35,9 +35,11 @@ from foureyes.store.models import AuditItem
 GENESIS = "0" * 64
 _FORBIDDEN_DETAIL_KEYS = {"email", "emails", "phone", "phones", "name", "first_name", "last_name", "full_name",
                           "dob", "task_token", "token"}
-# Appends retry (full jitter, exponential up to a cap) for as long as this, or until the invocation's outbound
-# deadline less a margin, whichever comes first - not a fixed number of attempts. With sharded chains a retry
-# means two writers met on one subject's chain; a page view or an ingest waits for its turn rather than fail.
+# An append that lost a race retries (full jitter, exponential up to a cap) for as long as the invocation has
+# time (`outbound.within`: the API resolvers, dispatchers and pulls set it from the Lambda context) less a
+# margin to answer, or, where no deadline is set, for APPEND_BUDGET_SECONDS - never a fixed number of attempts.
+# With sharded chains a retry means two writers met on one subject's chain: a page view or an ingest waits for
+# its turn rather than fail.
 APPEND_BUDGET_SECONDS = 10.0
 APPEND_MARGIN_SECONDS = 2.0
 _BACKOFF_BASE_SECONDS = 0.005
@@ -145,7 +147,6 @@ class Trail:
         self._clock = clock
         self._budget = budget_seconds
         self._now = now
-        self._heads: dict[str, tuple[int, str]] = {}  # the last head this process wrote or read, per chain
         self._lock = threading.Lock()
         self.stats = AppendStats()
 
@@ -154,11 +155,8 @@ class Trail:
         return self._chains
 
     def _deadline(self) -> float:
-        budget = self._budget
         left = outbound.time_left()
-        if left is not None:
-            budget = min(budget, left - APPEND_MARGIN_SECONDS)
-        return self._clock() + budget
+        return self._clock() + (self._budget if left is None else left - APPEND_MARGIN_SECONDS)
 
     def _read_head(self, chain: str) -> tuple[int, str]:
         last = self._rows.head(chain)
@@ -171,10 +169,7 @@ class Trail:
         key = self._key()
         chain = chain_for(subject, self._chains)
         deadline = self._deadline()
-        with self._lock:
-            head = self._heads.get(chain)
-        # A cached head saves a read; if another process wrote since, the put fails and the head is re-read.
-        seq, prev = head if head is not None else self._read_head(chain)
+        seq, prev = self._read_head(chain)
         attempt = 0
         while True:
             seq += 1
@@ -184,7 +179,6 @@ class Trail:
                             prev_hash=prev, hash=digest, signature=_sign(key, digest))
             if self._rows.append(row):
                 with self._lock:
-                    self._heads[chain] = (seq, digest)
                     self.stats.appends += 1
                 return seq
             attempt += 1

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+from foureyes import outbound
 from foureyes.errors import BadRequest, FoureyesError, NotFound
 from foureyes.web.responses import ErrorReply, reply_for
 from foureyes.web.shell import HTML, SECURITY_HEADERS, message_page
@@ -145,4 +146,14 @@ def _with_errors(refuse: Callable[[Exception], Response[str]], nowhere: NotFound
     app = APIGatewayRestResolver()
     app.exception_handler(Exception)(refuse)
     app.not_found(lambda _error: refuse(nowhere))
+    app.use(middlewares=[_within_the_invocation])
     return app
+
+
+def _within_the_invocation(app: APIGatewayRestResolver, next_middleware: Callable[..., Any]) -> Any:
+    """Every request runs within its invocation's time (`outbound.within`): a retry that could not finish
+    before Lambda's timeout is not started - an audit append waits for its turn up to then, not a fixed count."""
+    context = app.lambda_context
+    left = context.get_remaining_time_in_millis() / 1000 if context is not None else None
+    with outbound.within(outbound.Deadline.after(left) if left is not None else None):
+        return next_middleware(app)
