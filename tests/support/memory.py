@@ -231,7 +231,8 @@ class MemoryCandidates:
         item = self.items.get(ref)
         return copy(item) if item else None
 
-    def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "") -> bool:
+    def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "",
+                    sealed: str | None = None) -> bool:
         old = self.items.get(candidate.ref)
         if not moves_forward(old, version, content_hash):
             return False
@@ -241,10 +242,13 @@ class MemoryCandidates:
             phones=list(candidate.phones), dob=candidate.dob.isoformat() if candidate.dob else None,
             employer=candidate.employer, status=candidate.status, raw=dict(candidate.raw), source=source,
             source_version=version, content_hash=content_hash, writes=(int(old.writes) if old else 0) + 1,
-            updated_at=at)
+            updated_at=at, sealed=sealed)
         self.items[candidate.ref] = copy(item)
         self.changes.append((copy(old) if old else None, copy(item)))
         return True
+
+    def delete(self, ref: str) -> None:
+        self.items.pop(ref, None)
 
 
 class MemoryNearMisses:

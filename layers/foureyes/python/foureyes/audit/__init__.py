@@ -4,6 +4,18 @@
 parameters hold a `Recorder` (a `Trail` on any rows repository); `verify_rows` checks a chain read in order.
 """
 
-from foureyes.audit.trail import CHAIN, GENESIS, Problem, Recorder, Trail, default, record, row_hash, verify_rows
+from foureyes.audit.trail import (
+    CHAIN,
+    GENESIS,
+    Problem,
+    Recorder,
+    Trail,
+    default,
+    record,
+    row_hash,
+    rows_about,
+    verify_rows,
+)
 
-__all__ = ["CHAIN", "GENESIS", "Problem", "Recorder", "Trail", "default", "record", "row_hash", "verify_rows"]
+__all__ = ["CHAIN", "GENESIS", "Problem", "Recorder", "Trail", "default", "record", "row_hash", "rows_about",
+           "verify_rows"]

@@ -139,3 +139,20 @@ def default() -> Trail:
 def record(event: str, actor: str, subject: str, details: Mapping[str, Any] | None = None) -> int:
     """Append one event to the stack's trail."""
     return default().record(event, actor, subject, details)
+
+
+def _mentions(value: Any, ref: str) -> bool:
+    if isinstance(value, str):
+        return value == ref or ref in value.split("|")
+    if isinstance(value, Mapping):
+        return any(_mentions(v, ref) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_mentions(v, ref) for v in value)
+    return False
+
+
+def rows_about(ref: str, trail: Trail | None = None) -> list[dict[str, Any]]:
+    """The audit rows about a candidate record: its ref is the subject, or a value in the details names it (as
+    itself, in a list, or in a `left|right` pair). Today's single chain, read in full (access requests are rare)."""
+    return [row for row in (trail or default()).rows()
+            if row["subject"] == ref or _mentions(row["details"], ref)]

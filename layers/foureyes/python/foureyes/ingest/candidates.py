@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -14,8 +14,9 @@ from aws_lambda_powertools import Logger
 from foureyes.ats.registry import adapter_for
 from foureyes.errors import UnknownSystem
 from foureyes.model import Candidate
+from foureyes.privacy import records as sealed_records
+from foureyes.privacy.keys import KeyRing
 from foureyes.store.candidates import CandidateRecords, DynamoCandidateRecords
-from foureyes.store.models import CandidateItem
 
 logger = Logger(child=True)
 CLAIM_FIELD = "changed_by"  # where a webhook payload or a pulled record says who changed it
@@ -57,7 +58,7 @@ def claim_of(record: Mapping[str, Any] | None) -> str:
 
 
 def save(candidate: Candidate, source: str, version: str | None = None,
-         records: CandidateRecords | None = None) -> bool:
+         records: CandidateRecords | None = None, ring: KeyRing | None = None) -> bool:
     """Store one record if its version moves forward; False when nothing was written.
 
     The conditional write (see `store.candidates`) makes re-delivered, re-pulled and out-of-order older
@@ -77,13 +78,7 @@ def save(candidate: Candidate, source: str, version: str | None = None,
     return stored
 
 
-def from_item(item: CandidateItem) -> Candidate:
-    return Candidate(system=item.system, record_id=item.record_id, first_name=item.first_name,
-                     last_name=item.last_name, full_name=item.full_name, emails=tuple(item.emails),
-                     phones=tuple(item.phones), dob=date.fromisoformat(item.dob) if item.dob else None,
-                     employer=item.employer, status=item.status, raw=dict(item.raw or {}))
-
-
-def from_stream_image(image: dict[str, Any]) -> Candidate:
-    """A Candidate from a DynamoDB stream image (attribute-value JSON)."""
-    return from_item(CandidateItem.from_raw_data(image))
+def from_stream_image(image: dict[str, Any], ring: KeyRing | None = None) -> Candidate | None:
+    """A Candidate from a DynamoDB stream image (attribute-value JSON), its sealed fields opened; None when the
+    record's key is gone (it was erased since)."""
+    return sealed_records.open_image(image, ring)
