@@ -11,11 +11,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from foureyes import audit
 from foureyes.ats.registry import adapter_for
 from foureyes.errors import UnknownSystem
-from foureyes.model import Candidate
+from foureyes.model import Candidate, ats_actor
 from foureyes.privacy import records as sealed_records
-from foureyes.privacy.keys import KeyRing
+from foureyes.privacy.keys import Erased, KeyRing
 from foureyes.store.candidates import CandidateRecords, DynamoCandidateRecords
 
 logger = Logger(child=True)
@@ -65,14 +66,23 @@ def save(candidate: Candidate, source: str, version: str | None = None,
     records no-ops (no stream event, no re-match, no stage change): a pull resumed after a crash processes
     nothing twice, and an old delivery never overwrites a newer record. A record without a usable version is
     stored only while no versioned copy is, and only when its content changed (logged by ref).
+
+    Personal fields are stored sealed with the record's data key (`foureyes.privacy`). An erased record (its
+    tombstone) is not stored again: skipped and audited as `ingest.skipped_erased`.
     """
     version = version_of(candidate) if version is None else version  # a given one must be normalised
     if not version:
         logger.info("record without a usable version: stored only if unversioned and changed",
                     extra={"ref": candidate.ref, "source": source})
+    try:
+        stripped, sealed = sealed_records.seal_candidate(candidate, ring)
+    except Erased:
+        logger.info("record erased: not stored again", extra={"ref": candidate.ref, "source": source})
+        audit.record("ingest.skipped_erased", ats_actor(candidate.system), candidate.ref, {"via": source})
+        return False
     stored = (records or DynamoCandidateRecords()).put_version(
-        candidate, source=source, version=version, at=datetime.now(UTC).isoformat(timespec="seconds"),
-        content_hash=content_hash(candidate))
+        stripped, source=source, version=version, at=datetime.now(UTC).isoformat(timespec="seconds"),
+        content_hash=content_hash(candidate), sealed=sealed)
     if not stored:
         logger.debug("record not stored: not newer than the stored one", extra={"ref": candidate.ref})
     return stored

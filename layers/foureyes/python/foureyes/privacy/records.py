@@ -43,7 +43,7 @@ class Codec:
 
     @property
     def ring(self) -> KeyRing:
-        return self._ring or default_ring()
+        return self._ring if self._ring is not None else default_ring()
 
     def seal(self, ref: str, field: str, value: str) -> str:
         return seal(self.ring.for_writing(ref), ref, field, value)
@@ -65,7 +65,7 @@ def personal_fields(candidate: Candidate) -> dict[str, Any]:
 def seal_candidate(candidate: Candidate, ring: KeyRing | None = None) -> tuple[Candidate, str]:
     """(the record with its personal fields emptied, those fields sealed). Raises `keys.Erased` for an erased
     record: nothing about it is stored again."""
-    key = (ring or default_ring()).for_writing(candidate.ref)
+    key = (ring if ring is not None else default_ring()).for_writing(candidate.ref)
     text = json.dumps(personal_fields(candidate), separators=(",", ":"), default=str)
     stripped = Candidate(system=candidate.system, record_id=candidate.record_id, status=candidate.status)
     return stripped, seal(key, candidate.ref, CANDIDATE_FIELD, text)
@@ -86,7 +86,7 @@ def opened_fields(item: CandidateItem, ring: KeyRing | None = None) -> dict[str,
         return {"first_name": item.first_name, "last_name": item.last_name, "full_name": item.full_name,
                 "emails": list(item.emails or ()), "phones": list(item.phones or ()), "dob": item.dob,
                 "employer": item.employer, "raw": dict(item.raw or {})}
-    key = (ring or default_ring()).for_reading(item.ref)
+    key = (ring if ring is not None else default_ring()).for_reading(item.ref)
     if key is None:
         return None
     fields: dict[str, Any] = json.loads(unseal(key, item.ref, CANDIDATE_FIELD, item.sealed))
