@@ -32,6 +32,7 @@ from foureyes.matching.score import (
     score_pair,
 )
 from foureyes.model import Action, Candidate
+from foureyes.privacy.keys import Erased
 from foureyes.privacy.records import Codec
 from foureyes.review import proposals, rules
 from foureyes.review.proposals import NewProposal
@@ -142,9 +143,13 @@ def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None 
             if ref != record.ref:
                 neighbours.setdefault(ref, _record_from_item(data))
     now = deps.clock().isoformat(timespec="seconds")
-    for key in keys:
-        if key.split(":", 1)[0] not in outcome.flagged_keys:
-            deps.keys.put(key, record.ref, record._asdict(), now)
+    try:
+        for key in keys:
+            if key.split(":", 1)[0] not in outcome.flagged_keys:
+                deps.keys.put(key, record.ref, record._asdict(), now)
+    except Erased:  # its erasure started meanwhile: nothing about it is indexed or proposed again
+        logger.info("record being erased: not matched", extra={"ref": outcome.ref})
+        return outcome
     if previous is not None:
         for stale in set(blocking_keys(normalize_record(previous), config, secret=secret)) - set(keys):
             deps.keys.delete(stale, record.ref)
