@@ -178,6 +178,9 @@ def test_personal_data_is_sealed_at_rest_erased_by_four_eyes_and_exported_on_req
 
     # The erasure: proposed by an operator, approved by two different people through the real review links.
     operator = f"olivia-{tag}"
+    for bad, said in ((("nonsense",), "not a record ref"), ((f"otys:nobody{tag}",), "holds nothing about")):
+        refused_cli = _ops(cloud, "erase", *bad, "--reason", "ticket", "--operator", operator)
+        assert refused_cli.returncode == 2 and said in refused_cli.stderr and "Traceback" not in refused_cli.stderr
     proposed = _ops(cloud, "erase", a, b, "--reason", f"ticket DSR-{tag}", "--operator", operator)
     assert proposed.returncode == 0, proposed.stderr
     pid = re.search(r"erasure proposed as (\w+)", proposed.stdout).group(1)  # type: ignore[union-attr]
