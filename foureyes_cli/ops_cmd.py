@@ -32,6 +32,18 @@ _ENV_FROM_OUTPUTS = {
     "STATE_MACHINE_ARN": "ProposalReviewStateMachineArn",
     "OBSERVATIONS_TABLE": "ObservationsTableName",
     "REVIEW_TASKS_TABLE": "ReviewTasksTableName",
+    # erasure and access requests: every table that can name a candidate record, and the keys that open them
+    "CANDIDATES_TABLE": "CandidatesTableName",
+    "DATA_KEYS_TABLE": "DataKeysTableName",
+    "PERSONAL_DATA_KEY_ARN": "PersonalDataKeyArn",
+    "MATCH_KEY_SECRET_ARN": "MatchKeySecretArn",
+    "MATCH_KEYS_TABLE": "MatchKeysTableName",
+    "NEAR_MISSES_TABLE": "NearMissesTableName",
+    "INTERVIEW_REQUESTS_TABLE": "InterviewRequestsTableName",
+    "SLOTS_TABLE": "SlotsTableName",
+    "BOOKINGS_TABLE": "BookingsTableName",
+    "SCHEDULING_LOCKS_TABLE": "SchedulingLocksTableName",
+    "FEEDBACK_TABLE": "FeedbackTableName",
 }
 
 
@@ -64,6 +76,17 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     rollback.add_argument("proposal_id")
     rollback.add_argument("--reason", required=True, help="why (shown to the reviewers, kept in the audit)")
     rollback.add_argument("--operator", default=getpass.getuser(), help="who asks (default: your user name)")
+    erase = actions.add_parser("erase", help="propose erasing one person's records (GDPR Art. 17): four eyes, then "
+                                             "irreversible")
+    erase.add_argument("refs", nargs="+", metavar="REF", help="a record ref, system:record_id")
+    erase.add_argument("--reason", required=True, help="why: a ticket number, not the person's details (shown to the "
+                                                       "reviewers)")
+    erase.add_argument("--operator", default=getpass.getuser(), help="who asks (default: your user name)")
+    export = actions.add_parser("export", help="access request (GDPR Art. 15): one JSON document with everything "
+                                               "held about a record, opened, and the audit rows about it")
+    export.add_argument("ref", metavar="REF", help="a record ref, system:record_id")
+    export.add_argument("--out", type=Path, help="write it to this file (mode 0600); default: standard output")
+    export.add_argument("--operator", default=getpass.getuser(), help="who exports (default: your user name)")
     actions.add_parser("reviewers", help="decisions and approval rate per reviewer (rubber-stamp check)")
     actions.add_parser("audit-verify", help="check every audit chain against the signed digests: edited, deleted, "
                                             "reordered, inserted rows, any truncation; report the unsealed tail")
@@ -195,6 +218,28 @@ def _verify_sender(sender: str) -> None:
         print(f"  SES: the sender address is {status}: click the link SES sent")
 
 
+def _export(args: argparse.Namespace) -> int:
+    """`ops export`: the access-request document; exit 1 (a message, no document) for a ref not held or erased."""
+    from foureyes.errors import NotFound
+    from foureyes.privacy import export
+
+    try:
+        document = export.export(args.ref, args.operator)
+    except (NotFound, export.Erased) as exc:
+        print(f"foureyes ops export: {exc}", file=sys.stderr)
+        return 1
+    text = json.dumps(document, indent=2, sort_keys=True, default=str, ensure_ascii=False) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+        return 0
+    descriptor = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # also when the file was there already
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(text)
+    print(f"everything held about {args.ref} written to {args.out} (0600; the export is audited)")
+    return 0
+
+
 def _connect(args: argparse.Namespace) -> tuple[dict[str, str], Any]:
     """Stack outputs and an SSM client, for the local cloud or a deployed stack."""
     if args.stack:
@@ -311,6 +356,15 @@ def run(args: argparse.Namespace) -> int:
             rollback_id = propose_rollback(args.proposal_id, args.operator, args.reason)
             print(f"rollback proposed as {rollback_id}: a reviewer and an approver who did not approve "
                   f"{args.proposal_id} will be e-mailed")
+        elif action == "erase":
+            from foureyes.privacy import erasure
+
+            proposal_id = erasure.propose(args.refs, args.reason, args.operator)
+            print(f"erasure proposed as {proposal_id}: a reviewer and a different approver will be e-mailed. Once both "
+                  "approve, everything Foureyes holds about " + ", ".join(args.refs) + " is erased, irreversibly "
+                  "(the records in the ATS are not: erase them there too)")
+        elif action == "export":
+            return _export(args)
         elif action == "reviewers":
             for rate in decide.reviewer_rates():
                 flag = "  <- approves nearly everything" if rate.decisions >= 20 and rate.approval_rate > 0.97 else ""

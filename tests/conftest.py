@@ -10,6 +10,20 @@ import pytest
 from foureyes_local.client import LocalClient
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _memory_key_ring() -> Iterator[None]:
+    """In this process, personal fields are sealed with in-memory data keys (no KMS, no data keys table); the local
+    cloud's functions, and the CLI run as a separate process, use the stack's real ones."""
+    from foureyes.privacy import records
+    from tests.support.memory import memory_ring
+
+    real = records.default_ring
+    ring = memory_ring()
+    records.default_ring = lambda: ring  # type: ignore[assignment]
+    yield
+    records.default_ring = real
+
+
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     from foureyes_local.cloud import LocalCloud

@@ -30,10 +30,13 @@ def process(record: DynamoDBRecord) -> None:
     config = index.load_config()
     old = candidates.from_stream_image(raw["OldImage"]) if raw.get("OldImage") else None
     if record.event_name == DynamoDBRecordEventName.REMOVE:
-        if old is not None:
+        if old is not None:  # None: erased, its keys are gone with it
             index.forget(old, config)
         return
     new = candidates.from_stream_image(raw["NewImage"])
+    if new is None:
+        logger.info("record erased since this change: nothing to match", extra={"ref": raw["Keys"]["ref"]["S"]})
+        return
     # What recruiters did themselves in the ATS (seen through pulls and webhooks), beside our proposals.
     agreement.record_observations(agreement.observe(old, new))
     outcome = index.match(new, config, previous=old)

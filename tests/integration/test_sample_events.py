@@ -28,6 +28,7 @@ EXPECTED = {
     "DispatchOtysFunction": lambda r: r.get("errorType") == "NotFound",
     "DispatchHrisFunction": lambda r: r.get("errorType") == "NotFound",
     "DispatchCarerixFunction": lambda r: r.get("errorType") == "NotFound",
+    "EraseFunction": lambda r: r.get("errorType") == "NotFound",
     "PullBullhornFunction": lambda r: r.get("system") == "bullhorn" and r.get("complete") is True,
     "PullOtysFunction": lambda r: r.get("system") == "otys" and r.get("complete") is True,
     "PullCarerixFunction": lambda r: r.get("system") == "carerix" and r.get("complete") is True,

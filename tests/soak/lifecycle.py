@@ -111,7 +111,7 @@ class Lifecycle(RuleBasedStateMachine):
         for old, new in world.candidates.changes[before:]:  # what the stream carries: a stage change
             if new.status == "Interview" and (old is None or old.status != new.status):
                 change = StageChange("otys", new.record_id, "Interview", ROLE, "ats:otys",
-                                     f"{new.ref}:{new.source_version}", new.emails[0])
+                                     f"{new.ref}:{new.source_version}", candidate.emails[0])
                 expected(lambda c=change: on_stage_change(c, world.scheduling.deps))
 
     # --- faults -------------------------------------------------------------------------------------------

@@ -247,7 +247,8 @@ class MemoryCandidates:
         item = self.items.get(ref)
         return copy(item) if item else None
 
-    def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "") -> bool:
+    def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "",
+                    sealed: str | None = None) -> bool:
         old = self.items.get(candidate.ref)
         if not moves_forward(old, version, content_hash):
             return False
@@ -257,10 +258,13 @@ class MemoryCandidates:
             phones=list(candidate.phones), dob=candidate.dob.isoformat() if candidate.dob else None,
             employer=candidate.employer, status=candidate.status, raw=dict(candidate.raw), source=source,
             source_version=version, content_hash=content_hash, writes=(int(old.writes) if old else 0) + 1,
-            updated_at=at)
+            updated_at=at, sealed=sealed)
         self.items[candidate.ref] = copy(item)
         self.changes.append((copy(old) if old else None, copy(item)))
         return True
+
+    def delete(self, ref: str) -> None:
+        self.items.pop(ref, None)
 
 
 class MemoryNearMisses:
@@ -383,3 +387,59 @@ DIRECTORY = Directory(PEOPLE, fact_people=frozenset({"hm-1", "iv-1", "rec-1"}))
 
 SETTINGS = Settings({"PUBLIC_BASE_URL": "https://foureyes.example", "REVIEW_LINK_TTL_HOURS": "72",
                      "SENDER_EMAIL": "noreply@foureyes.example"})
+
+
+class MemoryDataKeys:
+    """The data keys table (`store.data_keys.DataKeys`) in memory."""
+
+    def __init__(self) -> None:
+        from foureyes.store.models import DataKeyItem
+
+        self._item = DataKeyItem
+        self.items: dict[str, Any] = {}
+
+    def get(self, ref: str) -> Any:
+        return self.items.get(ref)
+
+    def create(self, ref: str, wrapped: str, key_arn: str, at: str) -> bool:
+        if ref in self.items:
+            return False
+        self.items[ref] = self._item(ref, wrapped=wrapped, key_arn=key_arn, created_at=at)
+        return True
+
+    def mark_erasing(self, ref: str, proposal_id: str, at: str) -> None:
+        self.items.setdefault(ref, self._item(ref)).erasing = proposal_id
+
+    def destroy(self, ref: str, at: str) -> None:
+        item = self.items.setdefault(ref, self._item(ref))
+        item.wrapped, item.erased_at = None, at
+
+
+class LocalKms:
+    """KMS for in-memory tests: data keys wrapped with a process-local key, bound to the record's ref."""
+
+    def __init__(self) -> None:
+        import os
+
+        self._master = os.urandom(32)
+
+    def generate(self, ref: str) -> tuple[bytes, bytes]:
+        import os
+
+        from foureyes.privacy.sealing import seal
+
+        key = os.urandom(32)
+        return key, seal(self._master, ref, "data-key", key.hex()).encode()
+
+    def decrypt(self, ref: str, wrapped: bytes) -> bytes:
+        from foureyes.privacy.sealing import unseal
+
+        return bytes.fromhex(unseal(self._master, ref, "data-key", wrapped.decode()))
+
+
+def memory_ring() -> Any:
+    """A key ring on in-memory data keys and a local KMS (what `privacy.records.default_ring` is in tests that do
+    not run the local cloud)."""
+    from foureyes.privacy.keys import KeyRing
+
+    return KeyRing(MemoryDataKeys(), LocalKms(), key_arn=lambda: "arn:aws:kms:eu-west-1:000000000000:key/memory")

@@ -15,6 +15,7 @@ from foureyes.ats._fields import VERSION_WIDTH
 from foureyes.ats.registry import adapter_for
 from foureyes.ingest import candidates
 from foureyes.model import Candidate, ats_actor
+from foureyes.privacy.records import opened_fields
 from tests.support.memory import MemoryCandidates
 
 MOMENT = datetime(2026, 12, 2, 9, 30, 15, 123456, tzinfo=UTC)
@@ -94,7 +95,9 @@ def test_an_older_version_changes_nothing_and_triggers_nothing() -> None:
     assert not candidates.save(placed, "pull", records=records)  # the same version again: nothing
     stored = records.get("otys:7001")
     assert stored is not None
-    assert stored.status == "Placed" and stored.emails == ["sanne.new@example.nl"] and stored.writes == 1
+    assert stored.status == "Placed" and stored.writes == 1
+    assert opened_fields(stored) is not None and opened_fields(stored)["emails"] == ["sanne.new@example.nl"]  # type: ignore[index]
+    assert stored.emails == [] and "sanne" not in (stored.sealed or "")  # sealed at rest
     assert stored.source_version == "2026-12-02T08:00:00.000000Z"
     assert len(records.changes) == 1  # one stream event: the first write
 

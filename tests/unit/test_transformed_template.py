@@ -61,7 +61,8 @@ def test_no_function_is_granted_a_resource_it_is_not_told_about() -> None:
         policies = json.dumps(props.get("Policies", []))
         environment = json.dumps((props.get("Environment") or {}).get("Variables", {}))
         granted = set(re.findall(r'"Ref": "(\w+)"', policies)) | set(re.findall(r'"Fn::GetAtt": \["(\w+)"', policies))
-        told = set(re.findall(r'"Ref": "(\w+)"', environment)) | set(re.findall(r"\$\{(\w+)\}", environment))
+        told = (set(re.findall(r'"Ref": "(\w+)"', environment)) | set(re.findall(r"\$\{(\w+)\}", environment))
+                | set(re.findall(r'"Fn::GetAtt": \["(\w+)"', environment)))
         extra = granted - told - set(template.get("Parameters", {}))
         if extra:
             loose[name] = extra

@@ -14,6 +14,12 @@ class Action(StrEnum):
     UPDATE_STATUS = "update_status"
     CREATE_NOTE = "create_note"
     TAG_DUPLICATE = "tag_duplicate"
+    ERASE_CANDIDATE = "erase_candidate"  # not an ATS write: Foureyes erases what it holds (foureyes.privacy)
+
+
+# The actions that write to an ATS (through its dispatcher); an erasure writes only to Foureyes's own tables.
+ATS_ACTIONS: tuple[Action, ...] = (Action.MERGE_CANDIDATES, Action.UPDATE_STATUS, Action.CREATE_NOTE,
+                                   Action.TAG_DUPLICATE)
 
 
 class Stage(StrEnum):

@@ -126,6 +126,23 @@ class Settings:
         return self.text("AUDIT_KEY_SECRET_ARN")
 
     @property
+    def personal_data_key_arn(self) -> str:
+        """The KMS key that wraps each candidate record's data key (foureyes.privacy)."""
+        return self.text("PERSONAL_DATA_KEY_ARN")
+
+    @property
+    def match_key_secret_arn(self) -> str:
+        """The secret whose HMAC turns match keys (e-mail, phone, name + year of birth) into keyed hashes."""
+        return self.text("MATCH_KEY_SECRET_ARN")
+
+    @property
+    def data_key_cache_seconds(self) -> int:
+        """How long a plaintext data key stays in a warm process (default 300 s): a hot matcher then asks KMS
+        once per record and window, not once per item. Also the longest a destroyed key lingers in memory."""
+        raw = self.optional("DATA_KEY_CACHE_SECONDS")
+        return int(raw) if raw.isdigit() else DEFAULT_MAX_AGE_SECONDS
+
+    @property
     def alerts_topic_arn(self) -> str:
         return self.text("ALERTS_TOPIC_ARN")
 

@@ -128,7 +128,7 @@ def _mentions(value: Any, text: str) -> bool:
         return any(_mentions(v, text) for v in value.values())
     if isinstance(value, list | tuple):
         return any(_mentions(v, text) for v in value)
-    return isinstance(value, str) and value == text
+    return isinstance(value, str) and (value == text or text in value.split("|"))
 
 
 class Trail:
@@ -237,8 +237,9 @@ def record(event: str, actor: str, subject: str, details: Mapping[str, Any] | No
     return default().record(event, actor, subject, details)
 
 
-def rows_about(subject: str) -> list[dict[str, Any]]:
-    """Every audit row about `subject` (its subject, or a value in its details), across all chains, oldest first.
+def rows_about(subject: str, trail: Trail | None = None) -> list[dict[str, Any]]:
+    """Every audit row about `subject` (its subject, or a value in its details: itself, in a list, or in a
+    `left|right` pair), across all chains, oldest first.
 
     The caller needs dynamodb:Scan on the audit table (the read is a filtered scan over every chain)."""
-    return default().rows_about(subject)
+    return (trail or default()).rows_about(subject)

@@ -6,16 +6,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from foureyes import audit
 from foureyes.ats.registry import adapter_for
 from foureyes.errors import UnknownSystem
-from foureyes.model import Candidate
+from foureyes.model import Candidate, ats_actor
+from foureyes.privacy import records as sealed_records
+from foureyes.privacy.keys import Erased, KeyRing
 from foureyes.store.candidates import CandidateRecords, DynamoCandidateRecords
-from foureyes.store.models import CandidateItem
 
 logger = Logger(child=True)
 CLAIM_FIELD = "changed_by"  # where a webhook payload or a pulled record says who changed it
@@ -57,33 +59,36 @@ def claim_of(record: Mapping[str, Any] | None) -> str:
 
 
 def save(candidate: Candidate, source: str, version: str | None = None,
-         records: CandidateRecords | None = None) -> bool:
+         records: CandidateRecords | None = None, ring: KeyRing | None = None) -> bool:
     """Store one record if its version moves forward; False when nothing was written.
 
     The conditional write (see `store.candidates`) makes re-delivered, re-pulled and out-of-order older
     records no-ops (no stream event, no re-match, no stage change): a pull resumed after a crash processes
     nothing twice, and an old delivery never overwrites a newer record. A record without a usable version is
     stored only while no versioned copy is, and only when its content changed (logged by ref).
+
+    Personal fields are stored sealed with the record's data key (`foureyes.privacy`). An erased record (its
+    tombstone) is not stored again: skipped and audited as `ingest.skipped_erased`.
     """
     version = version_of(candidate) if version is None else version  # a given one must be normalised
     if not version:
         logger.info("record without a usable version: stored only if unversioned and changed",
                     extra={"ref": candidate.ref, "source": source})
+    try:
+        stripped, sealed = sealed_records.seal_candidate(candidate, ring)
+    except Erased:
+        logger.info("record erased: not stored again", extra={"ref": candidate.ref, "source": source})
+        audit.record("ingest.skipped_erased", ats_actor(candidate.system), candidate.ref, {"via": source})
+        return False
     stored = (records or DynamoCandidateRecords()).put_version(
-        candidate, source=source, version=version, at=datetime.now(UTC).isoformat(timespec="seconds"),
-        content_hash=content_hash(candidate))
+        stripped, source=source, version=version, at=datetime.now(UTC).isoformat(timespec="seconds"),
+        content_hash=content_hash(candidate), sealed=sealed)
     if not stored:
         logger.debug("record not stored: not newer than the stored one", extra={"ref": candidate.ref})
     return stored
 
 
-def from_item(item: CandidateItem) -> Candidate:
-    return Candidate(system=item.system, record_id=item.record_id, first_name=item.first_name,
-                     last_name=item.last_name, full_name=item.full_name, emails=tuple(item.emails),
-                     phones=tuple(item.phones), dob=date.fromisoformat(item.dob) if item.dob else None,
-                     employer=item.employer, status=item.status, raw=dict(item.raw or {}))
-
-
-def from_stream_image(image: dict[str, Any]) -> Candidate:
-    """A Candidate from a DynamoDB stream image (attribute-value JSON)."""
-    return from_item(CandidateItem.from_raw_data(image))
+def from_stream_image(image: dict[str, Any], ring: KeyRing | None = None) -> Candidate | None:
+    """A Candidate from a DynamoDB stream image (attribute-value JSON), its sealed fields opened; None when the
+    record's key is gone (it was erased since)."""
+    return sealed_records.open_image(image, ring)

@@ -32,9 +32,11 @@ from foureyes.matching.score import (
     score_pair,
 )
 from foureyes.model import Action, Candidate
+from foureyes.privacy.keys import Erased
+from foureyes.privacy.records import Codec
 from foureyes.review import proposals, rules
 from foureyes.review.proposals import NewProposal
-from foureyes.settings import settings, ssm_json
+from foureyes.settings import secret_bytes, settings, ssm_json
 from foureyes.store.match_index import DynamoMatchKeys, DynamoNearMisses, MatchKeys, NearMisses
 from foureyes.store.models import NearMissItem
 
@@ -59,6 +61,8 @@ class Deps:
     proposals: proposals.Deps
     rules: Callable[[], tuple[rules.Rule, ...]]
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    # The HMAC key of match keys (None: plain keys, for in-memory tests): the index holds no readable address.
+    secret: Callable[[], bytes | None] = lambda: None
 
 
 def load_config() -> MatchConfig:
@@ -69,9 +73,15 @@ def load_rules() -> tuple[rules.Rule, ...]:
     return rules.parse_rules(ssm_json(settings().rules_parameter))
 
 
+def match_key_secret() -> bytes:
+    """The secret that keys the match-key hashes (Secrets Manager, cached by Powertools)."""
+    return secret_bytes(settings().match_key_secret_arn)
+
+
 @cache
 def default_deps() -> Deps:
-    return Deps(DynamoMatchKeys(), DynamoNearMisses(), proposals.default_deps(), load_rules)
+    return Deps(DynamoMatchKeys(Codec()), DynamoNearMisses(), proposals.default_deps(), load_rules,
+                secret=match_key_secret)
 
 
 def _record_from_item(data: dict[str, Any]) -> NormalizedRecord:
@@ -111,7 +121,7 @@ def proposal_for(pair: ScoredPair, left: Candidate, right: Candidate, config: Ma
 def forget(candidate: Candidate, config: MatchConfig, deps: Deps | None = None) -> None:
     """Remove a record's keys from the index (the record was deleted or its keys changed)."""
     deps = deps or default_deps()
-    for key in blocking_keys(normalize_record(candidate), config):
+    for key in blocking_keys(normalize_record(candidate), config, secret=deps.secret()):
         deps.keys.delete(key, candidate.ref)
 
 
@@ -119,7 +129,8 @@ def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None 
           deps: Deps | None = None) -> MatchOutcome:
     deps = deps or default_deps()
     record = normalize_record(candidate)
-    keys = blocking_keys(record, config)
+    secret = deps.secret()
+    keys = blocking_keys(record, config, secret=secret)
     outcome = MatchOutcome(candidate.ref)
     neighbours: dict[str, NormalizedRecord] = {}
     for key in keys:
@@ -132,11 +143,15 @@ def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None 
             if ref != record.ref:
                 neighbours.setdefault(ref, _record_from_item(data))
     now = deps.clock().isoformat(timespec="seconds")
-    for key in keys:
-        if key.split(":", 1)[0] not in outcome.flagged_keys:
-            deps.keys.put(key, record.ref, record._asdict(), now)
+    try:
+        for key in keys:
+            if key.split(":", 1)[0] not in outcome.flagged_keys:
+                deps.keys.put(key, record.ref, record._asdict(), now)
+    except Erased:  # its erasure started meanwhile: nothing about it is indexed or proposed again
+        logger.info("record being erased: not matched", extra={"ref": outcome.ref})
+        return outcome
     if previous is not None:
-        for stale in set(blocking_keys(normalize_record(previous), config)) - set(keys):
+        for stale in set(blocking_keys(normalize_record(previous), config, secret=secret)) - set(keys):
             deps.keys.delete(stale, record.ref)
     for other in neighbours.values():
         pair = score_pair(record, other, config)

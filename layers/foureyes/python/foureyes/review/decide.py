@@ -23,7 +23,8 @@ from typing import Any
 from foureyes import audit, links, mail
 from foureyes.audit import Recorder
 from foureyes.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
-from foureyes.model import Decision, Stage
+from foureyes.model import Action, Decision, Stage
+from foureyes.privacy.records import opened_fields
 from foureyes.review import lifecycle
 from foureyes.review.lifecycle import ProposalStatus
 from foureyes.review.people import Directory, People, Person, load_people, round_robin
@@ -31,7 +32,7 @@ from foureyes.review.resume import Resumed, Resumer, resume_stage, stage_output
 from foureyes.settings import Settings, secret_bytes, settings
 from foureyes.store.candidates import CandidateRecords, DynamoCandidateRecords
 from foureyes.store.counters import Counters, DynamoCounters
-from foureyes.store.models import ProposalItem, ReviewTaskItem
+from foureyes.store.models import CandidateItem, ProposalItem, ReviewTaskItem
 from foureyes.store.proposals import (
     DynamoProposals,
     DynamoReviewTasks,
@@ -47,6 +48,8 @@ REASON_CODES: dict[str, str] = {
     "different_people": "Different people (namesakes or shared contact details)",
     "insufficient_evidence": "Not enough evidence to decide that these are one person",
     "data_error": "One of the records holds wrong data; fix it in the ATS first",
+    "erasure_verified": "Erasure: the request is verified (identity, scope) and nothing requires keeping the data",
+    "erasure_not_verified": "Erasure: not verified, or a legal duty requires keeping the data",
     "other": "Other (explain in the note)",
 }
 # Which reasons fit which decision: "reject, same person" says nothing a team lead could act on.
@@ -54,6 +57,17 @@ REASONS_FOR: dict[Decision, tuple[str, ...]] = {
     Decision.APPROVE: ("same_person", "other"),
     Decision.REJECT: ("different_people", "insufficient_evidence", "data_error", "other"),
 }
+# An erasure is decided on other grounds than a match: its own reasons (and "other").
+ERASURE_REASONS_FOR: dict[Decision, tuple[str, ...]] = {
+    Decision.APPROVE: ("erasure_verified", "other"),
+    Decision.REJECT: ("erasure_not_verified", "other"),
+}
+ERASE_ACTION = Action.ERASE_CANDIDATE.value
+
+
+def reasons_for(decision: Decision, action: str = "") -> tuple[str, ...]:
+    """The reason codes that fit `decision` on a proposal of `action`."""
+    return (ERASURE_REASONS_FOR if action == ERASE_ACTION else REASONS_FOR)[decision]
 NOTE_REQUIRED = "other"
 MAX_NOTE_LENGTH = 500
 
@@ -76,6 +90,8 @@ class Deps:
     settings: Settings
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     sleep: Callable[[float], None] = time.sleep  # the backoff between SendTaskSuccess attempts
+    # A stored record's personal fields, opened (sealed or plain); None when its key is gone (erased).
+    open_fields: Callable[[CandidateItem], dict[str, Any] | None] = opened_fields
 
 
 @cache
@@ -242,15 +258,18 @@ def _authorise(token: str, deps: Deps) -> tuple[Stage, ReviewTaskItem, ProposalI
 
 
 def _records(item: ProposalItem, deps: Deps) -> tuple[dict[str, Any], ...]:
+    """The source fields of the proposal's records, side by side (opened for this page only)."""
     out: list[dict[str, Any]] = []
     for ref in item.refs:
         record = deps.candidates.get(ref)
-        if record is None:
+        fields = deps.open_fields(record) if record is not None else None
+        if record is None or fields is None:
             out.append({"ref": ref, "missing": True})
             continue
-        out.append({"ref": ref, "first_name": record.first_name, "last_name": record.last_name,
-                    "full_name": record.full_name, "emails": list(record.emails), "phones": list(record.phones),
-                    "dob": record.dob or "", "employer": record.employer, "status": record.status})
+        out.append({"ref": ref, "first_name": fields["first_name"], "last_name": fields["last_name"],
+                    "full_name": fields["full_name"], "emails": list(fields["emails"]),
+                    "phones": list(fields["phones"]), "dob": fields["dob"] or "", "employer": fields["employer"],
+                    "status": record.status})
     return tuple(out)
 
 
@@ -287,12 +306,14 @@ _NOT_BY = {Stage.REVIEW: ("proposed_by",), Stage.APPROVE: ("proposed_by", "revie
            Stage.TIEBREAK: ("proposed_by", "reviewed_by", "approved_by")}
 
 
-def check_reason(decision: Decision, reason_code: str, note: str) -> str:
-    """The reviewer's note, stripped, when `reason_code` fits `decision`; `BadRequest` naming what is wrong."""
+def check_reason(decision: Decision, reason_code: str, note: str, action: str = "") -> str:
+    """The reviewer's note, stripped, when `reason_code` fits `decision` (on a proposal of `action`); `BadRequest`
+    naming what is wrong."""
     if reason_code not in REASON_CODES:
         raise BadRequest("choose a reason for your decision")
-    if reason_code not in REASONS_FOR[decision]:
-        fitting = ", ".join(code.replace("_", " ") for code in REASONS_FOR[decision])
+    fits = reasons_for(decision, action)
+    if reason_code not in fits:
+        fitting = ", ".join(code.replace("_", " ") for code in fits)
         raise BadRequest(f"the reason {reason_code.replace('_', ' ')!r} does not fit the decision {decision.value!r}; "
                          f"choose one of: {fitting}")
     text = note.strip()
@@ -329,7 +350,7 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, deps: D
         decision = Decision(decision_name)
     except ValueError as exc:
         raise BadRequest("decision must be 'approve' or 'reject'") from exc
-    note = check_reason(decision, reason_code, note)
+    note = check_reason(decision, reason_code, note, item.action)
     if task.status != "pending":
         raise Conflict("this review has already been decided")
     person = task.assignee

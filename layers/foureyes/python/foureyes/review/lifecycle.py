@@ -3,7 +3,8 @@
 A proposal moves: pending_review -> pending_approval -> (approved | rejected | pending_tiebreak);
 pending_tiebreak -> (approved | rejected); approved -> (shadowed | in_progress -> executed | failed |
 parked); parked -> in_progress (the nightly retry); executed -> rolled_back (by an executed rollback);
-any pending stage -> expired (no answer after reminder and escalation).
+any pending stage -> expired (no answer after reminder and escalation); any open proposal -> withdrawn (a record it
+names was erased).
 
 The decision write computes the next status here (`next_status`) and hands it to the state machine in
 the task's output; the machine's Choice states route on that status, they do not decide it again.
@@ -30,6 +31,7 @@ class ProposalStatus(StrEnum):
     EXPIRED = "expired"
     ROLLED_BACK = "rolled_back"
     FAILED = "failed"
+    WITHDRAWN = "withdrawn"  # a record it names was erased: nothing of it is decided or written any more
 
 
 OPEN_STATUSES: tuple[ProposalStatus, ...] = (

@@ -7,7 +7,7 @@ from html import escape
 from typing import Any
 
 from foureyes.model import Decision
-from foureyes.review.decide import MAX_NOTE_LENGTH, REASON_CODES, REASONS_FOR, ReviewView
+from foureyes.review.decide import ERASE_ACTION, MAX_NOTE_LENGTH, REASON_CODES, ReviewView, reasons_for
 from foureyes.web.shell import page
 
 _FIELDS = (("Name", "name"), ("E-mail", "emails"), ("Phone", "phones"), ("Date of birth", "dob"),
@@ -26,18 +26,27 @@ def _cell(record: dict[str, Any], key: str) -> str:
     return escape(str(value)) or "&mdash;"
 
 
-def _reason_options() -> str:
+def _reason_options(action: str = "") -> str:
     """The reason codes grouped by the decision they fit ("other" fits both, so it stands on its own)."""
     groups = {Decision.APPROVE: "Reasons to approve", Decision.REJECT: "Reasons to reject"}
-    either = set(REASONS_FOR[Decision.APPROVE]) & set(REASONS_FOR[Decision.REJECT])
+    fits = {decision: reasons_for(decision, action) for decision in groups}
+    either = set(fits[Decision.APPROVE]) & set(fits[Decision.REJECT])
 
     def option(code: str) -> str:
         return f"<option value=\"{escape(code)}\">{escape(REASON_CODES[code])}</option>"
 
     grouped = "".join(f"<optgroup label=\"{escape(label)}\">"
-                      + "".join(option(code) for code in REASONS_FOR[decision] if code not in either) + "</optgroup>"
+                      + "".join(option(code) for code in fits[decision] if code not in either) + "</optgroup>"
                       for decision, label in groups.items())
     return grouped + "".join(option(code) for code in REASON_CODES if code in either)
+
+
+_ERASURE_WARNING = (
+    "<div class=\"note\" role=\"alert\"><p><strong>This cannot be undone.</strong> Approving this erasure deletes "
+    "everything Foureyes holds about the records below and destroys the key their personal data is encrypted "
+    "with. There is no rollback: nobody, not even an administrator, can bring it back.</p><p>It does not delete "
+    "the records in the ATS: the agency erases them there too. Approve only a verified request (the person's "
+    "identity and which records are theirs) with no legal duty to keep the data.</p></div>")
 
 
 def review_page(view: ReviewView) -> str:
@@ -66,7 +75,9 @@ def review_page(view: ReviewView) -> str:
         (f"<p class=\"note\"><strong>Rollback</strong> of proposal <code>{escape(item.rollback_of)}</code>: "
          "approving it undoes that write. Its approvers and whoever asked for this rollback decide no stage of "
          "it.</p>" if item.rollback_of else ""),
-        f"<h2>Why these records were linked</h2><p>{escape(item.reasoning)}</p><p>Evidence: {evidence}</p>",
+        (_ERASURE_WARNING if item.action == ERASE_ACTION else ""),
+        f"<h2>{'Why this is asked' if item.action == ERASE_ACTION else 'Why these records were linked'}</h2>"
+        f"<p>{escape(item.reasoning)}</p><p>Evidence: {evidence}</p>",
         confidence,
         f"<h2>The records side by side</h2><table><thead><tr><th scope=\"col\">Field</th>{header}</tr></thead>"
         f"<tbody>{rows}</tbody></table>",
@@ -77,7 +88,7 @@ def review_page(view: ReviewView) -> str:
     if view.decided:
         body.append(f"<p class=\"note\" role=\"status\">You already decided: <strong>{escape(str(view.task.decision))}"
                     f"</strong> ({escape(str(view.task.reason))}). Nothing more to do.</p>")
-        if item.status == "executed" and not item.rollback_of:
+        if item.status == "executed" and not item.rollback_of and item.action != ERASE_ACTION:
             body.append(
                 "<form method=\"post\"><fieldset><legend>Undo this write</legend>"
                 "<p>This write was executed. You can propose to roll it back: a reviewer and an approver who did "
@@ -90,7 +101,7 @@ def review_page(view: ReviewView) -> str:
             "<form method=\"post\"><fieldset><legend>Your decision</legend>"
             f"<input type=\"hidden\" name=\"nonce\" value=\"{escape(view.task.nonce)}\">"
             "<p><label for=\"reason\">Reason (required)</label><br><select id=\"reason\" name=\"reason\" required>"
-            f"<option value=\"\">Choose a reason</option>{_reason_options()}</select></p>"
+            f"<option value=\"\">Choose a reason</option>{_reason_options(item.action)}</select></p>"
             "<p><label for=\"note\">Note (required for &ldquo;Other&rdquo;)</label><br>"
             f"<textarea id=\"note\" name=\"note\" maxlength=\"{MAX_NOTE_LENGTH}\" rows=\"3\" cols=\"60\">"
             "</textarea></p>"

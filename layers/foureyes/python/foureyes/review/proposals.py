@@ -33,7 +33,7 @@ class NewProposal:
     pair_key: str
     system: str
     action: Action
-    refs: tuple[str, str]
+    refs: tuple[str, ...]  # a pair (left, right); an erasure names every record it erases
     payload: dict[str, Any]
     diff: dict[str, Any]
     confidence: float
@@ -99,7 +99,7 @@ def submit(new: NewProposal, deps: Deps | None = None, *, proposed_by: str = "ma
                       {"action": new.action.value, "system": new.system, "refs": list(new.refs),
                        "evidence": list(new.evidence), "confidence": str(new.confidence),
                        "rollback_of": rollback_of})
-    start_review(new.proposal_id, new.system, deps)
+    start_review(new.proposal_id, new.system, deps, action=new.action.value)
     return True
 
 
@@ -115,11 +115,13 @@ def execution_run(proposal_id: str, execution_arn: str) -> int:
     return int(suffix) if name != proposal_id and suffix.isdigit() else 1
 
 
-def start_review(proposal_id: str, system: str, deps: Deps | None = None, *, run: int = 1) -> str:
+def start_review(proposal_id: str, system: str, deps: Deps | None = None, *, run: int = 1, action: str = "") -> str:
     """Start the proposal's ProposalReview execution (named after the proposal and the run, so starting the same
-    run again returns the same execution) and keep its ARN on the proposal."""
+    run again returns the same execution) and keep its ARN on the proposal. The input carries the action, on which
+    the machine routes an approved erasure to its executor instead of an ATS's dispatcher."""
     deps = deps or default_deps()
-    arn = deps.workflow.start(execution_name(proposal_id, run), {"proposal_id": proposal_id, "system": system})
+    payload = {"proposal_id": proposal_id, "system": system, **({"action": action} if action else {})}
+    arn = deps.workflow.start(execution_name(proposal_id, run), payload)
     deps.proposals.set_execution(proposal_id, arn)
     return arn
 
@@ -129,7 +131,7 @@ def ensure_review(item: ProposalItem, deps: Deps, *, actor: str = "system") -> s
     audited. Returns the ARN it started, None when the proposal needed nothing."""
     if item.fact or item.execution_arn or item.status not in {status.value for status in REVIEW_STATUSES}:
         return None
-    arn = start_review(item.proposal_id, item.system, deps)
+    arn = start_review(item.proposal_id, item.system, deps, action=item.action)
     deps.audit.record("review.started", actor, item.proposal_id, {"why": "the proposal had no review execution",
                                                                     "execution": arn.rsplit(":", 1)[-1]})
     return arn

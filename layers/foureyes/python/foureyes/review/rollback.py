@@ -59,6 +59,8 @@ def propose_rollback(original_id: str, requested_by: str, reason: str, deps: pro
     original = deps.proposals.get(original_id)
     if original is None:
         raise NotFound(f"proposal {original_id} does not exist")
+    if original.action == Action.ERASE_CANDIDATE.value:
+        raise Conflict(f"proposal {original_id} is an erasure: it is irreversible and cannot be rolled back")
     if original.status != ProposalStatus.EXECUTED.value:
         raise Conflict(f"proposal {original_id} is {original.status}: only an executed write can be rolled back"
                        + (" (shadow mode sent nothing)" if original.status == ProposalStatus.SHADOWED.value else ""))

@@ -166,6 +166,6 @@ def _repair(item: ProposalItem, deps: Deps, report: SweepReport) -> None:
             report.closed += 1
             deps.audit.record("review.closed", SWEEPER, item.proposal_id, {**ended, "why": why})
         return
-    arn = proposals.start_review(item.proposal_id, item.system, starter, run=run + 1)
+    arn = proposals.start_review(item.proposal_id, item.system, starter, run=run + 1, action=item.action)
     report.restarted += 1
     deps.audit.record("review.restarted", SWEEPER, item.proposal_id, {**ended, "next": _execution_name(arn)})

@@ -59,6 +59,7 @@ class Deps:
 def default_deps(submit_fact: SubmitFact, notify: Notify | None = None) -> Deps:
     """The real dependencies, from the function's environment (read now, once per cold start by the caller)."""
     from foureyes import audit, mail
+    from foureyes.privacy.records import Codec
     from foureyes.scheduling import locks
     from foureyes.scheduling.calendar import ConfiguredCalendar
     from foureyes.scheduling.hris import ConnectedHris
@@ -70,7 +71,8 @@ def default_deps(submit_fact: SubmitFact, notify: Notify | None = None) -> Deps:
     # placeholders), scheduling goes without the calendar and onboarding tasks wait parked (`foureyes.integrations`).
     hris = ConnectedHris() if config.hris_connection_secret_id else None
     sender = config.sender_email
-    return Deps(store=SchedulingStore(locks), calendar=ConfiguredCalendar(), send=lambda m: mail.send(m, sender),
+    store = SchedulingStore(locks, codec=Codec())  # the candidate's address and interviewers' notes are sealed
+    return Deps(store=store, calendar=ConfiguredCalendar(), send=lambda m: mail.send(m, sender),
                 audit=audit.record, submit_fact=submit_fact, secret=secret_bytes(config.link_secret_arn),
                 base_url=config.public_base_url, sender=sender,
                 settings=Settings.from_dict(ssm_json(config.scheduling_config_parameter)), hris=hris,

@@ -14,7 +14,6 @@ a webhook): `on_record_change` is what the stage-change Lambda runs.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -184,12 +183,13 @@ def _undeliverable(deps: Deps, request: InterviewRequest, reason: str, details: 
 
 def stage_change_of(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> StageChange | None:
     """A StageChange when a record's status moved (the role and time zone come with the ATS record)."""
+    status = new_image.get("status", {}).get("S", "")
+    if not status or (old_image is not None and old_image.get("status", {}).get("S", "") == status):
+        return None  # no status change: nothing to open
     new = from_stream_image(new_image)
-    old = from_stream_image(old_image) if old_image else None
-    if not new.status or (old is not None and old.status == new.status):
-        return None
-    raw = new_image.get("raw", {}).get("S", "{}")
-    record = json.loads(raw) if isinstance(raw, str) else {}
+    if new is None:
+        return None  # erased since this change
+    record = dict(new.raw)
     role_id = str(record.get("role_id") or record.get("jobOrderId") or "")
     if not role_id or not new.emails:
         return None

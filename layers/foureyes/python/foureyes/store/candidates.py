@@ -35,10 +35,14 @@ from foureyes.store.models import CandidateItem, bound
 class CandidateRecords(Protocol):
     def get(self, ref: str) -> CandidateItem | None: ...
 
-    def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "") -> bool:
+    def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "",
+                    sealed: str | None = None) -> bool:
         """Store the record if `version` is newer than the stored one (see the module); False when nothing was
-        written. `version` is normalised ('' for none); `content_hash` tells an unversioned change apart."""
+        written. `version` is normalised ('' for none); `content_hash` tells an unversioned change apart; `sealed`
+        holds the personal fields sealed (then `candidate` carries them empty)."""
         ...
+
+    def delete(self, ref: str) -> None: ...
 
 
 def moves_forward(stored: CandidateItem | None, version: str, content_hash: str) -> bool:
@@ -58,7 +62,8 @@ class DynamoCandidateRecords:
         except DoesNotExist:
             return None
 
-    def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "") -> bool:
+    def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "",
+                    sealed: str | None = None) -> bool:
         model = bound(CandidateItem)
         actions: list[Action] = [
             model.system.set(candidate.system), model.record_id.set(candidate.record_id),
@@ -69,6 +74,7 @@ class DynamoCandidateRecords:
             model.source_version.set(version), model.content_hash.set(content_hash), model.writes.add(1),
             model.updated_at.set(at),
             model.dob.set(candidate.dob.isoformat()) if candidate.dob else model.dob.remove(),
+            model.sealed.set(sealed) if sealed else model.sealed.remove(),
         ]
         unversioned = model.source_version.does_not_exist() | (model.source_version == "")
         condition: Condition = model.ref.does_not_exist()
@@ -77,3 +83,6 @@ class DynamoCandidateRecords:
         else:
             condition |= unversioned & (model.content_hash.does_not_exist() | (model.content_hash != content_hash))
         return conditional(lambda: model(candidate.ref).update(actions=actions, condition=condition))
+
+    def delete(self, ref: str) -> None:
+        bound(CandidateItem)(ref).delete()

@@ -1,12 +1,21 @@
-"""Repositories of the match-key index (one item per blocking key and record) and of the near-misses."""
+"""Repositories of the match-key index (one item per blocking key and record) and of the near-misses.
+
+A match-key item's `record` (the normalised record: canonical e-mails, E.164 phones, name key, birth date) is
+stored sealed with the record's data key, `{"sealed": ...}`, through the `FieldCodec` handed in; an item written
+before sealing holds the record itself and is read as it is. A record whose key is gone (erased) is not returned.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any, Protocol
 
 from pynamodb.exceptions import DoesNotExist
 
 from foureyes.store.models import MatchKeyItem, NearMissItem, bound
+from foureyes.store.sealed import PLAIN, FieldCodec
+
+RECORD_FIELD = "match_record"
 
 
 class MatchKeys(Protocol):
@@ -30,14 +39,43 @@ class NearMisses(Protocol):
 
 
 class DynamoMatchKeys:
+    def __init__(self, codec: FieldCodec = PLAIN) -> None:
+        self._codec = codec
+
+    def _open(self, ref: str, stored: dict[str, Any]) -> dict[str, Any] | None:
+        sealed = stored.get("sealed")
+        if not isinstance(sealed, str):
+            return stored  # written before sealing
+        opened = self._codec.open(ref, RECORD_FIELD, sealed)
+        return None if opened is None else dict(json.loads(opened))
+
     def records_under(self, key: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
-        return [(item.ref, item.record) for item in bound(MatchKeyItem).query(key, limit=limit)]
+        found = []
+        for item in bound(MatchKeyItem).query(key, limit=limit):
+            record = self._open(item.ref, item.record)
+            if record is not None:
+                found.append((item.ref, record))
+        return found
 
     def put(self, key: str, ref: str, record: dict[str, Any], updated_at: str) -> None:
-        bound(MatchKeyItem)(key, ref, record=record, updated_at=updated_at).save()
+        sealed = self._codec.seal(ref, RECORD_FIELD, json.dumps(record, separators=(",", ":")))
+        bound(MatchKeyItem)(key, ref, record={"sealed": sealed}, updated_at=updated_at).save()
 
     def delete(self, key: str, ref: str) -> None:
         bound(MatchKeyItem)(key, ref).delete()
+
+    def of_ref(self, ref: str) -> list[tuple[str, dict[str, Any] | None]]:
+        """Every (key, opened record or None when its key is gone) filed for `ref`: a scan, for erasure and access
+        requests only (the index is queried by key everywhere else, and a record's keys are keyed hashes)."""
+        model = bound(MatchKeyItem)
+        return [(item.match_key, self._open(ref, item.record))
+                for item in model.scan(model.ref == ref, consistent_read=True)]
+
+    def keys_of(self, ref: str) -> list[str]:
+        """The keys filed for `ref` (a scan, as `of_ref`), without opening anything."""
+        model = bound(MatchKeyItem)
+        return [item.match_key for item in model.scan(model.ref == ref, consistent_read=True,
+                                                      attributes_to_get=["match_key", "ref"])]
 
 
 class DynamoNearMisses:
@@ -54,3 +92,12 @@ class DynamoNearMisses:
         model = bound(NearMissItem)
         model(pair).update(actions=[model.sightings.add(1), model.last_seen.set(at), model.score.set(score),
                                     model.expires_at.set(expires_at), model.promoted.set(promoted)])
+
+    def naming(self, ref: str) -> list[str]:
+        """The pairs that name `ref` (a scan: erasure and access requests only, rare next to matching)."""
+        model = bound(NearMissItem)
+        return [item.pair for item in model.scan(model.pair.contains(ref), consistent_read=True)
+                if ref in item.pair.split("|")]
+
+    def delete(self, pair: str) -> None:
+        bound(NearMissItem)(pair).delete()

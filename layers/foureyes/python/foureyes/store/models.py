@@ -63,6 +63,9 @@ class CandidateItem(_Base):
     employer = UnicodeAttribute(default="")
     status = UnicodeAttribute(default="")
     raw = JSONAttribute(default=dict)
+    # The personal fields above, sealed as one (foureyes.privacy): then those attributes are stored empty. An item
+    # written before sealing has no `sealed` and its fields in plain text; both shapes are read.
+    sealed = UnicodeAttribute(null=True)
     source = UnicodeAttribute(default="")
     source_version = UnicodeAttribute(default="")  # normalised: fixed-width UTC ISO, '' = none (AtsAdapter.version_of)
     content_hash = UnicodeAttribute(default="")  # of the stored record; orders nothing, tells "changed" apart
@@ -74,7 +77,7 @@ class MatchKeyItem(_Base):
     TABLE_ENV = "MATCH_KEYS_TABLE"
     match_key = UnicodeAttribute(hash_key=True)
     ref = UnicodeAttribute(range_key=True)
-    record = JSONAttribute()  # the normalised record, so a query alone gives what scoring needs
+    record = JSONAttribute()  # the normalised record, so a query alone gives what scoring needs ({"sealed": ...})
     updated_at = UnicodeAttribute()
 
 
@@ -225,6 +228,23 @@ class ObservationItem(_Base):
     kind = UnicodeAttribute()  # observed | proposal
     at = UnicodeAttribute()  # when it was first recorded (ISO, UTC)
     proposal_id = UnicodeAttribute(null=True)
+
+
+class DataKeyItem(_Base):
+    """One candidate record's data key, wrapped by the KMS key (foureyes.privacy), or its tombstone.
+
+    `erasing` is set when an approved erasure starts (ingest then skips the record); once it is done, `wrapped` is
+    removed (the key is destroyed: whatever was sealed with it is unreadable) and `erased_at` stays as the
+    tombstone, ids only, so pulls and webhooks do not import the record again.
+    """
+
+    TABLE_ENV = "DATA_KEYS_TABLE"
+    ref = UnicodeAttribute(hash_key=True)
+    wrapped = UnicodeAttribute(null=True)  # base64 of KMS's CiphertextBlob; absent once erased
+    key_arn = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    erasing = UnicodeAttribute(null=True)  # the erasure proposal's id, from its start
+    erased_at = UnicodeAttribute(null=True)
 
 
 class AuditItem(_Base):

@@ -52,10 +52,15 @@ from foureyes.store.scheduling_values import (
     check_ahead,
     check_move,
 )
+from foureyes.store.sealed import PLAIN, FieldCodec
 
 MAX_TRANSACTION_ITEMS = 100
 TRANSACTION_ATTEMPTS = 6
 RETENTION_DAYS = 200  # requests and slots outlive the 6-month audit window slightly, then TTL removes them
+
+
+EMAIL_FIELD = "candidate_email"
+NOTES_FIELD = "feedback_notes"
 
 
 def _epoch(moment: datetime) -> int:
@@ -70,10 +75,17 @@ def _hold_of(item: LockItem) -> Hold:
 class SchedulingStore:
     """Reads and conditional writes of the scheduling tables; every method is safe under concurrency."""
 
-    def __init__(self, keys: LockKeys, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(self, keys: LockKeys, *, sleep: Callable[[float], None] = time.sleep,
+                 codec: FieldCodec = PLAIN) -> None:
         self._keys = keys
         self._sleep = sleep
+        self._codec = codec  # the candidate's e-mail address and interviewers' notes are stored sealed
         self._connection: Connection | None = None
+
+    def _opened(self, item: InterviewRequestItem) -> InterviewRequestItem:
+        """The request as read, its candidate's address opened (in memory only: read items are never saved)."""
+        item.candidate_email = self._codec.open(item.candidate_ref, EMAIL_FIELD, item.candidate_email) or ""
+        return item
 
     # models bound at first use, so env vars are read lazily
     @property
@@ -143,7 +155,8 @@ class SchedulingStore:
             request.request_id, candidate_ref=request.candidate_ref, system=request.system, role_id=request.role_id,
             panel=list(request.panel), panel_size=request.panel_size, duration_minutes=request.duration_minutes,
             mode=str(request.mode), window_start=iso(request.window_start), window_end=iso(request.window_end),
-            candidate_tz=request.candidate_tz, candidate_email=candidate_email, stage=request.stage, status=status,
+            candidate_tz=request.candidate_tz, stage=request.stage, status=status,
+            candidate_email=self._codec.seal(request.candidate_ref, EMAIL_FIELD, candidate_email),
             created_at=iso(now), created_by=created_by, template_id=template_id, buffer_minutes=buffer_minutes,
             nudges_sent=0, expires_at=expires)
         if status != "open":
@@ -209,15 +222,15 @@ class SchedulingStore:
 
     def get_request(self, request_id: str) -> InterviewRequestItem:
         try:
-            return self.requests.get(request_id, consistent_read=True)
+            return self._opened(self.requests.get(request_id, consistent_read=True))
         except DoesNotExist as exc:
             raise NotFound("this interview request does not exist") from exc
 
     def requests_with_status(self, status: str) -> list[InterviewRequestItem]:
-        return list(self.requests.by_status.query(status))
+        return [self._opened(item) for item in self.requests.by_status.query(status)]
 
     def requests_for_candidate(self, candidate_ref: str) -> list[InterviewRequestItem]:
-        return list(self.requests.by_candidate.query(candidate_ref))
+        return [self._opened(item) for item in self.requests.by_candidate.query(candidate_ref)]
 
     def close_request(self, request_id: str, status: str) -> bool:
         """Close an unbooked request (cancelled before booking); False when it was not open any more."""
@@ -534,11 +547,24 @@ class SchedulingStore:
                      recommendation: str, rating: int | None, notes: str, now: datetime) -> FeedbackItem:
         """One interviewer's feedback on a booking, once (a second one is a `Conflict`)."""
         model = self.feedback_model
+        sealed = self._codec.seal(self._candidate_of(request_id), NOTES_FIELD, notes) if notes else ""
         item = model(booking_id, interviewer_id, request_id=request_id, role_id=role_id,
-                     recommendation=recommendation, rating=rating, notes=notes, submitted_at=iso(now))
+                     recommendation=recommendation, rating=rating, notes=sealed, submitted_at=iso(now))
         if not conditional(lambda: item.save(condition=model.booking_id.does_not_exist())):
             raise Conflict("your feedback for this interview is already recorded")
+        item.notes = notes
         return item
 
     def feedback(self, booking_id: str) -> list[FeedbackItem]:
-        return list(self.feedback_model.query(booking_id, consistent_read=True))
+        items = list(self.feedback_model.query(booking_id, consistent_read=True))
+        for item in items:
+            if item.notes:
+                item.notes = self._codec.open(self._candidate_of(item.request_id), NOTES_FIELD, item.notes) or ""
+        return items
+
+    def _candidate_of(self, request_id: str) -> str:
+        """The candidate ref of a request (whose data key seals what is said about them); '' when it is gone."""
+        try:
+            return str(self.requests.get(request_id, consistent_read=True).candidate_ref)
+        except DoesNotExist:
+            return ""
