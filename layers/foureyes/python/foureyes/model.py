@@ -14,6 +14,12 @@ class Action(StrEnum):
     UPDATE_STATUS = "update_status"
     CREATE_NOTE = "create_note"
     TAG_DUPLICATE = "tag_duplicate"
+    CONTEST = "contest"  # the candidate objects to how their data is handled: a team lead decides; never an ATS write
+
+
+# The actions that are ATS writes (a contest never is: it only ever holds or withdraws other proposals).
+ATS_WRITES: tuple[Action, ...] = (Action.MERGE_CANDIDATES, Action.UPDATE_STATUS, Action.CREATE_NOTE,
+                                  Action.TAG_DUPLICATE)
 
 
 class Stage(StrEnum):

@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from pynamodb.exceptions import DoesNotExist
 
+from foureyes.store.conditional import conditional
 from foureyes.store.models import MatchKeyItem, NearMissItem, bound
 
 
@@ -14,7 +15,12 @@ class MatchKeys(Protocol):
         """Up to `limit` (ref, normalised record) pairs filed under `key`."""
         ...
 
-    def put(self, key: str, ref: str, record: dict[str, Any], updated_at: str) -> None: ...
+    def put(self, key: str, ref: str, record: dict[str, Any], updated_at: str, expires_at: int | None = None) -> None:
+        ...
+
+    def refresh(self, key: str, ref: str, expires_at: int) -> None:
+        """Move the key's `expires_at` (its record was delivered again); nothing when the key is gone."""
+        ...
 
     def delete(self, key: str, ref: str) -> None: ...
 
@@ -33,8 +39,13 @@ class DynamoMatchKeys:
     def records_under(self, key: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
         return [(item.ref, item.record) for item in bound(MatchKeyItem).query(key, limit=limit)]
 
-    def put(self, key: str, ref: str, record: dict[str, Any], updated_at: str) -> None:
-        bound(MatchKeyItem)(key, ref, record=record, updated_at=updated_at).save()
+    def put(self, key: str, ref: str, record: dict[str, Any], updated_at: str, expires_at: int | None = None) -> None:
+        bound(MatchKeyItem)(key, ref, record=record, updated_at=updated_at, expires_at=expires_at).save()
+
+    def refresh(self, key: str, ref: str, expires_at: int) -> None:
+        model = bound(MatchKeyItem)
+        conditional(lambda: model(key, ref).update(actions=[model.expires_at.set(expires_at)],
+                                                   condition=model.ref.exists()))
 
     def delete(self, key: str, ref: str) -> None:
         bound(MatchKeyItem)(key, ref).delete()
