@@ -30,7 +30,7 @@ import boto3
 
 from foureyes_local.gateway import ApiSettings, LocalSite, serve
 from foureyes_local.iam import enforce_role_policies
-from foureyes_local.motofix import serialise_dynamodb
+from foureyes_local.motofix import serialise_dynamodb, stop_executions_at_once
 from foureyes_local.stack import ScheduleSource, Stack
 from foureyes_local.triggers import (
     AlarmWatcher,
@@ -291,6 +291,7 @@ class LocalCloud:
             cloud.invoke_async(cloud._logical(subscription.endpoint), event)
 
         serialise_dynamodb()
+        stop_executions_at_once()
         enforce_role_policies()  # functions' role credentials are checked against their policies
         self._patched += [(LambdaBackend, "invoke", LambdaBackend.invoke, invoke),
                           (Subscription, "publish", Subscription.publish, publish)]
