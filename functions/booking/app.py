@@ -9,7 +9,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from foureyes.review import contest, contest_page
+from foureyes.review import contest_page
 from foureyes.scheduling import pages
 from foureyes.scheduling.deps import deps
 from foureyes.web.http import form, html, html_app
@@ -46,14 +46,9 @@ def read_feedback(token: str) -> Response[str | bytes]:
 
 @app.route("/contest/<token>", method=["GET", "POST"])
 def contest_data_handling(token: str) -> Response[str]:
-    """The candidate's objection to how their data is handled: GET shows the form, POST opens (or joins) a contest."""
     event = app.current_event
-    if event.http_method == "GET":
-        return html(200, contest_page.form_page(contest.form(token)))
-    fields = form(event.raw_event)
-    done = contest.submit(token, fields.get("choice", ""), fields.get("text", ""), fields.get("nonce", ""))
-    logger.info("contest received", extra={"proposal_id": done.contest_id, "joined": done.joined})
-    return html(200, contest_page.submitted_page(done, contest.default_deps().contact))
+    fields = form(event.raw_event) if event.http_method == "POST" else {}
+    return html(200, contest_page.endpoint(event.http_method, token, fields))
 
 
 @logger.inject_lambda_context

@@ -4,8 +4,12 @@ phone-first for the candidate."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from html import escape
 
+from aws_lambda_powertools import Logger
+
+from foureyes.review import contest
 from foureyes.review.contest import (
     CHOICES,
     DISMISS,
@@ -21,6 +25,17 @@ from foureyes.review.contest import (
 )
 from foureyes.review.decide import MAX_NOTE_LENGTH
 from foureyes.web.shell import page
+
+logger = Logger(child=True)
+
+
+def endpoint(method: str, token: str, fields: Mapping[str, str]) -> str:
+    """`GET|POST /contest/{token}`: GET shows the form (and changes nothing); POST opens or joins a contest."""
+    if method.upper() == "GET":
+        return form_page(contest.form(token))
+    done = contest.submit(token, fields.get("choice", ""), fields.get("text", ""), fields.get("nonce", ""))
+    logger.info("contest received", extra={"proposal_id": done.contest_id, "joined": done.joined})
+    return submitted_page(done, contest.default_deps().contact)
 
 ABOUT = ("<p>Foureyes is a tool that the recruitment agency that e-mailed you uses, on its behalf, to plan "
          "interviews and to keep the candidate records in its applicant tracking systems correct (for example, to "

@@ -64,9 +64,8 @@ MAX_TRANSACTION_ITEMS = 100
 TRANSACTION_ATTEMPTS = 6
 
 
-def _gone(item: InterviewRequestItem | BookingItem) -> bool:
-    """Past its retention: gone, whether or not TTL has deleted it yet."""
-    return retention.expired(item.expires_at, datetime.now(UTC))
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 def _epoch(moment: datetime) -> int:
@@ -82,11 +81,16 @@ class SchedulingStore:
     """Reads and conditional writes of the scheduling tables; every method is safe under concurrency."""
 
     def __init__(self, keys: LockKeys, *, sleep: Callable[[float], None] = time.sleep,
-                 retention_days: int | None = None) -> None:
+                 retention_days: int | None = None, clock: Callable[[], datetime] = _wall_clock) -> None:
         self._keys = keys
         self._sleep = sleep
         self._connection: Connection | None = None
         self._retention_days = retention_days
+        self._clock = clock  # what "expired" is measured against (the flows' clock)
+
+    def _gone(self, item: InterviewRequestItem | BookingItem) -> bool:
+        """Past its retention: gone, whether or not TTL has deleted it yet."""
+        return retention.expired(item.expires_at, self._clock())
 
     @property
     def retention_days(self) -> int:
@@ -235,7 +239,7 @@ class SchedulingStore:
             item = self.requests.get(request_id, consistent_read=True)
         except DoesNotExist as exc:
             raise NotFound("this interview request does not exist") from exc
-        if _gone(item):
+        if self._gone(item):
             raise NotFound("this interview request does not exist any more")
         return item
 
@@ -249,7 +253,7 @@ class SchedulingStore:
         """Close an unbooked request (cancelled before booking); False when it was not open any more. It is kept
         the retention from now."""
         model = self.requests
-        expires = self._kept_from(datetime.now(UTC))
+        expires = self._kept_from(self._clock())
         return conditional(lambda: model(request_id).update(
             actions=[model.status.set(status), model.expires_at.set(expires)], condition=model.status == "open"))
 
@@ -382,7 +386,7 @@ class SchedulingStore:
             item = self.bookings.get(booking_id, consistent_read=True)
         except DoesNotExist as exc:
             raise NotFound("this booking does not exist") from exc
-        if _gone(item):
+        if self._gone(item):
             raise NotFound("this booking does not exist any more")
         return item
 
