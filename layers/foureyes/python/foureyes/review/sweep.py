@@ -38,6 +38,7 @@ from foureyes.retention import Kept
 from foureyes.review import contest, lifecycle, proposals
 from foureyes.review.lifecycle import REVIEW_STATUSES, ProposalStatus
 from foureyes.review.resume import Resumed, Resumer, resume_stage, stage_output
+from foureyes.settings import settings
 from foureyes.store.models import ProposalItem, ReviewTaskItem
 from foureyes.store.proposals import DynamoProposals, DynamoReviewTasks, Proposals, ReviewTasks, stage_fields
 from foureyes.workflow import StepFunctionsWorkflow, Workflow
@@ -64,8 +65,9 @@ class Deps:
 
 @cache
 def default_deps() -> Deps:
-    return Deps(DynamoProposals(), DynamoReviewTasks(), StepFunctionsWorkflow(), audit.default(),
-                retention_days=retention.days(Kept.PROPOSALS))
+    # The scheduled sweeper is given the retention; `foureyes ops sweep` may not be, and then stamps nothing.
+    kept = retention.days(Kept.PROPOSALS) if settings().optional(Kept.PROPOSALS.value) else None
+    return Deps(DynamoProposals(), DynamoReviewTasks(), StepFunctionsWorkflow(), audit.default(), retention_days=kept)
 
 
 LOOK_BACK_DAYS = 60  # expired proposals and decided contests are looked for among those proposed this recently
