@@ -30,7 +30,7 @@ import boto3
 
 from foureyes_local.gateway import ApiSettings, LocalSite, serve
 from foureyes_local.iam import enforce_role_policies
-from foureyes_local.motofix import lock_compliance_retention, serialise_dynamodb
+from foureyes_local.motofix import lock_compliance_retention, serialise_dynamodb, stop_executions_at_once
 from foureyes_local.stack import ScheduleSource, Stack
 from foureyes_local.triggers import (
     AlarmWatcher,
@@ -41,6 +41,7 @@ from foureyes_local.triggers import (
     emf_metrics,
     scheduled_event,
 )
+from foureyes_local.ttl import TtlReaper
 from foureyes_local.workers import FunctionPool, FunctionSpec, InvokeResult
 
 log = logging.getLogger("foureyes_local")
@@ -92,7 +93,7 @@ class Endpoints:
 class LocalCloud:
     def __init__(self, root: Path = ROOT, *, aws_port: int = 0, api_port: int = 0, state_dir: Path | None = None,
                  stage: str = "local", schedules: bool = True, parameters: dict[str, str] | None = None,
-                 fake_records: int = 60, fake_seed: int = 1) -> None:
+                 fake_records: int = 60, fake_seed: int = 1, ttl_interval: float = 10.0) -> None:
         self.root = root
         self.aws_port = aws_port or free_port()
         self.api_port = api_port or free_port()
@@ -108,6 +109,8 @@ class LocalCloud:
         self.pools: dict[str, FunctionPool] = {}
         self.pollers: list[StreamPoller] = []
         self.alarms: AlarmWatcher | None = None
+        self.ttl: TtlReaper | None = None
+        self._ttl_interval = ttl_interval
         self._stop = threading.Event()
         self._moto: Any = None
         self._patched: list[tuple[Any, str, Any, Any]] = []  # (owner, attribute, before, ours): undone by stop()
@@ -160,6 +163,8 @@ class LocalCloud:
         self.alarms = AlarmWatcher(self.client("cloudwatch"), sns, self.stack.region, self.stack.account,
                                    self._stop)
         self.alarms.start()
+        self.ttl = TtlReaper(self.client("dynamodb"), self._stop, interval=self._ttl_interval)
+        self.ttl.start()
         site = LocalSite(invoke=self.invoke, outbox=self.outbox, fire_schedule=self.fire_schedule,
                          status=self.status, stage=self.stage)
         api = ApiSettings(stage=self.stack.api_stage, binary_media_types=self.stack.binary_media_types)
@@ -287,6 +292,7 @@ class LocalCloud:
 
         serialise_dynamodb()
         lock_compliance_retention()
+        stop_executions_at_once()
         enforce_role_policies()  # functions' role credentials are checked against their policies
         self._patched += [(LambdaBackend, "invoke", LambdaBackend.invoke, invoke),
                           (Subscription, "publish", Subscription.publish, publish)]
@@ -351,6 +357,12 @@ class LocalCloud:
         return len(sources)
 
     # ------------------------------------------------------------------ outbox and status
+    def reap_expired(self, now: float | None = None) -> dict[str, int]:
+        """What DynamoDB's TTL does eventually, now: delete the expired items of the tables with TTL enabled."""
+        if self.ttl is None:
+            raise RuntimeError("the local cloud is not running")
+        return self.ttl.reap_once(now)
+
     def outbox(self) -> list[dict[str, Any]]:
         from moto.ses.models import RawMessage, ses_backends
 
@@ -382,6 +394,7 @@ class LocalCloud:
             "streams": {p.source.function: {"delivered": p.delivered, "dropped": p.dropped} for p in self.pollers},
             "schedules": [{"function": s.function, "expression": s.expression} for s in self.stack.schedules],
             "alarm_notifications": self.alarms.notifications if self.alarms else 0,
+            "ttl_reaped": self.ttl.reaped if self.ttl else 0,
         }
 
 

@@ -63,3 +63,28 @@ def _lock_date(text: str) -> datetime:
     """A retain-until date as moto keeps it (ISO 8601, with or without fractions), in UTC."""
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def stop_executions_at_once() -> None:
+    """Make StopExecution end an execution at once, as Step Functions does.
+
+    moto's interpreter marks the program stopped but reports the execution RUNNING until its worker thread ends,
+    and a worker waiting for a task token wakes only at the task's timeout (a day, by the template). Here the
+    execution is ABORTED as soon as it is stopped (the waiting worker then ends on its own, recording nothing).
+    Idempotent.
+    """
+    from moto.stepfunctions.parser.api import ExecutionStatus
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    if getattr(Execution.stop, "_foureyes_at_once", False):
+        return
+    original = Execution.stop
+
+    def stop(self: Any, stop_date: Any, error: str | None, cause: str | None) -> None:
+        original(self, stop_date, error, cause)
+        if self.exec_status == ExecutionStatus.RUNNING:
+            self.exec_status = ExecutionStatus.ABORTED
+            self.stop_date = stop_date
+
+    stop._foureyes_at_once = True  # type: ignore[attr-defined]
+    Execution.stop = stop  # type: ignore[method-assign]

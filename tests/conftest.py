@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from foureyes_local.client import LocalClient
+
+# What the template gives the functions that write expiring data (its parameters' defaults), for domain code that
+# tests run in this process; the local cloud's workers get the template's own values.
+RETENTION_ENVIRONMENT = {"NEAR_MISS_RETENTION_DAYS": "30", "REVIEW_TASK_RETENTION_DAYS": "30",
+                         "SCHEDULING_RETENTION_DAYS": "180", "PROPOSAL_RETENTION_DAYS": "400",
+                         "CANDIDATE_RETENTION_DAYS": "730", "CONTEST_LINK_TTL_DAYS": "180"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, value in RETENTION_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
 
 
 @pytest.fixture(scope="session", autouse=True)

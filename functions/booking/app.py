@@ -1,4 +1,5 @@
-"""GET|POST /book/{token}, /feedback/{token}, /feedback-read/{token}: candidate and interviewer pages."""
+"""GET|POST /book/{token}, /feedback/{token}, /feedback-read/{token}, /contest/{token}: candidate and interviewer
+pages."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from foureyes.review import contest_page
 from foureyes.scheduling import pages
 from foureyes.scheduling.deps import deps
-from foureyes.web.http import form, html_app
+from foureyes.web.http import form, html, html_app
 
 logger = Logger()
 tracer = Tracer(patch_modules=["botocore", "requests"])  # AWS and Microsoft Graph calls, nothing else
@@ -40,6 +42,13 @@ def give_feedback(token: str) -> Response[str | bytes]:
 def read_feedback(token: str) -> Response[str | bytes]:
     event = app.current_event
     return _reply(pages.feedback_read_endpoint(token, deps(), event.http_method, form(event.raw_event)))
+
+
+@app.route("/contest/<token>", method=["GET", "POST"])
+def contest_data_handling(token: str) -> Response[str]:
+    event = app.current_event
+    fields = form(event.raw_event) if event.http_method == "POST" else {}
+    return html(200, contest_page.endpoint(event.http_method, token, fields))
 
 
 @logger.inject_lambda_context

@@ -37,9 +37,14 @@ def process(record: DynamoDBRecord) -> None:
     if new is None:
         logger.info("record erased since this change: nothing to match", extra={"ref": raw["Keys"]["ref"]["S"]})
         return
+    expires_at = candidates.expiry_of(raw["NewImage"])
+    if candidates.only_refreshed(raw.get("OldImage"), raw["NewImage"]):
+        if expires_at is not None:  # delivered again, unchanged: its keys are kept as long as the record
+            index.refresh(new, config, expires_at)
+        return
     # What recruiters did themselves in the ATS (seen through pulls and webhooks), beside our proposals.
     agreement.record_observations(agreement.observe(old, new))
-    outcome = index.match(new, config, previous=old)
+    outcome = index.match(new, config, previous=old, expires_at=expires_at)
     metrics.add_metric(name="ProposalsCreated", unit=MetricUnit.Count, value=outcome.proposed)
     metrics.add_metric(name="NearMisses", unit=MetricUnit.Count, value=outcome.near_misses)
 

@@ -1,4 +1,5 @@
-"""GET|POST /review/{link}: the review page (GET shows and is audited; only POST decides)."""
+"""GET|POST /review/{link}: the review page (GET shows and is audited; only POST decides); a team lead's contest
+link shows the contest page and decides the contest."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from foureyes.errors import LinkExpired
-from foureyes.review import decide, page
+from foureyes.review import contest, contest_page, decide, page
 from foureyes.web.http import form, html, html_app
 from foureyes.web.shell import message_page
 
@@ -24,12 +25,19 @@ app = html_app({LinkExpired: ("Link expired", "This link has expired. Links are 
 
 @app.get("/review/<link>")
 def show_page(link: str) -> Response[str]:
-    return html(200, page.review_page(decide.view(link)))
+    shown = decide.view(link)
+    if contest.is_contest(shown.proposal):
+        return html(200, contest_page.team_lead_page(contest.view_of(shown)))
+    return html(200, page.review_page(shown))
 
 
 @app.post("/review/<link>")
 def post_decision(link: str) -> Response[str]:
     fields = form(app.current_event.raw_event)
+    if fields.get("action") == "contest":
+        done = contest.decide_contest(link, fields.get("decision", ""), fields.get("reason", ""),
+                                      fields.get("nonce", ""), note=fields.get("note", ""))
+        return html(200, contest_page.decided_page(done))
     if fields.get("action") == "rollback":
         rollback_id = decide.propose_rollback_by_link(link, fields.get("why", ""))
         return html(200, message_page(

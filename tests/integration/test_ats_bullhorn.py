@@ -13,7 +13,7 @@ from foureyes.ats import registry
 from foureyes.ats.bullhorn.adapter import TokenStore
 from foureyes.ats.bullhorn.client import BullhornClient
 from foureyes.errors import AtsAuthFailed, AtsRejected, AtsUnavailable, Unauthorized
-from foureyes.model import ATS_ACTIONS, Action, Candidate
+from foureyes.model import ATS_WRITES, Action, Candidate
 from foureyes_local.fakes import FakeSet, start_fakes
 from tests.support.ats_stores import InMemoryTokenStore
 
@@ -152,7 +152,7 @@ def _comparable(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in VOLATILE}
 
 
-@pytest.mark.parametrize("action", ATS_ACTIONS)
+@pytest.mark.parametrize("action", ATS_WRITES)
 def test_each_write_and_its_inverse_restore_the_record(fakes: FakeSet, action: Action) -> None:
     client = make_client(fakes)
     target = client.get_candidate("5")

@@ -15,7 +15,7 @@ from foureyes.ats import registry
 from foureyes.ats.carerix.adapter import CarerixCheckpoint, Cursor
 from foureyes.ats.carerix.client import CarerixClient
 from foureyes.errors import AtsDown, AtsUnavailable
-from foureyes.model import ATS_ACTIONS, Action, Candidate
+from foureyes.model import ATS_WRITES, Action, Candidate
 from foureyes_local.fakes import FakeSet, start_fakes
 from foureyes_local.fakes.carerix import BULK_IMPORT, DATA_NOW
 
@@ -152,7 +152,7 @@ def _comparable(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in VOLATILE}
 
 
-@pytest.mark.parametrize("action", ATS_ACTIONS)
+@pytest.mark.parametrize("action", ATS_WRITES)
 def test_each_write_and_its_inverse_restore_the_record(fakes: FakeSet, action: Action) -> None:
     client = make_client(fakes)
     rid = "CX-7"

@@ -19,7 +19,7 @@ from foureyes.errors import (
     AtsSessionCapReached,
     AtsUnavailable,
 )
-from foureyes.model import ATS_ACTIONS, Action
+from foureyes.model import ATS_WRITES, Action
 from foureyes.outbound import RateLimiter
 from foureyes_local.fakes import FakeSet, start_fakes
 from tests.support.ats_stores import InMemorySessionStore
@@ -143,7 +143,7 @@ def _comparable(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in VOLATILE}
 
 
-@pytest.mark.parametrize("action", ATS_ACTIONS)
+@pytest.mark.parametrize("action", ATS_WRITES)
 def test_each_write_and_its_inverse_restore_the_record(fakes: FakeSet, action: Action) -> None:
     client = make_client(fakes)
     uid = "OT0000004"

@@ -97,7 +97,7 @@ def aws() -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def store(aws: dict[str, str]) -> SchedulingStore:
-    return SchedulingStore(locks)
+    return SchedulingStore(locks, clock=lambda: NOW)  # the tests' time: what "past its retention" is measured by
 
 
 @pytest.fixture(scope="module")

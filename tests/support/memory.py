@@ -15,12 +15,13 @@ from typing import Any, TypeVar
 from pynamodb.models import Model
 
 from foureyes.audit import Trail
-from foureyes.errors import Conflict, TaskGone
+from foureyes.errors import Conflict, OnHold, TaskGone
 from foureyes.mail import Email
 from foureyes.model import Candidate
 from foureyes.review.people import Directory, People, Person
 from foureyes.settings import Settings
 from foureyes.store.candidates import moves_forward
+from foureyes.store.dispatches import ON_HOLD
 from foureyes.store.models import (
     RESUME_DUE,
     AuditItem,
@@ -43,6 +44,7 @@ def copy(item: M) -> M:
 class MemoryProposals:
     def __init__(self) -> None:
         self.items: dict[str, ProposalItem] = {}
+        self.dispatches: MemoryDispatches | None = None  # linked by MemoryDispatches(proposals) for holds
 
     def get(self, proposal_id: str) -> ProposalItem | None:
         item = self.items.get(proposal_id)
@@ -60,17 +62,70 @@ class MemoryProposals:
     def set_execution(self, proposal_id: str, execution_arn: str) -> None:
         self._item(proposal_id).execution_arn = execution_arn
 
-    def set_status(self, proposal_id: str, status: str, outcome: str, *, executed_at: str | None = None) -> None:
+    def set_status(self, proposal_id: str, status: str, outcome: str, *, executed_at: str | None = None,
+                   expires_at: int | None = None) -> None:
         item = self._item(proposal_id)
         item.status, item.outcome = status, outcome
         if executed_at is not None:
             item.executed_at = executed_at
+        if expires_at is not None:
+            item.expires_at = expires_at
 
-    def transition(self, proposal_id: str, from_status: str, to_status: str, outcome: str) -> bool:
+    def transition(self, proposal_id: str, from_status: str, to_status: str, outcome: str, *,
+                   expires_at: int | None = None) -> bool:
         item = self.items.get(proposal_id)
         if item is None or item.status != from_status:
             return False
         item.status, item.outcome = to_status, outcome
+        if expires_at is not None:
+            item.expires_at = expires_at
+        return True
+
+    def ended_without_expiry(self, status: str, proposed_since: str, limit: int) -> list[ProposalItem]:
+        found = [i for i in self.items.values()
+                 if i.status == status and i.proposed_at >= proposed_since and i.expires_at is None]
+        return [copy(i) for i in sorted(found, key=lambda i: i.proposed_at)[:limit]]
+
+    def set_expiry(self, proposal_id: str, expires_at: int) -> None:
+        item = self.items.get(proposal_id)
+        if item is not None and item.expires_at is None:
+            item.expires_at = expires_at
+
+    def open_about(self, ref: str, statuses: tuple[str, ...]) -> list[ProposalItem]:
+        return [copy(i) for i in self.items.values() if i.status in statuses and ref in (i.refs or [])]
+
+    def hold(self, proposal_id: str, contest_id: str, open_statuses: tuple[str, ...], claimed_status: str) -> bool:
+        item = self.items.get(proposal_id)
+        record = self.dispatches.items.get(proposal_id) if self.dispatches is not None else None
+        if item is None or item.status not in open_statuses or item.held_by:
+            return False
+        if record is not None and record.status != claimed_status:
+            return False
+        item.held_by = contest_id
+        return True
+
+    def release(self, proposal_id: str, contest_id: str) -> bool:
+        item = self.items.get(proposal_id)
+        if item is None or item.held_by != contest_id:
+            return False
+        item.held_by = None
+        return True
+
+    def withdraw(self, proposal_id: str, contest_id: str, to_status: str, outcome: str, expires_at: int | None) -> bool:
+        item = self.items.get(proposal_id)
+        if item is None or item.held_by != contest_id:
+            return False
+        item.status, item.outcome = to_status, outcome
+        if expires_at is not None:
+            item.expires_at = expires_at
+        return True
+
+    def set_statements(self, proposal_id: str, statements: list[dict[str, str]], previous: list[dict[str, str]],
+                       while_status: str) -> bool:
+        item = self.items.get(proposal_id)
+        if item is None or item.status != while_status or (item.contest_statements or []) != previous:
+            return False
+        item.contest_statements = [dict(s) for s in statements]
         return True
 
     def with_status(self, status: str, limit: int | None = None) -> list[ProposalItem]:
@@ -125,15 +180,20 @@ class MemoryReviewTasks:
         if (task.status != "pending" or task.nonce != decision.nonce or task.link_id != decision.link_id
                 or item.status != decision.from_status or getattr(item, by) is not None
                 or any(getattr(item, name) == decision.person for name in decision.differs_from)
-                or (decision.not_excluded and decision.person in (item.excluded_approvers or []))):
+                or (decision.not_excluded and decision.person in (item.excluded_approvers or []))
+                or (decision.not_held and item.held_by)):
             return False
         task.status, task.decision, task.reason, task.decided_at = ("decided", decision.decision, decision.reason,
                                                                     decision.decided_at)
         task.resume = RESUME_DUE
+        if decision.task_expires_at is not None:
+            task.expires_at = decision.task_expires_at
         setattr(item, by, decision.person)
         setattr(item, verdict, decision.decision)
         setattr(item, why, decision.reason)
         item.status = decision.to_status
+        if decision.expires_at is not None:
+            item.expires_at = decision.expires_at
         return True
 
 
@@ -156,8 +216,11 @@ class MemoryCounters:
 
 
 class MemoryDispatches:
-    def __init__(self) -> None:
+    def __init__(self, proposals: MemoryProposals | None = None) -> None:
         self.items: dict[str, DispatchItem] = {}
+        self.proposals = proposals  # when given: claiming a write checks the proposal's hold, as the table does
+        if proposals is not None:
+            proposals.dispatches = self
 
     def get(self, proposal_id: str) -> DispatchItem | None:
         item = self.items.get(proposal_id)
@@ -173,8 +236,16 @@ class MemoryDispatches:
         current = self.items.get(item.proposal_id)
         if current is not None and current.status != over_status:
             return False
+        proposal = self.proposals.items.get(item.proposal_id) if self.proposals is not None else None
+        if proposal is not None and proposal.held_by:
+            raise OnHold(ON_HOLD)
         self.items[item.proposal_id] = copy(item)
         return True
+
+    def keep_until(self, proposal_id: str, expires_at: int) -> None:
+        item = self.items.get(proposal_id)
+        if item is not None:
+            item.expires_at = expires_at
 
     def put(self, item: DispatchItem) -> None:
         self.items[item.proposal_id] = copy(item)
@@ -248,7 +319,7 @@ class MemoryCandidates:
         return copy(item) if item else None
 
     def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "",
-                    sealed: str | None = None) -> bool:
+                    sealed: str | None = None, expires_at: int | None = None) -> bool:
         old = self.items.get(candidate.ref)
         if not moves_forward(old, version, content_hash):
             return False
@@ -258,13 +329,20 @@ class MemoryCandidates:
             phones=list(candidate.phones), dob=candidate.dob.isoformat() if candidate.dob else None,
             employer=candidate.employer, status=candidate.status, raw=dict(candidate.raw), source=source,
             source_version=version, content_hash=content_hash, writes=(int(old.writes) if old else 0) + 1,
-            updated_at=at, sealed=sealed)
+            updated_at=at, sealed=sealed, expires_at=expires_at)
         self.items[candidate.ref] = copy(item)
         self.changes.append((copy(old) if old else None, copy(item)))
         return True
 
     def delete(self, ref: str) -> None:
         self.items.pop(ref, None)
+
+    def refresh(self, ref: str, expires_at: int) -> bool:
+        item = self.items.get(ref)
+        if item is None or (item.expires_at is not None and item.expires_at >= expires_at - 86400):
+            return False
+        item.expires_at = expires_at  # a refresh: a stream would carry it, and its consumers skip it
+        return True
 
 
 class MemoryNearMisses:
@@ -291,8 +369,11 @@ class MemoryMatchKeys:
     def records_under(self, key: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
         return sorted(self.items.get(key, {}).items())[:limit]
 
-    def put(self, key: str, ref: str, record: dict[str, Any], updated_at: str) -> None:
+    def put(self, key: str, ref: str, record: dict[str, Any], updated_at: str, expires_at: int | None = None) -> None:
         self.items.setdefault(key, {})[ref] = dict(record)
+
+    def refresh(self, key: str, ref: str, expires_at: int) -> None:
+        return None
 
     def delete(self, key: str, ref: str) -> None:
         self.items.get(key, {}).pop(ref, None)
@@ -339,6 +420,11 @@ class RecordingWorkflow:
 
     def end(self, name: str, status: str = "FAILED", error: str | None = None) -> None:
         self.executions[name] = Execution(status, error)
+
+    def stop(self, execution_arn: str, cause: str) -> None:
+        name = execution_arn.removeprefix(self.ARN)
+        if name in self.executions and not self.executions[name].ended:
+            self.executions[name] = Execution("ABORTED", "Foureyes.Withdrawn")
 
 
 class Outbox:

@@ -58,9 +58,30 @@ def _walk(states: dict[str, Any], start: str, choose: dict[str, str]) -> list[st
 def test_approve_approve_takes_at_most_twelve_transitions_and_reaches_dispatch() -> None:
     definition = _definition()
     path = _walk(definition["States"], definition["StartAt"],
-                 {"Agreed": "RouteToDispatcher", "RouteToDispatcher": "DispatchOtys"})
-    assert path == ["Begin", "Review", "Approve", "Agreed", "RouteToDispatcher", "DispatchOtys", "Done"]
+                 {"RouteByAction": "Review", "Agreed": "RouteToDispatcher", "RouteToDispatcher": "DispatchOtys"})
+    assert path == ["Begin", "RouteByAction", "Review", "Approve", "Agreed", "RouteToDispatcher", "DispatchOtys",
+                    "Done"]
     assert len(path) <= 12
+
+
+def test_a_contest_goes_straight_to_a_team_lead_and_never_reaches_a_dispatcher() -> None:
+    states = _definition()["States"]
+    route = states["RouteByAction"]
+    assert route["Default"] == "Review"
+    [choice] = route["Choices"]
+    assert choice["Next"] == "Contest" and {"Variable": "$.action", "StringEquals": "contest"} in choice["And"]
+    contest = states["Contest"]
+    assert contest["Parameters"]["Payload"]["stage"] == "tiebreak"  # assigned to team leads; decided by one only
+    reachable, todo = set(), ["Contest"]
+    while todo:
+        name = todo.pop()
+        if name in reachable:
+            continue
+        reachable.add(name)
+        state = states[name]
+        todo += [n for n in (state.get("Next"), state.get("Default")) if n]
+        todo += [c["Next"] for c in state.get("Choices", []) + state.get("Catch", [])]
+    assert reachable == {"Contest", "ContestAgain", "ContestDecided", "ReviewFailed"}
 
 
 def test_no_path_reaches_a_dispatcher_without_review_and_approval() -> None:

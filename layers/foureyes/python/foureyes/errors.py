@@ -62,6 +62,10 @@ class DispatchRefused(FoureyesError):
     """The dispatcher refused to fire: paused, capped, or missing approvals."""
 
 
+class OnHold(DispatchRefused):
+    """The proposal is held: the candidate contested how their data is handled, and a team lead decides first."""
+
+
 class DailyCapReached(DispatchRefused):
     """Today's cap for this system is used up; the write waits (parked) for a later day."""
 

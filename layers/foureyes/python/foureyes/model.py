@@ -15,11 +15,13 @@ class Action(StrEnum):
     CREATE_NOTE = "create_note"
     TAG_DUPLICATE = "tag_duplicate"
     ERASE_CANDIDATE = "erase_candidate"  # not an ATS write: Foureyes erases what it holds (foureyes.privacy)
+    CONTEST = "contest"  # the candidate objects to how their data is handled: a team lead decides; never an ATS write
 
 
-# The actions that write to an ATS (through its dispatcher); an erasure writes only to Foureyes's own tables.
-ATS_ACTIONS: tuple[Action, ...] = (Action.MERGE_CANDIDATES, Action.UPDATE_STATUS, Action.CREATE_NOTE,
-                                   Action.TAG_DUPLICATE)
+# The actions that write to an ATS (through its dispatcher). An erasure writes only to Foureyes's own tables; a
+# contest only ever holds or withdraws other proposals.
+ATS_WRITES: tuple[Action, ...] = (Action.MERGE_CANDIDATES, Action.UPDATE_STATUS, Action.CREATE_NOTE,
+                                  Action.TAG_DUPLICATE)
 
 
 class Stage(StrEnum):

@@ -165,6 +165,11 @@ class Settings:
         return self.integer("REVIEW_LINK_TTL_HOURS") * 3600
 
     @property
+    def contest_link_ttl_seconds(self) -> int:
+        """How long a candidate's link to contest how their data is handled stays valid."""
+        return self.integer("CONTEST_LINK_TTL_DAYS") * 86400
+
+    @property
     def dispatch_functions(self) -> dict[str, str]:
         """The dispatcher function of each system (JSON: system -> function name)."""
         raw = self.text("DISPATCH_FUNCTIONS")

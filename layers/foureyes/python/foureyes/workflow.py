@@ -43,6 +43,11 @@ class Workflow(Protocol):
         """The execution's status; None when there is no such execution."""
         ...
 
+    def stop(self, execution_arn: str, cause: str) -> None:
+        """Stop a running execution (a proposal that was withdrawn no longer waits for anyone); an execution that
+        already ended, or does not exist, is left as it is."""
+        ...
+
 
 def execution_arn(state_machine_arn: str, name: str) -> str:
     """The ARN Step Functions gives the execution `name` of a (standard) state machine."""
@@ -93,3 +98,9 @@ class StepFunctionsWorkflow:
         except self.client.exceptions.ExecutionDoesNotExist:
             return None
         return Execution(str(described["status"]), described.get("error"))
+
+    def stop(self, execution_arn: str, cause: str) -> None:
+        try:
+            self.client.stop_execution(executionArn=execution_arn, error="Foureyes.Withdrawn", cause=cause[:200])
+        except self.client.exceptions.ExecutionDoesNotExist:
+            return

@@ -24,6 +24,11 @@ Repositories, switches, clients and the people directory come in as `Deps`.
   A write that runs out of time (`OutOfTime`) may have been partly sent: it is failed for a person to check
   (`dispatch.in_doubt`), or parked and sent again when its idempotency key makes that harmless; either way it
   counts as a failed attempt.
+- A proposal a contest holds (the candidate contested how their data is handled) is refused (`OnHold`), and
+  claiming its write is one transaction with that check (`Dispatches.start`): a contest that held it first wins.
+  A contest itself is never dispatched.
+- A proposal that reaches its end (executed, shadowed, failed, rolled back) is kept, with its dispatch record,
+  for the proposals' retention (`expires_at`); the receipt a rollback needs goes with it.
 - A target whose connection is not configured yet (`IntegrationNotConfigured`: the HRIS before ops fill in its
   secret) gets nothing: the write is parked, waiting for it, and the retry sends it once it is configured.
 """
@@ -37,7 +42,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any, Protocol, runtime_checkable
 
-from foureyes import audit, outbound
+from foureyes import audit, outbound, retention
 from foureyes.ats import calls
 from foureyes.ats.calls import Receipt
 from foureyes.audit import Recorder
@@ -51,16 +56,18 @@ from foureyes.errors import (
     HrisUnavailable,
     IntegrationNotConfigured,
     NotFound,
+    OnHold,
     OutOfTime,
     UnknownSystem,
 )
-from foureyes.model import parse_iso
-from foureyes.review import proposals
+from foureyes.model import Action, parse_iso
+from foureyes.retention import Kept
+from foureyes.review import lifecycle, proposals
 from foureyes.review.lifecycle import DISPATCHABLE, ProposalStatus
 from foureyes.review.people import Directory, load_directory
 from foureyes.settings import settings
 from foureyes.store.counters import Counters, DynamoCounters
-from foureyes.store.dispatches import Dispatches, DynamoDispatches
+from foureyes.store.dispatches import ON_HOLD, Dispatches, DynamoDispatches
 from foureyes.store.models import DispatchItem, ProposalItem
 from foureyes.store.proposals import DynamoProposals, Proposals
 
@@ -129,13 +136,14 @@ class Deps:
     # resolves it from the ATS's records. None: never resolved here (`DispatchInDoubt`).
     in_doubt_after: timedelta | None = None
     read_back: Callable[[str, Sender, Mapping[str, Any]], calls.Landed] = read_back
+    retention_days: int | None = None  # of proposals that reached their end (None: kept, as in unit tests)
 
 
 @cache
 def default_deps() -> Deps:
     timeout = timedelta(seconds=settings().integer("DISPATCH_TIMEOUT_SECONDS"))
     return Deps(DynamoProposals(), DynamoDispatches(), DynamoCounters(), ParameterSwitches(), audit.default(),
-                in_doubt_after=timeout + CLOCK_MARGIN)
+                in_doubt_after=timeout + CLOCK_MARGIN, retention_days=retention.days(Kept.PROPOSALS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +199,12 @@ def _stamp(deps: Deps) -> str:
 
 
 def _set_status(proposal_id: str, status: ProposalStatus, outcome: str, deps: Deps, executed: bool = False) -> None:
-    deps.proposals.set_status(proposal_id, status.value, outcome, executed_at=_stamp(deps) if executed else None)
+    """The proposal's new status; once it has ended, it and its dispatch record are kept for the retention."""
+    expires = lifecycle.expiry(status.value, deps.clock(), deps.retention_days)
+    deps.proposals.set_status(proposal_id, status.value, outcome, executed_at=_stamp(deps) if executed else None,
+                              expires_at=expires)
+    if expires is not None:
+        deps.dispatches.keep_until(proposal_id, expires)
 
 
 def deciders(item: ProposalItem, directory: Directory) -> set[str]:
@@ -246,6 +259,12 @@ def _dispatch(proposal_id: str, system: str, deps: Deps) -> Outcome:
             return _resolve(item, existing, system, deps)
         _agree(item, existing, deps)
         return Outcome(existing.status)  # a retried task: the first run already decided what happened
+    if item.action == Action.CONTEST:
+        raise DispatchRefused(f"proposal {proposal_id} is a contest; a contest is never written to an ATS")
+    if item.held_by:
+        deps.audit.record("dispatch.refused", "system", proposal_id,
+                          {"system": system, "why": "on hold", "contest": item.held_by})
+        raise OnHold(ON_HOLD)
     if item.status not in _DISPATCHABLE:
         raise DispatchRefused(f"proposal {proposal_id} is {item.status}, not approved")
     try:
@@ -372,8 +391,7 @@ def _park(item: ProposalItem, system: str, why: str, deps: Deps, own_marker: boo
 def _executed(item: ProposalItem, event: str, detail: dict[str, Any], deps: Deps) -> None:
     _set_status(item.proposal_id, ProposalStatus.EXECUTED, "executed", deps, executed=True)
     if item.rollback_of:
-        deps.proposals.set_status(item.rollback_of, ProposalStatus.ROLLED_BACK.value,
-                                  f"rolled back by {item.proposal_id}")
+        _set_status(item.rollback_of, ProposalStatus.ROLLED_BACK, f"rolled back by {item.proposal_id}", deps)
     deps.audit.record(event, "system", item.proposal_id, detail)
 
 
@@ -389,8 +407,7 @@ def _agree(item: ProposalItem, record: DispatchItem, deps: Deps) -> None:
     _set_status(item.proposal_id, ProposalStatus(record.status), f"{record.status} (from the dispatch record)", deps,
                 executed=executed)
     if executed and item.rollback_of:
-        deps.proposals.set_status(item.rollback_of, ProposalStatus.ROLLED_BACK.value,
-                                  f"rolled back by {item.proposal_id}")
+        _set_status(item.rollback_of, ProposalStatus.ROLLED_BACK, f"rolled back by {item.proposal_id}", deps)
 
 
 def _started(record: DispatchItem) -> datetime | None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from foureyes import retention
 from foureyes.ats.registry import call_for
 from foureyes.matching.score import (
     HARD,
@@ -34,6 +35,7 @@ from foureyes.matching.score import (
 from foureyes.model import Action, Candidate
 from foureyes.privacy.keys import Erased
 from foureyes.privacy.records import Codec
+from foureyes.retention import Kept
 from foureyes.review import proposals, rules
 from foureyes.review.proposals import NewProposal
 from foureyes.settings import secret_bytes, settings, ssm_json
@@ -66,7 +68,12 @@ class Deps:
 
 
 def load_config() -> MatchConfig:
-    return MatchConfig.from_mapping(ssm_json(settings().match_config_parameter))
+    """The match configuration (SSM). How long near-misses are kept is the template's NearMissRetentionDays
+    (`NEAR_MISS_RETENTION_DAYS`), unless the configuration names `near_miss_retention_days` itself (older stacks)."""
+    raw = ssm_json(settings().match_config_parameter)
+    if isinstance(raw, dict) and "near_miss_retention_days" not in raw and settings().optional(Kept.NEAR_MISSES.value):
+        raw = {**raw, "near_miss_retention_days": retention.days(Kept.NEAR_MISSES)}
+    return MatchConfig.from_mapping(raw)
 
 
 def load_rules() -> tuple[rules.Rule, ...]:
@@ -125,8 +132,27 @@ def forget(candidate: Candidate, config: MatchConfig, deps: Deps | None = None) 
         deps.keys.delete(key, candidate.ref)
 
 
+KEY_MARGIN_SECONDS = 86400  # a record's keys outlive it a day: its removal (the stream's REMOVE) forgets them first
+
+
+def keys_expiry(record_expires_at: int | None) -> int | None:
+    """A match key's `expires_at`: its record's, and a day (so the record's own removal deletes the keys first)."""
+    return record_expires_at + KEY_MARGIN_SECONDS if record_expires_at is not None else None
+
+
+def refresh(candidate: Candidate, config: MatchConfig, record_expires_at: int, deps: Deps | None = None) -> None:
+    """The record was delivered again (a retention refresh): its keys are kept as long as it is."""
+    deps = deps or default_deps()
+    expires = keys_expiry(record_expires_at)
+    if expires is None:
+        return
+    for key in blocking_keys(normalize_record(candidate), config, secret=deps.secret()):
+        deps.keys.refresh(key, candidate.ref, expires)
+
+
 def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None = None,
-          deps: Deps | None = None) -> MatchOutcome:
+          deps: Deps | None = None, *, expires_at: int | None = None) -> MatchOutcome:
+    """Match one changed record; its keys are stored with its record's `expires_at` (see `keys_expiry`)."""
     deps = deps or default_deps()
     record = normalize_record(candidate)
     secret = deps.secret()
@@ -146,7 +172,7 @@ def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None 
     try:
         for key in keys:
             if key.split(":", 1)[0] not in outcome.flagged_keys:
-                deps.keys.put(key, record.ref, record._asdict(), now)
+                deps.keys.put(key, record.ref, record._asdict(), now, keys_expiry(expires_at))
     except Erased:  # its erasure started meanwhile: nothing about it is indexed or proposed again
         logger.info("record being erased: not matched", extra={"ref": outcome.ref})
         return outcome

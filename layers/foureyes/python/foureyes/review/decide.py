@@ -8,6 +8,11 @@ proposer, a rollback's original approvers, whoever decided an earlier stage) is 
 of its stages, and no stage sees another stage's decision before deciding (an independent second look).
 Repositories, the workflow, mail and the people directory come in as `Deps` (`default_deps()` builds the real
 ones).
+
+A proposal a contest holds (the candidate contested how their data is handled) can be viewed but not decided
+until a team lead has decided the contest (`review.contest`); the decision write refuses it too. A review task is
+kept the review tasks' retention after its decision (or after its link expired undecided); a link to a task or
+proposal past its `expires_at` finds nothing.
 """
 
 from __future__ import annotations
@@ -20,11 +25,12 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from foureyes import audit, links, mail
+from foureyes import audit, links, mail, retention
 from foureyes.audit import Recorder
 from foureyes.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from foureyes.model import Action, Decision, Stage
 from foureyes.privacy.records import opened_fields
+from foureyes.retention import Kept
 from foureyes.review import lifecycle
 from foureyes.review.lifecycle import ProposalStatus
 from foureyes.review.people import Directory, People, Person, load_people, round_robin
@@ -32,6 +38,7 @@ from foureyes.review.resume import Resumed, Resumer, resume_stage, stage_output
 from foureyes.settings import Settings, secret_bytes, settings
 from foureyes.store.candidates import CandidateRecords, DynamoCandidateRecords
 from foureyes.store.counters import Counters, DynamoCounters
+from foureyes.store.dispatches import ON_HOLD
 from foureyes.store.models import CandidateItem, ProposalItem, ReviewTaskItem
 from foureyes.store.proposals import (
     DynamoProposals,
@@ -92,6 +99,8 @@ class Deps:
     sleep: Callable[[float], None] = time.sleep  # the backoff between SendTaskSuccess attempts
     # A stored record's personal fields, opened (sealed or plain); None when its key is gone (erased).
     open_fields: Callable[[CandidateItem], dict[str, Any] | None] = opened_fields
+    task_retention_days: int | None = None  # review tasks after their decision or expiry (None: kept)
+    proposal_retention_days: int | None = None  # proposals a decision ended (None: kept)
 
 
 @cache
@@ -100,7 +109,19 @@ def default_deps() -> Deps:
     return Deps(DynamoProposals(), DynamoReviewTasks(), DynamoCounters(), DynamoCandidateRecords(),
                 StepFunctionsWorkflow(), audit.default(), load_people,
                 lambda message: mail.send(message, config.sender_email),
-                lambda: secret_bytes(config.link_secret_arn), config)
+                lambda: secret_bytes(config.link_secret_arn), config,
+                task_retention_days=retention.days(Kept.REVIEW_TASKS, config),
+                proposal_retention_days=_optional_days(Kept.PROPOSALS, config))
+
+
+def _optional_days(kind: Kept, config: Settings) -> int | None:
+    """A retention only some of the functions building these deps write (the notifier ends no proposal)."""
+    return retention.days(kind, config) if config.optional(kind.value) else None
+
+
+def task_expiry(moment: datetime, deps: Deps) -> int | None:
+    """A review task's `expires_at`: the retention after `moment` (its decision, or its link's expiry)."""
+    return retention.after(moment, deps.task_retention_days) if deps.task_retention_days else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,10 +220,12 @@ def open_stage(proposal_id: str, stage_name: str, task_token: str, deps: Deps | 
                        deps.link_secret(), ttl, now_ms=now_ms)
     nonce = (previous.nonce if previous is not None and previous.status == "pending"
              and previous.link_id == assignment.link_id else secrets.token_urlsafe(16))  # same link, same page
+    link_expiry = now_ms // 1000 + ttl
     opened = deps.tasks.open(ReviewTaskItem(
         proposal_id, stage.value, assignee=assignment.person.id, assignee_email=assignment.person.email,
         task_token=task_token, link_id=assignment.link_id, nonce=nonce, status="pending",
-        attempt=assignment.attempt, created_at=_now(deps), link_expires_at=now_ms // 1000 + ttl))
+        attempt=assignment.attempt, created_at=_now(deps), link_expires_at=link_expiry,
+        expires_at=task_expiry(datetime.fromtimestamp(link_expiry, UTC), deps)))
     if not opened:  # decided between our read and our write: the decision stands, hand it to the execution
         return _replay(stage, _proposal(proposal_id, deps), task_token, attempt, deps)
     url = f"{deps.settings.public_base_url}/review/{token}"
@@ -213,6 +236,17 @@ def open_stage(proposal_id: str, stage_name: str, task_token: str, deps: Deps | 
 
 
 def _stage_email(stage: Stage, assignment: Assignment, item: ProposalItem, url: str) -> mail.Email:
+    if item.action == Action.CONTEST:
+        prefix = "Reminder: " if assignment.attempt >= REMINDER_ATTEMPT else ""
+        return mail.Email(
+            to=assignment.person.email, subject=f"{prefix}Foureyes: a candidate contests how their data is handled",
+            text=(f"A candidate ({item.refs[0] if item.refs else ''}) contested how Foureyes handles their data. "
+                  "Every open proposal about them is on hold until a team lead decides.\n\n"
+                  f"Contest {item.proposal_id}. Open it here (the link is personal; opening it decides nothing):\n"
+                  f"{url}\n"),
+            html=(f"<p>A candidate contested how Foureyes handles their data. Every open proposal about them is on "
+                  f"hold until a team lead decides.</p><p>Contest <code>{item.proposal_id}</code>.</p>"
+                  f"<p><a href=\"{url}\">Open the contest</a> (the link is personal; opening it decides nothing).</p>"))
     what = {Stage.REVIEW: "review", Stage.APPROVE: "second approval", Stage.TIEBREAK: "tie-break"}[stage]
     prefix = "Reminder: " if assignment.attempt == REMINDER_ATTEMPT else ""
     if assignment.attempt >= ESCALATION_ATTEMPT and stage is not Stage.TIEBREAK:
@@ -239,20 +273,21 @@ class ReviewView:
     blind: bool
 
 
-def _authorise(token: str, deps: Deps) -> tuple[Stage, ReviewTaskItem, ProposalItem]:
+def authorise(token: str, deps: Deps) -> tuple[Stage, ReviewTaskItem, ProposalItem]:
     claims = links.verify(token, deps.link_secret(), now_ms=int(deps.clock().timestamp() * 1000))
     try:
         stage = Stage(str(claims.get("s")))
     except ValueError as exc:
         raise Unauthorized("the link is not a review link") from exc
     proposal_id = str(claims.get("p", ""))
+    now = deps.clock()
     task = deps.tasks.get(proposal_id, stage.value)
-    if task is None:
+    if task is None or retention.expired(task.expires_at, now):
         raise NotFound("this review no longer exists")
     if task.assignee != claims.get("a") or task.link_id != claims.get("l"):
         raise Forbidden("this review has been passed to someone else; your link no longer applies")
     item = deps.proposals.get(proposal_id)
-    if item is None:
+    if item is None or retention.expired(item.expires_at, now):
         raise NotFound("this proposal no longer exists")
     return stage, task, item
 
@@ -287,7 +322,7 @@ def view(token: str, deps: Deps | None = None) -> ReviewView:
     Blind until decided: neither the matcher's confidence nor any other stage's decision or reason is shown
     before this person has decided."""
     deps = deps or default_deps()
-    stage, task, item = _authorise(token, deps)
+    stage, task, item = authorise(token, deps)
     decided = task.status != "pending"
     deps.audit.record("proposal.viewed", task.assignee, item.proposal_id, {"stage": stage.value})
     return ReviewView(item, task, stage, task.assignee, _records(item, deps), _history(item) if decided else (),
@@ -345,7 +380,9 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, deps: D
     The reason must fit the decision (`REASONS_FOR`); "other" needs a `note` (at most 500 characters), which
     goes into the audit trail with the decision."""
     deps = deps or default_deps()
-    stage, task, item = _authorise(token, deps)
+    stage, task, item = authorise(token, deps)
+    if item.action == Action.CONTEST:
+        raise BadRequest("a contest is upheld or dismissed, not approved or rejected")
     try:
         decision = Decision(decision_name)
     except ValueError as exc:
@@ -353,18 +390,25 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, deps: D
     note = check_reason(decision, reason_code, note, item.action)
     if task.status != "pending":
         raise Conflict("this review has already been decided")
+    if item.held_by:
+        raise Conflict(ON_HOLD)
     person = task.assignee
     _may_decide(stage, person, item, deps.people())
 
     decisions = {"review": item.review_decision, "approve": item.approval_decision, "tiebreak": item.tiebreak_decision}
     decisions[stage.value] = decision.value
     new_status = lifecycle.next_status(decisions["review"], decisions["approve"], decisions["tiebreak"])
+    moment = deps.clock()
     won = deps.tasks.decide(StageDecision(
         proposal_id=item.proposal_id, stage=stage.value, link_id=task.link_id, nonce=nonce, person=person,
         decision=decision.value, reason=reason_code, decided_at=_now(deps),
         from_status=lifecycle.stage_status(stage).value, to_status=new_status.value,
-        differs_from=_NOT_BY[stage], not_excluded=True))
+        differs_from=_NOT_BY[stage], not_excluded=True, task_expires_at=task_expiry(moment, deps),
+        expires_at=lifecycle.expiry(new_status.value, moment, deps.proposal_retention_days)))
     if not won:
+        current = deps.proposals.get(item.proposal_id)
+        if current is not None and current.held_by:  # a contest held it while this decision was on its way
+            raise Conflict(ON_HOLD)
         raise Conflict("this review has already been decided")
     record_decision_rate(person, decision, deps.counters)
     details: dict[str, Any] = {"stage": stage.value, "decision": decision.value, "reason": reason_code,
@@ -417,7 +461,7 @@ def propose_rollback_by_link(token: str, reason: str, deps: Deps | None = None) 
     from foureyes.review.rollback import propose_rollback
 
     deps = deps or default_deps()
-    _stage, task, item = _authorise(token, deps)
+    _stage, task, item = authorise(token, deps)
     if task.status == "pending":
         raise Conflict("decide this review first; a rollback is for a write that was executed")
     return propose_rollback(item.proposal_id, task.assignee, reason)

@@ -6,6 +6,11 @@ parked); parked -> in_progress (the nightly retry); executed -> rolled_back (by 
 any pending stage -> expired (no answer after reminder and escalation); any open proposal -> withdrawn (a record it
 names was erased).
 
+A contest (the candidate objects to how their data is handled) waits for a team lead only (pending_tiebreak)
+and ends upheld or dismissed; while it is open it holds every open proposal about the candidate, and upholding it
+withdraws them (closed, never executed). Every status outside `OPEN_STATUSES` is final: from then on the
+proposal is kept for the proposals' retention (`expiry`), then TTL removes it.
+
 The decision write computes the next status here (`next_status`) and hands it to the state machine in
 the task's output; the machine's Choice states route on that status, they do not decide it again.
 """
@@ -13,8 +18,10 @@ the task's output; the machine's Choice states route on that status, they do not
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from enum import StrEnum
 
+from foureyes import retention
 from foureyes.model import Decision, Stage
 
 
@@ -31,7 +38,9 @@ class ProposalStatus(StrEnum):
     EXPIRED = "expired"
     ROLLED_BACK = "rolled_back"
     FAILED = "failed"
-    WITHDRAWN = "withdrawn"  # a record it names was erased: nothing of it is decided or written any more
+    WITHDRAWN = "withdrawn"  # a record it names was erased, or a contest a team lead upheld held it: never executed
+    UPHELD = "upheld"  # a contest a team lead upheld
+    DISMISSED = "dismissed"  # a contest a team lead dismissed (its holds are lifted)
 
 
 OPEN_STATUSES: tuple[ProposalStatus, ...] = (
@@ -42,6 +51,24 @@ REVIEW_STATUSES: tuple[ProposalStatus, ...] = (  # waiting for a person: a revie
 DISPATCHABLE: tuple[ProposalStatus, ...] = (ProposalStatus.APPROVED, ProposalStatus.PARKED)
 _STAGE_STATUS = {Stage.REVIEW: ProposalStatus.PENDING_REVIEW, Stage.APPROVE: ProposalStatus.PENDING_APPROVAL,
                  Stage.TIEBREAK: ProposalStatus.PENDING_TIEBREAK}
+
+
+_OPEN = frozenset(status.value for status in OPEN_STATUSES)
+# The proposal's record stays open for the dispatch side while a write is on its way (in progress).
+_NOT_ENDED = _OPEN | {ProposalStatus.IN_PROGRESS.value}
+
+
+def ended(status: str) -> bool:
+    """Whether a proposal in `status` has reached its end (nothing more happens to it but a rollback)."""
+    return status not in _NOT_ENDED
+
+
+def expiry(status: str, now: datetime, kept_days: int | None) -> int | None:
+    """The `expires_at` of a proposal moving to `status` at `now`: the retention from now once it has ended,
+    None while it is open (an open proposal never expires) or when no retention is given."""
+    if kept_days is None or not ended(status):
+        return None
+    return retention.after(now, kept_days)
 
 
 def next_status(review: str | None, approval: str | None, tiebreak: str | None) -> ProposalStatus:

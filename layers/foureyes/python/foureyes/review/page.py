@@ -85,7 +85,14 @@ def review_page(view: ReviewView) -> str:
         f"<code>{escape(str(diff.get('before')))}</code> &rarr; <code>{escape(str(diff.get('after')))}</code></p>",
         f"<h2>History</h2>{history}",
     ]
-    if view.decided:
+    if item.held_by and not view.decided:
+        body.append("<p class=\"alert\" role=\"status\"><strong>On hold:</strong> the candidate contested how their "
+                    "data is handled; a team lead decides first. You can decide this proposal once the contest is "
+                    "dismissed (if it is upheld, the proposal is withdrawn).</p>")
+    elif item.status == "withdrawn":
+        body.append("<p class=\"note\" role=\"status\">Withdrawn: the candidate's contest was upheld by a team "
+                    "lead. Nothing will be written to any ATS; nothing more to do.</p>")
+    elif view.decided:
         body.append(f"<p class=\"note\" role=\"status\">You already decided: <strong>{escape(str(view.task.decision))}"
                     f"</strong> ({escape(str(view.task.reason))}). Nothing more to do.</p>")
         if item.status == "executed" and not item.rollback_of and item.action != ERASE_ACTION:

@@ -73,6 +73,34 @@ def blocked_by_history(pair_key: str, evidence_hash: str, proposals: Proposals) 
     return False
 
 
+def contest_pair_key(ref: str) -> str:
+    """Every contest about the candidate record `ref` shares this pair key (one open at a time)."""
+    return f"contest|{ref}"
+
+
+def open_contest(ref: str, proposals: Proposals) -> ProposalItem | None:
+    """The candidate's open contest (waiting for a team lead), if any."""
+    for item in proposals.for_pair(contest_pair_key(ref)):
+        if item.status == ProposalStatus.PENDING_TIEBREAK.value:
+            return item
+    return None
+
+
+def hold_if_contested(item: ProposalItem, deps: Deps) -> str | None:
+    """A proposal stored while a contest about one of its records is open is held by that contest (the contest,
+    opened first, held only what it found): the contest's id, or None. Facts and contests are never held."""
+    if item.fact or item.action == Action.CONTEST.value:
+        return None
+    for ref in dict.fromkeys(item.refs or []):
+        contest = open_contest(ref, deps.proposals)
+        if contest is not None and deps.proposals.hold(item.proposal_id, contest.proposal_id,
+                                                       tuple(s.value for s in OPEN_STATUSES),
+                                                       ProposalStatus.PARKED.value):
+            deps.audit.record("contest.held", "system", contest.proposal_id, {"held": [item.proposal_id]})
+            return str(contest.proposal_id)
+    return None
+
+
 def submit(new: NewProposal, deps: Deps | None = None, *, proposed_by: str = "matcher",
            rollback_of: str | None = None, excluded_approvers: list[str] | None = None) -> bool:
     """Store the proposal and start its review execution. False if it already exists or is blocked; an existing
@@ -99,6 +127,7 @@ def submit(new: NewProposal, deps: Deps | None = None, *, proposed_by: str = "ma
                       {"action": new.action.value, "system": new.system, "refs": list(new.refs),
                        "evidence": list(new.evidence), "confidence": str(new.confidence),
                        "rollback_of": rollback_of})
+    hold_if_contested(item, deps)
     start_review(new.proposal_id, new.system, deps, action=new.action.value)
     return True
 
@@ -118,7 +147,8 @@ def execution_run(proposal_id: str, execution_arn: str) -> int:
 def start_review(proposal_id: str, system: str, deps: Deps | None = None, *, run: int = 1, action: str = "") -> str:
     """Start the proposal's ProposalReview execution (named after the proposal and the run, so starting the same
     run again returns the same execution) and keep its ARN on the proposal. The input carries the action, on which
-    the machine routes an approved erasure to its executor instead of an ATS's dispatcher."""
+    the machine routes a contest straight to a team lead and an approved erasure to its executor instead of an
+    ATS's dispatcher."""
     deps = deps or default_deps()
     payload = {"proposal_id": proposal_id, "system": system, **({"action": action} if action else {})}
     arn = deps.workflow.start(execution_name(proposal_id, run), payload)
@@ -131,7 +161,7 @@ def ensure_review(item: ProposalItem, deps: Deps, *, actor: str = "system") -> s
     audited. Returns the ARN it started, None when the proposal needed nothing."""
     if item.fact or item.execution_arn or item.status not in {status.value for status in REVIEW_STATUSES}:
         return None
-    arn = start_review(item.proposal_id, item.system, deps, action=item.action)
+    arn = start_review(item.proposal_id, item.system, deps, action=str(item.action))
     deps.audit.record("review.started", actor, item.proposal_id, {"why": "the proposal had no review execution",
                                                                     "execution": arn.rsplit(":", 1)[-1]})
     return arn

@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from foureyes.errors import TaskGone
-from foureyes.model import Stage
+from foureyes.model import Action, Stage
 from foureyes.review import lifecycle
 from foureyes.store.models import ProposalItem
 from foureyes.store.proposals import ReviewTasks, stage_fields
@@ -49,6 +49,9 @@ def stage_output(stage: Stage, item: ProposalItem) -> dict[str, Any]:
     """What a decided stage hands its execution (the task's output): the decision, by whom, why, and the status
     it led to, computed from the decisions up to that stage exactly as the decision write computed it."""
     by, verdict, why = stage_fields(stage.value)
+    if item.action == Action.CONTEST.value:  # a team lead's only stage: its status is the decision's own
+        return {"decision": getattr(item, verdict), "by": getattr(item, by), "reason": getattr(item, why),
+                "status": item.status}
     decisions = [item.review_decision, item.approval_decision, item.tiebreak_decision]
     upto = _STAGES_UP_TO[stage]
     review, approval, tiebreak = decisions[:upto] + [None] * (3 - upto)

@@ -13,6 +13,9 @@ the execution that waits for it. Runs on a schedule (functions/sweeper) and as `
      - any other end (e.g. Notify kept failing): the next run `<id>-N` is started; it hands decided stages their
        recorded decision at once (`decide.open_stage`) and asks the open stage again. After `MAX_RUNS` runs the
        sweeper gives up and closes the proposal as failed.
+3. Retention: proposals the state machine itself marked expired (its MarkExpired cannot compute a date) get their
+   `expires_at`; contests decided but not yet applied to the proposals they hold (a crash right after the
+   decision) are applied (`contest.settle`).
 Approved and parked proposals belong to the dispatch side (the dispatcher, the nightly retry). Facts have no
 review execution. Everything the sweeper changes is audited with the actor `sweeper`.
 """
@@ -28,12 +31,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from foureyes import audit
+from foureyes import audit, retention
 from foureyes.audit import Recorder
-from foureyes.model import Stage
-from foureyes.review import proposals
+from foureyes.model import Action, Stage
+from foureyes.retention import Kept
+from foureyes.review import contest, lifecycle, proposals
 from foureyes.review.lifecycle import REVIEW_STATUSES, ProposalStatus
 from foureyes.review.resume import Resumed, Resumer, resume_stage, stage_output
+from foureyes.settings import settings
 from foureyes.store.models import ProposalItem, ReviewTaskItem
 from foureyes.store.proposals import DynamoProposals, DynamoReviewTasks, Proposals, ReviewTasks, stage_fields
 from foureyes.workflow import StepFunctionsWorkflow, Workflow
@@ -55,11 +60,17 @@ class Deps:
     audit: Recorder
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     sleep: Callable[[float], None] = time.sleep
+    retention_days: int | None = None  # of proposals that reached their end (None: not stamped here)
 
 
 @cache
 def default_deps() -> Deps:
-    return Deps(DynamoProposals(), DynamoReviewTasks(), StepFunctionsWorkflow(), audit.default())
+    # The scheduled sweeper is given the retention; `foureyes ops sweep` may not be, and then stamps nothing.
+    kept = retention.days(Kept.PROPOSALS) if settings().optional(Kept.PROPOSALS.value) else None
+    return Deps(DynamoProposals(), DynamoReviewTasks(), StepFunctionsWorkflow(), audit.default(), retention_days=kept)
+
+
+LOOK_BACK_DAYS = 60  # expired proposals and decided contests are looked for among those proposed this recently
 
 
 @dataclass
@@ -73,6 +84,8 @@ class SweepReport:
     gone: int = 0  # decisions whose task no longer waited: mark cleared
     deferred: int = 0  # decisions still not sent: the next sweep tries again
     errors: int = 0  # proposals or decisions the sweep could not handle this time
+    stamped: int = 0  # expired by the state machine: their retention set
+    settled: int = 0  # decided contests applied to the proposals they still held
 
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
@@ -92,7 +105,29 @@ def sweep(deps: Deps | None = None, *, limit: int = 500) -> SweepReport:
                 report.errors += 1
                 logger.warning("sweep could not repair a proposal",
                                extra={"proposal_id": item.proposal_id, "error": type(exc).__name__})
+    try:
+        _retention(deps, report, limit)
+    except Exception as exc:  # the next sweep tries again
+        report.errors += 1
+        logger.warning("sweep could not apply retention", extra={"error": type(exc).__name__})
     return report
+
+
+def _retention(deps: Deps, report: SweepReport, limit: int) -> None:
+    since = (deps.clock() - timedelta(days=LOOK_BACK_DAYS)).isoformat(timespec="seconds")
+    if deps.retention_days is not None:
+        for item in deps.proposals.ended_without_expiry(ProposalStatus.EXPIRED.value, since, limit):
+            expires = lifecycle.expiry(item.status, deps.clock(), deps.retention_days)
+            if expires is not None:
+                deps.proposals.set_expiry(item.proposal_id, expires)
+                report.stamped += 1
+    for status in (ProposalStatus.UPHELD, ProposalStatus.DISMISSED):
+        for item in deps.proposals.with_status(status.value, limit):
+            if item.action != Action.CONTEST.value or item.proposed_at < since:
+                continue
+            withdrawn, released = contest.settle(item, deps.proposals, deps.workflow, deps.audit, deps.clock,
+                                                 deps.retention_days)
+            report.settled += int(bool(withdrawn or released))
 
 
 def _now(deps: Deps) -> str:
@@ -154,7 +189,9 @@ def _repair(item: ProposalItem, deps: Deps, report: SweepReport) -> None:
                              "error": execution.error if execution else None}
     if ended["error"] == EXPIRED_ERROR:
         if deps.proposals.transition(item.proposal_id, item.status, ProposalStatus.EXPIRED.value,
-                                     "no decision after a reminder and escalation"):
+                                     "no decision after a reminder and escalation",
+                                     expires_at=lifecycle.expiry(ProposalStatus.EXPIRED.value, deps.clock(),
+                                                                 deps.retention_days)):
             report.expired += 1
             deps.audit.record("review.expired", SWEEPER, item.proposal_id, ended)
         return
@@ -162,10 +199,12 @@ def _repair(item: ProposalItem, deps: Deps, report: SweepReport) -> None:
     if ended["status"] == ABORTED or run >= MAX_RUNS:
         why = ("its review execution was stopped by an operator" if ended["status"] == ABORTED
                else f"its review could not continue after {run} executions")
-        if deps.proposals.transition(item.proposal_id, item.status, ProposalStatus.FAILED.value, why):
+        if deps.proposals.transition(item.proposal_id, item.status, ProposalStatus.FAILED.value, why,
+                                     expires_at=lifecycle.expiry(ProposalStatus.FAILED.value, deps.clock(),
+                                                                 deps.retention_days)):
             report.closed += 1
             deps.audit.record("review.closed", SWEEPER, item.proposal_id, {**ended, "why": why})
         return
-    arn = proposals.start_review(item.proposal_id, item.system, starter, run=run + 1, action=item.action)
+    arn = proposals.start_review(item.proposal_id, item.system, starter, run=run + 1, action=str(item.action))
     report.restarted += 1
     deps.audit.record("review.restarted", SWEEPER, item.proposal_id, {**ended, "next": _execution_name(arn)})

@@ -54,6 +54,7 @@ class Deps:
     hris: Hris | None = None
     notify: Notify = _no_notify  # pipeline events (e.g. EventBridge): kind, ids-only detail
     clock: Callable[[], datetime] = _utcnow
+    contest_ttl_seconds: int = 0  # how long the link to contest data handling in every candidate e-mail lasts
 
 
 def default_deps(submit_fact: SubmitFact, notify: Notify | None = None) -> Deps:
@@ -76,7 +77,7 @@ def default_deps(submit_fact: SubmitFact, notify: Notify | None = None) -> Deps:
                 audit=audit.record, submit_fact=submit_fact, secret=secret_bytes(config.link_secret_arn),
                 base_url=config.public_base_url, sender=sender,
                 settings=Settings.from_dict(ssm_json(config.scheduling_config_parameter)), hris=hris,
-                notify=notify or _no_notify)
+                notify=notify or _no_notify, contest_ttl_seconds=config.contest_link_ttl_seconds)
 
 
 @cache

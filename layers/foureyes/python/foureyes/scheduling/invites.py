@@ -1,6 +1,9 @@
 """The candidate's calendar invitations: e-mails with an .ics file (REQUEST when booked or moved, CANCEL when
 cancelled; one UID per booking, SEQUENCE rising with each change), how an interview's time reads in the
 candidate's zone, and whether a candidate's address can be sent to at all (`deliverable`).
+
+Every e-mail to a candidate is made by `to_candidate`, which adds the link to contest how their data is handled
+(`review.contest`).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ import re
 
 from foureyes.mail import Attachment, Email
 from foureyes.model import parse_iso
+from foureyes.review.contest import contest_url
 from foureyes.scheduling import ics
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.links import manage_token
@@ -36,6 +40,18 @@ def deliverable(address: str) -> bool:
             and all(_LABEL.fullmatch(label) for label in labels) and not labels[-1].isdigit())
 
 
+def to_candidate(deps: Deps, candidate_ref: str, to: str, subject: str, text: str,
+                 attachments: tuple[Attachment, ...] = ()) -> Email:
+    """An e-mail to a candidate, with the link to contest how their data is handled at its foot."""
+    if deps.contest_ttl_seconds > 0:
+        url = contest_url(deps.base_url, deps.secret, candidate_ref, deps.contest_ttl_seconds,
+                          now_ms=int(deps.clock().timestamp() * 1000))
+        text = (f"{text.rstrip()}\n\n--\nYour data: Foureyes plans interviews and keeps candidate records correct for "
+                "the recruitment agency that wrote to you. If these are not your records, your details are wrong, or "
+                f"you object to how your data is used, tell us here:\n{url}\n")
+    return Email(to=to, subject=subject, text=text, attachments=attachments)
+
+
 def subject_of(request: RequestRecord | BookingRecord) -> str:
     """The calendar subject of an interview (no names: the role only)."""
     return f"Interview, role {request.role_id}"
@@ -57,5 +73,5 @@ def ics_email(deps: Deps, request: RequestRecord, booking: BookingRecord, method
                          location=plan_location(deps, request) or ("Video call" if request.mode == "remote" else ""),
                          url=f"{deps.base_url}/book/{manage}")
     data = ics.booking_ics(event, method, dtstamp=deps.clock())
-    return Email(to=request.candidate_email, subject=subject, text=text,
-                 attachments=(Attachment(ics.attachment_name(method), "text/calendar", data),))
+    return to_candidate(deps, request.candidate_ref, request.candidate_email, subject, text,
+                        (Attachment(ics.attachment_name(method), "text/calendar", data),))

@@ -18,7 +18,7 @@ from foureyes.errors import FoureyesError
 from foureyes.mail import Email
 from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
-from foureyes.scheduling.invites import when
+from foureyes.scheduling.invites import to_candidate, when
 from foureyes.scheduling.links import booking_url, feedback_url, manage_token
 from foureyes.scheduling.repository import BookingRecord, RequestRecord
 from foureyes.scheduling.settings import NudgePolicy
@@ -128,7 +128,7 @@ def _send_one(deps: Deps, due: Due, requests: Mapping[str, RequestRecord],
         subject, text = template.render({"link": booking_url(deps, request), "role": request.role_id,
                                          "deadline": request.window_end[:10],
                                          "duration": str(int(request.duration_minutes))})
-        deps.send(Email(to=request.candidate_email, subject=subject, text=text))
+        deps.send(to_candidate(deps, request.candidate_ref, request.candidate_email, subject, text))
         deps.audit("interview.nudged", "system", request.request_id, {"nudge": due.count})
         return True
     booking = bookings[due.subject_id]
@@ -141,7 +141,7 @@ def _send_one(deps: Deps, due: Due, requests: Mapping[str, RequestRecord],
         subject, text = template.render({"link": f"{deps.base_url}/book/{manage}", "role": request.role_id,
                                          "when": when(booking, request.candidate_tz),
                                          "duration": str(int(request.duration_minutes))})
-        deps.send(Email(to=request.candidate_email, subject=subject, text=text))
+        deps.send(to_candidate(deps, request.candidate_ref, request.candidate_email, subject, text))
         deps.audit("interview.reminded", "system", booking.booking_id, {"sequence": due.count})
         return True
     if not deps.store.claim_flag(booking.booking_id, "feedback_nudged", due.count):

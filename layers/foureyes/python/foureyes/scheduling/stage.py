@@ -26,7 +26,7 @@ from foureyes.model import ats_actor
 from foureyes.scheduling.cancellation import cancel_from_ats
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.deps import deps as real_deps
-from foureyes.scheduling.invites import deliverable
+from foureyes.scheduling.invites import deliverable, to_candidate
 from foureyes.scheduling.links import booking_url
 from foureyes.scheduling.panel_calendar import delete_events
 from foureyes.scheduling.slots import InterviewRequest, generate_slots
@@ -129,7 +129,7 @@ def on_stage_change(change: StageChange, deps: Deps) -> Requested | None:
     subject, text = template.render({"link": url, "role": plan.role_id, "duration": str(plan.duration_minutes),
                                      "deadline": request.window_end.strftime("%Y-%m-%d")})
     try:
-        deps.send(Email(to=change.candidate_email, subject=subject, text=text))
+        deps.send(to_candidate(deps, request.candidate_ref, change.candidate_email, subject, text))
     except Exception as exc:  # noqa: BLE001 - any failure to send makes the request undeliverable, told to people
         deps.store.close_request(request.request_id, UNDELIVERABLE)
         _undeliverable(deps, request, "send_failed", {**details, "error": type(exc).__name__})

@@ -17,6 +17,10 @@ milliseconds) or ''. A normalised version of the same or a later instant sorts a
 migration is needed: the next delivery moves such a record forward. (The one exception, an ISO stamp with a
 positive UTC offset, holds until a version that much later arrives; the local cloud's tables are in memory and
 start empty, so only a deployed table could hold one.)
+
+Retention: a stored record's `expires_at` is the candidate retention after the ATS last delivered it. A delivery
+that stores nothing (not newer) still moves that forward (`refresh`), at most once a day, and only `expires_at`
+changes: `writes` stays, which is how the stream's consumers tell a refresh from a new version (they skip it).
 """
 
 from __future__ import annotations
@@ -36,13 +40,22 @@ class CandidateRecords(Protocol):
     def get(self, ref: str) -> CandidateItem | None: ...
 
     def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "",
-                    sealed: str | None = None) -> bool:
+                    sealed: str | None = None, expires_at: int | None = None) -> bool:
         """Store the record if `version` is newer than the stored one (see the module); False when nothing was
         written. `version` is normalised ('' for none); `content_hash` tells an unversioned change apart; `sealed`
-        holds the personal fields sealed (then `candidate` carries them empty)."""
+        holds the personal fields sealed (then `candidate` carries them empty); `expires_at` is when the TTL may
+        delete it (epoch seconds)."""
         ...
 
     def delete(self, ref: str) -> None: ...
+
+    def refresh(self, ref: str, expires_at: int) -> bool:
+        """The ATS delivered the stored record again: move its `expires_at` to `expires_at` if that is more than
+        `REFRESH_STEP_SECONDS` later (nothing else changes); False when nothing was written."""
+        ...
+
+
+REFRESH_STEP_SECONDS = 86400  # a re-delivered record's expiry moves at most once a day (one stream event a day)
 
 
 def moves_forward(stored: CandidateItem | None, version: str, content_hash: str) -> bool:
@@ -63,7 +76,7 @@ class DynamoCandidateRecords:
             return None
 
     def put_version(self, candidate: Candidate, *, source: str, version: str, at: str, content_hash: str = "",
-                    sealed: str | None = None) -> bool:
+                    sealed: str | None = None, expires_at: int | None = None) -> bool:
         model = bound(CandidateItem)
         actions: list[Action] = [
             model.system.set(candidate.system), model.record_id.set(candidate.record_id),
@@ -76,6 +89,8 @@ class DynamoCandidateRecords:
             model.dob.set(candidate.dob.isoformat()) if candidate.dob else model.dob.remove(),
             model.sealed.set(sealed) if sealed else model.sealed.remove(),
         ]
+        if expires_at is not None:
+            actions.append(model.expires_at.set(expires_at))
         unversioned = model.source_version.does_not_exist() | (model.source_version == "")
         condition: Condition = model.ref.does_not_exist()
         if version:
@@ -86,3 +101,10 @@ class DynamoCandidateRecords:
 
     def delete(self, ref: str) -> None:
         bound(CandidateItem)(ref).delete()
+
+    def refresh(self, ref: str, expires_at: int) -> bool:
+        model = bound(CandidateItem)
+        return conditional(lambda: model(ref).update(
+            actions=[model.expires_at.set(expires_at)],
+            condition=model.ref.exists() & (model.expires_at.does_not_exist()
+                                            | (model.expires_at < expires_at - REFRESH_STEP_SECONDS))))

@@ -1,15 +1,23 @@
 """Repository of the dispatches table: one record per proposal the dispatcher handled (shadowed, parked,
-in progress, executed, failed), with the call sent and the receipt a rollback needs."""
+in progress, executed, failed), with the call sent and the receipt a rollback needs.
+
+Claiming a write (`start`) is one transaction with a check that no contest holds the proposal: a contest's hold
+(`Proposals.hold`) checks in turn that no dispatch claimed the write, so of the two, exactly one wins."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
+from foureyes.errors import OnHold
 from foureyes.store.conditional import conditional
-from foureyes.store.models import DispatchItem, bound
+from foureyes.store.models import DispatchItem, ProposalItem, bound
+
+ON_HOLD = "on hold: the candidate contested how their data is handled; a team lead decides first"
 
 
 class Dispatches(Protocol):
@@ -20,7 +28,8 @@ class Dispatches(Protocol):
         ...
 
     def start(self, item: DispatchItem, *, over_status: str) -> bool:
-        """Store `item` if there is no record yet or the record is in `over_status`; False otherwise."""
+        """Store `item` if there is no record yet or the record is in `over_status`; False otherwise. Raises
+        `OnHold` when a contest holds the proposal (checked in the same transaction)."""
         ...
 
     def put(self, item: DispatchItem) -> None: ...
@@ -32,6 +41,10 @@ class Dispatches(Protocol):
         ...
 
     def finish(self, proposal_id: str, status: str, receipt: dict[str, Any] | None = None) -> None: ...
+
+    def keep_until(self, proposal_id: str, expires_at: int) -> None:
+        """Set the record's `expires_at` (its proposal reached its end); nothing when there is no record."""
+        ...
 
 
 class DynamoDispatches:
@@ -48,10 +61,22 @@ class DynamoDispatches:
         return conditional(lambda: stored.save(condition=model.proposal_id.does_not_exist()))
 
     def start(self, item: DispatchItem, *, over_status: str) -> bool:
-        model = bound(DispatchItem)
+        model, proposals = bound(DispatchItem), bound(ProposalItem)
         stored = model.from_raw_data(item.serialize())
-        return conditional(lambda: stored.save(
-            condition=model.proposal_id.does_not_exist() | (model.status == over_status)))
+        try:
+            with TransactWrite(connection=Connection()) as transaction:
+                transaction.save(stored, condition=model.proposal_id.does_not_exist() | (model.status == over_status))
+                transaction.condition_check(proposals, item.proposal_id,
+                                            condition=proposals.held_by.does_not_exist())
+        except TransactWriteError as exc:
+            reasons = list(exc.cancellation_reasons or [])
+            held = len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed"
+            if held:
+                raise OnHold(ON_HOLD) from None
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
 
     def put(self, item: DispatchItem) -> None:
         bound(DispatchItem).from_raw_data(item.serialize()).save()
@@ -71,3 +96,8 @@ class DynamoDispatches:
         if receipt is not None:
             actions.append(model.receipt.set(receipt))
         model(proposal_id).update(actions=actions)
+
+    def keep_until(self, proposal_id: str, expires_at: int) -> None:
+        model = bound(DispatchItem)
+        conditional(lambda: model(proposal_id).update(actions=[model.expires_at.set(expires_at)],
+                                                      condition=model.proposal_id.exists()))

@@ -80,10 +80,12 @@ class RecordTables:
 
     # -- redacting -----------------------------------------------------------------------------------------------
     def redact_proposal(self, proposal_id: str, marker: dict[str, Any], text: str) -> None:
-        """The proposal's call, diff and reasoning replaced by `marker`/`text` (ids, status and decisions stay)."""
+        """The proposal's call, diff and reasoning replaced by `marker`/`text`, a contest's statements removed (ids,
+        status and decisions stay)."""
         model = bound(ProposalItem)
         conditional(lambda: model(proposal_id).update(
-            actions=[model.payload.set(marker), model.diff.set(marker), model.reasoning.set(text)],
+            actions=[model.payload.set(marker), model.diff.set(marker), model.reasoning.set(text),
+                     model.contest_statements.remove()],
             condition=model.proposal_id.exists()))
 
     def redact_dispatch(self, proposal_id: str, marker: dict[str, Any]) -> None:

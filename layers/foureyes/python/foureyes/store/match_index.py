@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from pynamodb.exceptions import DoesNotExist
 
+from foureyes.store.conditional import conditional
 from foureyes.store.models import MatchKeyItem, NearMissItem, bound
 from foureyes.store.sealed import PLAIN, FieldCodec
 
@@ -23,7 +24,12 @@ class MatchKeys(Protocol):
         """Up to `limit` (ref, normalised record) pairs filed under `key`."""
         ...
 
-    def put(self, key: str, ref: str, record: dict[str, Any], updated_at: str) -> None: ...
+    def put(self, key: str, ref: str, record: dict[str, Any], updated_at: str, expires_at: int | None = None) -> None:
+        ...
+
+    def refresh(self, key: str, ref: str, expires_at: int) -> None:
+        """Move the key's `expires_at` (its record was delivered again); nothing when the key is gone."""
+        ...
 
     def delete(self, key: str, ref: str) -> None: ...
 
@@ -57,9 +63,14 @@ class DynamoMatchKeys:
                 found.append((item.ref, record))
         return found
 
-    def put(self, key: str, ref: str, record: dict[str, Any], updated_at: str) -> None:
+    def put(self, key: str, ref: str, record: dict[str, Any], updated_at: str, expires_at: int | None = None) -> None:
         sealed = self._codec.seal(ref, RECORD_FIELD, json.dumps(record, separators=(",", ":")))
-        bound(MatchKeyItem)(key, ref, record={"sealed": sealed}, updated_at=updated_at).save()
+        bound(MatchKeyItem)(key, ref, record={"sealed": sealed}, updated_at=updated_at, expires_at=expires_at).save()
+
+    def refresh(self, key: str, ref: str, expires_at: int) -> None:
+        model = bound(MatchKeyItem)
+        conditional(lambda: model(key, ref).update(actions=[model.expires_at.set(expires_at)],
+                                                   condition=model.ref.exists()))
 
     def delete(self, key: str, ref: str) -> None:
         bound(MatchKeyItem)(key, ref).delete()

@@ -71,6 +71,7 @@ class CandidateItem(_Base):
     content_hash = UnicodeAttribute(default="")  # of the stored record; orders nothing, tells "changed" apart
     writes = NumberAttribute(default=0)  # how many times a new version of this record was stored
     updated_at = UnicodeAttribute()
+    expires_at = NumberAttribute(null=True)  # TTL: the candidate retention after the ATS last delivered it
 
 
 class MatchKeyItem(_Base):
@@ -79,6 +80,7 @@ class MatchKeyItem(_Base):
     ref = UnicodeAttribute(range_key=True)
     record = JSONAttribute()  # the normalised record, so a query alone gives what scoring needs ({"sealed": ...})
     updated_at = UnicodeAttribute()
+    expires_at = NumberAttribute(null=True)  # TTL: follows its candidate's (a little after it)
 
 
 class NearMissItem(_Base):
@@ -144,6 +146,11 @@ class ProposalItem(_Base):
     rollback_of = UnicodeAttribute(null=True)
     fact = BooleanAttribute(default=False)  # entered by a person (scheduling): that person is the decision
     excluded_approvers = _str_list()  # may not approve this proposal (a rollback: the original's approvers)
+    expires_at = NumberAttribute(null=True)  # TTL: set once the proposal reached its end (never while open)
+    held_by = UnicodeAttribute(null=True)  # the open contest that holds this proposal: no decision, no dispatch
+    # A contest only: what the candidate said, each submission {"at", "choice", "text"}. Personal data: the one
+    # field that holds the candidate's words (never logged, never audited), so it can be encrypted as a whole.
+    contest_statements = JSONAttribute(null=True)
 
 
 class ReviewTasksToResume(GlobalSecondaryIndex["ReviewTaskItem"]):
@@ -180,6 +187,7 @@ class ReviewTaskItem(_Base):
     # RESUME_DUE from the decision write until SendTaskSuccess got through (or the task was found gone).
     resume = UnicodeAttribute(null=True)
     resumed_at = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)  # TTL: after the decision, or after the link expired undecided
 
 
 class CounterItem(_Base):
@@ -199,6 +207,7 @@ class DispatchItem(_Base):
     diff = JSONAttribute(default=dict)
     receipt = JSONAttribute(null=True)  # live: the records as they were and the inverse call
     at = UnicodeAttribute()
+    expires_at = NumberAttribute(null=True)  # TTL: with its proposal's, once the write reached its end
 
 
 class CheckpointItem(_Base):

@@ -30,10 +30,45 @@ class Proposals(Protocol):
 
     def set_execution(self, proposal_id: str, execution_arn: str) -> None: ...
 
-    def set_status(self, proposal_id: str, status: str, outcome: str, *, executed_at: str | None = None) -> None: ...
+    def set_status(self, proposal_id: str, status: str, outcome: str, *, executed_at: str | None = None,
+                   expires_at: int | None = None) -> None:
+        """Set the status (and `expires_at`, the retention of a proposal that reached its end)."""
+        ...
 
-    def transition(self, proposal_id: str, from_status: str, to_status: str, outcome: str) -> bool:
+    def transition(self, proposal_id: str, from_status: str, to_status: str, outcome: str, *,
+                   expires_at: int | None = None) -> bool:
         """Move the proposal from `from_status` to `to_status`; False when its status was no longer `from_status`."""
+        ...
+
+    def ended_without_expiry(self, status: str, proposed_since: str, limit: int) -> list[ProposalItem]:
+        """Proposals in the final `status`, proposed since `proposed_since`, that carry no `expires_at` yet (a
+        status written where no retention could be computed: the state machine's own MarkExpired)."""
+        ...
+
+    def set_expiry(self, proposal_id: str, expires_at: int) -> None: ...
+
+    def open_about(self, ref: str, statuses: tuple[str, ...]) -> list[ProposalItem]:
+        """Proposals in one of `statuses` whose refs include `ref`."""
+        ...
+
+    def hold(self, proposal_id: str, contest_id: str, open_statuses: tuple[str, ...], claimed_status: str) -> bool:
+        """Hold an open proposal for the contest `contest_id`, in one transaction with a check that no dispatch
+        has claimed its write (its dispatch record is absent or `claimed_status`, i.e. parked). False when the
+        proposal is no longer open, already held, or its write is being (or was) sent."""
+        ...
+
+    def release(self, proposal_id: str, contest_id: str) -> bool:
+        """Lift the hold of `contest_id`; False when it did not hold the proposal."""
+        ...
+
+    def withdraw(self, proposal_id: str, contest_id: str, to_status: str, outcome: str, expires_at: int | None) -> bool:
+        """Close a proposal the contest `contest_id` holds (never executed); False when it did not hold it."""
+        ...
+
+    def set_statements(self, proposal_id: str, statements: list[dict[str, str]], previous: list[dict[str, str]],
+                       while_status: str) -> bool:
+        """Replace an open contest's statements (`previous` plus one more, read before); False when they changed
+        meanwhile or the contest is no longer `while_status`."""
         ...
 
     def with_status(self, status: str, limit: int | None = None) -> list[ProposalItem]:
@@ -63,6 +98,9 @@ class StageDecision:
     to_status: str
     differs_from: tuple[str, ...] = ()
     not_excluded: bool = False
+    task_expires_at: int | None = None  # the task's retention after the decision
+    expires_at: int | None = None  # the proposal's, when the decision ends it (rejected, a contest decided)
+    not_held: bool = True  # refused while a contest holds the proposal
 
 
 class ReviewTasks(Protocol):
@@ -123,18 +161,74 @@ class DynamoProposals:
         model = bound(ProposalItem)
         model(proposal_id).update(actions=[model.execution_arn.set(execution_arn)])
 
-    def set_status(self, proposal_id: str, status: str, outcome: str, *, executed_at: str | None = None) -> None:
+    def set_status(self, proposal_id: str, status: str, outcome: str, *, executed_at: str | None = None,
+                   expires_at: int | None = None) -> None:
         model = bound(ProposalItem)
         actions: list[Action] = [model.status.set(status), model.outcome.set(outcome)]
         if executed_at is not None:
             actions.append(model.executed_at.set(executed_at))
+        if expires_at is not None:
+            actions.append(model.expires_at.set(expires_at))
         model(proposal_id).update(actions=actions)
 
-    def transition(self, proposal_id: str, from_status: str, to_status: str, outcome: str) -> bool:
+    def transition(self, proposal_id: str, from_status: str, to_status: str, outcome: str, *,
+                   expires_at: int | None = None) -> bool:
+        model = bound(ProposalItem)
+        actions: list[Action] = [model.status.set(to_status), model.outcome.set(outcome)]
+        if expires_at is not None:
+            actions.append(model.expires_at.set(expires_at))
+        return conditional(lambda: model(proposal_id).update(
+            actions=actions, condition=model.proposal_id.exists() & (model.status == from_status)))
+
+    def ended_without_expiry(self, status: str, proposed_since: str, limit: int) -> list[ProposalItem]:
+        model = bound(ProposalItem)
+        return list(model.by_status.query(status, model.proposed_at >= proposed_since,
+                                          filter_condition=model.expires_at.does_not_exist(), limit=limit))
+
+    def set_expiry(self, proposal_id: str, expires_at: int) -> None:
+        model = bound(ProposalItem)
+        conditional(lambda: model(proposal_id).update(
+            actions=[model.expires_at.set(expires_at)],
+            condition=model.proposal_id.exists() & model.expires_at.does_not_exist()))
+
+    def open_about(self, ref: str, statuses: tuple[str, ...]) -> list[ProposalItem]:
+        model = bound(ProposalItem)
+        return [item for status in statuses
+                for item in model.by_status.query(status, filter_condition=model.refs.contains(ref))]
+
+    def hold(self, proposal_id: str, contest_id: str, open_statuses: tuple[str, ...], claimed_status: str) -> bool:
+        from foureyes.store.models import DispatchItem
+
+        model, dispatches = bound(ProposalItem), bound(DispatchItem)
+        try:
+            with TransactWrite(connection=Connection()) as transaction:
+                transaction.update(model(proposal_id), actions=[model.held_by.set(contest_id)],
+                                   condition=model.status.is_in(*open_statuses) & model.held_by.does_not_exist())
+                transaction.condition_check(dispatches, proposal_id,
+                                            condition=dispatches.proposal_id.does_not_exist()
+                                            | (dispatches.status == claimed_status))
+        except TransactWriteError:
+            return False
+        return True
+
+    def release(self, proposal_id: str, contest_id: str) -> bool:
+        model = bound(ProposalItem)
+        return conditional(lambda: model(proposal_id).update(actions=[model.held_by.remove()],
+                                                             condition=model.held_by == contest_id))
+
+    def withdraw(self, proposal_id: str, contest_id: str, to_status: str, outcome: str, expires_at: int | None) -> bool:
+        model = bound(ProposalItem)
+        actions: list[Action] = [model.status.set(to_status), model.outcome.set(outcome)]
+        if expires_at is not None:
+            actions.append(model.expires_at.set(expires_at))
+        return conditional(lambda: model(proposal_id).update(actions=actions, condition=model.held_by == contest_id))
+
+    def set_statements(self, proposal_id: str, statements: list[dict[str, str]], previous: list[dict[str, str]],
+                       while_status: str) -> bool:
         model = bound(ProposalItem)
         return conditional(lambda: model(proposal_id).update(
-            actions=[model.status.set(to_status), model.outcome.set(outcome)],
-            condition=model.proposal_id.exists() & (model.status == from_status)))
+            actions=[model.contest_statements.set(statements)],
+            condition=(model.status == while_status) & (model.contest_statements == previous)))
 
     def with_status(self, status: str, limit: int | None = None) -> list[ProposalItem]:
         return list(bound(ProposalItem).by_status.query(status, limit=limit))
@@ -180,20 +274,27 @@ class DynamoReviewTasks:
             condition &= getattr(model, person_field) != decision.person
         if decision.not_excluded:
             condition &= ~model.excluded_approvers.contains(decision.person)
+        if decision.not_held:
+            condition &= model.held_by.does_not_exist()
         try:
             with TransactWrite(connection=Connection()) as transaction:
+                task_actions: list[Action] = [
+                    tasks.status.set("decided"), tasks.decision.set(decision.decision),
+                    tasks.reason.set(decision.reason), tasks.decided_at.set(decision.decided_at),
+                    tasks.resume.set(RESUME_DUE)]
+                if decision.task_expires_at is not None:
+                    task_actions.append(tasks.expires_at.set(decision.task_expires_at))
+                proposal_actions: list[Action] = [
+                    by.set(decision.person), verdict.set(decision.decision), why.set(decision.reason),
+                    model.status.set(decision.to_status)]
+                if decision.expires_at is not None:
+                    proposal_actions.append(model.expires_at.set(decision.expires_at))
                 transaction.update(
                     tasks(decision.proposal_id, decision.stage),
-                    actions=[tasks.status.set("decided"), tasks.decision.set(decision.decision),
-                             tasks.reason.set(decision.reason), tasks.decided_at.set(decision.decided_at),
-                             tasks.resume.set(RESUME_DUE)],
+                    actions=task_actions,
                     condition=(tasks.status == "pending") & (tasks.nonce == decision.nonce)
                     & (tasks.link_id == decision.link_id))
-                transaction.update(
-                    model(decision.proposal_id),
-                    actions=[by.set(decision.person), verdict.set(decision.decision), why.set(decision.reason),
-                             model.status.set(decision.to_status)],
-                    condition=condition)
+                transaction.update(model(decision.proposal_id), actions=proposal_actions, condition=condition)
         except TransactWriteError:
             return False
         return True

@@ -19,6 +19,11 @@ No double booking comes from conditional writes inside one `TransactWriteItems` 
   the interview has started and never into the past.
 - an outcome is recorded only on a request whose booking stands (status `booked`).
 
+Retention (`expires_at`, DynamoDB TTL): a request and its slots are kept the scheduling retention after their
+window closes; a booking that after its interview; a cancellation or an outcome moves the request's, the
+booking's (and the feedback's) expiry to the retention after that moment. A live booking therefore never expires
+before its interview and its outcome. Readers treat an item past its `expires_at` as gone (TTL deletes late).
+
 How those lock rows are named is scheduling's rule (`foureyes.scheduling.locks`), handed in as `LockKeys`;
 what is stored comes in as plain values (see `scheduling_values`) and goes out as the items.
 """
@@ -28,7 +33,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 
 from pynamodb.connection import Connection
@@ -36,8 +41,10 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from foureyes import retention
 from foureyes.errors import AlreadyBooked, BadRequest, Conflict, NotFound, SlotTaken
 from foureyes.model import iso, parse_iso
+from foureyes.retention import Kept
 from foureyes.store.conditional import conditional
 from foureyes.store.models import bound
 from foureyes.store.scheduling_models import BookingItem, FeedbackItem, InterviewRequestItem, LockItem, SlotItem
@@ -56,7 +63,10 @@ from foureyes.store.sealed import PLAIN, FieldCodec
 
 MAX_TRANSACTION_ITEMS = 100
 TRANSACTION_ATTEMPTS = 6
-RETENTION_DAYS = 200  # requests and slots outlive the 6-month audit window slightly, then TTL removes them
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 EMAIL_FIELD = "candidate_email"
@@ -76,11 +86,28 @@ class SchedulingStore:
     """Reads and conditional writes of the scheduling tables; every method is safe under concurrency."""
 
     def __init__(self, keys: LockKeys, *, sleep: Callable[[float], None] = time.sleep,
-                 codec: FieldCodec = PLAIN) -> None:
+                 codec: FieldCodec = PLAIN, retention_days: int | None = None,
+                 clock: Callable[[], datetime] = _wall_clock) -> None:
         self._keys = keys
         self._sleep = sleep
         self._codec = codec  # the candidate's e-mail address and interviewers' notes are stored sealed
         self._connection: Connection | None = None
+        self._retention_days = retention_days
+        self._clock = clock  # what "expired" is measured against (the flows' clock)
+
+    def _gone(self, item: InterviewRequestItem | BookingItem) -> bool:
+        """Past its retention: gone, whether or not TTL has deleted it yet."""
+        return retention.expired(item.expires_at, self._clock())
+
+    @property
+    def retention_days(self) -> int:
+        """The scheduling retention (the template's SchedulingRetentionDays), read at first use."""
+        if self._retention_days is None:
+            self._retention_days = retention.days(Kept.SCHEDULING)
+        return self._retention_days
+
+    def _kept_from(self, moment: datetime) -> int:
+        return retention.after(moment, self.retention_days)
 
     def _opened(self, item: InterviewRequestItem) -> InterviewRequestItem:
         """The request as read, its candidate's address opened (in memory only: read items are never saved)."""
@@ -149,7 +176,7 @@ class SchedulingStore:
         guard (then nothing is stored: `refused_by` names the booking). A request stored with another status
         (`undeliverable`) is a record only: it takes no guard and supersedes nothing.
         """
-        expires = _epoch(request.window_end + timedelta(days=RETENTION_DAYS))
+        expires = self._kept_from(request.window_end)
         model, lock = self.requests, self.locks
         item = model(
             request.request_id, candidate_ref=request.candidate_ref, system=request.system, role_id=request.role_id,
@@ -222,9 +249,12 @@ class SchedulingStore:
 
     def get_request(self, request_id: str) -> InterviewRequestItem:
         try:
-            return self._opened(self.requests.get(request_id, consistent_read=True))
+            item = self.requests.get(request_id, consistent_read=True)
         except DoesNotExist as exc:
             raise NotFound("this interview request does not exist") from exc
+        if self._gone(item):
+            raise NotFound("this interview request does not exist any more")
+        return self._opened(item)
 
     def requests_with_status(self, status: str) -> list[InterviewRequestItem]:
         return [self._opened(item) for item in self.requests.by_status.query(status)]
@@ -233,10 +263,12 @@ class SchedulingStore:
         return [self._opened(item) for item in self.requests.by_candidate.query(candidate_ref)]
 
     def close_request(self, request_id: str, status: str) -> bool:
-        """Close an unbooked request (cancelled before booking); False when it was not open any more."""
+        """Close an unbooked request (cancelled before booking); False when it was not open any more. It is kept
+        the retention from now."""
         model = self.requests
-        return conditional(lambda: model(request_id).update(actions=[model.status.set(status)],
-                                                            condition=model.status == "open"))
+        expires = self._kept_from(self._clock())
+        return conditional(lambda: model(request_id).update(
+            actions=[model.status.set(status), model.expires_at.set(expires)], condition=model.status == "open"))
 
     def clear_outcome(self, request_id: str, outcome: str, previous_status: str) -> None:
         """Undo `set_outcome` when syncing it failed, so a person can try again."""
@@ -364,9 +396,12 @@ class SchedulingStore:
     # -- bookings ------------------------------------------------------------------------------------
     def get_booking(self, booking_id: str) -> BookingItem:
         try:
-            return self.bookings.get(booking_id, consistent_read=True)
+            item = self.bookings.get(booking_id, consistent_read=True)
         except DoesNotExist as exc:
             raise NotFound("this booking does not exist") from exc
+        if self._gone(item):
+            raise NotFound("this booking does not exist any more")
+        return item
 
     def bookings_for(self, request_id: str) -> list[BookingItem]:
         return list(self.bookings.by_request.query(request_id))
@@ -390,7 +425,7 @@ class SchedulingStore:
                            candidate_ref=request.candidate_ref, role_id=request.role_id, mode=request.mode,
                            start=slot.start, end=slot.end, interviewers=list(slot.interviewers),
                            status="confirmed", sequence=0, guard_key=guard_key, blocks=keys, events={},
-                           booked_at=stamp, updated_at=stamp)
+                           booked_at=stamp, updated_at=stamp, expires_at=self._kept_from(parse_iso(slot.end)))
         block_expiry = _epoch(parse_iso(slot.end)) + 7 * 86400
         previous = self.get_hold(request.request_id)
         split = self._keys.split
@@ -403,7 +438,7 @@ class SchedulingStore:
                       actions=[requests.status.set("booked"), requests.booking_id.set(booking_id)],
                       condition=requests.status == "open")
             tx.save(lock(guard_key, self._keys.GUARD_SK, owner=booking_id, state="guard",
-                         expires_at=_epoch(parse_iso(slot.end)) + RETENTION_DAYS * 86400),
+                         expires_at=self._kept_from(parse_iso(slot.end))),
                     condition=lock.pk.does_not_exist())
             for key in keys:
                 pk, sk = split(key)
@@ -437,15 +472,17 @@ class SchedulingStore:
             raise Conflict("this interview is already cancelled")
         lock, slots, bookings, requests = self.locks, self.slots_model, self.bookings, self.requests
         stamp = iso(now)
+        expires = self._kept_from(now)  # kept the retention after the cancellation
 
         def build(tx: TransactWrite) -> int:
             tx.update(bookings(booking_id), actions=[
                 bookings.status.set("cancelled"), bookings.cancelled_at.set(stamp), bookings.cancelled_by.set(by),
-                bookings.cancel_reason.set(reason), bookings.updated_at.set(stamp)],
+                bookings.cancel_reason.set(reason), bookings.updated_at.set(stamp), bookings.expires_at.set(expires)],
                 condition=(bookings.status == "confirmed") & (bookings.sequence == booking.sequence))
             tx.update(slots(booking.request_id, booking.slot_id), actions=[slots.booking_id.remove()],
                       condition=slots.booking_id == booking_id)
-            tx.update(requests(booking.request_id), actions=[requests.status.set("cancelled")],
+            tx.update(requests(booking.request_id), actions=[requests.status.set("cancelled"),
+                                                             requests.expires_at.set(expires)],
                       condition=requests.booking_id == booking_id)
             tx.delete(lock(booking.guard_key, self._keys.GUARD_SK), condition=lock.owner == booking_id)
             for key in booking.blocks:
@@ -478,7 +515,8 @@ class SchedulingStore:
                 bookings.slot_id.set(new_slot_id), bookings.start.set(slot.start),
                 bookings.end.set(slot.end), bookings.interviewers.set(list(slot.interviewers)),
                 bookings.blocks.set(new_keys), bookings.sequence.set(int(before.sequence) + 1),
-                bookings.updated_at.set(stamp), bookings.reminded.set(False), bookings.events.set({})],
+                bookings.updated_at.set(stamp), bookings.reminded.set(False), bookings.events.set({}),
+                bookings.expires_at.set(self._kept_from(parse_iso(slot.end)))],
                 condition=(bookings.status == "confirmed") & (bookings.slot_id == before.slot_id)
                 & (bookings.sequence == before.sequence) & (bookings.start > stamp))
             tx.update(slots(before.request_id, before.slot_id), actions=[slots.booking_id.remove()],
@@ -532,15 +570,32 @@ class SchedulingStore:
         """Record a person's outcome once, and only while the request's booking stands (status `booked`: not
         cancelled); a second outcome, or one for a request without a standing booking, is a `Conflict`."""
         model = self.requests
+        expires = self._kept_from(now)  # the request, its booking and its feedback: the retention after the outcome
         if not conditional(lambda: model(request_id).update(
                 actions=[model.outcome.set(outcome), model.outcome_by.set(by), model.outcome_at.set(iso(now)),
-                         model.status.set("closed")],
+                         model.status.set("closed"), model.expires_at.set(expires)],
                 condition=model.request_id.exists() & model.outcome.does_not_exist()
                 & (model.status == "booked"))):
             if self.get_request(request_id).outcome:
                 raise Conflict("an outcome is already recorded for this interview")
             raise Conflict("this interview was cancelled or never booked, so it has no outcome")
-        return self.get_request(request_id)
+        closed = self.get_request(request_id)
+        if closed.booking_id:
+            self._keep_until(str(closed.booking_id), expires)
+        return closed
+
+    def _keep_until(self, booking_id: str, expires: int) -> None:
+        """Move a booking's and its feedback's expiry to `expires` (only ever later)."""
+        bookings, feedback = self.bookings, self.feedback_model
+        conditional(lambda: bookings(booking_id).update(
+            actions=[bookings.expires_at.set(expires)],
+            condition=bookings.booking_id.exists() & (bookings.expires_at.does_not_exist()
+                                                      | (bookings.expires_at < expires))))
+        later = feedback.expires_at.does_not_exist() | (feedback.expires_at < expires)
+        for item in feedback.query(booking_id, consistent_read=True):
+            conditional(partial(feedback(item.booking_id, item.interviewer_id).update,
+                                actions=[feedback.expires_at.set(expires)],
+                                condition=feedback.booking_id.exists() & later))
 
     # -- feedback ------------------------------------------------------------------------------------
     def put_feedback(self, booking_id: str, interviewer_id: str, *, request_id: str, role_id: str,
@@ -549,7 +604,8 @@ class SchedulingStore:
         model = self.feedback_model
         sealed = self._codec.seal(self._candidate_of(request_id), NOTES_FIELD, notes) if notes else ""
         item = model(booking_id, interviewer_id, request_id=request_id, role_id=role_id,
-                     recommendation=recommendation, rating=rating, notes=sealed, submitted_at=iso(now))
+                     recommendation=recommendation, rating=rating, notes=sealed, submitted_at=iso(now),
+                     expires_at=self._kept_from(now))
         if not conditional(lambda: item.save(condition=model.booking_id.does_not_exist())):
             raise Conflict("your feedback for this interview is already recorded")
         item.notes = notes

@@ -7,9 +7,9 @@ Tables (names from environment variables; key schemas must agree with template.y
 | INTERVIEW_REQUESTS_TABLE | request_id | ByStatus (status / created_at), | expires_at |
 | | | ByCandidate (candidate_ref / created_at) | |
 | SLOTS_TABLE | request_id / slot_id | | expires_at |
-| BOOKINGS_TABLE | booking_id | ByRequest (request_id / booked_at), ByStatus (status / start) | |
+| BOOKINGS_TABLE | booking_id | ByRequest (request_id / booked_at), ByStatus (status / start) | expires_at |
 | SCHEDULING_LOCKS_TABLE | pk / sk | ByKind (kind / held_until, number; sparse) | expires_at |
-| FEEDBACK_TABLE | booking_id / interviewer_id | | |
+| FEEDBACK_TABLE | booking_id / interviewer_id | | expires_at |
 
 Times are stored as ISO strings in UTC (`2026-03-27T08:00:00Z`); lock keys are named by
 `foureyes.scheduling.locks`. The repository is `foureyes.store.scheduling`.
@@ -129,6 +129,7 @@ class BookingItem(_Base):
     cancel_reason = UnicodeAttribute(null=True)
     reminded = BooleanAttribute(default=False)
     feedback_nudged = BooleanAttribute(default=False)
+    expires_at = NumberAttribute(null=True)  # TTL: after the interview (moved on), the outcome or the cancellation
 
 
 class LocksByKind(GlobalSecondaryIndex["LockItem"]):
@@ -166,3 +167,4 @@ class FeedbackItem(_Base):
     rating = NumberAttribute(null=True)
     notes = UnicodeAttribute(default="")
     submitted_at = UnicodeAttribute()
+    expires_at = NumberAttribute(null=True)  # TTL: the scheduling retention after the interview (or outcome)
