@@ -7,6 +7,7 @@ was waiting for when it gives up.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -19,6 +20,9 @@ import requests
 from boto3.dynamodb.types import TypeDeserializer
 
 from foureyes.ingest.webhooks import sign, signature_header
+from foureyes.privacy.keys import CONTEXT_KEY
+from foureyes.privacy.records import CANDIDATE_FIELD
+from foureyes.privacy.sealing import unseal
 
 T = TypeVar("T")
 NONCE = re.compile(r'name="nonce" value="([^"]+)"')
@@ -115,6 +119,22 @@ class LocalClient:
             count += sum(1 for item in page["Items"] if item["system"]["S"] == system
                          and (source is None or item.get("source", {}).get("S") == source))
         return count
+
+    def candidate(self, ref: str) -> dict[str, Any] | None:
+        """A stored candidate item with its sealed personal fields opened, as the functions that show it see it
+        (the data key unwrapped by KMS, as the operator); None when the table holds no such record."""
+        item = self.boto("dynamodb").get_item(TableName=self.outputs["CandidatesTableName"], Key={"ref": {"S": ref}},
+                                              ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        record = plain(item)
+        if record.get("sealed"):
+            key_item = plain(self.boto("dynamodb").get_item(TableName=self.outputs["DataKeysTableName"],
+                                                            Key={"ref": {"S": ref}}, ConsistentRead=True)["Item"])
+            key = self.boto("kms").decrypt(CiphertextBlob=base64.b64decode(key_item["wrapped"]),
+                                           EncryptionContext={CONTEXT_KEY: ref})["Plaintext"]
+            record.update(json.loads(unseal(bytes(key), ref, CANDIDATE_FIELD, record.pop("sealed"))))
+        return record
 
     def proposal(self, proposal_id: str) -> dict[str, Any]:
         item = self.boto("dynamodb").get_item(TableName=self.outputs["ProposalsTableName"],

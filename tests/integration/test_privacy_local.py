@@ -27,7 +27,7 @@ import requests
 from foureyes.matching.normalize import canonical_email
 from foureyes.matching.score import blocking_keys, normalize_record
 from foureyes.model import Candidate
-from foureyes_local.client import LocalClient, plain, wait_for
+from foureyes_local.client import NONCE, LocalClient, plain, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,9 +113,26 @@ def _items(client: LocalClient, output: str) -> list[dict[str, Any]]:
                                                                        ConsistentRead=True) for item in page["Items"]]
 
 
+def _invitation(client: LocalClient, email: str) -> dict[str, Any]:
+    return client.mail_for(lambda m: email.lower() in [t.lower() for t in m["to"]]
+                           and m["subject"] == "Plan your interview", "the interview invitation", timeout=90)
+
+
+def _contest(client: LocalClient, person: Person, ref: str) -> dict[str, Any]:
+    """The candidate objects, from the invitation's link, in words that repeat their own details."""
+    link = next(u for u in _invitation(client, person.email)["links"] if "/contest/" in u)
+    nonce = NONCE.search(requests.get(link, timeout=30).text)
+    assert nonce is not None
+    sent = requests.post(link, timeout=30, data={
+        "nonce": nonce.group(1), "choice": "other",
+        "text": f"I am {person.first} {person.last}, reach me at {person.email} or {person.mobile}."})
+    assert sent.status_code == 200, sent.text
+    return wait_for("the contest", lambda: next(
+        (p for p in client.proposals() if p["action"] == "contest" and p["refs"] == [ref]), None))
+
+
 def _book(client: LocalClient, email: str) -> str:
-    invite = client.mail_for(lambda m: email.lower() in [t.lower() for t in m["to"]]
-                             and m["subject"] == "Plan your interview", "the interview invitation", timeout=90)
+    invite = _invitation(client, email)
     link = next(u for u in invite["links"] if "/book/" in u)
     slot = re.findall(r'name="slot" id="[^"]+" value="([^"]+)"', requests.get(link, timeout=30).text)[0]
     requests.post(link, data={"action": "hold", "slot": slot}, timeout=30).raise_for_status()
@@ -145,6 +162,8 @@ def test_personal_data_is_sealed_at_rest_erased_by_four_eyes_and_exported_on_req
     booking_link = _book(client, person.email)
     booking = wait_for("the booking", lambda: next((x for x in client.bookings() if x["candidate_ref"] == a), None))
     events = {str(e) for e in json.loads(booking.get("events") or "{}").values()}
+    contest = _contest(client, person, a)  # it holds the merge; its statement names them (stored sealed)
+    assert client.proposal(merge["proposal_id"])["held_by"] == contest["proposal_id"]
 
     # Encrypted at rest: not one table holds any form of the e-mail address, phone number or name ...
     assert _scan(client, person.needles()) == []
@@ -213,6 +232,8 @@ def test_personal_data_is_sealed_at_rest_erased_by_four_eyes_and_exported_on_req
     withdrawn = client.proposal(merge["proposal_id"])
     assert withdrawn["status"] == "withdrawn" and json.loads(withdrawn["payload"])["erased"] is True
     assert "[erased]" == withdrawn["reasoning"]
+    contested = client.proposal(contest["proposal_id"])  # the contest ends with the record: withdrawn, no words
+    assert contested["status"] == "withdrawn" and "contest_statements" not in contested
     audit = [plain(i) for i in client.boto("dynamodb").scan(TableName=client.outputs["AuditTableName"])["Items"]]
     executed = [r for r in audit if r["event"] == "erase.executed" and r["subject"] == pid]
     assert len(executed) == 1 and json.loads(executed[0]["details"])["deleted"]["candidates"] == 2

@@ -183,12 +183,16 @@ def test_a_decided_review_task_and_a_cancelled_booking_expire_and_are_reaped(clo
     assert requests.get(manage, timeout=30).status_code == 404
     # a table without TTL is never reaped, whatever its items say
     audit = client.outputs["AuditTableName"]
-    ddb.put_item(TableName=audit, Item={"chain": {"S": "ttl-probe"}, "seq": {"N": "1"}, "expires_at": {"N": "1"}})
-    reaped = cloud.reap_expired()
-    assert reaped.get(client.outputs["BookingsTableName"], 0) >= 1
-    assert _item(client, client.outputs["BookingsTableName"], bookings_key) is None
-    assert _item(client, requests_table, request_key) is None
-    assert _item(client, audit, {"chain": {"S": "ttl-probe"}, "seq": {"N": "1"}}) is not None
+    probe = {"chain": {"S": "ttl-probe"}, "seq": {"N": "1"}}
+    ddb.put_item(TableName=audit, Item={**probe, "expires_at": {"N": "1"}})
+    try:
+        reaped = cloud.reap_expired()
+        assert reaped.get(client.outputs["BookingsTableName"], 0) >= 1
+        assert _item(client, client.outputs["BookingsTableName"], bookings_key) is None
+        assert _item(client, requests_table, request_key) is None
+        assert _item(client, audit, probe) is not None
+    finally:  # the probe is no audit row: the session's other tests read and verify the trail
+        ddb.delete_item(TableName=audit, Key=probe)
 
     # a decided review task: given its expiry at the decision, reaped by the background reaper once it passed
     tasks = client.outputs["ReviewTasksTableName"]

@@ -34,7 +34,7 @@ from aws_lambda_powertools import Logger
 from foureyes import audit, links
 from foureyes.audit import Recorder
 from foureyes.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
-from foureyes.model import Action, iso
+from foureyes.model import ATS_WRITES, Action, iso
 from foureyes.privacy.records import Codec
 from foureyes.review import decide, lifecycle, proposals
 from foureyes.review.lifecycle import OPEN_STATUSES, ProposalStatus
@@ -48,6 +48,7 @@ from foureyes.workflow import StepFunctionsWorkflow, Workflow
 logger = Logger(child=True)
 
 KIND = "contest"
+_HELD_ACTIONS = frozenset(action.value for action in ATS_WRITES)  # what a contest holds: writes to an ATS
 CHOICES: dict[str, str] = {
     "not_mine": "These are not my records",
     "details_wrong": "My details are wrong",
@@ -211,12 +212,12 @@ def _join(contest: ProposalItem, ref: str, statement: dict[str, str], deps: Deps
 
 
 def hold_all(contest: str, ref: str, deps: Deps) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Hold every open proposal about `ref` for `contest` (facts and contests aside); (held now, too late: their
-    write was being or had been sent). Audited with ids only."""
+    """Hold every open proposal about `ref` for `contest` (ATS writes only: facts, contests and erasures aside);
+    (held now, too late: their write was being or had been sent). Audited with ids only."""
     held: list[str] = []
     sent: list[str] = []
     for item in deps.proposals.open_about(ref, _OPEN):
-        if item.fact or item.action == Action.CONTEST.value or item.held_by:
+        if item.fact or item.action not in _HELD_ACTIONS or item.held_by:
             continue
         if deps.proposals.hold(item.proposal_id, contest, _OPEN, ProposalStatus.PARKED.value):
             held.append(item.proposal_id)

@@ -19,7 +19,7 @@ from typing import Any
 
 from foureyes import audit
 from foureyes.audit import Recorder
-from foureyes.model import Action
+from foureyes.model import ATS_WRITES, Action
 from foureyes.review import lifecycle
 from foureyes.review.lifecycle import OPEN_STATUSES, REVIEW_STATUSES, ProposalStatus
 from foureyes.store.models import ProposalItem
@@ -88,8 +88,9 @@ def open_contest(ref: str, proposals: Proposals) -> ProposalItem | None:
 
 def hold_if_contested(item: ProposalItem, deps: Deps) -> str | None:
     """A proposal stored while a contest about one of its records is open is held by that contest (the contest,
-    opened first, held only what it found): the contest's id, or None. Facts and contests are never held."""
-    if item.fact or item.action == Action.CONTEST.value:
+    opened first, held only what it found): the contest's id, or None. Only ATS writes are held: facts, contests
+    and erasures never are (an erasure is the candidate's own request, and writes nothing to an ATS)."""
+    if item.fact or item.action not in {action.value for action in ATS_WRITES}:
         return None
     for ref in dict.fromkeys(item.refs or []):
         contest = open_contest(ref, deps.proposals)
