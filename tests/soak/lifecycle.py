@@ -2,15 +2,31 @@
 
 Random interleavings of proposals, review decisions (by the assignee, by someone else, with a forged or
 stale link, twice at once), timeouts, pause/unpause, shadow on/off, facts (by people and by an ATS),
-rollbacks, dispatch and its faults (the ATS down or failing, a process dying before or after the ATS wrote,
-SES failures, SendTaskSuccess failures, a crash between storing a proposal and starting its execution).
-After every step the invariants hold:
+rollbacks, candidates contesting how their data is handled (a first objection, a second one joining it,
+forged, expired, stale or wrong-kind links) and team leads deciding contests (uphold or dismiss; someone
+else, a demoted team lead, a forged or stale link, a review that is no contest), dispatch and its faults (the
+ATS down or failing, a process dying before or after the ATS wrote, SES failures, SendTaskSuccess failures, a
+crash between storing a proposal and starting its execution or right after storing it, a contest arriving
+between the dispatcher's read and its claim or after its claim, a crash while a decided contest is applied,
+StopExecution failing). After every step the invariants hold:
 
 (a) no ATS write without two distinct, non-excluded approvals or a fact a person entered;
 (b) nothing written while paused, once pause returned;
-(c) after the repair jobs ran, every proposal is terminal, held by a live execution, or parked;
+(c) after the repair jobs ran, every proposal is terminal, held by a live execution, parked, or held by a
+    contest that waits for its team lead;
 (d) the daily cap is never exceeded;
-(e) the audit trail verifies.
+(e) the audit trail verifies;
+(f) no ATS write of a proposal about a record while a contest about it is open (its submit returned, no team
+    lead has decided it): not of what its submission said it held, nor of any other proposal about the record
+    but those its submission said were already being sent (claimed by a dispatch before the hold);
+(g) a proposal a contest held, or any open proposal about its record, is never written once a team lead
+    upheld that contest (withdrawn: ever after);
+(h) a contest is decided only by a team lead through their own link (the store shows exactly the decisions
+    the model saw), opened only through a genuine, unexpired contest link with its form's nonce, and never
+    causes an ATS write itself (none while a contest entry point runs, and never a contest's own).
+
+Each is checked against the model's own record (who decided what, when pause or a contest submission
+returned, what it said it held), at the moment of each ATS write (`world.FakeAts`) or after each step.
 """
 
 from __future__ import annotations
@@ -24,25 +40,34 @@ from unittest.mock import patch
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from foureyes import links
 from foureyes.dispatch import dispatcher, facts, retry
 from foureyes.errors import FoureyesError
 from foureyes.ingest import candidates as ingest
 from foureyes.model import Action, Candidate, Decision, parse_iso
-from foureyes.review import decide, proposals, sweep
+from foureyes.review import contest, decide, proposals, sweep
 from foureyes.review.lifecycle import ProposalStatus
+from foureyes.review.people import People
 from foureyes.review.rollback import propose_rollback
 from foureyes.scheduling import booking
 from foureyes.scheduling.cancellation import cancel_by_candidate, cancel_from_ats, expire_holds
 from foureyes.scheduling.outcome import record_outcome
 from foureyes.scheduling.stage import StageChange, on_stage_change
+from foureyes.store.models import ReviewTaskItem
 from tests.soak.scheduling import ROLE
-from tests.soak.world import SYSTEMS, Crash, InjectedFault, World, new_proposal
+from tests.soak.world import CONTEST, LINK_SECRET, OPEN, SYSTEMS, Crash, InjectedFault, World, new_proposal
 
 FAULTS = ("ses", "start_crash", "resume_fail", "ats_down", "ats_error", "ats_crash_before_write",
-          "ats_crash_after_write", "finish_crash")
+          "ats_crash_after_write", "finish_crash", "create_crash", "settle_crash", "stop_fail",
+          "contest_mid_dispatch", "contest_mid_write")
 PEOPLE_IDS = ("anna", "bram", "carla", "tess", "theo")
 NOT_PEOPLE = ("ats:otys", "system", "kill-switch", "mallory")
 REASONS = tuple(decide.REASON_CODES)
+CONTEST_REFS = tuple(f"{system}:{n}" for system in SYSTEMS for n in range(1, 7))  # the records proposals name
+# How the candidate posts the form: their own link and its page's nonce, or what must be refused.
+SUBMIT_HOWS = ("own", "own", "own", "both", "forged", "expired", "stale", "wrong_kind", "no_text")
+# How a contest decision is posted: the team lead's own link, or what must be refused.
+DECIDE_HOWS = ("own", "own", "own", "twice", "other", "demoted", "forged", "stale", "not_a_contest")
 
 
 class Tally:
@@ -177,6 +202,109 @@ class Lifecycle(RuleBasedStateMachine):
                 expected(lambda e=execution: world.workflow.run_task(e))
             for task in world.pending_tasks():
                 self.decide(0, verdict, True, "own", task.assignee)
+
+    # --- the candidate contests; a team lead decides ------------------------------------------------------
+    @rule(ref=st.sampled_from(CONTEST_REFS), pick=st.integers(0, 1000),
+          choice=st.sampled_from(tuple(contest.CHOICES)), how=st.sampled_from(SUBMIT_HOWS))
+    def candidate_contests(self, ref: str, pick: int, choice: str, how: str) -> None:
+        """A candidate posts the contest form of a link e-mailed about a record (mostly one an open proposal names;
+        a second objection joins the open contest); a forged, expired, wrong-kind link, a stale form or a missing
+        text is refused, changing nothing."""
+        world = self.world
+        named = sorted({r for i in world.proposals.items.values()
+                        if i.status in OPEN and i.action != CONTEST and not i.fact for r in i.refs or []})
+        if named and pick % 4:
+            ref = named[pick % len(named)]
+        if how == "both":  # both records of one open proposal are contested (each by its own candidate)
+            pairs = sorted(tuple(i.refs) for i in world.proposals.items.values()
+                           if i.status in OPEN and i.action != CONTEST and not i.fact and len(i.refs or []) == 2)
+            for each in pairs[pick % len(pairs)] if pairs else (ref,):
+                self.candidate_contests(each, 0, choice, "own")
+            return
+        text = "I never applied there." if choice == contest.TEXT_REQUIRED else ""
+        if how == "own":
+            submitted = world.submit_contest(ref, choice, text)
+            Tally.seen.update(contests_joined=int(bool(submitted and submitted.joined)))
+            return
+        now_ms = int(world.clock().timestamp() * 1000)
+        token = {"forged": lambda: world.contest_link(ref, secret=b"guessed-secret"),
+                 "expired": lambda: world.contest_link(ref, ttl=3600, age_seconds=7200),
+                 "wrong_kind": lambda: links.sign({"k": "booking", "c": ref}, LINK_SECRET, 3600, now_ms=now_ms),
+                 }.get(how, lambda: world.contest_link(ref))()
+        nonce = "stale-nonce" if how == "stale" else contest.form_nonce(token, world.contest_deps)
+        if how == "no_text":
+            choice, text = contest.TEXT_REQUIRED, "  "
+        before = world.snapshot()
+        submitted = world.submit_contest(ref, choice, text, token=token, nonce=nonce)
+        if submitted is not None or world.snapshot() != before:
+            world.violations.append(f"(h) a contest submission with a {how} link or form was not refused")
+        Tally.seen.update(contest_refused=1)
+
+    @rule(ref=st.sampled_from(CONTEST_REFS), pick=st.integers(0, 1000),
+          choice=st.sampled_from(tuple(contest.CHOICES)), how=st.sampled_from(SUBMIT_HOWS))
+    def candidate_contests_too(self, ref: str, pick: int, choice: str, how: str) -> None:
+        self.candidate_contests(ref, pick, choice, how)  # a second rule: contests come up more often
+
+    @rule(pick=st.integers(0, 1000), choice=st.sampled_from(tuple(contest.CHOICES)))
+    def contest_again(self, pick: int, choice: str) -> None:
+        """A second objection about a record whose contest is open: it joins that contest."""
+        world = self.world
+        refs = sorted({c.ref for c in world.contests.values() if c.open})
+        if refs:
+            self.candidate_contests(refs[pick % len(refs)], 0, choice, "own")
+
+    @rule(pick=st.integers(0, 1000), decision=st.sampled_from((contest.UPHOLD, contest.DISMISS)),
+          how=st.sampled_from(DECIDE_HOWS), other=st.sampled_from(PEOPLE_IDS))
+    def team_lead_decides(self, pick: int, decision: str, how: str, other: str) -> None:
+        """A team lead upholds or dismisses an open contest through their link; someone else's link, a forged or
+        stale one, a team lead who is no longer one, or the contest decision posted on an ordinary review are
+        refused."""
+        world = self.world
+        wanted = how != "not_a_contest"
+        waiting = [e for e in world.workflow.executions.values() if e.live and e.pending and e.state == "contest"]
+        if wanted and waiting:  # the state machine's Contest task runs first: a team lead gets the link
+            execution = waiting[pick % len(waiting)]
+            expected(lambda: world.workflow.run_task(execution))
+        tasks = [t for t in world.pending_tasks() if (world.proposals.items[t.proposal_id].action == CONTEST) == wanted]
+        if tasks:
+            self.post_contest_decision(tasks[pick % len(tasks)], pick, decision, how, other)
+
+    def post_contest_decision(self, task: ReviewTaskItem, pick: int, decision: str, how: str, other: str) -> None:
+        world = self.world
+        reasons = contest.REASONS_FOR[decision]
+        reason = reasons[pick % len(reasons)]
+        note = "explained" if reason == "other" or pick % 3 == 0 else ""
+        holder = other if how == "other" else task.assignee
+        token = (world.link_for(task, person=other) if how == "other"
+                 else world.link_for(task, secret=b"guessed-secret") if how == "forged" else world.link_for(task))
+        nonce = "stale-nonce" if how == "stale" else task.nonce
+        people = world.people
+        if how == "demoted":  # the directory changed: the assignee is no team lead any more
+            world.people = People(people.recruiters, tuple(p for p in people.team_leads if p.id != holder))
+        leads = {lead.id for lead in world.people.team_leads}
+        try:
+            won = world.decide_contest(task, decision, reason, note, token, nonce, holder)
+            if how == "twice":
+                won = world.decide_contest(task, decision, reason, note, token, nonce, holder) or won
+        finally:
+            world.people = people
+        refused = how in {"demoted", "forged", "stale", "not_a_contest"} or (how == "other" and other != task.assignee)
+        if won and (refused or holder not in leads):
+            world.violations.append(f"(h) contest {task.proposal_id} decided by {holder} ({how}); only a team "
+                                    "lead's own link decides")
+        Tally.seen.update({f"contest_{decision}" if won else "contest_decision_refused": 1})
+
+    @rule(pick=st.integers(0, 1000))
+    def contest_round(self, pick: int) -> None:
+        """Busy team leads: every waiting Contest task runs, and every open contest is decided by its assignee."""
+        world = self.world
+        for execution in [e for e in world.workflow.executions.values() if e.live and e.pending]:
+            if execution.state == "contest":
+                expected(lambda e=execution: world.workflow.run_task(e))
+        for n, task in enumerate(world.pending_tasks()):
+            if world.proposals.items[task.proposal_id].action == CONTEST:
+                decision = (contest.UPHOLD, contest.DISMISS)[(pick >> n) & 1]
+                self.post_contest_decision(task, pick, decision, "own", task.assignee)
 
     # --- ops: pause, shadow, the clock -----------------------------------------------------------------------
     @rule(paused=st.booleans())
@@ -353,6 +481,11 @@ class Lifecycle(RuleBasedStateMachine):
                                                                             stored.source_version)
 
     @invariant()
+    def contests_decided_only_by_team_leads(self) -> None:
+        problems = self.world.contest_problems()
+        assert not problems, problems
+
+    @invariant()
     def audit_verifies(self) -> None:
         _count, problems = self.world.trail.verify()
         assert not problems, problems
@@ -369,5 +502,10 @@ class Lifecycle(RuleBasedStateMachine):
         Tally.seen.update(facts_written=sum(1 for i in world.proposals.items.values()
                                             if i.fact and i.status == ProposalStatus.EXECUTED.value))
         Tally.seen.update(f"writes:{write.system}" for write in world.writes)
+        Tally.seen.update(contests_opened=sum(1 for c in world.contests.values() if c.opened),
+                          contest_held=sum(len(c.held) for c in world.contests.values()),
+                          contest_already_sent=sum(len(c.already_sent) for c in world.contests.values()),
+                          contest_held_at_end=sum(1 for i in world.proposals.items.values()
+                                                  if i.held_by and i.status != ProposalStatus.WITHDRAWN.value))
         Tally.seen.update(examples=1, rollbacks=sum(1 for i in world.proposals.items.values()
                                                                    if i.rollback_of))

@@ -12,11 +12,24 @@ import traceback
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
+from tests.conftest import RETENTION_ENVIRONMENT
 from tests.soak.lifecycle import Lifecycle, Tally
+from tests.support.memory import memory_ring
+
+
+def as_under_pytest() -> None:
+    """What tests/conftest.py gives every test: the template's retention settings and in-memory data keys."""
+    from foureyes.privacy import records
+
+    for name, value in RETENTION_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+    ring = memory_ring()
+    records.default_ring = lambda: ring  # type: ignore[assignment]
 
 
 def main() -> int:
     logging.disable(logging.WARNING)  # the rooms log refusals by id; the soak prints its own figures
+    as_under_pytest()
     target = int(os.environ.get("SOAK_STEPS", "10000"))
     per_example = int(os.environ.get("SOAK_STEPS_PER_EXAMPLE", "60"))
     started = time.monotonic()

@@ -103,7 +103,7 @@ class Scheduling:
                 for match in LINK.finditer(message.text)]
 
     def violations(self) -> list[str]:
-        """(f) one confirmed booking per slot (per interviewer and start) and per candidate and role."""
+        """(s) one confirmed booking per slot (per interviewer and start) and per candidate and role."""
         problems = []
         confirmed = [b for b in self.store.bookings.values() if b.status == "confirmed"]
         seen_slots: dict[tuple[str, str], str] = {}
@@ -112,8 +112,8 @@ class Scheduling:
             for person in booking.interviewers:
                 other = seen_slots.setdefault((person, booking.start), booking.booking_id)
                 if other != booking.booking_id:
-                    problems.append(f"(f) {booking.booking_id} and {other} both hold {person} at {booking.start}")
+                    problems.append(f"(s) {booking.booking_id} and {other} both hold {person} at {booking.start}")
             other = seen_roles.setdefault((booking.candidate_ref, booking.role_id), booking.booking_id)
             if other != booking.booking_id:
-                problems.append(f"(f) {booking.booking_id} and {other} are both booked for one candidate and role")
+                problems.append(f"(s) {booking.booking_id} and {other} are both booked for one candidate and role")
         return problems

@@ -9,7 +9,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from foureyes.review.people import Directory
 from tests.soak.lifecycle import Lifecycle
-from tests.support.memory import MemorySwitches
+from tests.support.memory import MemoryProposals, MemorySwitches
 
 
 def test_safety_invariants_hold_under_random_interleavings_and_faults() -> None:
@@ -38,3 +38,10 @@ def test_the_soak_catches_a_write_while_paused(monkeypatch: pytest.MonkeyPatch) 
     """The check can fail: with the dispatcher blind to the kill switch, (b) is broken and found."""
     monkeypatch.setattr(MemorySwitches, "paused", lambda self: False)
     assert "(b)" in _finds_a_violation()
+
+
+def test_the_soak_catches_a_write_a_contest_should_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check can fail: with a hold that says yes and holds nothing, (f) or (g) is broken and found."""
+    monkeypatch.setattr(MemoryProposals, "hold", lambda self, *args: True)
+    found = _finds_a_violation()
+    assert "(f)" in found or "(g)" in found, found

@@ -324,3 +324,47 @@ def test_every_candidate_e_mail_carries_a_contest_link_bound_to_their_record() -
     claims: dict[str, Any] = links.verify(url.group(1), SECRET, now_ms=int(_Deps.clock().timestamp() * 1000))
     assert (claims["k"], claims["c"]) == ("contest", "otys:1")
     assert claims["exp"] == int((_Deps.clock() + timedelta(days=180)).timestamp() * 1000)
+
+
+def test_a_proposal_naming_two_contested_records_stays_held_until_both_contests_are_decided() -> None:
+    """Found by the soak's model, (f): one hold holds a proposal, so the contest about its other record did not
+    hold it; dismissing the first released it while the second was open, and it was approved and written."""
+    room = Room()
+    room.propose("p1", ("otys:1", "otys:2"))
+    first = room.object()
+    second = room.object(token=room.link("otys:2"))
+    assert first.held == ("p1",) and second.held == () and second.contest_id != first.contest_id
+    _lead, link = room.open("tiebreak", first.contest_id)
+    decided = room.decide_contest(link, "dismiss", "handled_correctly")
+    assert decided.released == ("p1",)
+    assert room.proposals.items["p1"].held_by == second.contest_id  # handed on: the other contest is open
+    _lead, link = room.open("tiebreak", second.contest_id)
+    assert room.decide_contest(link, "dismiss", "handled_correctly").released == ("p1",)
+    assert room.proposals.items["p1"].held_by is None and room.proposals.items["p1"].status == "pending_review"
+
+
+def test_an_upheld_contest_withdraws_a_proposal_about_its_record_that_another_contest_holds() -> None:
+    """Found by the soak's model, (g): upheld, the contest about a proposal's second record withdraws it even
+    though the contest about its first record holds it; proposals made after the decision are not touched."""
+    room = Room()
+    room.propose("p1", ("otys:1", "otys:2"))
+    first = room.object()
+    second = room.object(token=room.link("otys:2"))
+    _lead, link = room.open("tiebreak", second.contest_id)
+    assert room.decide_contest(link, "uphold", "use_not_justified").withdrawn == ("p1",)
+    assert room.proposals.items["p1"].status == "withdrawn"
+    assert room.workflow.executions["p1"].status == "ABORTED"
+    _lead, link = room.open("tiebreak", first.contest_id)
+    assert room.decide_contest(link, "dismiss", "handled_correctly").released == ()
+    assert room.proposals.items["p1"].status == "withdrawn"
+    # later: a new proposal about both records, held by a new contest about the first; the sweeper's run of the
+    # old upheld contest leaves it alone (proposed after that decision)
+    room.clock.advance(seconds=5)
+    third = room.object()
+    room.propose("p3", ("otys:1", "otys:2"))
+    assert room.proposals.items["p3"].held_by == third.contest_id
+    task = room.tasks.items[(second.contest_id, "tiebreak")]
+    upheld = room.proposals.items[second.contest_id]
+    assert contest.settle(upheld, room.proposals, room.workflow, room.trail, room.clock, 400,
+                          decided_at=task.decided_at) == ((), ())
+    assert room.proposals.items["p3"].status == "pending_review"

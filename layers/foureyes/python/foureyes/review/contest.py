@@ -324,7 +324,7 @@ def decide_contest(token: str, decision: str, reason: str, nonce: str, deps: dec
     deps.audit.record("contest.decided", person, item.proposal_id, details)
     decided = deps.proposals.get(item.proposal_id) or item
     withdrawn, released = settle(decided, deps.proposals, deps.workflow, deps.audit, deps.clock,
-                                 deps.proposal_retention_days)
+                                 deps.proposal_retention_days, decided_at=moment.isoformat(timespec="seconds"))
     resume_stage(item.proposal_id, stage.value, {"decision": decision, "by": person, "reason": reason,
                                                  "status": status.value},
                  Resumer(deps.tasks, deps.workflow, deps.clock, deps.sleep))
@@ -332,20 +332,31 @@ def decide_contest(token: str, decision: str, reason: str, nonce: str, deps: dec
 
 
 def settle(contest: ProposalItem, repository: Proposals, workflow: Workflow, recorder: Recorder,
-           clock: Callable[[], datetime], kept_days: int | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+           clock: Callable[[], datetime], kept_days: int | None, *,
+           decided_at: str | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Apply a decided contest to the proposals it still holds: upheld -> withdrawn (closed, never executed; their
-    review executions stopped), dismissed -> released. Safe to run again (the sweeper does, after a crash)."""
+    review executions stopped), dismissed -> released. Safe to run again (the sweeper does, after a crash).
+
+    A proposal names two records, and one hold holds it: when both are contested, the contest about the other
+    record may be the one that holds it. So an upheld contest also withdraws the open proposals about its record
+    that another contest holds (those proposed by its decision, `decided_at`; without it, only its own), and a
+    dismissed one hands what it held on to a contest still open about one of their records instead of releasing
+    it (held again at once: a dispatch that claimed the write in between goes ahead, as one that claimed it before
+    a contest's hold does)."""
     if contest.status not in (ProposalStatus.UPHELD.value, ProposalStatus.DISMISSED.value):
         return (), ()
     withdrawn: list[str] = []
     released: list[str] = []
     ref = contest.refs[0] if contest.refs else ""
+    upheld = contest.status == ProposalStatus.UPHELD.value
     for item in repository.open_about(ref, _OPEN):
-        if item.held_by != contest.proposal_id:
+        holder = item.held_by
+        ours = holder == contest.proposal_id
+        if not holder or not (ours or (upheld and decided_at is not None and item.proposed_at <= decided_at)):
             continue
-        if contest.status == ProposalStatus.UPHELD.value:
+        if upheld:
             moment = clock()
-            if repository.withdraw(item.proposal_id, contest.proposal_id, ProposalStatus.WITHDRAWN.value,
+            if repository.withdraw(item.proposal_id, str(holder), ProposalStatus.WITHDRAWN.value,
                                    "withdrawn: the candidate's contest was upheld by a team lead",
                                    lifecycle.expiry(ProposalStatus.WITHDRAWN.value, moment, kept_days)):
                 withdrawn.append(item.proposal_id)
@@ -353,6 +364,7 @@ def settle(contest: ProposalItem, repository: Proposals, workflow: Workflow, rec
                     workflow.stop(item.execution_arn, f"withdrawn by contest {contest.proposal_id}")
         elif repository.release(item.proposal_id, contest.proposal_id):
             released.append(item.proposal_id)
+            proposals.hold_if_contested(item, proposals.Deps(repository, workflow, recorder, clock))
     if withdrawn or released:
         recorder.record("contest.settled", "system", contest.proposal_id,
                         {"status": contest.status, "withdrawn": withdrawn, "released": released})

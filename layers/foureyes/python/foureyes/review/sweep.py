@@ -125,8 +125,9 @@ def _retention(deps: Deps, report: SweepReport, limit: int) -> None:
         for item in deps.proposals.with_status(status.value, limit):
             if item.action != Action.CONTEST.value or item.proposed_at < since:
                 continue
+            task = deps.tasks.get(item.proposal_id, Stage.TIEBREAK.value)
             withdrawn, released = contest.settle(item, deps.proposals, deps.workflow, deps.audit, deps.clock,
-                                                 deps.retention_days)
+                                                 deps.retention_days, decided_at=task.decided_at if task else None)
             report.settled += int(bool(withdrawn or released))
 
 
