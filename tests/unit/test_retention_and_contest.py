@@ -368,3 +368,21 @@ def test_an_upheld_contest_withdraws_a_proposal_about_its_record_that_another_co
     assert contest.settle(upheld, room.proposals, room.workflow, room.trail, room.clock, 400,
                           decided_at=task.decided_at) == ((), ())
     assert room.proposals.items["p3"].status == "pending_review"
+
+
+def test_a_proposal_stored_just_before_a_crash_is_held_when_its_review_is_started_again(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    room = Room()
+    done = room.object()  # a contest about otys:1, open, holding nothing yet
+
+    def died(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the process died right after storing the proposal")
+
+    monkeypatch.setattr(proposals, "hold_if_contested", died)
+    with pytest.raises(RuntimeError):
+        room.propose("p9")
+    monkeypatch.undo()
+    stored = room.proposals.items["p9"]
+    assert not stored.held_by and not stored.execution_arn
+    assert proposals.ensure_review(stored, room.submitting)  # what the sweeper (or a re-submission) does
+    assert room.proposals.items["p9"].held_by == done.contest_id

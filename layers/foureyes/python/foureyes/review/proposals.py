@@ -162,6 +162,8 @@ def ensure_review(item: ProposalItem, deps: Deps, *, actor: str = "system") -> s
     audited. Returns the ARN it started, None when the proposal needed nothing."""
     if item.fact or item.execution_arn or item.status not in {status.value for status in REVIEW_STATUSES}:
         return None
+    if not item.held_by:  # the process may have died before the hold a contest opened meanwhile asks for
+        hold_if_contested(item, deps)
     arn = start_review(item.proposal_id, item.system, deps, action=str(item.action))
     deps.audit.record("review.started", actor, item.proposal_id, {"why": "the proposal had no review execution",
                                                                     "execution": arn.rsplit(":", 1)[-1]})
