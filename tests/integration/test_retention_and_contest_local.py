@@ -196,10 +196,12 @@ def test_a_decided_review_task_and_a_cancelled_booking_expire_and_are_reaped(clo
 
     # a decided review task: given its expiry at the decision, reaped by the background reaper once it passed
     tasks = client.outputs["ReviewTasksTableName"]
-    decided = next(plain(i) for i in ddb.scan(TableName=tasks, ConsistentRead=True)["Items"]
-                   if i.get("status", {}).get("S") == "decided")
+    pid, review_link, _contest_link = _merge_and_invitation(client, "rtx")
+    assert client.decide(review_link, "approve").status_code == 200  # through the review page, as a reviewer does
+    key = {"proposal_id": {"S": pid}, "stage": {"S": "review"}}
+    decided = _item(client, tasks, key)
+    assert decided is not None and decided["status"] == "decided"
     assert float(decided["expires_at"]) > time.time() + 20 * DAY
-    key = {"proposal_id": {"S": decided["proposal_id"]}, "stage": {"S": decided["stage"]}}
     ddb.update_item(TableName=tasks, Key=key, UpdateExpression="SET expires_at = :past",
                     ExpressionAttributeValues=past)
     wait_for("the reaper to delete the expired review task", lambda: _item(client, tasks, key) is None, timeout=45)

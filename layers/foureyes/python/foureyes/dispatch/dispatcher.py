@@ -389,9 +389,11 @@ def _park(item: ProposalItem, system: str, why: str, deps: Deps, own_marker: boo
 
 
 def _executed(item: ProposalItem, event: str, detail: dict[str, Any], deps: Deps) -> None:
-    _set_status(item.proposal_id, ProposalStatus.EXECUTED, "executed", deps, executed=True)
+    # The original first: whoever sees a rollback executed sees its original rolled back (a stop between the two
+    # writes is settled by `_agree` from the dispatch record).
     if item.rollback_of:
         _set_status(item.rollback_of, ProposalStatus.ROLLED_BACK, f"rolled back by {item.proposal_id}", deps)
+    _set_status(item.proposal_id, ProposalStatus.EXECUTED, "executed", deps, executed=True)
     deps.audit.record(event, "system", item.proposal_id, detail)
 
 
@@ -404,10 +406,10 @@ def _agree(item: ProposalItem, record: DispatchItem, deps: Deps) -> None:
     if item.status not in _DISPATCHABLE or record.status not in _SETTLED:
         return
     executed = record.status == ProposalStatus.EXECUTED.value
-    _set_status(item.proposal_id, ProposalStatus(record.status), f"{record.status} (from the dispatch record)", deps,
-                executed=executed)
     if executed and item.rollback_of:
         _set_status(item.rollback_of, ProposalStatus.ROLLED_BACK, f"rolled back by {item.proposal_id}", deps)
+    _set_status(item.proposal_id, ProposalStatus(record.status), f"{record.status} (from the dispatch record)", deps,
+                executed=executed)
 
 
 def _started(record: DispatchItem) -> datetime | None:
