@@ -71,6 +71,7 @@ def pages(client: LocalClient) -> Iterator[dict[str, str]]:
     invite = client.mail_for(lambda m: email in m["to"] and m["subject"] == "Plan your interview", "the invitation",
                              timeout=60)
     book = next(u for u in invite["links"] if "/book/" in u)
+    contest = next(u for u in invite["links"] if "/contest/" in u)
     slot = re.findall(r'name="slot" id="[^"]+" value="([^"]+)"', requests.get(book, timeout=30).text)[0]
     requests.post(book, data={"action": "hold", "slot": slot}, timeout=30).raise_for_status()
     manage = requests.post(book, data={"action": "confirm", "slot": slot}, timeout=30,
@@ -89,7 +90,8 @@ def pages(client: LocalClient) -> Iterator[dict[str, str]]:
     yield {"review": review, "book": book, "manage": manage, "feedback": f"{client.api}/feedback/{feedback}",
            "feedback-read": f"{client.api}/feedback-read/{read}", "garbage review": f"{client.api}/review/x.y",
            "garbage book": f"{client.api}/book/{'A' * 3000}", "garbage feedback": f"{client.api}/feedback/%00%ff",
-           "garbage feedback-read": f"{client.api}/feedback-read/a.b.c"}
+           "garbage feedback-read": f"{client.api}/feedback-read/a.b.c", "contest": contest,
+           "garbage contest": f"{client.api}/contest/{'x.' * 2000}"}
 
 
 def _send(method: str, url: str, payload: Payload) -> requests.Response:
@@ -99,7 +101,7 @@ def _send(method: str, url: str, payload: Payload) -> requests.Response:
 
 
 PAGE_ROUTES = ["review", "book", "manage", "feedback", "feedback-read", "garbage review", "garbage book",
-               "garbage feedback", "garbage feedback-read"]
+               "garbage feedback", "garbage feedback-read", "contest", "garbage contest"]
 
 
 @pytest.mark.parametrize("name", list(PAGE_PAYLOADS))
