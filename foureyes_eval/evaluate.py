@@ -217,6 +217,7 @@ def load_historical(path: str | Path) -> list[GeneratedRecord]:
             first_name=(row["first_name"] or "").strip(),
             last_name=(row["surname"] or "").strip(),
             dob=_into_1900s(_date_or_none(row["dob"])),
+            raw=row,  # birth place, postcode, gender, occupation: not candidate fields, kept for comparisons
         )
         out.append(GeneratedRecord(candidate, row["cluster"], "historical"))
     return out
@@ -233,6 +234,7 @@ def load_splink(path: str | Path) -> list[GeneratedRecord]:
             last_name=row["surname"] or "",
             emails=tuple(e for e in (row["email"] or "",) if e),
             dob=_date_or_none(row["dob"]),
+            raw=row,  # city: not a candidate field, kept for comparisons
         )
         out.append(GeneratedRecord(candidate, row["cluster"], "splink"))
     return out

@@ -8,9 +8,10 @@ match-probability threshold. Splink is not a dependency: when `import splink` fa
 figures quoted in issue 14 are printed instead, labelled as such. When it is installed, Splink runs
 on the same records (DuckDB backend, its documented Linker / EM / predict flow, default-ish
 comparisons: NameComparison on first name and surname with term-frequency adjustments,
-DateOfBirthComparison, EmailComparison, exact phone and employer), names split and lower-cased the
-plain way a Splink user would, and its F1 is taken at the threshold that maximises it (pairs its
-blocking never compares count as missed).
+DateOfBirthComparison, EmailComparison, exact phone and employer, and exact city / birth place /
+postcode / gender / occupation where a public set has them: Splink sees fields our matcher does
+not), names split and lower-cased the plain way a Splink user would, and its F1 is taken at the
+threshold that maximises it (pairs its blocking never compares count as missed).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from foureyes_eval.generate import GeneratedRecord
 from foureyes_eval.sets import SPLINK_REFERENCE_F1, MissingData, all_sets, format_table, summary_rows
 from foureyes_eval.sets import SUMMARY_HEADER as HEADER
 
+EXTRA_COLUMNS = ("city", "birth_place", "postcode_fake", "gender", "occupation")
 _PARTICLES = {"van", "de", "der", "den", "'t", "ter", "ten", "op", "in", "te", "het"}
 
 
@@ -89,6 +91,8 @@ def splink_frame(records: Sequence[GeneratedRecord]) -> Any:
                 "phone": _phone(c.phones[0]) if c.phones else None,
                 "employer": _plain(c.employer) or None,
                 "cluster": r.cluster,
+                # fields of the public sets a candidate record has no place for: Splink may use them
+                **{col: (c.raw.get(col) or None) for col in EXTRA_COLUMNS},
             }
         )
     return pd.DataFrame(rows)
@@ -115,7 +119,7 @@ def run_splink(records: Sequence[GeneratedRecord], true_pairs: int) -> tuple[flo
     from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
     frame = splink_frame(records)
-    columns = ("first_name", "surname", "dob", "email", "phone", "employer")
+    columns = ("first_name", "surname", "dob", "email", "phone", "employer", *EXTRA_COLUMNS)
     present = {col for col in columns if frame[col].notna().any()}
     comparisons = []
     if "first_name" in present:
@@ -126,10 +130,12 @@ def run_splink(records: Sequence[GeneratedRecord], true_pairs: int) -> tuple[flo
         comparisons.append(cl.DateOfBirthComparison("dob", input_is_string=True))
     if "email" in present:
         comparisons.append(cl.EmailComparison("email"))
-    for col in ("phone", "employer"):
+    for col in ("phone", "employer", *EXTRA_COLUMNS):
         if col in present:
             comparisons.append(cl.ExactMatch(col).configure(term_frequency_adjustments=True))
     blocking = [block_on("first_name", "surname"), block_on("surname", "dob"), block_on("first_name", "dob")]
+    if len(records) <= 20_000:  # small sets: also surname alone and birth date alone (typos in the rest)
+        blocking += [block_on("surname"), block_on("dob")]
     blocking += [block_on(col) for col in ("email", "phone") if col in present]
     settings = SettingsCreator(
         link_type="dedupe_only", comparisons=comparisons, blocking_rules_to_generate_predictions=blocking
