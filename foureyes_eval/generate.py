@@ -56,6 +56,7 @@ PERSONAL_DOMAINS: tuple[tuple[str, float], ...] = (
     ("kpnmail.nl", 0.06), ("yahoo.com", 0.05), ("icloud.com", 0.05), ("xs4all.nl", 0.03),
 )  # fmt: skip
 SHAPES: tuple[str, ...] = ("unique", "email", "phone", "name_yob", "namesake")
+PROFILES: tuple[str, ...] = ("standard", "hard")
 CSV_COLUMNS = (
     "system", "record_id", "full_name", "first_name", "last_name", "email", "phone", "dob", "employer", "cluster",
     "shape",
@@ -99,6 +100,14 @@ class _Mix:
     employer_known: float = 0.75
 
 
+def employer_pool(seed: int) -> list[str]:
+    """Employers to draw from: 1,500 Faker company names and the big employers (~27% of jobs)."""
+    fake = Faker("nl_NL")
+    fake.seed_instance(seed)
+    companies = sorted({fake.company() for _ in range(1500)})
+    return companies + list(BIG_EMPLOYERS) * 40
+
+
 def _strip_accents(s: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
 
@@ -111,15 +120,12 @@ class _Generator:
     def __init__(self, seed: int, mix: _Mix | None = None) -> None:
         self.rng = random.Random(seed)
         self.mix = mix or _Mix()
-        fake = Faker("nl_NL")
-        fake.seed_instance(seed)
         import faker.providers.person.nl_NL as person
 
         self.male = list(person.Provider.first_names_male)
         self.female = list(person.Provider.first_names_female)
         self.surnames = [s for s in person.Provider.last_names if s.strip()] + list(EXTRA_PARTICLE_SURNAMES)
-        companies = sorted({fake.company() for _ in range(1500)})
-        self.employers = companies + list(BIG_EMPLOYERS) * 40  # big employers are ~27% of jobs
+        self.employers = employer_pool(seed)
         self.domains = [d for d, _ in PERSONAL_DOMAINS]
         self.domain_weights = [w for _, w in PERSONAL_DOMAINS]
         self.used_emails: set[str] = set()
@@ -391,16 +397,27 @@ def _with(c: Candidate, **changes: object) -> Candidate:
     return replace(c, **changes)  # type: ignore[arg-type]
 
 
-def generate(n: int, seed: int = 1) -> list[GeneratedRecord]:
-    """`n` records with ground truth (`cluster`, `shape`), the same for the same seed."""
+def generate(n: int, seed: int = 1, profile: str = "standard") -> list[GeneratedRecord]:
+    """`n` records with ground truth (`cluster`, `shape`), the same for the same seed and profile.
+
+    Profiles: `standard` (the shapes above) and `hard` (see `foureyes_eval.hard`: real name
+    frequencies, unallocated phone ranges, shared agency inboxes, typos with the same birth date,
+    married names, initials, namesakes with the same birth date).
+    """
     if n < 0:
         raise ValueError("n must be >= 0")
-    return _Generator(seed).clusters(n)
+    if profile == "standard":
+        return _Generator(seed).clusters(n)
+    if profile == "hard":
+        from foureyes_eval.hard import HardGenerator
+
+        return [GeneratedRecord(*row) for row in HardGenerator(seed, employer_pool(seed)).clusters(n)]
+    raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
 
 
-def generate_candidates(n: int, seed: int = 1) -> list[Candidate]:
+def generate_candidates(n: int, seed: int = 1, profile: str = "standard") -> list[Candidate]:
     """`n` candidate records (for seeding the fake ATS servers); same data as `generate`."""
-    return [record.candidate for record in generate(n, seed)]
+    return [record.candidate for record in generate(n, seed, profile)]
 
 
 def csv_row(record: GeneratedRecord) -> list[str]:
