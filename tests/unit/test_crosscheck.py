@@ -351,3 +351,17 @@ def test_without_its_deps_the_matcher_does_no_cross_check() -> None:
 def test_new_proposal_shape_is_what_submit_takes(config: StatusConfig) -> None:
     [new] = status_proposals(side("bullhorn:1", "Placed"), side("otys:2", "Available"), BASIS, config)
     assert isinstance(new, NewProposal) and len(new.proposal_id) == 24 and len(new.evidence_hash) == 16
+
+
+def test_reads_one_stored_record_per_same_person_neighbour_and_nothing_otherwise() -> None:
+    world = World()
+    reads: list[str] = []
+    real_get = world.candidates.get
+    world.candidates.get = lambda ref: (reads.append(ref), real_get(ref))[1]  # type: ignore[method-assign]
+    world.arrive(person("bullhorn", "61", "Placed", "2026-11-20T10:00:00"), "2026-11-20T10:00:00.000000Z")
+    assert reads == []  # no neighbour
+    world.arrive(person("carerix", "C61", "Available", "2026-12-01T10:00:00", phones=(), first_name="N."),
+                 "2026-12-01T10:00:00.000000Z")
+    assert reads == []  # a review-level pair nobody approved: not known to be one person
+    world.arrive(person("otys", "OT61", "Available", "2026-12-01T10:00:00"), "2026-12-01T10:00:00.000000Z")
+    assert reads == ["bullhorn:61"]  # the hard neighbour only

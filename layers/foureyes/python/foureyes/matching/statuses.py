@@ -75,8 +75,8 @@ def _proposable(canonical: Any, path: str) -> str:
     if canonical not in CANONICAL:
         raise StatusConfigError(f"{_field(path)}: {canonical!r} is not a canonical status ({', '.join(CANONICAL)})")
     if canonical in NEVER_PROPOSED:
-        raise StatusConfigError(f"{_field(path)}: the system never proposes a {canonical}-type status "
-                                f"(it only proposes {', '.join(sorted(PROPOSABLE))})")
+        raise StatusConfigError(f"{_field(path)}: the system never proposes {canonical}-type statuses "
+                                f"(it proposes only {', '.join(sorted(PROPOSABLE))})")
     return str(canonical)
 
 
