@@ -365,3 +365,31 @@ def test_reads_one_stored_record_per_same_person_neighbour_and_nothing_otherwise
     assert reads == []  # a review-level pair nobody approved: not known to be one person
     world.arrive(person("otys", "OT61", "Available", "2026-12-01T10:00:00"), "2026-12-01T10:00:00.000000Z")
     assert reads == ["bullhorn:61"]  # the hard neighbour only
+
+
+def test_shadowed_alignments_and_flags_stay_out_of_the_duplicate_agreement_measure(config: StatusConfig) -> None:
+    from foureyes.dispatch import agreement
+
+    class Kept:
+        def __init__(self) -> None:
+            self.items: list[Any] = []
+
+        def put_once(self, item: Any) -> bool:
+            self.items.append(item)
+            return True
+
+        def in_partition(self, day_system: str) -> list[Any]:
+            return []
+
+    store = Kept()
+    bullhorn, otys = side("bullhorn:1", "Placed"), side("otys:2", "Interview", dob=date(1990, 1, 1))
+    for new in proposals_for(bullhorn, otys, BASIS, config, NOW) + status_proposals(
+            bullhorn, side("otys:3", "Available"), BASIS, config):
+        item = ProposalItem(new.proposal_id, pair_key=new.pair_key, status="shadowed", proposed_at="2026-12-02",
+                            system=new.system, action=new.action.value, refs=list(new.refs), payload=new.payload,
+                            confidence=1, reasoning=new.reasoning)
+        assert not agreement.record_shadow_decision(item, store=store)
+    duplicate = ProposalItem("d1", pair_key="bullhorn:1|otys:2", status="shadowed", proposed_at="2026-12-02",
+                             system="bullhorn", action="tag_duplicate", refs=["bullhorn:1", "otys:2"], payload={},
+                             confidence=1, reasoning="same e-mail")
+    assert agreement.record_shadow_decision(duplicate, store=store) and len(store.items) == 1
