@@ -224,6 +224,8 @@ def test_a_stale_record_beside_a_recent_one_is_flagged_once(config: StatusConfig
     assert again.proposal_id == note.proposal_id  # one stale flag per record, whichever recent record shows it
     assert flag_proposals(stale, side("otys:O1", "Available", days_ago=60), BASIS, config, NOW) == []
     assert flag_proposals(side("carerix:C1", "Available", days_ago=None), recent, BASIS, config, NOW) == []
+    future = side("otys:O1", "Available", days_ago=-400)  # a version from the future is not "recent"
+    assert flag_proposals(stale, future, BASIS, config, NOW) == []
 
 
 def test_flags_can_be_switched_off_one_by_one() -> None:

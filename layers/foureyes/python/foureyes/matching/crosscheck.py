@@ -190,7 +190,7 @@ def flag_proposals(a: Side, b: Side, basis: Basis, config: StatusConfig, now: da
     if STALE in config.flags:
         for old, recent in ((a, b), (b, a)):
             if (old.changed and recent.changed and now - old.changed > timedelta(days=config.stale_after_days)
-                    and now - recent.changed <= timedelta(days=config.recent_within_days)):
+                    and timedelta(days=-1) <= now - recent.changed <= timedelta(days=config.recent_within_days)):
                 fact = (f"this record was last changed on {_day(old.changed)} (more than {config.stale_after_days} "
                         f"days ago), while {recent.name} of the same person ({basis.words}) changed on "
                         f"{_day(recent.changed)}.")
