@@ -173,6 +173,7 @@ def dispatch_safety(cloud: Any, client: Any) -> dict[str, Any]:
     _ops(cloud, "shadow", "off", "--reason", "demo: three weeks of shadow mode at 94% agreement", "--operator", "olga")
     # A duplicate the matcher found among the records pulled from Otys (they exist in the ATS).
     pulled = [p for p in client.proposals() if p["system"] == "otys" and p["status"] == "pending_review"
+              and p["action"] in ("merge_candidates", "tag_duplicate")  # not a status alignment or a flag
               and all(ref.startswith("otys:") and ref.split(":", 1)[1] in cloud.fakes.otys.records()
                       for ref in p["refs"])]
     if not pulled:

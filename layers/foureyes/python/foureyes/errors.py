@@ -132,6 +132,11 @@ class MatchConfigError(ConfigurationError, ValueError):
     """The matcher configuration (e.g. the SSM JSON parameter) is invalid; the message names the field."""
 
 
+class StatusConfigError(MatchConfigError):
+    """The status reconciliation configuration is invalid (or would propose a status the system never proposes);
+    the message names the field."""
+
+
 # -- a dependency refused (a bug on one side or the other: 500 to a caller) -----------------------------
 
 

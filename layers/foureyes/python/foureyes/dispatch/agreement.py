@@ -419,9 +419,13 @@ def record_shadow_decision(proposal: ProposalItem, *, at: datetime | None = None
 
     Called by the dispatcher in shadow mode (the item may still read "approved" in memory). Facts
     entered by a person and rollbacks are not the matcher's proposals and are not logged; nor is a
-    proposal that was never approved. True when newly stored.
+    proposal that was never approved, nor a status alignment or a flag (`matching.crosscheck`): the measure
+    compares duplicate decisions, and a recruiter's own status changes and notes are not observed as such.
+    True when newly stored.
     """
     if proposal.status not in _SHADOWABLE or getattr(proposal, "fact", False) or proposal.rollback_of:
+        return False
+    if proposal.action not in _SAME_PERSON:
         return False
     moment = (at or datetime.now(UTC)).astimezone(UTC)
     target = proposal.refs[0] if proposal.refs else proposal.pair_key.split("|")[0]

@@ -21,6 +21,7 @@ from aws_lambda_powertools import Logger
 
 from foureyes import retention
 from foureyes.ats.registry import call_for
+from foureyes.matching import crosscheck
 from foureyes.matching.score import (
     HARD,
     NEAR_MISS,
@@ -54,6 +55,7 @@ class MatchOutcome:
     near_misses: int = 0
     promoted: int = 0
     skipped: int = 0
+    crosschecked: int = 0  # status alignments and flags proposed (`crosscheck`)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,7 @@ class Deps:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     # The HMAC key of match keys (None: plain keys, for in-memory tests): the index holds no readable address.
     secret: Callable[[], bytes | None] = lambda: None
+    crosscheck: crosscheck.Deps | None = None  # status reconciliation and flags; None: not run
 
 
 def load_config() -> MatchConfig:
@@ -88,7 +91,7 @@ def match_key_secret() -> bytes:
 @cache
 def default_deps() -> Deps:
     return Deps(DynamoMatchKeys(Codec()), DynamoNearMisses(), proposals.default_deps(), load_rules,
-                secret=match_key_secret)
+                secret=match_key_secret, crosscheck=crosscheck.default_deps(proposals.default_deps(), load_rules))
 
 
 def _record_from_item(data: dict[str, Any]) -> NormalizedRecord:
@@ -179,6 +182,7 @@ def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None 
     if previous is not None:
         for stale in set(blocking_keys(normalize_record(previous), config, secret=secret)) - set(keys):
             deps.keys.delete(stale, record.ref)
+    linked: list[tuple[ScoredPair, NormalizedRecord]] = []  # hard and review pairs, for the cross-check
     for other in neighbours.values():
         pair = score_pair(record, other, config)
         if not pair.evidence:
@@ -189,15 +193,19 @@ def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None 
                 continue
             pair = pair._replace(decision=REVIEW)
             outcome.promoted += 1
+        linked.append((pair, other))
         left, right = _ref_candidate(pair.left), _ref_candidate(pair.right)
         new = rules.apply(proposal_for(pair, left, right, config), deps.rules())
         if proposals.submit(new, deps.proposals):
             outcome.proposed += 1
         else:
             outcome.skipped += 1
+    if deps.crosscheck is not None:
+        outcome.crosschecked = crosscheck.check(candidate, linked, config, deps.crosscheck)
     logger.info("matched record", extra={"ref": outcome.ref, "queries": outcome.queries,
                                          "flagged_keys": outcome.flagged_keys, "proposed": outcome.proposed,
-                                         "near_misses": outcome.near_misses, "promoted": outcome.promoted})
+                                         "near_misses": outcome.near_misses, "promoted": outcome.promoted,
+                                         "crosschecked": outcome.crosschecked})
     return outcome
 
 
