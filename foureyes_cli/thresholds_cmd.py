@@ -184,6 +184,10 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _suggested(value: float | None) -> str:
+    return "none" if value is None else f"{value:.4g}"
+
+
 def _print_curve(points: Sequence[Any], config: Any, suggestion: Any, args: argparse.Namespace) -> None:
     positives = points[0].positives if points else 0
     print("precision at t = 'same person' / reviewed pairs scoring >= t (95% Wilson interval); recall at t = true "
@@ -197,10 +201,11 @@ def _print_curve(points: Sequence[Any], config: Any, suggestion: Any, args: argp
         print(f"  {p.threshold:>10.4g}  {p.decided:>8}  {_fmt(p.precision):>9}  "
               f"{_fmt(p.precision_low)}-{_fmt(p.precision_high):<7}  {_fmt(p.recall):>6}  "
               f"{_fmt(p.recall_low)}-{_fmt(p.recall_high):<7}{note}")
-    print(f"suggested review threshold: {_fmt(suggestion.review, 4) if suggestion.review is not None else 'none'}"
-          f" ({suggestion.review_why})")
-    print(f"suggested hard threshold:   {_fmt(suggestion.hard, 4) if suggestion.hard is not None else 'none'}"
-          f" ({suggestion.hard_why})")
+    print(f"suggested review threshold: {_suggested(suggestion.review)} ({suggestion.review_why})")
+    print(f"suggested hard threshold:   {_suggested(suggestion.hard)} ({suggestion.hard_why})")
+    if suggestion.review is None and suggestion.hard is None:
+        print("no change suggested: the labels support neither threshold yet")
+        return
     review = suggestion.review if suggestion.review is not None else config.review_threshold
     hard = suggestion.hard if suggestion.hard is not None else max(config.hard_threshold, review)
     if (review, hard) != (config.review_threshold, config.hard_threshold):
@@ -307,8 +312,8 @@ def chart_html(points: Sequence[Any], current: tuple[float, float], suggestion: 
         "people said are the same person. <span class=\"r\">Recall</span>: of every true pair known (reviewed "
         "'same person', and pairs recruiters merged themselves, missed ones included), the share scoring at or "
         "above it. Bands: 95% Wilson intervals.</p>"
-        f"{svg}<p>Suggested review threshold: {escape(_fmt(suggestion.review, 4))} ({escape(suggestion.review_why)})."
-        f"<br>Suggested hard threshold: {escape(_fmt(suggestion.hard, 4))} ({escape(suggestion.hard_why)}).<br>"
+        f"{svg}<p>Suggested review threshold: {_suggested(suggestion.review)} ({escape(suggestion.review_why)})."
+        f"<br>Suggested hard threshold: {_suggested(suggestion.hard)} ({escape(suggestion.hard_why)}).<br>"
         "Nothing changes on its own: <code>foureyes ops thresholds --apply --review X --hard Y --reason "
         "\"...\"</code>.</p><table><tr><th>threshold</th><th>reviewed</th><th>precision</th><th>95% CI</th>"
         f"<th>recall</th><th>95% CI</th></tr>{rows}</table></body></html>\n")
