@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -221,18 +222,25 @@ class Point:
 
 
 def curve(labels: Iterable[Label], thresholds: Iterable[float]) -> list[Point]:
-    """One point per threshold, ascending. Intervals are 95% Wilson score intervals (binomial proportions)."""
+    """One point per threshold, ascending. Intervals are 95% Wilson score intervals (binomial proportions).
+
+    The labels are sorted once and counted from the top down, so each threshold is a binary search."""
     all_labels = list(labels)
     positives = sum(1 for label in all_labels if label.same)
+    scored = sorted((label for label in all_labels if label.score is not None),
+                    key=lambda label: float(label.score or 0))
+    scores = [float(label.score or 0) for label in scored]
+    # at_or_above[i] = (reviewed, reviewed "same", true) among scored[i:]
+    at_or_above = [(0, 0, 0)] * (len(scored) + 1)
+    for i in range(len(scored) - 1, -1, -1):
+        label, (decided, same, found) = scored[i], at_or_above[i + 1]
+        at_or_above[i] = (decided + label.reviewed, same + (label.reviewed and label.same), found + label.same)
     points = []
     for t in sorted(set(thresholds)):
-        above = [label for label in all_labels if label.score is not None and label.score >= t]
-        decided = [label for label in above if label.reviewed]
-        same = sum(1 for label in decided if label.same)
-        found = sum(1 for label in above if label.same)
-        p_low, p_high = wilson(same, len(decided))
+        decided, same, found = at_or_above[bisect_left(scores, t)]
+        p_low, p_high = wilson(same, decided)
         r_low, r_high = wilson(found, positives)
-        points.append(Point(t, len(decided), same, found, positives, same / len(decided) if decided else None,
+        points.append(Point(t, decided, same, found, positives, same / decided if decided else None,
                             p_low, p_high, found / positives if positives else None, r_low, r_high))
     return points
 
