@@ -39,6 +39,7 @@ _ENV_FROM_OUTPUTS = {
     "MATCH_KEY_SECRET_ARN": "MatchKeySecretArn",
     "MATCH_KEYS_TABLE": "MatchKeysTableName",
     "NEAR_MISSES_TABLE": "NearMissesTableName",
+    "MATCH_CONFIG_PARAMETER": "MatchConfigParameterName",
     "INTERVIEW_REQUESTS_TABLE": "InterviewRequestsTableName",
     "SLOTS_TABLE": "SlotsTableName",
     "BOOKINGS_TABLE": "BookingsTableName",
@@ -98,6 +99,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
                                      "re-send decisions their execution did not hear (audited)")
     agreement = actions.add_parser("agreement", help="shadow mode: agreement with recruiters per system and day")
     agreement.add_argument("--days", type=_days, default=14, help="how many days back, today included (default 14)")
+    from foureyes_cli import thresholds_cmd
+
+    thresholds_cmd.add_parser(actions)
     ops.set_defaults(run=run)
 
 
@@ -326,6 +330,10 @@ def run(args: argparse.Namespace) -> int:
     from foureyes.review import decide, queue
 
     try:
+        if args.ops_action == "thresholds":
+            from foureyes_cli import thresholds_cmd
+
+            thresholds_cmd.check(args)
         outputs, ssm = _connect(args)
         for variable, output in _ENV_FROM_OUTPUTS.items():
             if output in outputs:
@@ -371,6 +379,10 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  {rate.person:<20} {rate.decisions:>5} decisions  {rate.approval_rate:6.1%} approved{flag}")
         elif action == "agreement":
             _print_agreement(args.days)
+        elif action == "thresholds":
+            from foureyes_cli import thresholds_cmd
+
+            return thresholds_cmd.run(args, outputs, ssm)
         elif action == "sweep":
             from foureyes.review.sweep import sweep
 

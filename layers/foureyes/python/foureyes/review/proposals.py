@@ -40,6 +40,7 @@ class NewProposal:
     reasoning: str
     evidence: tuple[str, ...]
     evidence_hash: str
+    score: float | None = None  # the matcher's score on its scorer's scale (thresholds are tuned from it)
 
 
 def approvers(item: ProposalItem) -> set[str]:
@@ -117,7 +118,8 @@ def submit(new: NewProposal, deps: Deps | None = None, *, proposed_by: str = "ma
     item = ProposalItem(new.proposal_id, pair_key=new.pair_key, status=ProposalStatus.PENDING_REVIEW.value,
                         proposed_at=now, system=new.system, action=new.action.value, refs=list(new.refs),
                         payload=new.payload, diff=new.diff, confidence=new.confidence, reasoning=new.reasoning,
-                        evidence=list(new.evidence), evidence_hash=new.evidence_hash, proposed_by=proposed_by,
+                        evidence=list(new.evidence), evidence_hash=new.evidence_hash, score=new.score,
+                        proposed_by=proposed_by,
                         rollback_of=rollback_of, excluded_approvers=excluded_approvers or [])
     if not deps.proposals.create(item):
         stored = deps.proposals.get(new.proposal_id)  # a concurrent submit of the same proposal won the create

@@ -128,6 +128,9 @@ class ProposalItem(_Base):
     payload = JSONAttribute()
     diff = JSONAttribute(default=dict)
     confidence = NumberAttribute()
+    # The matcher's score on its scorer's own scale (what the thresholds compare): `foureyes ops thresholds` joins
+    # reviewers' decisions to it. Absent on proposals not from the matcher, and on those stored before it was kept.
+    score = NumberAttribute(null=True)
     reasoning = UnicodeAttribute()
     evidence = _str_list()
     evidence_hash = UnicodeAttribute(default="")
