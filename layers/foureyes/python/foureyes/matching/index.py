@@ -124,7 +124,7 @@ def proposal_for(pair: ScoredPair, left: Candidate, right: Candidate, config: Ma
     field = "duplicate_of" if action is Action.TAG_DUPLICATE else "merged_with"
     diff = {"target": left.ref, "before": {field: None}, "after": {field: right.ref}}
     return NewProposal(proposal_id, pair_key, left.system, action, (left.ref, right.ref), payload, diff,
-                       pair.confidence(config), pair.explanation(), pair.evidence, evidence_hash)
+                       pair.confidence(config), pair.explanation(), pair.evidence, evidence_hash, score=pair.score)
 
 
 
