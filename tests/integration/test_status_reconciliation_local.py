@@ -46,9 +46,20 @@ def carerix_decides_placements(client: LocalClient) -> Iterator[None]:
         time.sleep(CACHE_SECONDS)
 
 
-def _fake_id(cloud: Any, system: str, from_end: int) -> str:
-    """An id the fake ATS holds (from the end of its list: other tests write to the first ones)."""
-    return str(sorted(getattr(cloud.fakes, system).records())[-from_end])
+def _fake_id(cloud: Any, client: LocalClient, system: str, from_end: int, older_than_days: float) -> str:
+    """An id the fake ATS holds (from the end of its list: other tests write to the first ones) whose stored copy,
+    if any, is older than the deliveries this test sends: a pull or a write by an earlier test of the session
+    leaves a newer version, and an older delivery changes nothing (versions only move forward)."""
+    cutoff = _stamp(older_than_days)
+    eligible = []
+    for record_id in sorted(getattr(cloud.fakes, system).records(), reverse=True):
+        stored = client.boto("dynamodb").get_item(TableName=client.outputs["CandidatesTableName"], ConsistentRead=True,
+                                                  Key={"ref": {"S": f"{system}:{record_id}"}}).get("Item")
+        if stored is None or stored.get("source_version", {}).get("S", "")[:19] < cutoff:
+            eligible.append(str(record_id))
+        if len(eligible) == from_end:
+            return eligible[-1]
+    raise AssertionError(f"no {system} record of the fake is free for this test")
 
 
 def _person(tag: str, dob: str) -> dict[str, Any]:
@@ -87,7 +98,7 @@ def _four_eyes(client: LocalClient, pid: str, shows: str) -> tuple[str, str]:
 def test_placed_in_one_system_available_in_another_is_aligned_through_four_eyes(
         cloud: Any, client: LocalClient, carerix_decides_placements: None) -> None:
     tag = uuid.uuid4().hex[:8]
-    otys_id, carerix_id = _fake_id(cloud, "otys", 1), _fake_id(cloud, "carerix", 1)
+    otys_id, carerix_id = _fake_id(cloud, client, "otys", 1, 3), _fake_id(cloud, client, "carerix", 1, 3)
     person = _person(tag, "1993-02-14")
     placed = client.post_webhook("carerix", f"status-{tag}-1", {
         **person, "id": carerix_id, "status": "Placed", "lastModifiedAt": _stamp(3)})
@@ -127,7 +138,7 @@ def test_placed_in_one_system_available_in_another_is_aligned_through_four_eyes(
 def test_a_contradiction_is_flagged_as_a_note_through_four_eyes(
         cloud: Any, client: LocalClient, carerix_decides_placements: None) -> None:
     tag = uuid.uuid4().hex[:8]
-    otys_id, carerix_id = _fake_id(cloud, "otys", 2), _fake_id(cloud, "carerix", 2)
+    otys_id, carerix_id = _fake_id(cloud, client, "otys", 2, 40), _fake_id(cloud, client, "carerix", 2, 40)
     old = client.post_webhook("carerix", f"flag-{tag}-1", {
         **_person(tag, "1988-11-05"), "id": carerix_id, "status": "Available", "lastModifiedAt": _stamp(40)})
     new = client.post_webhook("otys", f"flag-{tag}-2", {
