@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from foureyes.matching.batch import ReconcileStats, find_pairs, mask_table
+from foureyes.matching.batch import ReconcileStats, find_pairs
 from foureyes.matching.score import HARD, NEAR_MISS, REVIEW, MatchConfig, normalize_record
 from foureyes.model import Candidate
 from foureyes_eval.generate import GeneratedRecord
@@ -54,6 +54,7 @@ class Evaluation:
     decisions: Counter[str] = field(default_factory=Counter)
     hard_wrong: int = 0
     namesake_fp: int = 0  # proposed pairs of different people with the same name key
+    namesake_fp_same_dob: int = 0  # of which with the same full date of birth too (review by rule: SPEC item 2)
     namesake_pairs_seen: int = 0  # pairs of different people with the same name key scored at all
     recall_with_near_misses: float = 0.0
     stats: ReconcileStats = field(default_factory=ReconcileStats)
@@ -72,7 +73,8 @@ class Evaluation:
         lines.append(
             f"decisions   hard {self.decisions[HARD]:,}  review {self.decisions[REVIEW]:,}  "
             f"near_miss {self.decisions[NEAR_MISS]:,}  | hard wrong {self.hard_wrong}  "
-            f"| namesake FPs at review+ {self.namesake_fp} (of {self.namesake_pairs_seen:,} namesake pairs scored)"
+            f"| namesake FPs at review+ {self.namesake_fp} (same full date of birth: {self.namesake_fp_same_dob}; "
+            f"of {self.namesake_pairs_seen:,} namesake pairs scored)"
         )
         lines.append(
             f"recall counting near-misses too {self.recall_with_near_misses:.4f}  | flagged keys "
@@ -84,7 +86,7 @@ class Evaluation:
 def evaluate(records: Sequence[GeneratedRecord], config: MatchConfig | None = None, workers: int = 1) -> Evaluation:
     """Run the batch matcher over `records` and score it against their clusters."""
     cfg = config or MatchConfig()
-    normalized = [normalize_record(r.candidate) for r in records]
+    normalized = [normalize_record(r.candidate, config=cfg) for r in records]
     clusters = [r.cluster for r in records]
     shapes = [r.shape for r in records]
     result = Evaluation(records=len(records))
@@ -94,12 +96,10 @@ def evaluate(records: Sequence[GeneratedRecord], config: MatchConfig | None = No
     for cluster, size in sizes.items():
         true_per_shape[shape_of_cluster[cluster]] += size * (size - 1) // 2
     result.true_pairs = sum(true_per_shape.values())
-    table = mask_table(cfg)
     found_any = 0
     tp_shape: Counter[str] = Counter()
     fp_shape: Counter[str] = Counter()
-    for i, j, mask in find_pairs(normalized, None, cfg, workers, result.stats):
-        _, decision, _ = table[mask]
+    for i, j, _, _, decision in find_pairs(normalized, None, cfg, workers, result.stats):
         result.decisions[decision] += 1
         same = clusters[i] == clusters[j]
         namesakes = not same and normalized[i].name == normalized[j].name and bool(normalized[i].name)
@@ -116,6 +116,8 @@ def evaluate(records: Sequence[GeneratedRecord], config: MatchConfig | None = No
             result.overall.fp += 1
             result.hard_wrong += decision == HARD
             result.namesake_fp += namesakes
+            same_dob = bool(normalized[i].dob) and normalized[i].dob == normalized[j].dob
+            result.namesake_fp_same_dob += namesakes and same_dob
     result.overall.tp = sum(tp_shape.values())
     result.overall.fn = result.true_pairs - result.overall.tp
     for shape in sorted(set(shapes)):
