@@ -26,7 +26,17 @@ from typing import Any, TypeVar
 
 from rapidfuzz.distance.Levenshtein import distance
 
-from foureyes.matching.fs import N_STRIDE, NAME_DIFF, NameFrequencies, Scorer, compare, name_level
+from foureyes.matching.fs import (
+    EMAIL_EXACT,
+    N_STRIDE,
+    NAME_DIFF,
+    P_STRIDE,
+    PHONE_EXACT,
+    NameFrequencies,
+    Scorer,
+    compare,
+    name_level,
+)
 from foureyes.matching.score import (
     DECISIONS,
     DEFAULT_CONFIG,
@@ -286,6 +296,7 @@ def _score_index_fs(
     # agreeing on an over-shared e-mail address or number says nothing (agency inbox, switchboard)
     shared = frozenset(key.partition(":")[2] for key in flagged if key.startswith(("email:", "phone:")))
     table, adjustment, decide = scorer.table, scorer.adjustment, scorer.decide
+    contact_adjustment = scorer.contact_adjustment
     flat: array[int] = array("q")
     lines: list[str] = []
     decisions = dict.fromkeys(DECISIONS, 0)
@@ -322,6 +333,9 @@ def _score_index_fs(
                 weight = table[code]
                 if code // N_STRIDE % 6:  # a name level: adjust by how common the name is
                     weight += adjustment(code, name_i, rec_j[3]).bits
+                if code % 4 == EMAIL_EXACT or code // P_STRIDE % 3 == PHONE_EXACT:  # ... and the shared contact
+                    email_bits, phone_bits = contact_adjustment(code, rec_i, rec_j)
+                    weight += email_bits + phone_bits
                 decision = decide(code, weight)
                 if decision is None:
                     continue
@@ -414,7 +428,7 @@ def _blocks(
 
 def batch_scorer(records: Sequence[RecordTuple], config: MatchConfig) -> Scorer:
     """The calibrated scorer with the name frequencies of these records (counted once, before the workers fork)."""
-    return scorer_of(config, NameFrequencies.of(r[3] for r in records))
+    return scorer_of(config, NameFrequencies.of_records(records))
 
 
 def find_pairs(

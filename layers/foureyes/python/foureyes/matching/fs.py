@@ -58,6 +58,7 @@ __all__ = [
     "decode",
     "encode",
     "estimate",
+    "fit_m",
     "frequencies_of",
     "level_names",
     "name_terms",
@@ -397,6 +398,20 @@ class NameFrequencies:
     given: Mapping[str, int] = field(default_factory=dict)
     core: Mapping[str, int] = field(default_factory=dict)
     total: int = 0
+    contacts: Mapping[str, int] = field(default_factory=dict)  # e-mail address or number -> records holding it
+
+    @classmethod
+    def of_records(cls, records: Iterable[Sequence[Any]]) -> NameFrequencies:
+        """Names and contact values of normalised records (`score.RecordTuple`s)."""
+        contacts: Counter[str] = Counter()
+        names = []
+        for r in records:
+            names.append(r[3])
+            contacts.update(r[1])
+            contacts.update(r[2])
+        freqs = cls.of(names)
+        freqs.contacts = {value: n for value, n in contacts.items() if n > 2}  # 2 is what a lookup assumes
+        return freqs
 
     @classmethod
     def of(cls, names: Iterable[str]) -> NameFrequencies:
@@ -458,6 +473,7 @@ class Scored(NamedTuple):
     weight: float
     decision: str | None  # None: below the near-miss threshold (not reported)
     adjustment: Adjustment
+    contact_bits: tuple[float, float] = (0.0, 0.0)  # e-mail, phone: how widely the shared value is held
 
 
 MIN_RECORDS = 1_000
@@ -487,6 +503,8 @@ class Scorer:
         w = params.weights()
         self.level_weights = w
         self.u_name_exact = params.u[2][NAME_EXACT]
+        self.u_email_exact = params.u[0][EMAIL_EXACT]
+        self.u_phone_exact = params.u[1][PHONE_EXACT]
         self.levels_sum: list[float] = []
         self.hard_ok: list[bool] = []
         self.review_floor: list[bool] = []
@@ -550,11 +568,32 @@ class Scorer:
             return "near_miss"
         return None
 
+    def contact_adjustment(self, code: int, a: Sequence[Any], b: Sequence[Any]) -> tuple[float, float]:
+        """(e-mail, phone) bits for how many records hold the shared value: Splink's term frequency, u = k / N.
+
+        An address two records share weighs log2(m * N / 2); one a small office's four records share, two
+        bits less. Nothing without frequencies (`freqs` None).
+        """
+        f = self.freqs
+        if f is None:
+            return (0.0, 0.0)
+        n = max(self.records, MIN_RECORDS)
+        contacts = f.contacts
+        email = phone = 0.0
+        if code % 4 == EMAIL_EXACT:
+            k = min(contacts.get(x, 2) for x in a[1] if x in b[1])
+            email = math.log2(self.u_email_exact * n / max(k, 2))
+        if (code // P_STRIDE) % 3 == PHONE_EXACT:
+            k = min(contacts.get(x, 2) for x in a[2] if x in b[2])
+            phone = math.log2(self.u_phone_exact * n / max(k, 2))
+        return (email, phone)
+
     def score(self, a: Sequence[Any], b: Sequence[Any], shared: frozenset[str] | set[str] = frozenset()) -> Scored:
         code = compare(a, b, self.max_distance, shared)
         adj = self.adjustment(code, a[3], b[3])
-        weight = self.table[code] + adj.bits
-        return Scored(code, weight, self.decide(code, weight), adj)
+        contact = self.contact_adjustment(code, a, b)
+        weight = self.table[code] + adj.bits + contact[0] + contact[1]
+        return Scored(code, weight, self.decide(code, weight), adj, contact)
 
     @staticmethod
     def probability(weight: float) -> float:
@@ -565,18 +604,20 @@ class Scorer:
             return 0.0
         return 1.0 - 1.0 / (1.0 + math.pow(2.0, weight))
 
-    def details(self, code: int, adj: Adjustment) -> tuple[tuple[str, float], ...]:
-        """(evidence, weight in bits) per non-null level, the name's including its frequency adjustment."""
+    def details(self, code: int, adj: Adjustment, contact: tuple[float, float] = (0.0, 0.0)
+                ) -> tuple[tuple[str, float], ...]:
+        """(evidence, weight in bits) per non-null level, with the frequency adjustments of name and contacts."""
         out: list[tuple[str, float]] = []
+        extra = {"name": adj.bits, "email": contact[0], "phone": contact[1]}
         for c, (comparison, level) in enumerate(zip(COMPARISONS, decode(code), strict=True)):
             if level:
-                bits = self.level_weights[c][level] + (adj.bits if comparison == "name" else 0.0)
+                bits = self.level_weights[c][level] + extra.get(comparison, 0.0)
                 out.append((f"{comparison}:{LEVELS[comparison][level]}", round(bits, 2)))
         return tuple(out)
 
 
 def explain(details: Sequence[tuple[str, float]], decision: str, weight: float, adj: Adjustment | None = None,
-            probability: float | None = None) -> str:
+            probability: float | None = None, prior: float | None = None, records: int = 0) -> str:
     """A plain-language account of what weighed how much, e.g.
 
     "Same e-mail address (+17.8), same name (+9.1; this name is common: 14 records share it), different
@@ -596,7 +637,10 @@ def explain(details: Sequence[tuple[str, float]], decision: str, weight: float, 
                 text = text[:-1] + f"; {what} is rare: {adj.records} records share it)"
         parts.append(text)
     sentence = ", ".join(parts)
-    sentence = sentence[0].upper() + sentence[1:] + f". Match weight {weight:.1f}"
+    sentence = sentence[0].upper() + sentence[1:] + "."
+    if prior is not None:
+        sentence += f" Starting from the odds of two of {records:,} records being one person ({prior:+.1f}):"
+    sentence += f" match weight {weight:.1f}"
     if probability is not None:
         sentence += f", probability {probability:.3f}"
     labels = {"hard": "a strong match", "review": "for review",
@@ -705,6 +749,21 @@ def _em(patterns: Mapping[tuple[int, ...], int], active: Sequence[int], m: list[
         if change < tol:
             break
     return lam
+
+
+def fit_m(
+    patterns: Mapping[tuple[int, ...], int],
+    u: _Probs,
+    start_m: _Probs,
+    prior: float = 0.1,
+    comparisons: Sequence[int] | None = None,
+    iterations: int = 200,
+) -> tuple[_Probs, float]:
+    """EM for m (u fixed) over aggregated level vectors: (m, share of pairs that are the same person)."""
+    m = [list(row) for row in start_m]
+    active = tuple(comparisons if comparisons is not None else range(len(COMPARISONS)))
+    share = _em(patterns, active, m, u, prior, iterations)
+    return tuple(tuple(row) for row in m), share
 
 
 # Which comparisons a session estimates, by the kind of key that brought its pairs together.

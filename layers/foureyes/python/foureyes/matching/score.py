@@ -34,7 +34,7 @@ from typing import Any, NamedTuple
 from rapidfuzz.distance import Levenshtein
 
 from foureyes.errors import MatchConfigError
-from foureyes.matching.fs import DEFAULT_PARAMS, FSParams, NameFrequencies, Scorer, level_names
+from foureyes.matching.fs import DEFAULT_PARAMS, MIN_RECORDS, FSParams, NameFrequencies, Scorer, level_names
 from foureyes.matching.fs import explain as fs_explain
 from foureyes.matching.normalize import (
     canonical_email,
@@ -84,7 +84,7 @@ _SPEC_WEIGHTS = frozenset(EVIDENCE)
 _SCORER_DEFAULTS: dict[str, dict[str, Any]] = {
     SPEC: {"hard_threshold": 1.6, "review_threshold": 1.0, "near_miss_threshold": 0.0, "max_keys_per_record": 5,
            "phone_numbers": "valid"},
-    FS: {"hard_threshold": 10.0, "review_threshold": 3.0, "near_miss_threshold": -6.0, "max_keys_per_record": 4,
+    FS: {"hard_threshold": 8.0, "review_threshold": 3.0, "near_miss_threshold": -6.0, "max_keys_per_record": 4,
          "phone_numbers": "possible"},
 }
 
@@ -493,8 +493,8 @@ def score_pair(
         decision = scored.decision or ""
         weight = round(scored.weight, 3)
         probability = scorer.probability(scored.weight)
-        text = fs_explain(scorer.details(scored.code, scored.adjustment), decision or NEAR_MISS, weight,
-                          scored.adjustment, probability)
+        text = fs_explain(scorer.details(scored.code, scored.adjustment, scored.contact_bits), decision or NEAR_MISS,
+                          weight, scored.adjustment, probability, scorer.prior, max(scorer.records, MIN_RECORDS))
         return ScoredPair(left, right, weight, decision, level_names(scored.code), False, text, probability)
     mask = evidence_mask(a, b, cfg.fuzzy_max_distance)
     score = cfg.weight_of(mask)
