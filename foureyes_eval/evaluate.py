@@ -193,3 +193,35 @@ def load_splink(path: str | Path) -> list[GeneratedRecord]:
             )
             out.append(GeneratedRecord(candidate, row["cluster"], "splink"))
     return out
+
+
+def load_historical(path: str | Path) -> list[GeneratedRecord]:
+    """Splink's historical_50k.csv: unique_id, cluster, full_name, first_and_surname, first_name, surname, dob, ...
+
+    Historical people (no e-mail or phone): names and dates of birth only, with the typos and missing
+    fields Splink's generator put in. Dates from 1700 to 1899 are moved 200 years forward, into the
+    range the matcher accepts for a candidate's birth (1900-2100): every such date stays a valid date
+    with the same digits apart from the century, so typos stay typos; earlier dates count as unknown.
+    """
+    out: list[GeneratedRecord] = []
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        missing = {"unique_id", "cluster", "first_name", "surname", "dob"} - set(reader.fieldnames or ())
+        if missing:
+            raise ValueError(f"{path}: missing columns {', '.join(sorted(missing))}")
+        for row in reader:
+            candidate = Candidate(
+                system="historical",
+                record_id=row["unique_id"],
+                first_name=row["first_name"] or "",
+                last_name=row["surname"] or "",
+                dob=_moved(_date_or_none(row["dob"])),
+            )
+            out.append(GeneratedRecord(candidate, row["cluster"], "historical"))
+    return out
+
+
+def _moved(born: date | None) -> date | None:
+    if born is None or not 1700 <= born.year < 1900:
+        return None
+    return born.replace(year=born.year + 200)

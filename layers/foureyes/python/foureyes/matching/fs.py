@@ -199,10 +199,12 @@ def name_level(a: str, b: str, max_distance: int = 2) -> int:
             return NAME_ONE_EDIT if ag == bc or ac == bg else NAME_FUZZY
         if ac == bc and ag[0] == bg[0] and (ag.startswith(bg) or bg.startswith(ag)):
             return NAME_INITIALS
-        if OSA.distance(a, b, score_cutoff=max_distance) <= max_distance:
-            return NAME_FUZZY
-        if (ac == bc or _close(ac, bc)) and _given_compatible(ag, bg):
-            return NAME_FUZZY
+        if ac == bc or _close(ac, bc):  # the surname (nearly) the same: the given names a few letters apart
+            if _given_compatible(ag, bg) or OSA.distance(ag, bg, score_cutoff=max_distance) <= max_distance:
+                return NAME_FUZZY
+        elif ag == bg and min(len(ac), len(bc)) >= 7:  # a long surname a few letters apart ("vries", "prins": two)
+            if OSA.distance(ac, bc, score_cutoff=max_distance) <= max_distance:
+                return NAME_FUZZY
         return NAME_DIFF
     # one side (or both) has a single name: the other's given name or surname, or a typo of one
     single, other = (a, b) if not ag else (b, a)
@@ -571,8 +573,9 @@ class Scorer:
     def contact_adjustment(self, code: int, a: Sequence[Any], b: Sequence[Any]) -> tuple[float, float]:
         """(e-mail, phone) bits for how many records hold the shared value: Splink's term frequency, u = k / N.
 
-        An address two records share weighs log2(m * N / 2); one a small office's four records share, two
-        bits less. Nothing without frequencies (`freqs` None).
+        An address two records share weighs log2(m * N / 2); one a small office's four records share, one
+        bit less; an address and a number both shared by more than two records count once. Nothing without
+        frequencies (`freqs` None).
         """
         f = self.freqs
         if f is None:
@@ -580,12 +583,17 @@ class Scorer:
         n = max(self.records, MIN_RECORDS)
         contacts = f.contacts
         email = phone = 0.0
+        k_email = k_phone = 0
         if code % 4 == EMAIL_EXACT:
-            k = min(contacts.get(x, 2) for x in a[1] if x in b[1])
-            email = math.log2(self.u_email_exact * n / max(k, 2))
+            k_email = min(contacts.get(x, 2) for x in a[1] if x in b[1])
+            email = math.log2(self.u_email_exact * n / max(k_email, 2))
         if (code // P_STRIDE) % 3 == PHONE_EXACT:
-            k = min(contacts.get(x, 2) for x in a[2] if x in b[2])
-            phone = math.log2(self.u_phone_exact * n / max(k, 2))
+            k_phone = min(contacts.get(x, 2) for x in a[2] if x in b[2])
+            phone = math.log2(self.u_phone_exact * n / max(k_phone, 2))
+        if k_email > 2 and k_phone > 2:
+            # an address and a number that several records share together (an agency's inbox and
+            # switchboard) are one piece of evidence, not two: the number adds nothing to the address
+            phone = -self.level_weights[1][PHONE_EXACT]
         return (email, phone)
 
     def score(self, a: Sequence[Any], b: Sequence[Any], shared: frozenset[str] | set[str] = frozenset()) -> Scored:
