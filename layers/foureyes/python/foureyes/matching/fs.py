@@ -43,7 +43,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from rapidfuzz.distance import OSA, Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein
 
 from foureyes.errors import MatchConfigError
 
@@ -202,8 +202,9 @@ def name_level(a: str, b: str, max_distance: int = 2) -> int:
         if ac == bc or _close(ac, bc):  # the surname (nearly) the same: the given names a few letters apart
             if _given_compatible(ag, bg) or OSA.distance(ag, bg, score_cutoff=max_distance) <= max_distance:
                 return NAME_FUZZY
-        elif ag == bg and min(len(ac), len(bc)) >= 7:  # a long surname a few letters apart ("vries", "prins": two)
-            if OSA.distance(ac, bc, score_cutoff=max_distance) <= max_distance:
+        elif ag == bg and OSA.distance(ac, bc, score_cutoff=max_distance) <= max_distance:
+            # the surname a few letters apart, and alike (Jaro-Winkler): "Alan", "Allen"; not "Vries", "Prins"
+            if JaroWinkler.similarity(ac, bc) >= 0.8:
                 return NAME_FUZZY
         return NAME_DIFF
     # one side (or both) has a single name: the other's given name or surname, or a typo of one
