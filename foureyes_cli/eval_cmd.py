@@ -51,6 +51,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         help="where --all looks for fake_1000.csv and historical_50k.csv "
         "(default: $FOUREYES_EVAL_DATA, else ../shared/data)",
     )
+    ev.add_argument("--hard", type=int, metavar="N",
+                    help="about N hard-case records (namesakes, agency inboxes, invalid-range phones, typos, "
+                         "married names) on a background of 20,000 generated records")
     ev.add_argument("--seed", type=int, default=1, help="seed for --generated")
     ev.add_argument("--config", metavar="CONFIG.json", help="matcher settings (same JSON as the SSM parameter)")
     ev.add_argument("--workers", type=int, default=1)
@@ -84,6 +87,7 @@ def _chosen_sets(args: argparse.Namespace) -> list[DataSet]:
             sets.generated_set(n, args.seed, "hard"),
             sets.splink_set(args.splink or d / sets.SPLINK_FILE),
             sets.historical_set(args.historical or d / sets.HISTORICAL_FILE),
+            sets.hard_cases_set(args.hard or 3_000, args.seed),
             *(sets.febrl_set(k) for k in (1, 2, 3, 4)),
         ]
         if args.csv:
@@ -91,6 +95,8 @@ def _chosen_sets(args: argparse.Namespace) -> list[DataSet]:
         return chosen
     if args.generated is not None:
         chosen.append(sets.generated_set(n, args.seed, args.profile))
+    if args.hard:
+        chosen.append(sets.hard_cases_set(args.hard, args.seed))
     if args.splink:
         chosen.append(sets.splink_set(args.splink))
     if args.historical:

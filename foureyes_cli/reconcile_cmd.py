@@ -1,9 +1,15 @@
 """`foureyes reconcile INPUT.csv --out PAIRS.csv`: offline batch matching with the matcher's own rules.
 
+`--estimate CONFIG.json` estimates the calibrated scorer's parameters from INPUT.csv without labels
+(u from random pairs, m by EM over the blocked pairs) and writes the match configuration (the JSON of
+the SSM parameter, starting from `--config` when given); with `--out` too, it then reconciles with them.
+
 Input columns (others ignored, any may be empty): system, record_id, full_name (or first_name +
 last_name), email, phone, dob (YYYY-MM-DD), and optionally employer. Several e-mail addresses or
 phone numbers in one cell may be separated by ";".
-Output columns: left, right, score, decision, evidence (rule names joined by "+").
+Output columns: left, right, score, decision, evidence (joined by "+": the spec scorer's rule names,
+or the calibrated scorer's comparison levels such as email:exact+name:one_edit; its score is the
+match weight, log2 odds).
 Bad input stops the run with exit code 2 and a message naming the line and column (never the value:
 no PII on the terminal or in CI logs), and leaves no output file behind.
 """
@@ -20,6 +26,8 @@ import sys
 import tempfile
 import time
 from array import array
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +35,8 @@ from typing import TextIO
 
 from foureyes.errors import MatchConfigError
 from foureyes.matching.batch import BadItem, ReconcileStats, default_workers, mask_table, normalize_many, render_pairs
-from foureyes.matching.score import MatchConfig, RecordTuple, normalize_fields
+from foureyes.matching.fs import estimate, level_names
+from foureyes.matching.score import FS, MatchConfig, RecordTuple, blocking_keys, normalize_fields
 
 OUTPUT_COLUMNS = ("left", "right", "score", "decision", "evidence")
 NAME_COLUMNS = ("full_name", "first_name", "last_name")
@@ -45,8 +54,10 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("input", metavar="INPUT.csv", help="candidate records")
-    p.add_argument("--out", required=True, metavar="PAIRS.csv", help="where to write the scored pairs")
+    p.add_argument("--out", metavar="PAIRS.csv", help="where to write the scored pairs")
     p.add_argument("--config", metavar="CONFIG.json", help="matcher settings (same JSON as the SSM parameter)")
+    p.add_argument("--estimate", metavar="CONFIG.json",
+                   help="estimate the calibrated scorer's parameters from INPUT.csv and write the configuration")
     p.add_argument("--workers", type=int, default=0, help="worker processes (default: one per CPU)")
     p.add_argument("--progress-every", type=int, default=100_000, metavar="N", help="progress line every N records")
     p.add_argument("--quiet", action="store_true", help="no progress lines, only the summary")
@@ -114,6 +125,8 @@ class _Input:
         except UnicodeDecodeError:
             raise InputError(f"line {reader.line_num + 1}: the file is not UTF-8 text") from None
 
+    possible_phones = True
+
     def convert(self, row: list[str]) -> RecordTuple:
         """One row -> record tuple; `ValueError` naming the column (never the value) when it is bad."""
         if len(row) != self.width:
@@ -138,6 +151,7 @@ class _Input:
                 row[i_last],
                 dob if isinstance(dob, date) else None,
                 row[i_emp],
+                possible_phones=self.possible_phones,
             )
         )  # type: ignore[return-value]
 
@@ -163,6 +177,32 @@ def _load_config(path: str | None) -> MatchConfig:
         return MatchConfig.from_mapping(data)
     except MatchConfigError as exc:
         raise InputError(f"--config {path}: {exc}") from None
+
+
+def _estimate(
+    records: list[RecordTuple], keys: list[tuple[str, ...]], config: MatchConfig, path: str,
+    say: Callable[[str], None],
+) -> MatchConfig | None:
+    """Estimate m/u and the prior from the records, write the configuration JSON; None when it cannot be written."""
+    say(f"estimating the calibrated scorer's parameters from {len(records):,} records")
+    fs_config = config if config.scorer == FS else MatchConfig()
+    if config.scorer != FS:
+        keys = [tuple(blocking_keys(r, fs_config)) for r in records]
+    params = estimate(records, keys, max_key_fanout=fs_config.max_key_fanout,
+                      max_distance=fs_config.fuzzy_max_distance, start=fs_config.fs)
+    estimated = replace(fs_config, fs=params)
+    try:
+        Path(path).write_text(json.dumps(estimated.to_mapping(), indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        print(f"foureyes reconcile: cannot write {path} ({exc.strerror})", file=sys.stderr)
+        return None
+    weights = params.weights()
+    summary = ", ".join(
+        f"{comparison} exact {weights[c][1]:+.1f}" for c, comparison in enumerate(("email", "phone", "name", "dob"))
+    )
+    print(f"estimated from {len(records):,} records: {summary} bits; {params.duplicates:.2f} other records per "
+          f"person -> {path}")
+    return estimated
 
 
 def run(args: argparse.Namespace) -> int:
@@ -195,10 +235,13 @@ def _run(args: argparse.Namespace) -> int:
             next_report[0] = (done // every + 1) * every
 
     try:
+        if not args.out and not args.estimate:
+            raise InputError("give --out PAIRS.csv, --estimate CONFIG.json, or both")
         config = _load_config(args.config)
         try:
             with open(args.input, encoding="utf-8-sig", newline="") as stream:
                 source = _Input(stream)
+                source.possible_phones = config.phone_numbers == "possible"
         except OSError as exc:
             raise InputError(f"{args.input}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
         say(f"read {len(source.rows):,} records")
@@ -220,15 +263,39 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     source.rows.clear()
 
-    table = mask_table(config)
-    tails = [f"{score!r},{decision},{'+'.join(evidence)}\n" for score, decision, evidence in table]
-    refs = [_csv_field(r[0]) for r in records] if any(_needs_quotes(r[0]) for r in records) else None
+    if args.estimate:
+        estimated = _estimate(records, keys, config, args.estimate, say)
+        if estimated is None:
+            return 1
+        config = estimated
+        if not args.out:
+            return 0
+        if config.scorer == FS:  # the keys were made for the configuration read; the scorer's are the same
+            keys = [tuple(blocking_keys(r, config)) for r in records]
 
-    def render(i: int, j: int, mask: int) -> str:
-        a, b = (records[i][0], records[j][0]) if refs is None else (refs[i], refs[j])
-        return f"{a},{b},{tails[mask]}" if records[i][0] <= records[j][0] else f"{b},{a},{tails[mask]}"
+    refs = [_csv_field(r[0]) for r in records] if any(_needs_quotes(r[0]) for r in records) else None
+    render: Callable[[int, int, int, float, str], str]
+    if config.scorer == FS:
+        evidence_of: dict[int, str] = {}
+
+        def render(i: int, j: int, code: int, weight: float, decision: str) -> str:
+            a, b = (records[i][0], records[j][0]) if refs is None else (refs[i], refs[j])
+            evidence = evidence_of.get(code)
+            if evidence is None:
+                evidence = evidence_of[code] = "+".join(level_names(code))
+            if records[i][0] > records[j][0]:
+                a, b = b, a
+            return f"{a},{b},{weight:.3f},{decision},{evidence}\n"
+    else:
+        table = mask_table(config)
+        tails = [f"{score!r},{decision},{'+'.join(evidence)}\n" for score, decision, evidence in table]
+
+        def render(i: int, j: int, mask: int, weight: float, decision: str) -> str:
+            a, b = (records[i][0], records[j][0]) if refs is None else (refs[i], refs[j])
+            return f"{a},{b},{tails[mask]}" if records[i][0] <= records[j][0] else f"{b},{a},{tails[mask]}"
 
     stats = ReconcileStats()
+    assert args.out
     out_path = Path(args.out)
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".tmp", dir=out_path.parent)

@@ -142,7 +142,7 @@ def run(args: argparse.Namespace, outputs: dict[str, str], ssm: Any) -> int:
               "they are and look again once reviewers have decided more proposals" +
               (f" (no chart written to {args.out})" if args.out else ""))
         return 0
-    current = (config.review_threshold, config.hard_threshold)
+    current = config.thresholds
     points = t.curve(labels.labels, t.candidate_thresholds(labels.labels, current))
     suggestion = t.suggest(points, args.review_precision, args.hard_precision)
     _print_curve(points, config, suggestion, args)

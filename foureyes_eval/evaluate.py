@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from foureyes.matching.batch import ReconcileStats, find_pairs, mask_table
+from foureyes.matching.batch import ReconcileStats, find_pairs
 from foureyes.matching.score import HARD, NEAR_MISS, REVIEW, MatchConfig, normalize_record
 from foureyes.model import Candidate
 from foureyes_eval.generate import GeneratedRecord
@@ -56,6 +56,7 @@ class Evaluation:
     decisions: Counter[str] = field(default_factory=Counter)
     hard_wrong: int = 0
     namesake_fp: int = 0  # proposed pairs of different people with the same name key
+    namesake_fp_same_dob: int = 0  # of which with the same full date of birth too (review by rule: SPEC item 2)
     namesake_pairs_seen: int = 0  # pairs of different people with the same name key scored at all
     recall_with_near_misses: float = 0.0
     stats: ReconcileStats = field(default_factory=ReconcileStats)
@@ -81,7 +82,8 @@ class Evaluation:
             f"decisions   hard {self.decisions[HARD]:,}  review {self.decisions[REVIEW]:,}  "
             f"near_miss {self.decisions[NEAR_MISS]:,}  | hard wrong {self.hard_wrong} "
             f"(hard precision {self.hard_precision:.4f})  "
-            f"| namesake FPs at review+ {self.namesake_fp} (of {self.namesake_pairs_seen:,} namesake pairs scored)"
+            f"| namesake FPs at review+ {self.namesake_fp} (same full date of birth: {self.namesake_fp_same_dob}; "
+            f"of {self.namesake_pairs_seen:,} namesake pairs scored)"
         )
         lines.append(
             f"recall counting near-misses too {self.recall_with_near_misses:.4f}  | flagged keys "
@@ -93,7 +95,7 @@ class Evaluation:
 def evaluate(records: Sequence[GeneratedRecord], config: MatchConfig | None = None, workers: int = 1) -> Evaluation:
     """Run the batch matcher over `records` and score it against their clusters."""
     cfg = config or MatchConfig()
-    normalized = [normalize_record(r.candidate) for r in records]
+    normalized = [normalize_record(r.candidate, config=cfg) for r in records]
     clusters = [r.cluster for r in records]
     shapes = [r.shape for r in records]
     result = Evaluation(records=len(records))
@@ -103,12 +105,10 @@ def evaluate(records: Sequence[GeneratedRecord], config: MatchConfig | None = No
     for cluster, size in sizes.items():
         true_per_shape[shape_of_cluster[cluster]] += size * (size - 1) // 2
     result.true_pairs = sum(true_per_shape.values())
-    table = mask_table(cfg)
     found_any = 0
     tp_shape: Counter[str] = Counter()
     fp_shape: Counter[str] = Counter()
-    for i, j, mask in find_pairs(normalized, None, cfg, workers, result.stats):
-        _, decision, _ = table[mask]
+    for i, j, _, _, decision in find_pairs(normalized, None, cfg, workers, result.stats):
         result.decisions[decision] += 1
         same = clusters[i] == clusters[j]
         namesakes = not same and normalized[i].name == normalized[j].name and bool(normalized[i].name)
@@ -125,6 +125,8 @@ def evaluate(records: Sequence[GeneratedRecord], config: MatchConfig | None = No
             result.overall.fp += 1
             result.hard_wrong += decision == HARD
             result.namesake_fp += namesakes
+            same_dob = bool(normalized[i].dob) and normalized[i].dob == normalized[j].dob
+            result.namesake_fp_same_dob += namesakes and same_dob
     result.overall.tp = sum(tp_shape.values())
     result.overall.fn = result.true_pairs - result.overall.tp
     for shape in sorted(set(shapes)):
@@ -191,16 +193,6 @@ def _rows(path: str | Path, required: set[str]) -> Iterator[dict[str, str]]:
         yield from reader
 
 
-def _into_1900s(d: date | None) -> date | None:
-    """The same day and month in 19yy (yy = the year's last two digits); None for a 29 February that has none."""
-    if d is None or 1900 <= d.year <= 1999:
-        return d
-    try:
-        return d.replace(year=1900 + d.year % 100)
-    except ValueError:
-        return None
-
-
 def load_historical(path: str | Path) -> list[GeneratedRecord]:
     """Splink's historical_50k.csv: people with several records each; the true person is `cluster`.
 
@@ -238,3 +230,14 @@ def load_splink(path: str | Path) -> list[GeneratedRecord]:
         )
         out.append(GeneratedRecord(candidate, row["cluster"], "splink"))
     return out
+
+
+
+def _into_1900s(d: date | None) -> date | None:
+    """The same day and month in 19yy (yy = the year's last two digits); None for a 29 February that has none."""
+    if d is None or 1900 <= d.year <= 1999:
+        return d
+    try:
+        return d.replace(year=1900 + d.year % 100)
+    except ValueError:
+        return None

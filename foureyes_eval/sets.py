@@ -43,6 +43,12 @@ def generated_set(n: int, seed: int, profile: str) -> DataSet:
     return DataSet(f"{name} n={n:,} seed={seed}", lambda: generate(n, seed, profile), "--generated")
 
 
+def hard_cases_set(n: int, seed: int) -> DataSet:
+    from foureyes_eval.hardcases import hard_cases
+
+    return DataSet(f"hard cases n={n:,} seed={seed} (+20,000)", lambda: hard_cases(n, seed), "--hard")
+
+
 def splink_set(path: str | Path) -> DataSet:
     return DataSet("fake_1000" if Path(path).name == SPLINK_FILE else str(path),
                    lambda: load_splink(_file(path, "--splink")), "--splink")  # fmt: skip

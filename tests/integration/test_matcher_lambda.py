@@ -22,7 +22,7 @@ def test_the_same_pair_is_proposed_once_while_open(client: LocalClient) -> None:
     client.post_webhook("carerix", "idem-delivery-1", {**person, "id": "idem1", "emails": ["bram@smits-bouw.nl"]})
     client.post_webhook("otys", "idem-delivery-2", {**person, "id": "idem2", "emails": ["b.smits@gmail.com"]})
     proposal = client.proposal_for("carerix:idem1")
-    assert proposal["action"] == "merge_candidates" and set(proposal["evidence"]) >= {"phone", "name_yob"}
+    assert proposal["action"] == "merge_candidates" and set(proposal["evidence"]) >= {"phone:exact", "name:exact"}
     # The ATS sends the same record again (a new delivery) and an unrelated edit: nothing new is proposed.
     client.post_webhook("otys", "idem-delivery-3", {**person, "id": "idem2", "emails": ["b.smits@gmail.com"]})
     client.post_webhook("otys", "idem-delivery-4", {**person, "id": "idem2", "emails": ["b.smits@gmail.com"],
@@ -55,14 +55,15 @@ def test_a_rejected_pair_returns_only_when_its_evidence_changes(client: LocalCli
 def test_a_near_miss_is_logged_and_promoted_when_it_resurfaces(client: LocalClient) -> None:
     ddb = client.boto("dynamodb")
     near_misses = next(t for t in ddb.list_tables()["TableNames"] if "NearMisses" in t)
-    base = {"first_name": "Willem", "last_name": "van den Berg", "date_of_birth": "1976-12-01"}
+    base = {"first_name": "Willem", "last_name": "van den Berg"}
     client.post_webhook("carerix", "nm-delivery-1",
-                        {**base, "id": "nm1", "emails": ["willem@vdberg-advies.nl"]})
+                        {**base, "id": "nm1", "emails": ["willem@vdberg-advies.nl"], "date_of_birth": "1976-12-01"})
+    base["date_of_birth"] = "1976-03-14"  # same name and year of birth, another day: a near-miss
     client.post_webhook("otys", "nm-delivery-2", {**base, "id": "nm2", "emails": ["w.vandenberg@hotmail.com"]})
     pair = "carerix:nm1|otys:nm2"
     wait_for("the near-miss log entry", lambda: ddb.get_item(TableName=near_misses, Key={"pair": {"S": pair}})
              .get("Item"))
-    assert _count(client, "carerix:nm1") == 0  # name + date of birth alone is not enough to propose
+    assert _count(client, "carerix:nm1") == 0  # name + year of birth alone is not enough to propose
     client.post_webhook("otys", "nm-delivery-3", {**base, "id": "nm2", "emails": ["w.vandenberg@hotmail.com"],
                                                   "employer": "Gemeente Utrecht"})
     promoted = client.proposal_for("carerix:nm1")

@@ -365,8 +365,19 @@ class MemoryNearMisses:
 class MemoryMatchKeys:
     def __init__(self) -> None:
         self.items: dict[str, dict[str, dict[str, Any]]] = {}
+        self.counters: dict[str, int] = {}
+        self.requests = 0  # queries and counter reads, as DynamoDB would see them
+
+    def counts(self, keys: list[str]) -> dict[str, int]:
+        self.requests += 1
+        return {key: self.counters[key] for key in keys if key in self.counters}
+
+    def add_counts(self, keys: list[str], delta: int) -> None:
+        for key in keys:
+            self.counters[key] = self.counters.get(key, 0) + delta
 
     def records_under(self, key: str, limit: int) -> list[tuple[str, dict[str, Any]]]:
+        self.requests += 1
         return sorted(self.items.get(key, {}).items())[:limit]
 
     def put(self, key: str, ref: str, record: dict[str, Any], updated_at: str, expires_at: int | None = None) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from foureyes.ats.registry import SYSTEMS
+from foureyes.matching.score import MatchConfig
 from foureyes.model import Candidate
 from foureyes_cli import eval_cmd
 from foureyes_eval.evaluate import evaluate, load_splink
@@ -44,14 +45,18 @@ def test_csv_round_trip(tmp_path: Path) -> None:
 
 def test_quality_targets_on_a_fresh_seed() -> None:
     result = evaluate(generate(20_000, seed=FRESH_SEED))
-    assert result.overall.precision >= 0.99
+    assert result.overall.precision >= 0.995
     assert result.hard_wrong == 0
-    assert result.overall.recall >= 0.90
-    assert result.namesake_fp == 0
-    assert result.per_shape["namesake"].fp == 0
+    assert result.overall.recall >= 0.98
+    # namesakes reach review only when they share the full date of birth too (name + full date of birth
+    # goes to review by rule: a reviewer tells those apart, the fields cannot)
+    assert result.namesake_fp == result.namesake_fp_same_dob
     assert result.namesake_pairs_seen > 50  # the namesakes really were compared, and rejected
     for shape in ("email", "phone"):
         assert result.per_shape[shape].recall >= 0.98
+    spec = evaluate(generate(20_000, seed=FRESH_SEED), MatchConfig(scorer="spec"))
+    assert spec.overall.precision >= 0.99 and spec.hard_wrong == 0 and spec.namesake_fp == 0
+    assert result.overall.recall > spec.overall.recall + 0.05  # the calibrated scorer finds what the table cannot
 
 
 def test_splink_adapter(tmp_path: Path) -> None:

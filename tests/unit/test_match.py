@@ -1,4 +1,5 @@
-"""Pair scoring: the duplicate shapes, namesakes, thresholds and the configuration."""
+"""Pair scoring with the spec scorer (SPEC.md's fixed table, `"scorer": "spec"`): the duplicate shapes,
+namesakes, thresholds and the configuration. The calibrated scorer has its own tests (test_fs_scorer.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ def cand(record_id: str, system: str = "bullhorn", **kw: object) -> Candidate:
     return Candidate(system=system, record_id=record_id, **kw)  # type: ignore[arg-type]
 
 
-def pair(a: Candidate, b: Candidate, config: MatchConfig | None = None):  # type: ignore[no-untyped-def]
-    return score_pair(normalize_record(a), normalize_record(b), config)
+SPEC = MatchConfig(scorer="spec")
+
+
+def pair(a: Candidate, b: Candidate, config: MatchConfig = SPEC):  # type: ignore[no-untyped-def]
+    return score_pair(normalize_record(a, config=config), normalize_record(b, config=config), config)
 
 
 def test_shape1_same_email_with_gmail_tricks_is_at_least_review() -> None:
@@ -89,7 +93,7 @@ def test_fuzzy_name_typos_and_initials() -> None:
 
 
 def test_thresholds_and_decisions() -> None:
-    cfg = MatchConfig()
+    cfg = SPEC
     assert cfg.decide(1.6) == "hard"
     assert cfg.decide(1.59) == "review"
     assert cfg.decide(1.0) == "review"
@@ -110,7 +114,7 @@ def test_pairs_are_ordered_and_carry_no_values() -> None:
     p = pair(a, b)
     assert (p.left, p.right) == ("bullhorn:1", "otys:9")
     assert "kim@y.nl" not in repr(p)
-    assert p.confidence() == pytest.approx(0.625)
+    assert p.confidence(SPEC) == pytest.approx(0.625)
 
 
 def test_blocking_keys_are_bounded_and_hashable() -> None:
@@ -123,39 +127,51 @@ def test_blocking_keys_are_bounded_and_hashable() -> None:
             phones=("0623456781", "0623456782"),
         )  # fmt: skip
     )
-    keys = blocking_keys(rec)
+    keys = blocking_keys(rec, SPEC)
     assert keys[:3] == ["email:a@x.nl", "phone:+31623456781", "nameyob:jan jong|1985"]
-    assert len(keys) == MatchConfig().max_keys_per_record
-    hashed = blocking_keys(rec, secret=b"pepper")
+    assert len(keys) == SPEC.max_keys_per_record == 5
+    hashed = blocking_keys(rec, SPEC, secret=b"pepper")
     assert [k.split(":")[0] for k in hashed] == [k.split(":")[0] for k in keys]
     assert not any("a@x.nl" in k or "jong" in k for k in hashed)
-    assert blocking_keys(NormalizedRecord("bullhorn:2")) == []
-    fuzzy = blocking_keys(normalize_record(cand("2", full_name="Jan de Jong", dob=date(1985, 1, 1))))
+    assert blocking_keys(NormalizedRecord("bullhorn:2"), SPEC) == []
+    fuzzy = blocking_keys(normalize_record(cand("2", full_name="Jan de Jong", dob=date(1985, 1, 1))), SPEC)
     assert fuzzy == ["nameyob:jan jong|1985", "namefz:j|jong|1985"]
 
 
 def test_config_from_mapping() -> None:
-    cfg = MatchConfig.from_mapping({"email": 1.2, "thresholds": {"hard": 2.0, "review": 1.1}, "max_key_fanout": 20})
+    cfg = MatchConfig.from_mapping({"scorer": "spec", "email": 1.2, "thresholds": {"hard": 2.0, "review": 1.1},
+                                    "max_key_fanout": 20})
     assert (cfg.email, cfg.hard_threshold, cfg.review_threshold, cfg.max_key_fanout) == (1.2, 2.0, 1.1, 20)
-    assert MatchConfig.from_mapping({"weights": {"phone": 0.9}}).phone == 0.9
+    assert MatchConfig.from_mapping({"scorer": "spec", "weights": {"phone": 0.9}}).phone == 0.9
     assert MatchConfig.from_mapping({}) == MatchConfig()
+    assert MatchConfig.from_mapping({"scorer": "spec"}) == SPEC
+    assert MatchConfig.from_mapping(SPEC.to_mapping()) == SPEC
 
 
 @pytest.mark.parametrize(
     ("data", "field"),
     [
         ({"emial": 1.0}, "emial"),
-        ({"email": "1.0"}, "email"),
-        ({"email": True}, "email"),
-        ({"phone": -1}, "phone"),
+        ({"scorer": "spec", "email": "1.0"}, "email"),
+        ({"scorer": "spec", "email": True}, "email"),
+        ({"scorer": "spec", "phone": -1}, "phone"),
+        ({"email": 1.0}, "email"),  # a spec weight without "scorer": "spec"
+        ({"scorer": "splink"}, "scorer"),
+        ({"phone_numbers": "any"}, "phone_numbers"),
         ({"max_key_fanout": 1.5}, "max_key_fanout"),
         ({"max_key_fanout": 1}, "max_key_fanout"),
-        ({"hard_threshold": 0.5}, "hard_threshold"),
-        ({"review_threshold": 0}, "review_threshold"),
+        ({"scorer": "spec", "hard_threshold": 0.5}, "hard_threshold"),
+        ({"scorer": "spec", "review_threshold": 0}, "review_threshold"),
+        ({"hard_threshold": 2.0}, "hard_threshold"),  # below the calibrated review threshold (3)
         ({"weights": {"bogus": 1}}, "weights.bogus"),
         ({"weights": [1]}, "weights"),
         ({"near_miss_retention_days": 0}, "near_miss_retention_days"),
-        ({"name_yob": float("nan")}, "name_yob"),
+        ({"scorer": "spec", "name_yob": float("nan")}, "name_yob"),
+        ({"fs": {"m": {"email": {"exact": 1.5}}}}, "fs.m.email.exact"),
+        ({"fs": {"u": {"name": {"typo": 0.1}}}}, "fs.u.name.typo"),
+        ({"fs": {"u": {"height": {}}}}, "fs.u.height"),
+        ({"fs": {"duplicates": -1}}, "fs.duplicates"),
+        ({"fs": {"prior": 0.1}}, "fs.prior"),
     ],
 )
 def test_config_errors_name_the_field(data: dict[str, object], field: str) -> None:

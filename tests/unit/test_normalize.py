@@ -170,3 +170,23 @@ def test_year_of_birth() -> None:
 def test_normalize_employer_drops_legal_forms() -> None:
     assert normalize_employer("Randstad Nederland B.V.") == normalize_employer("randstad nederland bv")
     assert normalize_employer("ING Bank N.V.") == "ing bank"
+
+
+def test_e164_possible_fast_path_agrees_with_phonenumbers() -> None:
+    """Any *possible* number (the right length) is a key; the NL fast path says what phonenumbers says."""
+    rng = random.Random(6)
+    for _ in range(3000):
+        nsn = str(rng.randrange(100_000_000, 999_999_999))
+        raw = rng.choice((f"0{nsn}", f"+31{nsn}", f"0031{nsn}", f"+31(0){nsn}"))
+        number = phonenumbers.parse("0" + nsn, "NL")
+        expected: str | None = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        if (
+            not phonenumbers.is_possible_number(number)
+            or len(set(nsn[-7:])) == 1
+            or nsn.endswith(("12345678", "87654321", "1234567"))
+        ):
+            expected = None
+        assert e164(raw, possible=True) == expected, raw
+    assert e164("06-98765412") is None and e164("06-98765412", possible=True) == "+31698765412"
+    assert e164("0612", possible=True) is None  # too short for any Dutch number
+    assert e164("06-00000000", possible=True) is None  # placeholders stay out

@@ -11,6 +11,7 @@ import pytest
 
 from foureyes.matching import batch
 from foureyes.matching.batch import ReconcileStats, find_pairs, reconcile
+from foureyes.matching.fs import NameFrequencies
 from foureyes.matching.score import MatchConfig, normalize_record, score_pair
 from foureyes.model import Candidate
 from foureyes_cli import reconcile_cmd
@@ -30,7 +31,14 @@ def test_reconcile_scores_each_pair_once_and_matches_score_pair() -> None:
     stats = ReconcileStats()
     pairs = reconcile(cands, stats=stats)
     assert [(p.left, p.right, p.decision) for p in pairs] == [("otys:1", "otys:2", "hard")]
-    assert pairs[0] == score_pair(normalize_record(cands[0]), normalize_record(cands[1]))
+    records = [normalize_record(c) for c in cands]
+    freqs = NameFrequencies.of(r.name for r in records)
+    assert pairs[0] == score_pair(records[0], records[1], freqs=freqs)
+    spec = MatchConfig(scorer="spec")
+    spec_pairs = reconcile(cands, spec)
+    assert [(p.left, p.right, p.decision) for p in spec_pairs] == [("otys:1", "otys:2", "hard")]
+    assert spec_pairs[0] == score_pair(normalize_record(cands[0], config=spec), normalize_record(cands[1], config=spec),
+                                       spec)
     assert stats.records == 3 and stats.pairs["hard"] == 1 and stats.candidate_pairs == 1
 
 
@@ -59,7 +67,7 @@ def test_parallel_and_serial_give_the_same_pairs() -> None:
     assert serial == parallel
     assert len(serial) > 1_000
     assert serial_stats.flagged_keys == parallel_stats.flagged_keys > 0
-    assert len({(i, j) for i, j, _ in serial}) == len(serial)
+    assert len({(i, j) for i, j, *_ in serial}) == len(serial)
 
 
 def run_cli(*argv: str) -> int:
@@ -89,6 +97,12 @@ def test_cli_first_and_last_name_columns(tmp_path: Path) -> None:
         'carerix,7,Jan,"Berg, van der",,+31 6 2345 6789,1980-01-02\n'
     )
     assert run_cli(str(src), "--out", str(out), "--quiet") == 0
+    left, right, weight, decision, evidence = out.read_text().splitlines()[1].split(",")
+    assert (left, right, decision, evidence) == ("bullhorn:1", "carerix:7", "hard", "phone:exact+name:exact+dob:exact")
+    assert float(weight) > 10
+    spec = tmp_path / "spec.json"
+    spec.write_text('{"scorer": "spec"}')
+    assert run_cli(str(src), "--out", str(out), "--quiet", "--config", str(spec)) == 0
     assert out.read_text().splitlines()[1] == "bullhorn:1,carerix:7,1.9,hard,phone+name_yob+dob"
 
 

@@ -209,15 +209,15 @@ class FakeTrail:
 
 
 def test_apply_changes_only_the_thresholds_and_audits_old_and_new() -> None:
-    ssm = FakeSsm({"weights": {"email": 1.0, "phone": 1.0}, "thresholds": {"hard": 1.6, "review": 1.0},
-                   "max_key_fanout": 40})
+    ssm = FakeSsm({"scorer": "spec", "weights": {"email": 1.0, "phone": 1.0},
+                   "thresholds": {"hard": 1.6, "review": 1.0}, "max_key_fanout": 40})
     trail = FakeTrail()
     change = t.change_thresholds(ssm, "/p", review=0.9, hard=None, reason="tuned from 212 decisions",
                                  operator="olivia", recorder=trail)
     assert (change.old_review, change.old_hard, change.new_review, change.new_hard) == (1.0, 1.6, 0.9, 1.6)
     stored = json.loads(ssm.value)
-    assert stored == {"weights": {"email": 1.0, "phone": 1.0}, "max_key_fanout": 40, "review_threshold": 0.9,
-                      "hard_threshold": 1.6}
+    assert stored == {"scorer": "spec", "weights": {"email": 1.0, "phone": 1.0}, "max_key_fanout": 40,
+                      "review_threshold": 0.9, "hard_threshold": 1.6}
     config = MatchConfig.from_mapping(stored)
     assert (config.review_threshold, config.hard_threshold, config.max_key_fanout) == (0.9, 1.6, 40)
     [(event, actor, subject, details)] = trail.rows
@@ -235,7 +235,7 @@ def test_apply_changes_only_the_thresholds_and_audits_old_and_new() -> None:
     (-1.0, None, "why", "--review"),
 ])
 def test_apply_refuses_and_changes_nothing(review: float | None, hard: float | None, reason: str, says: str) -> None:
-    ssm = FakeSsm({"hard_threshold": 1.6, "review_threshold": 1.0})
+    ssm = FakeSsm({"scorer": "spec", "hard_threshold": 1.6, "review_threshold": 1.0})
     trail = FakeTrail()
     with pytest.raises(BadRequest, match=says.replace("(", r"\(").replace(")", r"\)")):
         t.change_thresholds(ssm, "/p", review=review, hard=hard, reason=reason, operator="o", recorder=trail)

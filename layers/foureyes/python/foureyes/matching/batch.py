@@ -26,9 +26,21 @@ from typing import Any, TypeVar
 
 from rapidfuzz.distance.Levenshtein import distance
 
+from foureyes.matching.fs import (
+    EMAIL_EXACT,
+    N_STRIDE,
+    NAME_DIFF,
+    P_STRIDE,
+    PHONE_EXACT,
+    NameFrequencies,
+    Scorer,
+    compare,
+    name_level,
+)
 from foureyes.matching.score import (
     DECISIONS,
     DEFAULT_CONFIG,
+    FS,
     MatchConfig,
     RecordTuple,
     ScoredPair,
@@ -37,12 +49,15 @@ from foureyes.matching.score import (
     evidence_names,
     initial_of,
     normalize_record,
+    score_pair,
+    scorer_of,
 )
 from foureyes.model import Candidate
 
 __all__ = [
     "PairBlock",
     "ReconcileStats",
+    "batch_scorer",
     "default_workers",
     "find_pairs",
     "mask_table",
@@ -69,11 +84,15 @@ class ReconcileStats:
 
 @dataclass
 class PairBlock:
-    """A worker's result: flat `[i, j, mask, ...]` or rendered text, plus counts per evidence mask."""
+    """A worker's result: flat `[i, j, code, milli-weight, ...]` or rendered text, plus counts per decision.
+
+    `code` is the spec scorer's evidence mask or the calibrated scorer's comparison code; the milli-weight
+    is the calibrated match weight x 1000 (0 for the spec scorer, whose weight follows from the mask).
+    """
 
     flat: array[int]
     text: str
-    mask_counts: list[int]
+    decisions: dict[str, int]
     keys: int
     flagged: int
     candidates: int
@@ -169,6 +188,9 @@ class BadItem(ValueError):
 # -- phase 2: block and score --------------------------------------------------------------------
 
 
+_DECISION_INDEX = {decision: k for k, decision in enumerate(DECISIONS)}
+
+
 def _partition_of(key: str, parts: int) -> int:
     # deterministic (unlike hash() across runs), cheap, and spreads every key kind evenly
     return (len(key) + ord(key[-1]) + ord(key[-2])) % parts
@@ -198,13 +220,16 @@ def _score_index(index: dict[str, list[int]], flagged: set[str] | frozenset[str]
     records: Sequence[RecordTuple] = _STATE["records"]
     all_keys: Sequence[tuple[str, ...]] = _STATE["keys"]
     cfg: MatchConfig = _STATE["config"]
-    render: Callable[[int, int, int], str] | None = _STATE.get("render")
+    render: Callable[[int, int, int, float, str], str] | None = _STATE.get("render")
     cap = cfg.max_key_fanout
     max_distance = cfg.fuzzy_max_distance
     flat: array[int] = array("q")
     lines: list[str] = []
-    counts = [0] * 64
     candidates = buckets = over = 0
+    if cfg.scorer == FS:
+        return _score_index_fs(index, flagged, records, all_keys, cfg, render)
+    counts = [0] * 64
+    decision_of = [_DECISION_INDEX[decision] for _, decision, _ in mask_table(cfg)]
     for key, members in index.items():
         n = len(members)
         if n > cap:
@@ -247,12 +272,79 @@ def _score_index(index: dict[str, list[int]], flagged: set[str] | frozenset[str]
                 if mask:
                     counts[mask] += 1
                     if render is None:
-                        flat.append(i)
-                        flat.append(j)
-                        flat.append(mask)
+                        flat.extend((i, j, mask * 4 + decision_of[mask], 0))
                     else:
-                        lines.append(render(i, j, mask))
-    return PairBlock(flat, "".join(lines), counts, buckets, over, candidates)
+                        lines.append(render(i, j, mask, 0.0, ""))
+    decisions = dict.fromkeys(DECISIONS, 0)
+    for mask, (_, decision, _) in enumerate(mask_table(cfg)):
+        decisions[decision] += counts[mask]
+    return PairBlock(flat, "".join(lines), decisions, buckets, over, candidates)
+
+
+def _score_index_fs(
+    index: dict[str, list[int]],
+    flagged: set[str] | frozenset[str],
+    records: Sequence[RecordTuple],
+    all_keys: Sequence[tuple[str, ...]],
+    cfg: MatchConfig,
+    render: Callable[[int, int, int, float, str], str] | None,
+) -> PairBlock:
+    """The calibrated scorer's `_score_index`: comparison codes, table weights, name-frequency adjustments."""
+    scorer: Scorer = _STATE["scorer"]
+    cap = cfg.max_key_fanout
+    max_distance = cfg.fuzzy_max_distance
+    # agreeing on an over-shared e-mail address or number says nothing (agency inbox, switchboard)
+    shared = frozenset(key.partition(":")[2] for key in flagged if key.startswith(("email:", "phone:")))
+    table, adjustment, decide = scorer.table, scorer.adjustment, scorer.decide
+    contact_adjustment = scorer.contact_adjustment
+    flat: array[int] = array("q")
+    lines: list[str] = []
+    decisions = dict.fromkeys(DECISIONS, 0)
+    candidates = buckets = over = 0
+    for key, members in index.items():
+        n = len(members)
+        if n > cap:
+            over += 1
+            continue
+        if n < 2:
+            continue
+        buckets += 1
+        fuzzy_only = key.startswith("namefz:")
+        for x in range(n - 1):
+            i = members[x]
+            rec_i, keys_i = records[i], all_keys[i]
+            multi = len(keys_i) > 1
+            name_i = rec_i[3]
+            for y in range(x + 1, n):
+                j = members[y]
+                rec_j = records[j]
+                if fuzzy_only and name_i != rec_j[3] and name_level(name_i, rec_j[3], max_distance) == NAME_DIFF:
+                    continue  # the only thing a fuzzy-name bucket adds is a similar name
+                if multi:
+                    keys_j = all_keys[j]
+                    if len(keys_j) > 1:
+                        for owner in keys_i:
+                            if owner in keys_j and owner not in flagged:
+                                break
+                        if owner != key:
+                            continue
+                candidates += 1
+                code = compare(rec_i, rec_j, max_distance, shared)
+                weight = table[code]
+                if code // N_STRIDE % 6:  # a name level: adjust by how common the name is
+                    weight += adjustment(code, name_i, rec_j[3]).bits
+                if code % 4 == EMAIL_EXACT or code // P_STRIDE % 3 == PHONE_EXACT:  # ... and the shared contact
+                    email_bits, phone_bits = contact_adjustment(code, rec_i, rec_j)
+                    weight += email_bits + phone_bits
+                decision = decide(code, weight)
+                if decision is None:
+                    continue
+                decisions[decision] += 1
+                if render is None:
+                    flat.extend((i, j, code * 4 + _DECISION_INDEX[decision], round(weight * 1000)))
+                else:
+                    lines.append(render(i, j, code, weight, decision))
+    return PairBlock(flat, "".join(lines), decisions, buckets, over, candidates)
 
 
 def _partition_worker(conn: Any, part: int, parts: int) -> None:
@@ -309,12 +401,14 @@ def _blocks(
     config: MatchConfig,
     workers: int,
     stats: ReconcileStats,
-    render: Callable[[int, int, int], str] | None,
+    render: Callable[[int, int, int, float, str], str] | None,
+    scorer: Scorer | None = None,
 ) -> Iterator[PairBlock]:
     parts = workers if len(records) >= PARALLEL_MIN_RECORDS else 1
     stats.records = len(records)
-    _STATE.update(records=records, keys=keys, config=config, render=render)
-    table = mask_table(config)
+    if config.scorer == FS and scorer is None:
+        scorer = batch_scorer(records, config)
+    _STATE.update(records=records, keys=keys, config=config, render=render, scorer=scorer)
     try:
         if parts > 1:
             blocks: Iterator[PairBlock] = _partitioned_blocks(parts)
@@ -325,12 +419,16 @@ def _blocks(
             stats.keys += block.keys
             stats.flagged_keys += block.flagged
             stats.candidate_pairs += block.candidates
-            for mask, count in enumerate(block.mask_counts):
-                if count:
-                    stats.pairs[table[mask][1]] += count
+            for decision, count in block.decisions.items():
+                stats.pairs[decision] += count
             yield block
     finally:
         _STATE.clear()
+
+
+def batch_scorer(records: Sequence[RecordTuple], config: MatchConfig) -> Scorer:
+    """The calibrated scorer with the name frequencies of these records (counted once, before the workers fork)."""
+    return scorer_of(config, NameFrequencies.of_records(records))
 
 
 def find_pairs(
@@ -339,30 +437,40 @@ def find_pairs(
     config: MatchConfig | None = None,
     workers: int = 1,
     stats: ReconcileStats | None = None,
-) -> Iterator[tuple[int, int, int]]:
-    """Yield `(i, j, evidence mask)` for every pair of `records` (by index) with any evidence, once.
+    scorer: Scorer | None = None,
+) -> Iterator[tuple[int, int, int, float, str]]:
+    """Yield `(i, j, code, weight, decision)` for every reported pair of `records` (by index), once.
 
-    `keys[i]` are the blocking keys of `records[i]` (computed here when not given). `stats` gets the counts.
+    Spec scorer: pairs with any evidence, `code` the evidence mask, `weight` 0 (see `mask_table`).
+    Calibrated scorer: pairs at or above the near-miss threshold, `code` the comparison code and
+    `weight` the match weight. `keys[i]` are the blocking keys of `records[i]` (computed here when not
+    given). `stats` gets the counts.
     """
     cfg = config or DEFAULT_CONFIG
     if keys is None:
         keys = [tuple(blocking_keys(r, cfg)) for r in records]
-    for block in _blocks(records, keys, cfg, workers, stats if stats is not None else ReconcileStats(), None):
+    blocks = _blocks(records, keys, cfg, workers, stats if stats is not None else ReconcileStats(), None, scorer)
+    for block in blocks:
         flat = block.flat
-        yield from zip(flat[0::3], flat[1::3], flat[2::3], strict=True)
+        for i, j, packed, milli in zip(flat[0::4], flat[1::4], flat[2::4], flat[3::4], strict=True):
+            yield i, j, packed >> 2, milli / 1000, DECISIONS[packed & 3]
 
 
 def render_pairs(
     records: Sequence[RecordTuple],
     keys: Sequence[tuple[str, ...]],
-    render: Callable[[int, int, int], str],
+    render: Callable[[int, int, int, float, str], str],
     config: MatchConfig | None = None,
     workers: int = 1,
     stats: ReconcileStats | None = None,
+    scorer: Scorer | None = None,
 ) -> Iterator[str]:
-    """Like `find_pairs`, but the workers turn each pair into text with `render(i, j, mask)`."""
+    """Like `find_pairs`, but the workers turn each pair into text with `render(i, j, code, weight, decision)`
+
+    (`decision` is "" for the spec scorer: it follows from the mask)."""
     cfg = config or DEFAULT_CONFIG
-    for block in _blocks(records, keys, cfg, workers, stats if stats is not None else ReconcileStats(), render):
+    stats = stats if stats is not None else ReconcileStats()
+    for block in _blocks(records, keys, cfg, workers, stats, render, scorer):
         yield block.text
 
 
@@ -372,16 +480,21 @@ def reconcile(
     workers: int = 1,
     stats: ReconcileStats | None = None,
 ) -> list[ScoredPair]:
-    """Every pair of `candidates` with any evidence, scored, sorted by descending score then refs."""
+    """Every reported pair of `candidates`, scored, sorted by descending score then refs."""
     cfg = config or DEFAULT_CONFIG
-    records = [normalize_record(c) for c in candidates]
-    table = mask_table(cfg)
+    records = [normalize_record(c, config=cfg) for c in candidates]
     pairs: list[ScoredPair] = []
-    for i, j, mask in find_pairs(records, None, cfg, workers, stats):
-        score, decision, evidence = table[mask]
-        a, b = records[i].ref, records[j].ref
-        left, right = (a, b) if a <= b else (b, a)
-        mobile = any(p.startswith("+316") for p in set(records[i].phones) & set(records[j].phones))
-        pairs.append(ScoredPair(left, right, score, decision, evidence, mobile))
+    if cfg.scorer == FS:
+        scorer = batch_scorer(records, cfg)
+        for i, j, _, _, _ in find_pairs(records, None, cfg, workers, stats, scorer):
+            pairs.append(score_pair(records[i], records[j], cfg, scorer.freqs))
+    else:
+        table = mask_table(cfg)
+        for i, j, mask, _, _ in find_pairs(records, None, cfg, workers, stats):
+            score, decision, evidence = table[mask]
+            a, b = records[i].ref, records[j].ref
+            left, right = (a, b) if a <= b else (b, a)
+            mobile = any(p.startswith("+316") for p in set(records[i].phones) & set(records[j].phones))
+            pairs.append(ScoredPair(left, right, score, decision, evidence, mobile))
     pairs.sort(key=lambda p: (-p.score, p.left, p.right))
     return pairs

@@ -1,7 +1,12 @@
 """Incremental matching of one changed record against the base, through the match-key index.
 
-Cost per record is bounded: one query per blocking key (at most `max_keys_per_record`, 5 by
-default), whatever the size of the base. A key shared by more than `max_key_fanout` records (an
+Cost per record is bounded, whatever the size of the base: one query per blocking key (at most
+`max_keys_per_record`: 5 for the spec scorer, 4 for the calibrated one) and, for the calibrated
+scorer when there is anyone to score against, one read of four counter items (how many records carry
+the record's name, given name and surname, and how many records there are: the term frequencies) —
+at most five requests. The counters move when a record's name is indexed, changes or is forgotten
+(a change re-delivered after a failure may count twice: a frequency, not a ledger).
+A key shared by more than `max_key_fanout` records (an
 agency inbox, a switchboard number) is flagged and not expanded. Pairs go three ways: hard and
 review matches become proposals; near-misses are logged (TTL) and promoted to review when the
 same pair surfaces again within the retention window.
@@ -22,7 +27,9 @@ from aws_lambda_powertools import Logger
 from foureyes import retention
 from foureyes.ats.registry import call_for
 from foureyes.matching import crosscheck
+from foureyes.matching.fs import NameFrequencies, frequencies_of, name_terms
 from foureyes.matching.score import (
+    FS,
     HARD,
     NEAR_MISS,
     REVIEW,
@@ -30,6 +37,8 @@ from foureyes.matching.score import (
     NormalizedRecord,
     ScoredPair,
     blocking_keys,
+    hash_key,
+    key_values,
     normalize_record,
     score_pair,
 )
@@ -128,11 +137,38 @@ def proposal_for(pair: ScoredPair, left: Candidate, right: Candidate, config: Ma
 
 
 
+TOTAL_KEY = "tf:#records"
+
+
+def _term_keys(name: str, secret: bytes | None) -> list[str]:
+    """The counter keys of a name key's terms (keyed hashes, like the match keys)."""
+    terms = [term for term in name_terms(name) if term]
+    return [hash_key("tf", term, secret) if secret is not None else f"tf:{term}" for term in terms]
+
+
+def _count_name(deps: Deps, name: str, secret: bytes | None, delta: int, *, record: bool) -> None:
+    keys = _term_keys(name, secret) + ([TOTAL_KEY] if record else [])
+    if keys:
+        deps.keys.add_counts(keys, delta)
+
+
+def _frequencies(deps: Deps, name: str, secret: bytes | None) -> NameFrequencies:
+    """One read of the counters of `name`'s terms and of the number of records."""
+    keys = _term_keys(name, secret)
+    counts = deps.keys.counts([*keys, TOTAL_KEY])
+    plain = dict(zip([t for t in name_terms(name) if t], keys, strict=True))
+    return frequencies_of(name, {term: counts.get(key, 0) for term, key in plain.items()}, counts.get(TOTAL_KEY, 0))
+
+
 def forget(candidate: Candidate, config: MatchConfig, deps: Deps | None = None) -> None:
     """Remove a record's keys from the index (the record was deleted or its keys changed)."""
     deps = deps or default_deps()
-    for key in blocking_keys(normalize_record(candidate), config, secret=deps.secret()):
+    record = normalize_record(candidate, config=config)
+    secret = deps.secret()
+    for key in blocking_keys(record, config, secret=secret):
         deps.keys.delete(key, candidate.ref)
+    if config.scorer == FS:
+        _count_name(deps, record.name, secret, -1, record=True)
 
 
 KEY_MARGIN_SECONDS = 86400  # a record's keys outlive it a day: its removal (the stream's REMOVE) forgets them first
@@ -149,7 +185,7 @@ def refresh(candidate: Candidate, config: MatchConfig, record_expires_at: int, d
     expires = keys_expiry(record_expires_at)
     if expires is None:
         return
-    for key in blocking_keys(normalize_record(candidate), config, secret=deps.secret()):
+    for key in blocking_keys(normalize_record(candidate, config=config), config, secret=deps.secret()):
         deps.keys.refresh(key, candidate.ref, expires)
 
 
@@ -157,16 +193,20 @@ def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None 
           deps: Deps | None = None, *, expires_at: int | None = None) -> MatchOutcome:
     """Match one changed record; its keys are stored with its record's `expires_at` (see `keys_expiry`)."""
     deps = deps or default_deps()
-    record = normalize_record(candidate)
+    record = normalize_record(candidate, config=config)
     secret = deps.secret()
+    values = key_values(record, config)
     keys = blocking_keys(record, config, secret=secret)
     outcome = MatchOutcome(candidate.ref)
     neighbours: dict[str, NormalizedRecord] = {}
-    for key in keys:
+    shared: set[str] = set()  # contact values over the fan-out cap: agreeing on them says nothing
+    for key, (kind, value) in zip(keys, values, strict=True):
         found = deps.keys.records_under(key, config.max_key_fanout + 1)
         outcome.queries += 1
         if len(found) > config.max_key_fanout:
             outcome.flagged_keys.append(key.split(":", 1)[0])
+            if kind in ("email", "phone"):
+                shared.add(value)
             continue
         for ref, data in found:
             if ref != record.ref:
@@ -179,13 +219,24 @@ def match(candidate: Candidate, config: MatchConfig, previous: Candidate | None 
     except Erased:  # its erasure started meanwhile: nothing about it is indexed or proposed again
         logger.info("record being erased: not matched", extra={"ref": outcome.ref})
         return outcome
-    if previous is not None:
-        for stale in set(blocking_keys(normalize_record(previous), config, secret=secret)) - set(keys):
+    old = normalize_record(previous, config=config) if previous is not None else None
+    if old is not None:
+        for stale in set(blocking_keys(old, config, secret=secret)) - set(keys):
             deps.keys.delete(stale, record.ref)
     linked: list[tuple[ScoredPair, NormalizedRecord]] = []  # hard and review pairs, for the cross-check
+    freqs: NameFrequencies | None = None
+    if config.scorer == FS:
+        if old is None:
+            _count_name(deps, record.name, secret, +1, record=True)
+        elif old.name != record.name:
+            _count_name(deps, old.name, secret, -1, record=False)
+            _count_name(deps, record.name, secret, +1, record=False)
+        if neighbours:
+            freqs = _frequencies(deps, record.name, secret)
+            outcome.queries += 1
     for other in neighbours.values():
-        pair = score_pair(record, other, config)
-        if not pair.evidence:
+        pair = score_pair(record, other, config, freqs, shared)
+        if not pair.evidence or not pair.decision:
             continue
         if pair.decision == NEAR_MISS:
             if not _log_near_miss(pair, config, deps):

@@ -315,8 +315,12 @@ def _nl_prefix_valid(prefix3: str) -> bool:
     return bool(phonenumbers.is_valid_number(number))
 
 
-def _nl_fast(compact: str) -> str | None | bool:
-    """E.164 for the usual Dutch spellings; False when the string needs the full parser."""
+def _nl_fast(compact: str, possible: bool) -> str | None | bool:
+    """E.164 for the usual Dutch spellings; False when the string needs the full parser.
+
+    Every 9-digit Dutch national number not starting with 0 is *possible* (right length); `valid`
+    also asks for an allocated range.
+    """
     if compact.startswith("+31"):
         nsn = compact[3:]
     elif compact.startswith("0031"):
@@ -331,29 +335,32 @@ def _nl_fast(compact: str) -> str | None | bool:
         return False
     if nsn[0] == "0":
         return False
-    if not (_NL_MOBILE.fullmatch(nsn) or _nl_prefix_valid(nsn[:3])):
+    if not possible and not (_NL_MOBILE.fullmatch(nsn) or _nl_prefix_valid(nsn[:3])):
         return None
     return None if _placeholder_number(nsn) else "+31" + nsn
 
 
 @lru_cache(maxsize=1 << 16)
-def _e164_slow(phone: str, region: str) -> str | None:
+def _e164_slow(phone: str, region: str, possible: bool) -> str | None:
     try:
         number = phonenumbers.parse(phone, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    if not (phonenumbers.is_possible_number(number) if possible else phonenumbers.is_valid_number(number)):
         return None
     if _placeholder_number(str(number.national_number)):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def e164(phone: str | None, default_region: str = "NL") -> str | None:
-    """E.164 form ("+31612345678") of a phone number typed in any common way, or None when invalid.
+def e164(phone: str | None, default_region: str = "NL", *, possible: bool = False) -> str | None:
+    """E.164 form ("+31612345678") of a phone number typed in any common way, or None.
 
     "+31 6 1234 5678", "+31(0)6-12345678", "06-12345678", "0031612345678" all give "+31612345678".
-    Obvious placeholders ("06-00000000", "06-12345678") give None: they would link unrelated people.
+    None for what is not a number of a valid (allocated) range, or with `possible=True` only for what
+    does not even have the right length for its region (`phonenumbers.is_possible_number`): two
+    records with the same digits are evidence whatever the numbering plan says. Obvious placeholders
+    ("06-00000000", "06-12345678") give None either way: they would link unrelated people.
     """
     if not phone:
         return None
@@ -361,10 +368,10 @@ def e164(phone: str | None, default_region: str = "NL") -> str | None:
     if not compact:
         return None
     if default_region == "NL" or compact.startswith(("+31", "0031")):
-        fast = _nl_fast(compact)
+        fast = _nl_fast(compact, possible)
         if fast is not False:
             return fast  # type: ignore[return-value]
-    return _e164_slow(phone.strip(), default_region)
+    return _e164_slow(phone.strip(), default_region, possible)
 
 
 _LEGAL_FORMS = frozenset({"bv", "nv", "vof", "cv", "holding", "groep", "group", "ltd", "inc", "gmbh", "bvba", "sa"})

@@ -1,7 +1,9 @@
 """Pair scoring for reconciliation (SPEC "Reconciliation / Scoring"). Pure: no I/O, no logging of values.
 
 A record is normalised once (`normalize_record`), written to the match-key index under a handful of
-`blocking_keys`, and every pair of records that share a key is scored with `score_pair`:
+`blocking_keys`, and every pair of records that share a key is scored with `score_pair`, by one of two
+scorers (`MatchConfig.scorer`): the calibrated Fellegi–Sunter scorer (`fs`, the default; see
+`foureyes.matching.fs`) or SPEC.md's fixed table (`spec`), exactly as written:
 
 | evidence     | default | when                                                                  |
 |--------------|---------|-----------------------------------------------------------------------|
@@ -26,11 +28,14 @@ import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from rapidfuzz.distance import Levenshtein
 
 from foureyes.errors import MatchConfigError
+from foureyes.matching.fs import DEFAULT_PARAMS, MIN_RECORDS, FSParams, NameFrequencies, Scorer, level_names
+from foureyes.matching.fs import explain as fs_explain
 from foureyes.matching.normalize import (
     canonical_email,
     e164,
@@ -69,10 +74,32 @@ MAX_PHONES_PER_RECORD = 3
 
 
 
+SPEC, FS = "spec", "fs"
+SCORERS: tuple[str, ...] = (FS, SPEC)
+PHONE_RULES: tuple[str, ...] = ("possible", "valid")
+_SPEC_WEIGHTS = frozenset(EVIDENCE)
+# Per scorer: thresholds (hard, review, near-miss), match keys per record, which phone numbers are keys.
+# The calibrated scorer's thresholds are match weights (bits); it keeps one query of the incremental
+# matcher's five for the name frequencies, so it files four keys per record.
+_SCORER_DEFAULTS: dict[str, dict[str, Any]] = {
+    SPEC: {"hard_threshold": 1.6, "review_threshold": 1.0, "near_miss_threshold": 0.0, "max_keys_per_record": 5,
+           "phone_numbers": "valid"},
+    FS: {"hard_threshold": 8.0, "review_threshold": 3.0, "near_miss_threshold": -6.0, "max_keys_per_record": 4,
+         "phone_numbers": "possible"},
+}
+
+
 @dataclass(frozen=True, slots=True)
 class MatchConfig:
-    """Weights and thresholds of the matcher; `from_mapping` builds one from the SSM JSON parameter."""
+    """The matcher's settings; `from_mapping` builds one from the SSM JSON parameter.
 
+    `scorer`: "fs" (the calibrated Fellegi–Sunter scorer, default; thresholds are match weights in
+    bits, parameters in `fs`) or "spec" (SPEC.md's fixed table, exactly as written: the weights below,
+    hard >= 1.6, review >= 1.0, only valid phone numbers). Thresholds, the key budget and the phone rule
+    left as None take the scorer's defaults.
+    """
+
+    scorer: str = FS
     email: float = 1.0
     phone: float = 1.0
     name_yob: float = 0.8
@@ -80,46 +107,67 @@ class MatchConfig:
     dob: float = 0.1
     employer: float = 0.1
     fuzzy_max_distance: int = 2
-    hard_threshold: float = 1.6
-    review_threshold: float = 1.0
+    hard_threshold: float | None = None
+    review_threshold: float | None = None
+    near_miss_threshold: float | None = None
     near_miss_retention_days: int = 30
     max_key_fanout: int = 50
-    max_keys_per_record: int = 5
+    max_keys_per_record: int | None = None
+    phone_numbers: str | None = None
+    fs: FSParams = DEFAULT_PARAMS
 
     def __post_init__(self) -> None:
+        if self.scorer not in SCORERS:
+            raise MatchConfigError(f"match config field 'scorer' must be one of {', '.join(SCORERS)}")
+        for name, value in _SCORER_DEFAULTS[self.scorer].items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+        if self.phone_numbers not in PHONE_RULES:
+            raise MatchConfigError(f"match config field 'phone_numbers' must be one of {', '.join(PHONE_RULES)}")
+        if not isinstance(self.fs, FSParams):
+            raise MatchConfigError("match config field 'fs' must be an object")
         for f in fields(self):
+            if f.name in ("scorer", "phone_numbers", "fs"):
+                continue
             value = getattr(self, f.name)
-            if f.type == "int":
+            if f.type.startswith("int"):
                 if isinstance(value, bool) or not isinstance(value, int):
                     raise MatchConfigError(f"match config field {f.name!r} must be an integer")
             elif isinstance(value, bool) or not isinstance(value, int | float):
                 raise MatchConfigError(f"match config field {f.name!r} must be a number")
-            if value < 0 or value != value or value in (float("inf"), float("-inf")):
+            if value != value or value in (float("inf"), float("-inf")):
+                raise MatchConfigError(f"match config field {f.name!r} must be a finite number")
+            if value < 0 and not (self.scorer == FS and f.name.endswith("_threshold")):
                 raise MatchConfigError(f"match config field {f.name!r} must be a finite number >= 0")
-        if self.review_threshold <= 0:
+        assert self.review_threshold is not None and self.hard_threshold is not None
+        if self.review_threshold <= 0 and self.scorer == SPEC:
             raise MatchConfigError("match config field 'review_threshold' must be > 0")
         if self.hard_threshold < self.review_threshold:
             raise MatchConfigError("match config field 'hard_threshold' must be >= review_threshold")
+        if self.near_miss_threshold is not None and self.near_miss_threshold > self.review_threshold:
+            raise MatchConfigError("match config field 'near_miss_threshold' must be <= review_threshold")
         if self.fuzzy_max_distance > 5:
             raise MatchConfigError("match config field 'fuzzy_max_distance' must be <= 5")
         if self.near_miss_retention_days < 1:
             raise MatchConfigError("match config field 'near_miss_retention_days' must be >= 1")
         if self.max_key_fanout < 2:
             raise MatchConfigError("match config field 'max_key_fanout' must be >= 2")
-        if self.max_keys_per_record < 1:
+        if self.max_keys_per_record is not None and self.max_keys_per_record < 1:
             raise MatchConfigError("match config field 'max_keys_per_record' must be >= 1")
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> MatchConfig:
         """Build from a mapping such as the parsed SSM JSON; missing fields keep their defaults.
 
-        Weights may also be nested under `"weights"` and thresholds under `"thresholds"`
-        (`{"weights": {"email": 1.0}, "thresholds": {"hard": 1.6, "review": 1.0}}`).
-        Unknown fields and wrong types raise `MatchConfigError` naming the field.
+        `"scorer": "spec"` selects SPEC.md's table; its weights may be given flat or nested under
+        `"weights"`. Thresholds may be nested under `"thresholds"` (`{"hard": 14, "review": 10,
+        "near_miss": 4}`), the calibrated scorer's parameters under `"fs"` (`{"m": {...}, "u": {...},
+        "prior": 0.1}`, as `foureyes reconcile --estimate` writes them). Unknown fields, wrong types and
+        spec weights without `"scorer": "spec"` raise `MatchConfigError` naming the field.
         """
         if not isinstance(data, Mapping):
             raise MatchConfigError("match config must be a JSON object")
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)} - {"fs"}
         flat: dict[str, Any] = {}
         for name, value in data.items():
             if name in ("weights", "thresholds"):
@@ -129,25 +177,66 @@ class MatchConfig:
                     target = inner
                     if name == "thresholds" and not inner.endswith("_threshold"):
                         target = f"{inner}_threshold"
-                    if target not in known:
+                    if target not in known or (name == "weights" and target not in _SPEC_WEIGHTS):
                         raise MatchConfigError(f"match config field '{name}.{inner}' is not a known setting")
                     flat[target] = inner_value
+            elif name == "fs":
+                flat["fs"] = FSParams.from_mapping(value)
             elif name in known:
                 flat[name] = value
             else:
                 raise MatchConfigError(f"match config field {name!r} is not a known setting")
+        if flat.get("scorer", FS) == FS:
+            spec_only = sorted(_SPEC_WEIGHTS & set(flat))
+            if spec_only:
+                raise MatchConfigError(
+                    f"match config field {spec_only[0]!r} is a weight of the spec scorer: add \"scorer\": \"spec\""
+                )
         return cls(**flat)
+
+    def to_mapping(self) -> dict[str, Any]:
+        """The JSON form (`from_mapping(to_mapping())` gives the same configuration)."""
+        out: dict[str, Any] = {"scorer": self.scorer}
+        if self.scorer == SPEC:
+            out["weights"] = {rule: getattr(self, rule) for rule in EVIDENCE}
+        out["thresholds"] = {"hard": self.hard_threshold, "review": self.review_threshold}
+        if self.scorer == FS:
+            out["thresholds"]["near_miss"] = self.near_miss_threshold
+            out["fs"] = self.fs.to_mapping()
+        for name in ("fuzzy_max_distance", "near_miss_retention_days", "max_key_fanout", "max_keys_per_record",
+                     "phone_numbers"):
+            out[name] = getattr(self, name)
+        return out
+
+    @property
+    def keys_per_record(self) -> int:
+        assert self.max_keys_per_record is not None
+        return self.max_keys_per_record
 
     def weight_of(self, mask: int) -> float:
         total: float = sum(float(getattr(self, rule)) for i, rule in enumerate(EVIDENCE) if mask >> i & 1)
         return round(total, 9)
 
+    @property
+    def thresholds(self) -> tuple[float, float]:
+        """(review, hard), resolved for the chosen scorer (`__post_init__` fills what the configuration left out)."""
+        assert self.review_threshold is not None and self.hard_threshold is not None
+        return self.review_threshold, self.hard_threshold
+
     def decide(self, score: float) -> str:
+        assert self.hard_threshold is not None and self.review_threshold is not None
         if score >= self.hard_threshold:
             return HARD
         if score >= self.review_threshold:
             return REVIEW
         return NEAR_MISS
+
+    def scorer_for(self, freqs: NameFrequencies | None = None) -> Scorer:
+        """The calibrated scorer with this configuration's parameters and thresholds."""
+        assert self.hard_threshold is not None and self.review_threshold is not None
+        assert self.near_miss_threshold is not None
+        return Scorer(self.fs, self.hard_threshold, self.review_threshold, self.near_miss_threshold, freqs,
+                      self.fuzzy_max_distance)
 
 
 # (ref, emails, phones, name key, yob, dob ordinal, employer): the plain-tuple form of NormalizedRecord
@@ -186,13 +275,15 @@ def normalize_fields(
     dob: date | None = None,
     employer: str = "",
     default_region: str = "NL",
+    *,
+    possible_phones: bool = True,
 ) -> NormalizedRecord:
     """`normalize_record` for loose fields (the batch path uses it without building a `Candidate`)."""
     yob = year_of_birth(dob) if dob else None
     return NormalizedRecord(
         ref,
         _unique([canonical_email(e) for e in emails], MAX_EMAILS_PER_RECORD),
-        _unique([e164(p, default_region) for p in phones], MAX_PHONES_PER_RECORD),
+        _unique([e164(p, default_region, possible=possible_phones) for p in phones], MAX_PHONES_PER_RECORD),
         name_key(full_name, first_name, last_name),
         yob or 0,
         dob.toordinal() if dob and yob else 0,
@@ -200,50 +291,74 @@ def normalize_fields(
     )
 
 
-def normalize_record(candidate: Candidate, default_region: str = "NL") -> NormalizedRecord:
-    """Normalise a candidate: canonical e-mails, E.164 phones, name key, year and date of birth, employer."""
+def normalize_record(
+    candidate: Candidate, default_region: str = "NL", *, config: MatchConfig | None = None
+) -> NormalizedRecord:
+    """Normalise a candidate: canonical e-mails, E.164 phones, name key, year and date of birth, employer.
+
+    Phone numbers are kept when *possible* (the right length), or only when valid with a configuration
+    whose `phone_numbers` is "valid" (the spec scorer's).
+    """
     c = candidate
+    possible = (config or DEFAULT_CONFIG).phone_numbers == "possible"
     return normalize_fields(
-        c.ref, c.emails, c.phones, c.full_name, c.first_name, c.last_name, c.dob, c.employer, default_region
+        c.ref, c.emails, c.phones, c.full_name, c.first_name, c.last_name, c.dob, c.employer, default_region,
+        possible_phones=possible,
     )
 
 
-def blocking_keys(record: RecordTuple, config: MatchConfig | None = None, *, secret: bytes | None = None) -> list[str]:
-    """The match keys of a record, most selective first, at most `config.max_keys_per_record`.
+def key_values(record: RecordTuple, config: MatchConfig | None = None) -> list[tuple[str, str]]:
+    """(kind, value) of a record's match keys, most selective first, at most `config.max_keys_per_record`.
 
-    `email:<canonical>`, `phone:<e164>`, `nameyob:<name key>|<yob>`, and for fuzzy-name recall
-    `namefz:<initial>|<surname core>|<yob>` (catches typos and initials in the given name).
-    Every pair that can reach the review threshold shares at least one of the first three kinds.
-    With `secret`, each value is replaced by a truncated HMAC-SHA256 (the kind prefix stays), so the
-    key index holds no readable e-mail addresses, phone numbers or names.
+    Spec scorer: `email`, `phone`, `nameyob` (<name key>|<yob>), further e-mails and phones, then
+    `namefz` (<initial>|<surname core>|<yob>, for typos and initials in the given name); every pair
+    that can reach its review threshold shares one of the first three kinds.
+    Calibrated scorer: `email`, `phone`, `namefz` (which holds every `nameyob` pair too), `namedob`
+    (<first letter of the name key>|<date of birth>: a typo or a change in the surname with the same
+    birth date), then further e-mails and phones.
     """
     cfg = config or DEFAULT_CONFIG
     _, emails, phones, name, yob = record[:5]
-    keys: list[str] = []
+    keys: list[tuple[str, str]] = []
     if emails:
-        keys.append("email:" + emails[0])
+        keys.append(("email", emails[0]))
     if phones:
-        keys.append("phone:" + phones[0])
-    if yob and name:
-        keys.append(f"nameyob:{name}|{yob}")
-    if len(emails) > 1:
-        keys.extend("email:" + e for e in emails[1:])
-    if len(phones) > 1:
-        keys.extend("phone:" + p for p in phones[1:])
-    if yob and name:
-        fuzzy = fuzzy_name_key(name)
-        if fuzzy:
-            keys.append(f"namefz:{fuzzy}|{yob}")
-    if len(keys) > cfg.max_keys_per_record:
-        keys = keys[: cfg.max_keys_per_record]
+        keys.append(("phone", phones[0]))
+    if cfg.scorer == SPEC:
+        if yob and name:
+            keys.append(("nameyob", f"{name}|{yob}"))
+        keys.extend(("email", e) for e in emails[1:])
+        keys.extend(("phone", p) for p in phones[1:])
+        if yob and name:
+            fuzzy = fuzzy_name_key(name)
+            if fuzzy:
+                keys.append(("namefz", f"{fuzzy}|{yob}"))
+    else:
+        if yob and name:
+            fuzzy = fuzzy_name_key(name)
+            if fuzzy:
+                keys.append(("namefz", f"{fuzzy}|{yob}"))
+            keys.append(("namedob", f"{name[0]}|{record[5]}"))
+        keys.extend(("email", e) for e in emails[1:])
+        keys.extend(("phone", p) for p in phones[1:])
+    return keys[: cfg.keys_per_record]
+
+
+def hash_key(kind: str, value: str, secret: bytes) -> str:
+    digest = hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{kind}:{digest}"
+
+
+def blocking_keys(record: RecordTuple, config: MatchConfig | None = None, *, secret: bytes | None = None) -> list[str]:
+    """The match keys of a record (`kind:value`, see `key_values`), at most `config.max_keys_per_record`.
+
+    With `secret`, each value is replaced by a truncated HMAC-SHA256 (the kind prefix stays), so the
+    key index holds no readable e-mail addresses, phone numbers or names.
+    """
+    pairs = key_values(record, config)
     if secret is None:
-        return keys
-    hashed = []
-    for key in keys:
-        kind, _, value = key.partition(":")
-        digest = hmac.new(secret, value.encode(), hashlib.sha256).hexdigest()[:32]
-        hashed.append(f"{kind}:{digest}")
-    return hashed
+        return [f"{kind}:{value}" for kind, value in pairs]
+    return [hash_key(kind, value, secret) for kind, value in pairs]
 
 
 def evidence_mask(a: RecordTuple, b: RecordTuple, max_distance: int = 2) -> int:
@@ -323,7 +438,13 @@ def explain(evidence: tuple[str, ...], decision: str, phones_are_mobile: bool = 
 
 
 class ScoredPair(NamedTuple):
-    """A scored pair of records, `left` < `right` (refs). Carries ids and rule names only, no values."""
+    """A scored pair of records, `left` < `right` (refs). Carries ids, rule or level names and counts, no values.
+
+    Spec scorer: `score` is the summed weight, `evidence` the rule names. Calibrated scorer: `score` is
+    the match weight (bits), `evidence` the comparison levels ("email:exact", "name:one_edit", ...),
+    `text` the explanation and `probability` the match probability. `decision` is "" for a pair the
+    calibrated scorer puts below the near-miss threshold (callers drop it).
+    """
 
     left: str
     right: str
@@ -331,25 +452,59 @@ class ScoredPair(NamedTuple):
     decision: str
     evidence: tuple[str, ...]
     mobile: bool = False  # the shared phone is a mobile number (only affects the wording)
+    text: str = ""
+    probability: float | None = None
 
     def confidence(self, config: MatchConfig | None = None) -> float:
-        """The score mapped to 0..1 for a proposal's confidence (the hard threshold and above -> 1.0)."""
-        return round(min(1.0, self.score / (config or DEFAULT_CONFIG).hard_threshold), 3)
+        """0..1 for a proposal: the calibrated scorer's probability, or the spec score over the hard threshold."""
+        if self.probability is not None:
+            return round(self.probability, 3)
+        hard = (config or DEFAULT_CONFIG).hard_threshold
+        assert hard is not None
+        return round(min(1.0, self.score / hard), 3)
 
     def explanation(self) -> str:
-        return explain(self.evidence, self.decision, self.mobile)
+        return self.text or explain(self.evidence, self.decision, self.mobile)
 
 
-def score_pair(a: NormalizedRecord, b: NormalizedRecord, config: MatchConfig | None = None) -> ScoredPair:
-    """Score two normalised records: evidence rules that fire, their summed weight and the decision.
+@lru_cache(maxsize=32)
+def _scorer(config: MatchConfig) -> Scorer:
+    return config.scorer_for()
 
-    A pair with no evidence scores 0 and is a `near_miss` by the thresholds; callers drop such pairs.
+
+def scorer_of(config: MatchConfig, freqs: NameFrequencies | None = None) -> Scorer:
+    """The calibrated scorer of `config` (weight tables built once per configuration), with these name frequencies."""
+    base = _scorer(config)
+    return base if freqs is None else base.with_freqs(freqs)
+
+
+def score_pair(
+    a: NormalizedRecord,
+    b: NormalizedRecord,
+    config: MatchConfig | None = None,
+    freqs: NameFrequencies | None = None,
+    shared: frozenset[str] | set[str] = frozenset(),
+) -> ScoredPair:
+    """Score two normalised records with the configured scorer.
+
+    Spec: the evidence rules that fire, their summed weight and the decision (no evidence: score 0,
+    callers drop it). Calibrated: the comparison levels, match weight (with the name frequencies
+    `freqs`, when known) and decision; `shared` holds contact values too widely shared to count.
     """
     cfg = config or DEFAULT_CONFIG
+    left, right = (a.ref, b.ref) if a.ref <= b.ref else (b.ref, a.ref)
+    if cfg.scorer == FS:
+        scorer = scorer_of(cfg, freqs)
+        scored = scorer.score(a, b, shared)
+        decision = scored.decision or ""
+        weight = round(scored.weight, 3)
+        probability = scorer.probability(scored.weight)
+        text = fs_explain(scorer.details(scored.code, scored.adjustment, scored.contact_bits), decision or NEAR_MISS,
+                          weight, scored.adjustment, probability, scorer.prior, max(scorer.records, MIN_RECORDS))
+        return ScoredPair(left, right, weight, decision, level_names(scored.code), False, text, probability)
     mask = evidence_mask(a, b, cfg.fuzzy_max_distance)
     score = cfg.weight_of(mask)
     mobile = bool(mask & E_PHONE) and any(p.startswith("+316") for p in set(a.phones) & set(b.phones))
-    left, right = (a.ref, b.ref) if a.ref <= b.ref else (b.ref, a.ref)
     return ScoredPair(left, right, score, cfg.decide(score), evidence_names(mask), mobile)
 
 

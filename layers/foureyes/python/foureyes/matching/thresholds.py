@@ -394,8 +394,9 @@ def change_thresholds(ssm: Any, parameter: str, *, review: float | None, hard: f
         old = MatchConfig.from_mapping(raw)
     except (json.JSONDecodeError, MatchConfigError) as exc:
         raise BadRequest(f"the match configuration in {parameter} is not valid now ({exc}): fix it first") from exc
-    new_review = old.review_threshold if review is None else review
-    new_hard = old.hard_threshold if hard is None else hard
+    old_review, old_hard = old.thresholds
+    new_review = old_review if review is None else review
+    new_hard = old_hard if hard is None else hard
     if new_hard < new_review:
         raise BadRequest(f"--hard ({new_hard:g}) must be >= the review threshold ({new_review:g})")
     updated = {**_without_thresholds(raw), "review_threshold": new_review, "hard_threshold": new_hard}
@@ -405,7 +406,7 @@ def change_thresholds(ssm: Any, parameter: str, *, review: float | None, hard: f
         field_name = "--hard" if "hard" in str(exc) else "--review"
         raise BadRequest(f"{field_name}: {exc}") from exc
     ssm.put_parameter(Name=parameter, Value=json.dumps(updated, sort_keys=True), Type="String", Overwrite=True)
-    change = Change(parameter, old.review_threshold, old.hard_threshold, new_review, new_hard)
+    change = Change(parameter, old_review, old_hard, new_review, new_hard)
     (recorder or audit.default()).record(
         "thresholds.changed", operator, "match-config",
         {"parameter": parameter, "reason": reason[:200],

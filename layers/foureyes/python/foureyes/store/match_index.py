@@ -33,6 +33,17 @@ class MatchKeys(Protocol):
 
     def delete(self, key: str, ref: str) -> None: ...
 
+    def counts(self, keys: list[str]) -> dict[str, int]:
+        """The counter items of `keys` (one request); a key never counted is absent."""
+        ...
+
+    def add_counts(self, keys: list[str], delta: int) -> None:
+        """Add `delta` to each counter item of `keys` (created at 0 when absent)."""
+        ...
+
+
+COUNT_REF = "#count"  # the sort key of a counter item: no candidate ref starts with "#"
+
 
 class NearMisses(Protocol):
     def get(self, pair: str) -> NearMissItem | None: ...
@@ -74,6 +85,20 @@ class DynamoMatchKeys:
 
     def delete(self, key: str, ref: str) -> None:
         bound(MatchKeyItem)(key, ref).delete()
+
+    def counts(self, keys: list[str]) -> dict[str, int]:
+        model = bound(MatchKeyItem)
+        found: dict[str, int] = {}
+        wanted = list(dict.fromkeys(keys))
+        for item in model.batch_get([(key, COUNT_REF) for key in wanted], attributes_to_get=["match_key", "tally"]):
+            found[item.match_key] = int(item.tally or 0)
+        return found
+
+    def add_counts(self, keys: list[str], delta: int) -> None:
+        model = bound(MatchKeyItem)
+        for key in keys:
+            model(key, COUNT_REF).update(actions=[model.tally.add(delta), model.record.set({}),
+                                                  model.updated_at.set("counter")])
 
     def of_ref(self, ref: str) -> list[tuple[str, dict[str, Any] | None]]:
         """Every (key, opened record or None when its key is gone) filed for `ref`: a scan, for erasure and access

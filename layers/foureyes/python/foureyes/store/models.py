@@ -81,6 +81,9 @@ class MatchKeyItem(_Base):
     record = JSONAttribute()  # the normalised record, so a query alone gives what scoring needs ({"sealed": ...})
     updated_at = UnicodeAttribute()
     expires_at = NumberAttribute(null=True)  # TTL: follows its candidate's (a little after it)
+    # Counter items (ref "#count", key "tf:<keyed hash of a name term>" or "tf:#records"): how many
+    # records carry a name, given name or surname, for the calibrated scorer's term frequencies.
+    tally = NumberAttribute(null=True)
 
 
 class NearMissItem(_Base):

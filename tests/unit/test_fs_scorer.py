@@ -1,0 +1,285 @@
+"""The calibrated (Fellegi–Sunter) scorer: each duplicate shape, each hard negative, the spec table kept
+as it was, EM recovering known m/u, refinement from decisions, explanations, and incremental matching
+within five requests per record."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import date
+
+import pytest
+
+from foureyes.matching import fs, index
+from foureyes.matching.batch import mask_table, reconcile
+from foureyes.matching.fs import COMPARISONS, LEVELS, FSParams, NameFrequencies, encode, level_names
+from foureyes.matching.normalize import e164
+from foureyes.matching.score import MatchConfig, ScoredPair, blocking_keys, normalize_record, score_pair
+from foureyes.model import Candidate
+from foureyes.review import proposals
+from tests.support.memory import (
+    Clock,
+    MemoryMatchKeys,
+    MemoryNearMisses,
+    MemoryProposals,
+    RecordingWorkflow,
+    memory_trail,
+)
+
+CONFIG = MatchConfig()
+
+
+def cand(record_id: str, system: str = "otys", **kw: object) -> Candidate:
+    return Candidate(system=system, record_id=record_id, **kw)  # type: ignore[arg-type]
+
+
+def base_of(*candidates: Candidate, fillers: int = 20_000, common: dict[str, int] | None = None) -> NameFrequencies:
+    """Name frequencies of a tenant of `fillers` other records (`common`: name -> how many of them carry it)."""
+    names = [normalize_record(c).name for c in candidates]
+    for name, n in (common or {}).items():
+        names += [name] * n
+    names += [f"given{i} surname{i}" for i in range(fillers - len(names))]
+    return NameFrequencies.of(names)
+
+
+def score(a: Candidate, b: Candidate, freqs: NameFrequencies | None = None) -> ScoredPair:
+    return score_pair(normalize_record(a), normalize_record(b), CONFIG, freqs or base_of(a, b))
+
+
+# -- duplicate shapes ---------------------------------------------------------------------------------
+
+
+def test_same_email_with_gmail_tricks_and_a_name_is_hard() -> None:
+    a = cand("1", full_name="Jan de Jong", emails=("jan.dejong+cv@gmail.com",), dob=date(1980, 5, 1))
+    b = cand("2", full_name="Jong, Jan de", emails=("JanDeJong@googlemail.com",), dob=date(1980, 5, 1))
+    p = score(a, b)
+    assert p.decision == "hard"
+    assert p.evidence[:1] == ("email:exact",) and "name:exact" in p.evidence
+
+
+def test_same_phone_after_a_job_change_is_hard_with_the_name() -> None:
+    a = cand("1", first_name="Sanne", last_name="van Dijk", emails=("sanne@old.nl",), phones=("0031 6 34567890",))
+    b = cand("2", full_name="Sanne v. Dijk", emails=("s.vandijk@newjob.nl",), phones=("06-34567890",))
+    p = score(a, b)
+    assert ("phone:exact", "name:exact") == (p.evidence[1], p.evidence[2]) and p.decision == "hard"
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ({"full_name": "Pieter van den Berg"}, {"first_name": "Pieter", "last_name": "Berg, van den"}),  # re-ordered
+        ({"full_name": "Pieter van den Berg"}, {"full_name": "Pieter van den Bergh"}),  # a typo
+        ({"full_name": "Anaïs Bakker"}, {"full_name": "Anais Bakker"}),  # a dropped accent
+        ({"full_name": "Anaïs Bakker"}, {"full_name": "Anaïs Bakekr"}),  # two letters swapped
+        ({"first_name": "Bakker", "last_name": "Anaïs"}, {"full_name": "Anaïs Bakker"}),  # fields swapped
+    ],
+)
+def test_name_or_one_edit_with_the_same_full_date_of_birth_reaches_review(first: dict[str, str],
+                                                                          second: dict[str, str]) -> None:
+    a = cand("1", dob=date(1980, 2, 3), emails=("p1@x.nl",), phones=("0611111111",), **first)  # type: ignore[arg-type]
+    b = cand("2", dob=date(1980, 2, 3), emails=("p2@y.nl",), phones=("0622222222",), **second)  # type: ignore[arg-type]
+    p = score(a, b)
+    assert p.decision == "review", p.explanation()
+    assert "dob:exact" in p.evidence
+
+
+def test_a_rare_name_with_the_same_year_of_birth_outweighs_a_common_one() -> None:
+    rare_a = cand("1", full_name="Wubbo Ockels", dob=date(1966, 3, 28))
+    rare_b = cand("2", full_name="Wubbo Ockels", dob=date(1966, 8, 28))  # careless: another month
+    common_a = cand("3", full_name="Jan de Jong", dob=date(1966, 3, 28))
+    common_b = cand("4", full_name="Jan de Jong", dob=date(1966, 8, 28))
+    freqs = base_of(rare_a, rare_b, common={"jan jong": 60, "jan x": 200, "y jong": 400})
+    rare, common = score(rare_a, rare_b, freqs), score(common_a, common_b, freqs)
+    assert rare.score > common.score + 4
+    assert common.decision != "review" and common.decision != "hard"
+    assert "this name is common: 60 records share it" in common.explanation()
+
+
+def test_invalid_range_but_possible_phone_numbers_link() -> None:
+    assert e164("06-09876541") is None  # 06-0... is no allocated range
+    assert e164("06-09876541", possible=True) == "+31609876541"
+    a = cand("1", full_name="Ilse Kramer", phones=("06-09876541",), emails=("ilse@a.nl",))
+    b = cand("2", full_name="I. Kramer", phones=("+31 6 0987 6541",), emails=("kramer@b.nl",))
+    p = score(a, b)
+    assert "phone:exact" in p.evidence and p.decision in ("review", "hard")
+    spec = MatchConfig(scorer="spec")
+    assert normalize_record(a, config=spec).phones == ()  # the spec keeps only valid numbers, as written
+
+
+# -- hard negatives -----------------------------------------------------------------------------------
+
+
+def test_namesakes_with_a_common_dutch_surname_born_the_same_year_stay_below_review() -> None:
+    rng = random.Random(4)
+    people = [cand(str(i), full_name=name, dob=date(1985, rng.randint(1, 12), rng.randint(1, 28)),
+                   emails=(f"p{i}@mail{i}.nl",), phones=(f"06{20000000 + i * 7919}",))
+              for i, name in enumerate(["Jan de Vries", "Jan de Vries", "Jan de Vries", "Maria Jansen", "Maria Jansen",
+                                        "Kees Bakker", "Kees Bakker"])]
+    freqs = base_of(*people, common={"jan vries": 40, "maria jansen": 35, "kees bakker": 30, "x vries": 300})
+    pairs = [score(a, b, freqs) for a in people for b in people if a.ref < b.ref and a.full_name == b.full_name]
+    assert pairs and all(p.decision in ("", "near_miss") for p in pairs if "dob:exact" not in p.evidence)
+
+
+def test_a_shared_agency_inbox_and_switchboard_link_nobody() -> None:
+    given = ["Anna", "Bram", "Cor", "Daan", "Eva", "Fleur", "Gijs", "Hanna", "Ivo", "Joris"]
+    surnames = ["Smit", "Kok", "Mulder", "Bos", "Vos", "Peters"]
+    agency = [cand(str(i), full_name=f"{given[i % 10]} {surnames[i // 10]}", emails=("info@uitzendbureau.nl",),
+                   phones=("020-5201234",), dob=date(1970 + i % 30, 1 + i % 12, 1 + i % 28)) for i in range(60)]
+    assert reconcile(agency, CONFIG) == []
+    # a handful sharing a small office inbox: the names and birth dates say they are different people
+    few = agency[:4]
+    assert [p for p in reconcile(few, CONFIG) if p.decision in ("review", "hard")] == []
+
+
+def test_placeholder_values_are_no_evidence() -> None:
+    a = cand("1", full_name="Anna Smit", emails=("geen@geen.nl",), phones=("06-00000000",))
+    b = cand("2", full_name="Bert Visser", emails=("GEEN@geen.nl",), phones=("0600000000",))
+    assert normalize_record(a).emails == () and normalize_record(a).phones == ()
+    assert reconcile([a, b], CONFIG) == []
+
+
+def test_initials_only_is_never_enough() -> None:
+    a = cand("1", full_name="J. de Vries", dob=date(1990, 1, 1))
+    b = cand("2", full_name="Jan de Vries", dob=date(1990, 6, 6))
+    p = score(a, b, base_of(a, b, common={"x vries": 300}))
+    assert p.evidence[0] == "name:initials" and p.decision in ("", "near_miss")
+
+
+def test_double_and_married_surnames() -> None:
+    # "Jansen-de Vries" keeps "vries" as its core: the same person under her married name, same birth date
+    a = cand("1", first_name="Petra", last_name="Jansen-de Vries", dob=date(1979, 4, 2), emails=("pjdv@x.nl",))
+    b = cand("2", full_name="Petra de Vries", dob=date(1979, 4, 2), emails=("petra@y.nl",))
+    assert score(a, b).decision == "review"
+    # ... and two different women with that surname core, other birth years: nothing
+    c = cand("3", full_name="Petra de Vries", dob=date(1961, 9, 9), emails=("pv@z.nl",))
+    assert score(a, c).decision in ("", "near_miss")
+
+
+def test_name_evidence_alone_is_never_hard() -> None:
+    a = cand("1", full_name="Wubbo Ockels", dob=date(1946, 3, 28), employer="ESA")
+    b = cand("2", full_name="Wubbo Ockels", dob=date(1946, 3, 28), employer="ESA")
+    p = score(a, b)
+    assert p.score >= CONFIG.hard_threshold  # strong evidence by weight ...
+    assert p.decision == "review"  # ... but no contact: a human decides
+
+
+# -- the spec table, kept exactly -----------------------------------------------------------------------
+
+
+def test_the_spec_scorer_is_the_table_as_written() -> None:
+    spec = MatchConfig.from_mapping({"scorer": "spec"})
+    weights = {"email": 1.0, "phone": 1.0, "name_yob": 0.8, "name_fuzzy": 0.4, "dob": 0.1, "employer": 0.1}
+    for total, decision, evidence in mask_table(spec):
+        expected = round(sum(weights[e] for e in evidence), 9)
+        assert total == expected
+        assert decision == ("hard" if expected >= 1.6 else "review" if expected >= 1.0 else "near_miss")
+    assert spec.phone_numbers == "valid" and spec.max_keys_per_record == 5
+
+
+# -- estimation and refinement --------------------------------------------------------------------------
+
+
+def _sample(rng: random.Random, probs: tuple[float, ...]) -> int:
+    return rng.choices(range(1, len(probs)), probs[1:])[0]
+
+
+def test_em_recovers_known_m_and_u() -> None:
+    rng = random.Random(7)
+    true_m = {"email": (1, .6, .05, .35), "phone": (1, .5, .5), "name": (1, .7, .1, .05, .1, .05),
+              "dob": (1, .8, .1, .05, .05), "employer": (1, .4, .6)}
+    true_u = {"email": (1, .001, .002, .997), "phone": (1, .001, .999), "name": (1, .01, .01, .03, .05, .9),
+              "dob": (1, .01, .02, .05, .92), "employer": (1, .05, .95)}
+    patterns: Counter[tuple[int, ...]] = Counter()
+    for _ in range(60_000):
+        probs = true_m if rng.random() < 0.3 else true_u
+        patterns[tuple(_sample(rng, probs[c]) for c in COMPARISONS)] += 1
+    u = tuple(tuple(float(p) for p in true_u[c]) for c in COMPARISONS)
+    m, share = fs.fit_m(patterns, u, fs.DEFAULT_PARAMS.m, prior=0.1)
+    assert share == pytest.approx(0.3, abs=0.02)
+    for c, comparison in enumerate(COMPARISONS):
+        for level in range(1, len(LEVELS[comparison])):
+            assert m[c][level] == pytest.approx(true_m[comparison][level], abs=0.03), (comparison, level)
+
+
+def test_estimate_from_unlabelled_records() -> None:
+    from foureyes_eval.generate import generate
+
+    records = [normalize_record(r.candidate) for r in generate(6_000, seed=12)]
+    keys = [blocking_keys(r, CONFIG) for r in records]
+    params = fs.estimate(records, keys, random_pairs=100_000)
+    assert params.source == "estimated from 6000 records"
+    for comparison in ("email", "phone", "name", "dob"):
+        assert params.weight_of(comparison, "exact") > 8
+    assert params.weight_of("name", "different") < -3
+    assert 0.2 < params.duplicates < 2
+    again = MatchConfig.from_mapping({"fs": params.to_mapping()})
+    assert again.fs.to_mapping() == params.to_mapping()
+
+
+def test_refine_from_reviewers_decisions() -> None:
+    typo = ("email:different", "name:exact", "dob:typo")
+    before = fs.DEFAULT_PARAMS
+    assert fs.refine(before, [(typo, True)] * 10) is before  # too few decisions
+    after = fs.refine(before, [(typo, True)] * 60 + [(encode((3, 0, 1, 1, 0)), True)] * 20 + [(typo, False)] * 50)
+    assert after.weight_of("dob", "typo") > before.weight_of("dob", "typo")
+    assert after.u == before.u  # decided non-matches are no random sample of different people
+    assert "refined from 130 decisions (80 same person)" in after.source
+    with pytest.raises(ValueError, match="dob:tpyo"):
+        fs.refine(before, [(("dob:tpyo",), True)] * 40)
+
+
+# -- explanations ---------------------------------------------------------------------------------------
+
+
+def test_the_explanation_says_what_weighed_how_much_in_plain_words() -> None:
+    a = cand("1", full_name="Jan de Jong", dob=date(1980, 2, 3), emails=("jan@x.nl",), phones=("0612345670",))
+    b = cand("2", full_name="Jan de Jong", dob=date(1980, 3, 2), emails=("jan@x.nl",), phones=("0698765430",))
+    p = score(a, b, base_of(a, b, common={"jan jong": 40}))
+    text = p.explanation()
+    assert text.startswith("Same e-mail address (+")
+    assert "same name (+" in text and "this name is common: 42 records share it" in text
+    assert "date of birth one digit apart (or day and month swapped)" in text
+    assert "different phone numbers (-" in text and "match weight" in text
+    assert "jan" not in text.lower().replace("jan de jong", "") and "@" not in text
+    assert level_names(encode((1, 2, 1, 2, 0))) == ("email:exact", "phone:different", "name:exact", "dob:typo")
+    assert 0 < p.confidence() <= 1
+
+
+def test_params_config_round_trip_and_errors() -> None:
+    cfg = MatchConfig.from_mapping(CONFIG.to_mapping())
+    assert cfg == CONFIG
+    assert isinstance(cfg.fs, FSParams)
+    assert MatchConfig.from_mapping({"thresholds": {"review": 5, "hard": 12, "near_miss": -2}}).review_threshold == 5
+
+
+# -- incremental matching -------------------------------------------------------------------------------
+
+
+def _deps(keys: MatchKeys) -> index.Deps:
+    clock = Clock()
+    trail, _ = memory_trail()
+    submitting = proposals.Deps(MemoryProposals(), RecordingWorkflow(), trail, clock)
+    return index.Deps(keys, MemoryNearMisses(), submitting, lambda: (), clock=clock, secret=lambda: b"pepper")
+
+
+MatchKeys = MemoryMatchKeys
+
+
+def test_incremental_matching_counts_names_and_stays_within_five_requests() -> None:
+    keys = MemoryMatchKeys()
+    deps = _deps(keys)
+    people = [cand(str(i), full_name="Jan de Vries", dob=date(1980, 1 + i % 12, 1 + i), emails=(f"j{i}@x.nl",),
+                   phones=(f"06{30000000 + i}",)) for i in range(8)]
+    for person in people:
+        before = keys.requests
+        outcome = index.match(person, CONFIG, deps=deps)
+        assert keys.requests - before == outcome.queries <= 5
+    assert keys.counters[index.TOTAL_KEY] == 8
+    name_counts = [v for k, v in keys.counters.items() if k != index.TOTAL_KEY]
+    assert sorted(name_counts) == [8, 8, 8]  # full name, given name, surname: keyed hashes, no names
+    assert not any("vries" in k or "jan" in k for k in keys.counters)
+    again = cand("99", full_name="Jan de Vries", dob=date(1980, 1, 2), emails=("j1@x.nl",), phones=("0612121212",))
+    outcome = index.match(again, CONFIG, deps=deps)
+    assert outcome.queries <= 5 and outcome.proposed == 1  # the same e-mail address and name
+    index.forget(again, CONFIG, deps)
+    assert keys.counters[index.TOTAL_KEY] == 8
