@@ -116,6 +116,31 @@ def _compact(s: str) -> str:
     return "".join(c for c in _strip_accents(s).lower() if c.isalnum())
 
 
+def render_email(rng: random.Random, email: str) -> str:
+    """An address as a person might type it: gmail dots and +suffixes, googlemail, capitals, stray spaces."""
+    local, _, domain = email.partition("@")
+    if domain == "gmail.com":
+        r = rng.random()
+        if r < 0.25:
+            local = local.replace(".", "")
+        elif r < 0.4 and len(local) > 3:
+            i = rng.randrange(1, len(local) - 1)
+            local = local[:i] + "." + local[i:] if local[i] != "." and local[i - 1] != "." else local
+        elif r < 0.55:
+            local += "+" + rng.choice(("jobs", "werk", "cv", "sollicitatie"))
+        if rng.random() < 0.1:
+            domain = "googlemail.com"
+    text = f"{local}@{domain}"
+    r = rng.random()
+    if r < 0.15:
+        text = text.title()
+    elif r < 0.2:
+        text = text.upper()
+    if rng.random() < 0.05:
+        text = f" {text} "
+    return text
+
+
 class _Generator:
     def __init__(self, seed: int, mix: _Mix | None = None) -> None:
         self.rng = random.Random(seed)
@@ -294,28 +319,7 @@ class _Generator:
         )
 
     def _render_email(self, email: str) -> str:
-        rng = self.rng
-        local, _, domain = email.partition("@")
-        if domain == "gmail.com":
-            r = rng.random()
-            if r < 0.25:
-                local = local.replace(".", "")
-            elif r < 0.4 and len(local) > 3:
-                i = rng.randrange(1, len(local) - 1)
-                local = local[:i] + "." + local[i:] if local[i] != "." and local[i - 1] != "." else local
-            elif r < 0.55:
-                local += "+" + rng.choice(("jobs", "werk", "cv", "sollicitatie"))
-            if rng.random() < 0.1:
-                domain = "googlemail.com"
-        text = f"{local}@{domain}"
-        r = rng.random()
-        if r < 0.15:
-            text = text.title()
-        elif r < 0.2:
-            text = text.upper()
-        if rng.random() < 0.05:
-            text = f" {text} "
-        return text
+        return render_email(self.rng, email)
 
     def _render_phone(self, phone: str) -> str:
         nsn = phone[1:]  # "6xxxxxxxx"

@@ -37,6 +37,7 @@ from typing import TypeVar
 from foureyes.ats.registry import SYSTEMS
 from foureyes.model import Candidate
 from foureyes_eval import names_nl
+from foureyes_eval.generate import render_email
 from foureyes_eval.names_nl import WeightedNames, fold
 
 T = TypeVar("T")
@@ -363,7 +364,7 @@ class HardGenerator:
         first_name, last_name, full_name = self._name_fields(given, last, change == "reorder")
         emails: list[str] = []
         if exact_contact or rng.random() >= mix.missing_email:
-            emails.append(self._render_email(p.email))
+            emails.append(render_email(self.rng, p.email))
         elif rng.random() < mix.placeholder:
             emails.append(rng.choice(_PLACEHOLDER_EMAILS))
         if rng.random() < mix.agency_inbox:  # the agency that sent the CV left its own inbox
@@ -391,29 +392,6 @@ class HardGenerator:
             employer=p.employer if rng.random() < known else "",
             status=rng.choice(("new", "active", "placed", "inactive")),
         )
-
-    def _render_email(self, email: str) -> str:
-        rng = self.rng
-        local, _, domain = email.partition("@")
-        if domain == "gmail.com":
-            r = rng.random()
-            if r < 0.25:
-                local = local.replace(".", "")
-            elif r < 0.4 and len(local) > 3:
-                i = rng.randrange(1, len(local) - 1)
-                if local[i] != "." and local[i - 1] != ".":
-                    local = local[:i] + "." + local[i:]
-            elif r < 0.55:
-                local += "+" + rng.choice(("jobs", "werk", "cv", "sollicitatie"))
-            if rng.random() < 0.1:
-                domain = "googlemail.com"
-        text = f"{local}@{domain}"
-        r = rng.random()
-        if r < 0.15:
-            text = text.title()
-        elif r < 0.2:
-            text = text.upper()
-        return f" {text} " if rng.random() < 0.05 else text
 
     def _render_phone(self, phone: str) -> str:
         nsn = phone[1:]

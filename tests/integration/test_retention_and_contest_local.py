@@ -186,8 +186,7 @@ def test_a_decided_review_task_and_a_cancelled_booking_expire_and_are_reaped(clo
     probe = {"chain": {"S": "ttl-probe"}, "seq": {"N": "1"}}
     ddb.put_item(TableName=audit, Item={**probe, "expires_at": {"N": "1"}})
     try:
-        reaped = cloud.reap_expired()
-        assert reaped.get(client.outputs["BookingsTableName"], 0) >= 1
+        cloud.reap_expired()  # now (the background reaper may have been first: either way the items are gone)
         assert _item(client, client.outputs["BookingsTableName"], bookings_key) is None
         assert _item(client, requests_table, request_key) is None
         assert _item(client, audit, probe) is not None
