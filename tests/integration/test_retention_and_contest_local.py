@@ -24,7 +24,10 @@ LEADS = {"tess"}
 def _merge_and_invitation(client: LocalClient, tag: str) -> tuple[str, str, str]:
     """Two records of one person (a merge proposal), then an interview stage for the first: (proposal id, its
     review link, the contest link from the candidate's invitation)."""
-    base = {"first_name": "Noor", "last_name": f"Hendriks-{tag}", "date_of_birth": "1990-05-06", "role_id": "R-1001"}
+    # each test's person is born on another day: with the calibrated scorer, two tests' people whose names are a
+    # letter apart and who share a birth date would be a pair for review
+    born = f"19{60 + sum(map(ord, tag)) % 40}-05-06"
+    base = {"first_name": "Noor", "last_name": f"Hendriks-{tag}", "date_of_birth": born, "role_id": "R-1001"}
     address = f"noor.hendriks.{tag}@gmail.com"
     for n, (suffix, email) in enumerate((("a", address), ("b", f"Noor.Hendriks{tag}+cv@gmail.com")), 1):
         reply = client.post_webhook("carerix", f"contest-{tag}-{n}",

@@ -640,7 +640,7 @@ def explain(details: Sequence[tuple[str, float]], decision: str, weight: float, 
         text = f"{_PHRASES[(comparison, level)]} ({bits:+.1f})"
         if comparison == "name" and adj is not None and adj.kind:
             what = "this name" if adj.kind == "name" else f"this {adj.kind}"
-            if adj.bits <= -1:
+            if adj.bits <= -1 and adj.records > 2:  # two: only this pair holds it, whatever the size of the base
                 text = text[:-1] + f"; {what} is common: {adj.records} records share it)"
             elif adj.bits >= 1:
                 text = text[:-1] + f"; {what} is rare: {adj.records} records share it)"
