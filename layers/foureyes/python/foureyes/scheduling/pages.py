@@ -27,8 +27,9 @@ from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.feedback import FeedbackForm, FeedbackView
 from foureyes.scheduling.slots import LocalSlot
 from foureyes.scheduling.views import BookingView, PageKind
+from foureyes.web.i18n import N_, Language
 from foureyes.web.responses import reply_for
-from foureyes.web.shell import HTML, SECURITY_HEADERS
+from foureyes.web.shell import HTML, SECURITY_HEADERS, message_page
 from foureyes.web.shell import page as shell_page
 
 
@@ -130,19 +131,21 @@ def _contact(view: BookingView) -> str:
 
 # What candidates and interviewers are told, in their words; other errors get the web room's wording.
 TEXTS: Mapping[type[FoureyesError], tuple[str, str]] = {
-    LinkExpired: ("This link has expired", "Please ask your recruiter for a new link."),
-    Unauthorized: ("This link is not valid", "The link may be incomplete. Please open it again from the e-mail, "
-                                             "or ask your recruiter for a new one."),
-    Forbidden: ("Not available to you", "This page is not available with this link."),
-    NotFound: ("Not found", "We could not find this interview. It may have been withdrawn."),
+    LinkExpired: (N_("This link has expired"), N_("Please ask your recruiter for a new link.")),
+    Unauthorized: (N_("This link is not valid"), N_("The link may be incomplete. Please open it again from the "
+                                                    "e-mail, or ask your recruiter for a new one.")),
+    Forbidden: (N_("Not available to you"), N_("This page is not available with this link.")),
+    NotFound: (N_("Not found"), N_("We could not find this interview. It may have been withdrawn.")),
 }
 
 
-def error_page(error: FoureyesError) -> Response:
-    """The web room's answer to a typed error (4xx with a reason, 503 with Retry-After), as a scheduling page."""
+def error_page(error: FoureyesError, language: Language | None = None) -> Response:
+    """The web room's answer to a typed error (4xx with a reason, 503 with Retry-After): the shared message page
+    (`templates/message.html`) in the reader's language."""
     reply = reply_for(error, TEXTS)
-    html = page(reply.title, f"<h1>{escape(reply.title)}</h1><p role=\"alert\">{escape(reply.text)}</p>")
-    return Response(reply.status, html, HTML, {**SECURITY_HEADERS, **reply.headers})
+    chosen = language or Language.of()
+    body = message_page(reply.title, reply.text, role="alert", language=chosen)
+    return Response(reply.status, body, HTML, {**SECURITY_HEADERS, **chosen.headers, **reply.headers})
 
 
 @dataclass(frozen=True, slots=True)
