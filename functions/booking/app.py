@@ -30,7 +30,8 @@ def _reply(page: pages.Response) -> Response[str | bytes]:
 def book(token: str) -> Response[str | bytes]:
     event = app.current_event
     return _reply(pages.booking_endpoint(event.http_method, token, form(event.raw_event),
-                                         event.query_string_parameters or {}, deps()))
+                                         event.query_string_parameters or {}, deps(),
+                                         Language.from_event(event.raw_event)))
 
 
 @app.route("/feedback/<token>", method=["GET", "POST"])

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from foureyes.ats import registry
 from foureyes.errors import Conflict
-from foureyes.model import Action, Candidate
+from foureyes.model import Action, Candidate, parse_iso
 from foureyes.scheduling.booking import load, not_started
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.invites import ics_email, when
@@ -20,6 +20,8 @@ from foureyes.scheduling.links import ms
 from foureyes.scheduling.panel_calendar import delete_events
 from foureyes.scheduling.repository import BookingRecord, RequestRecord
 from foureyes.scheduling.views import BookingView, PageKind, base_view
+from foureyes.web.i18n import Language
+from foureyes.web.templating import render_email
 
 
 def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str, reason: str, *,
@@ -32,6 +34,8 @@ def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str,
         delete_events(deps, released.events)
     text = f"Your interview on {when(booking, request.candidate_tz)} is cancelled.\n"
     deps.send(ics_email(deps, request, done, "CANCEL", "Your interview is cancelled", text, int(done.sequence) + 1))
+    if reason == "candidate":
+        _tell_recruiters(deps, request, booking)
     note = (f"Foureyes: interview {booking.booking_id} for role {booking.role_id} at {booking.start} "
             f"was cancelled ({reason}); the slot is free again.")
     system, record_id = request.system, request.candidate_ref.split(":", 1)[1]
@@ -43,6 +47,15 @@ def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str,
     deps.notify("interview.cancelled", {"booking": booking.booking_id, "request": request.request_id,
                                         "candidate": request.candidate_ref, "role": request.role_id})
     return done
+
+
+def _tell_recruiters(deps: Deps, request: RequestRecord, booking: BookingRecord) -> None:
+    """The role's recruiters learn by e-mail that the candidate cancelled (what the cancelled page promises)."""
+    about = deps.settings.about(request.role_id)
+    for address in deps.settings.recruiter_emails(request.role_id):
+        deps.send(render_email("recruiter_cancelled", Language.of(), to=address, tz=request.candidate_tz,
+                               about=about, candidate_ref=request.candidate_ref, booking_id=booking.booking_id,
+                               start=parse_iso(booking.start), end=parse_iso(booking.end)))
 
 
 def cancel_by_candidate(token: str, deps: Deps) -> BookingView:

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from html import escape
 
 from foureyes.web.i18n import Language
-from foureyes.web.templating import render_page
+from foureyes.web.templating import Brand, render_page
 
 HTML = "text/html; charset=utf-8"
 SECURITY_HEADERS: Mapping[str, str] = {
@@ -44,8 +44,10 @@ def page(title: str, body: str, *, narrow: bool = False) -> str:
             f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>{main}{body}</main></body></html>")
 
 
-def message_page(title: str, text: str, *, role: str = "status", language: Language | None = None) -> str:
+def message_page(title: str, text: str, *, role: str = "status", language: Language | None = None,
+                 brand: Brand | None = None) -> str:
     """A page that says one thing: a title and a sentence (`templates/message.html`, translated when the catalog
     has them: English msgids)."""
     chosen = language or Language.of()
-    return render_page("message.html", chosen, title=chosen.gettext(title), text=chosen.gettext(text), role=role)
+    return render_page("message.html", chosen, title=chosen.gettext(title), text=chosen.gettext(text), role=role,
+                       brand=brand)

@@ -14,7 +14,8 @@ Interface:
 In templates: `{% trans %}...{% endtrans %}` / `{{ _("...") }}` (the page's language), `language` (a
 `foureyes.web.i18n.Language`: `.code`, `.links`), `brand`, `tz` (the reader's IANA time zone), and the filters
 `datetime`, `date`, `time` (Babel formats: "short", "medium", "long", "full" or a pattern), `day` (weekday and
-date), `zone` (the time zone's name in the reader's language), each in `tz` unless given one: `{{ start|time }}`.
+date), `timerange` (`{{ start|timerange(end) }}`), `zone` (the time zone's name in the reader's language), each
+in `tz` unless given one: `{{ start|time }}`.
 HTML templates are autoescaped; `.txt` templates are not (plain text).
 """
 
@@ -30,7 +31,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_time, get_timezone_name, match_skeleton
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_interval,
+    format_time,
+    get_timezone_name,
+    match_skeleton,
+)
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
 
@@ -59,7 +67,8 @@ class Brand:
 
 def _zone(name: str | None) -> ZoneInfo:
     try:
-        return ZoneInfo(name or os.environ.get("DEFAULT_TIME_ZONE") or DEFAULT_TIME_ZONE)
+        return ZoneInfo((name if isinstance(name, str) else "") or os.environ.get("DEFAULT_TIME_ZONE")
+                        or DEFAULT_TIME_ZONE)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(DEFAULT_TIME_ZONE)
 
@@ -106,6 +115,14 @@ def _day_pattern(code: str) -> str:
 
 
 @pass_context
+def _timerange(ctx: Context, start: datetime, end: datetime, tz: str | None = None) -> str:
+    """A start and end time in the locale's clock ("09:00–10:00", "9:00 – 10:00 AM")."""
+    zone, locale = _where(ctx, tz)
+    pattern = str(locale.time_formats["short"].pattern)
+    return format_interval(start, end, "Hm" if "H" in pattern else "hm", tzinfo=zone, locale=locale)
+
+
+@pass_context
 def _zone_name(ctx: Context, tz: str | None = None) -> str:
     """The time zone's name in the reader's language ("Midden-Europese tijd", "Eastern Time")."""
     zone, locale = _where(ctx, tz)
@@ -138,7 +155,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(datetime=_datetime, date=_date, time=_time, day=_day, zone=_zone_name)
+    env.filters.update(datetime=_datetime, date=_date, time=_time, day=_day, zone=_zone_name, timerange=_timerange)
     return env
 
 
