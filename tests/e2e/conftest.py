@@ -45,12 +45,13 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def open_page(browser: Any) -> Iterator[Callable[[str], Any]]:
-    """Opens a page in a fresh browser context with the given locale (navigator.language and Accept-Language)."""
+def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """Opens a page in a fresh browser context with the given locale (navigator.language and Accept-Language) and
+    any other context options (`timezone_id`, `java_script_enabled`)."""
     contexts: list[Any] = []
 
-    def open_in(locale: str = "en-GB") -> Any:
-        context = browser.new_context(locale=locale, bypass_csp=True)
+    def open_in(locale: str = "en-GB", **options: Any) -> Any:
+        context = browser.new_context(locale=locale, bypass_csp=True, **options)
         contexts.append(context)
         opened = context.new_page()
         opened.set_default_timeout(20_000)
@@ -64,5 +65,5 @@ def open_page(browser: Any) -> Iterator[Callable[[str], Any]]:
 
 
 @pytest.fixture
-def page(open_page: Callable[[str], Any]) -> Any:
+def page(open_page: Callable[..., Any]) -> Any:
     return open_page("en-GB")

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from foureyes.errors import Conflict, NotFound
+from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.invites import ics_email, subject_of, when
 from foureyes.scheduling.links import BOOK, MANAGE, claims_of, manage_token, ms
@@ -34,6 +35,8 @@ from foureyes.scheduling.views import (
     started,
     started_view,
 )
+from foureyes.web.i18n import N_, Language
+from foureyes.web.templating import when_text
 
 
 def load(deps: Deps, token: str) -> tuple[dict[str, Any], RequestRecord, BookingRecord | None]:
@@ -124,12 +127,12 @@ def hold(token: str, slot_id: str, deps: Deps) -> BookingView:
                      booking_id=own.booking_id if own else "")
 
 
-def confirm(token: str, slot_id: str, deps: Deps) -> BookingView:
+def confirm(token: str, slot_id: str, deps: Deps, language: str = "") -> BookingView:
     """POST action=confirm: book (booking link) or move (manage link) in one conditional transaction; both
     pass the checks a hold passes (`checked`)."""
     claims, request, own, _ = checked(deps, token, slot_id)
     if own is not None:
-        return _reschedule(deps, request, own, slot_id, token)
+        return _reschedule(deps, request, own, slot_id, token, language)
     now = deps.clock()
     previous = deps.store.get_hold(request.request_id)
     booking_id = "bk_" + uuid.uuid4().hex[:24]
@@ -137,10 +140,12 @@ def confirm(token: str, slot_id: str, deps: Deps) -> BookingView:
     events = confirm_events(deps, booked_slot(made), previous, subject_of(made), f"{booking_id}:0")
     deps.store.set_booking_events(booking_id, 0, events)
     manage = manage_token(deps, request, booking_id)
-    text = (f"Your interview is booked for {when(made, request.candidate_tz)}.\n"
-            f"The attached invitation adds it to your calendar.\n"
-            f"Reschedule or cancel: {deps.base_url}/book/{manage}\n")
-    deps.send(ics_email(deps, request, made, "REQUEST", "Your interview is booked", text, 0))
+    said = Language.of(language or None)
+    text = (said.gettext("Your interview is booked for %(when)s.") % {"when": _when(made, request, said)} + "\n"
+            + said.gettext("The attached invitation adds it to your calendar.") + "\n"
+            + said.gettext("Reschedule or cancel:") + f" {deps.base_url}/book/{manage}\n")
+    deps.send(ics_email(deps, request, made, "REQUEST", said.gettext(N_("Your interview is booked")), text, 0,
+                        said.code))
     deps.audit("interview.booked", request.candidate_ref, booking_id,
                {"request": request.request_id, "slot": slot_id, "interviewers": list(made.interviewers),
                 "link": claims["k"]})
@@ -149,7 +154,12 @@ def confirm(token: str, slot_id: str, deps: Deps) -> BookingView:
     return booked_view(deps, request, made, manage)
 
 
-def _reschedule(deps: Deps, request: RequestRecord, own: BookingRecord, slot_id: str, token: str) -> BookingView:
+def _when(booking: BookingRecord, request: RequestRecord, language: Language) -> str:
+    return when_text(parse_iso(booking.start), parse_iso(booking.end), request.candidate_tz, language)
+
+
+def _reschedule(deps: Deps, request: RequestRecord, own: BookingRecord, slot_id: str, token: str,
+                language: str = "") -> BookingView:
     """Move the candidate's booking to `slot_id` (same booking id and UID, SEQUENCE + 1)."""
     now = deps.clock()
     previous = deps.store.get_hold(request.request_id)
@@ -160,9 +170,11 @@ def _reschedule(deps: Deps, request: RequestRecord, own: BookingRecord, slot_id:
                             f"{after.booking_id}:{after.sequence}")
     deps.store.set_booking_events(after.booking_id, int(after.sequence), events)
     manage = manage_token(deps, request, after.booking_id)
-    text = (f"Your interview is moved to {when(after, request.candidate_tz)}.\n"
-            f"Reschedule or cancel: {deps.base_url}/book/{manage}\n")
-    deps.send(ics_email(deps, request, after, "REQUEST", "Your interview is moved", text, int(after.sequence)))
+    said = Language.of(language or None)
+    text = (said.gettext("Your interview is moved to %(when)s.") % {"when": _when(after, request, said)} + "\n"
+            + said.gettext("Reschedule or cancel:") + f" {deps.base_url}/book/{manage}\n")
+    deps.send(ics_email(deps, request, after, "REQUEST", said.gettext(N_("Your interview is moved")), text,
+                        int(after.sequence), said.code))
     deps.audit("interview.rescheduled", request.candidate_ref, after.booking_id,
                {"request": request.request_id, "from": moved.before.slot_id, "to": after.slot_id,
                 "sequence": int(after.sequence), "interviewers": list(after.interviewers)})

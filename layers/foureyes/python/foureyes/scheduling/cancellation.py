@@ -15,25 +15,29 @@ from foureyes.errors import Conflict
 from foureyes.model import Action, Candidate, parse_iso
 from foureyes.scheduling.booking import load, not_started
 from foureyes.scheduling.deps import Deps
-from foureyes.scheduling.invites import ics_email, when
+from foureyes.scheduling.invites import ics_email
 from foureyes.scheduling.links import ms
 from foureyes.scheduling.panel_calendar import delete_events
 from foureyes.scheduling.repository import BookingRecord, RequestRecord
 from foureyes.scheduling.views import BookingView, PageKind, base_view
-from foureyes.web.i18n import Language
-from foureyes.web.templating import render_email
+from foureyes.web.i18n import N_, Language
+from foureyes.web.templating import render_email, when_text
 
 
 def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str, reason: str, *,
-            note_to_ats: bool = True, audit_details: Mapping[str, str] | None = None) -> BookingRecord:
+            note_to_ats: bool = True, audit_details: Mapping[str, str] | None = None,
+            language: str = "") -> BookingRecord:
     now = deps.clock()
     done = deps.store.cancel(booking.booking_id, by=by, reason=reason, now=now)
     released = deps.store.release_hold(request.request_id)
     delete_events(deps, dict(booking.events))
     if released is not None:
         delete_events(deps, released.events)
-    text = f"Your interview on {when(booking, request.candidate_tz)} is cancelled.\n"
-    deps.send(ics_email(deps, request, done, "CANCEL", "Your interview is cancelled", text, int(done.sequence) + 1))
+    said = Language.of(language or None)
+    shown = when_text(parse_iso(booking.start), parse_iso(booking.end), request.candidate_tz, said)
+    text = said.gettext("Your interview on %(when)s is cancelled.") % {"when": shown} + "\n"
+    deps.send(ics_email(deps, request, done, "CANCEL", said.gettext(N_("Your interview is cancelled")), text,
+                        int(done.sequence) + 1, said.code))
     if reason == "candidate":
         _tell_recruiters(deps, request, booking)
     note = (f"Foureyes: interview {booking.booking_id} for role {booking.role_id} at {booking.start} "
@@ -58,13 +62,13 @@ def _tell_recruiters(deps: Deps, request: RequestRecord, booking: BookingRecord)
                                start=parse_iso(booking.start), end=parse_iso(booking.end)))
 
 
-def cancel_by_candidate(token: str, deps: Deps) -> BookingView:
+def cancel_by_candidate(token: str, deps: Deps, language: str = "") -> BookingView:
     """POST action=cancel from the candidate's link (booking or manage link), until the interview starts."""
     _, request, booking = load(deps, token)
     if booking is None or booking.status != "confirmed":
         raise Conflict("there is no booked interview to cancel")
     not_started(deps, request, booking, "cancelled")
-    _cancel(deps, booking, request, request.candidate_ref, "candidate")
+    _cancel(deps, booking, request, request.candidate_ref, "candidate", language=language)
     return base_view(deps, request, token, PageKind.CANCELLED)
 
 

@@ -128,7 +128,8 @@ def _send_one(deps: Deps, due: Due, requests: Mapping[str, RequestRecord],
         subject, text = template.render({"link": booking_url(deps, request), "role": request.role_id,
                                          "deadline": request.window_end[:10],
                                          "duration": str(int(request.duration_minutes))})
-        deps.send(to_candidate(deps, request.candidate_ref, request.candidate_email, subject, text))
+        deps.send(to_candidate(deps, request.candidate_ref, request.candidate_email, subject, text,
+                               about=deps.settings.about(request.role_id), tz=request.candidate_tz))
         deps.audit("interview.nudged", "system", request.request_id, {"nudge": due.count})
         return True
     booking = bookings[due.subject_id]
@@ -141,7 +142,9 @@ def _send_one(deps: Deps, due: Due, requests: Mapping[str, RequestRecord],
         subject, text = template.render({"link": f"{deps.base_url}/book/{manage}", "role": request.role_id,
                                          "when": when(booking, request.candidate_tz),
                                          "duration": str(int(request.duration_minutes))})
-        deps.send(to_candidate(deps, request.candidate_ref, request.candidate_email, subject, text))
+        deps.send(to_candidate(deps, request.candidate_ref, request.candidate_email, subject, text,
+                               about=deps.settings.about(request.role_id, tuple(booking.interviewers)),
+                               when_shown=when(booking, request.candidate_tz), tz=request.candidate_tz))
         deps.audit("interview.reminded", "system", booking.booking_id, {"sequence": due.count})
         return True
     if not deps.store.claim_flag(booking.booking_id, "feedback_nudged", due.count):

@@ -31,6 +31,7 @@ from foureyes.errors import (
 from foureyes.scheduling import booking, cancellation, feedback, ics, outcome
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.feedback import FeedbackForm, FeedbackView
+from foureyes.scheduling.invites import brand_of
 from foureyes.scheduling.links import genuine_claims
 from foureyes.scheduling.settings import RoleAbout
 from foureyes.scheduling.slots import LocalSlot, Slot
@@ -39,7 +40,7 @@ from foureyes.web.i18n import N_, Language
 from foureyes.web.responses import reply_for
 from foureyes.web.shell import HTML, SECURITY_HEADERS, message_page
 from foureyes.web.shell import page as shell_page
-from foureyes.web.templating import Brand, render_page
+from foureyes.web.templating import render_page
 
 
 def page(title: str, body: str) -> str:
@@ -66,17 +67,6 @@ def display_zone(query: Mapping[str, str], view_tz: str) -> str:
         return ZoneInfo(asked).key
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise BadRequest(f"tz: {asked[:64]} is not a time zone") from exc
-
-
-def brand_of(about: RoleAbout | None) -> Brand:
-    """The page's branding: the role's company and logo, its recruiter as the contact (else the defaults)."""
-    default = Brand.from_env()
-    if about is None:
-        return default
-    recruiter = about.recruiter
-    return Brand(about.company or default.company, about.logo_url or default.logo_url,
-                 recruiter.name if recruiter and recruiter.email else default.contact_name,
-                 recruiter.email if recruiter and recruiter.email else default.contact_email)
 
 
 def _days(view: BookingView, tz: str) -> list[tuple[date, list[tuple[Slot, bool]]]]:
@@ -174,12 +164,12 @@ def booking_endpoint(method: str, token: str, form: Mapping[str, str], query: Ma
             view = booking.hold(token, _slot(form), deps)
             return Response(200, booking_page(view, chosen, display_zone(query, view.tz)), HTML, headers)
         if action == "confirm":
-            done = booking.confirm(token, _slot(form), deps)
+            done = booking.confirm(token, _slot(form), deps, chosen.code)
             return _redirect(_with_zone(done.manage_url, query))
         if action == "cancel":
             if form.get("sure") != "yes":
                 raise BadRequest(N_("tick the box to confirm that you want to cancel"))
-            cancellation.cancel_by_candidate(token, deps)
+            cancellation.cancel_by_candidate(token, deps, chosen.code)
             return _redirect(_with_zone(f"{deps.base_url}/book/{token}", query))
         raise BadRequest("unknown action")
     except Conflict as exc:  # a time taken, an interview started, a link replaced: the page as it is now, and why

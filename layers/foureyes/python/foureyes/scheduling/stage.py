@@ -129,7 +129,8 @@ def on_stage_change(change: StageChange, deps: Deps) -> Requested | None:
     subject, text = template.render({"link": url, "role": plan.role_id, "duration": str(plan.duration_minutes),
                                      "deadline": request.window_end.strftime("%Y-%m-%d")})
     try:
-        deps.send(to_candidate(deps, request.candidate_ref, change.candidate_email, subject, text))
+        deps.send(to_candidate(deps, request.candidate_ref, change.candidate_email, subject, text,
+                               about=settings.about(plan.role_id), tz=change.candidate_tz))
     except Exception as exc:  # noqa: BLE001 - any failure to send makes the request undeliverable, told to people
         deps.store.close_request(request.request_id, UNDELIVERABLE)
         _undeliverable(deps, request, "send_failed", {**details, "error": type(exc).__name__})

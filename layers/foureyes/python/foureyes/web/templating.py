@@ -7,6 +7,7 @@ Interface:
 - `render_email(name, language, *, to, brand=None, tz=None, attachments=(), **context) -> mail.Email`: a multipart
   e-mail from `templates/email/<name>.txt` (plain text; its `{% block subject %}` is the subject) and
   `templates/email/<name>.html` (HTML, extends `email/base.html`).
+- `when_text(start, end, tz, language)`: a time as plain text in the reader's language and zone.
 - `Brand`: company name, logo URL and contact shown on every page; `Brand.from_env()` reads the template's
   configuration (`BRAND_COMPANY_NAME`, `BRAND_LOGO_URL`, `BRAND_CONTACT_NAME`, `BRAND_CONTACT_EMAIL`); a caller
   that knows better (a role's company and recruiter, phase 2 of issue 15) passes its own.
@@ -14,8 +15,8 @@ Interface:
 In templates: `{% trans %}...{% endtrans %}` / `{{ _("...") }}` (the page's language), `language` (a
 `foureyes.web.i18n.Language`: `.code`, `.links`), `brand`, `tz` (the reader's IANA time zone), and the filters
 `datetime`, `date`, `time` (Babel formats: "short", "medium", "long", "full" or a pattern), `day` (weekday and
-date), `timerange` (`{{ start|timerange(end) }}`), `zone` (the time zone's name in the reader's language), each
-in `tz` unless given one: `{{ start|time }}`.
+date), `timerange` (`{{ start|timerange(end) }}`), `linkify` (plain text with its https URLs as links),
+`zone` (the time zone's name in the reader's language), each in `tz` unless given one: `{{ start|time }}`.
 HTML templates are autoescaped; `.txt` templates are not (plain text).
 """
 
@@ -41,6 +42,7 @@ from babel.dates import (
 )
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, select_autoescape
 from jinja2.runtime import Context
+from markupsafe import Markup, escape
 
 from foureyes.mail import Attachment, Email
 from foureyes.web import i18n
@@ -142,6 +144,26 @@ def _ngettext(ctx: Context, singular: str, plural: str, n: int) -> str:
     return i18n.ngettext(code, singular, plural, n)
 
 
+_URL = re.compile(r"https://[^\s<>\"']+")
+
+
+def _linkify(text: str) -> Markup:
+    """Plain text as HTML with its https URLs as links (everything else escaped)."""
+    out, last = [], 0
+    for found in _URL.finditer(text):
+        out += [escape(text[last:found.start()]), Markup('<a href="{0}">{0}</a>').format(found.group())]
+        last = found.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+def when_text(start: datetime, end: datetime, tz: str, language: Language | str) -> str:
+    """"dinsdag 8 december, 15:00–16:00 (Midden-Europese tijd)": a time as the reader reads it, for plain text."""
+    chosen = language if isinstance(language, Language) else Language.of(language)
+    template = environment().from_string("{{ start|day }}, {{ start|timerange(end) }} ({{ tz|zone }})")
+    return template.render(language=chosen, tz=_zone(tz).key, start=start, end=end)
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The one environment: templates from the package, autoescaped HTML, gettext in the page's language."""
@@ -155,7 +177,8 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(datetime=_datetime, date=_date, time=_time, day=_day, zone=_zone_name, timerange=_timerange)
+    env.filters.update(datetime=_datetime, date=_date, time=_time, day=_day, zone=_zone_name, timerange=_timerange,
+                       linkify=_linkify)
     return env
 
 
