@@ -76,6 +76,15 @@ def test_a_dutch_candidate_books_and_cancels_on_a_phone(open_page: Callable[...,
                            or RECRUITER in m["to"] and "cancelled" in m["subject"], "the recruiter's e-mail")
     assert "Senior Accountant" in told["subject"] + told["text"]
 
+    # the window is still open: the candidate chooses a new time
+    with page.expect_navigation():
+        page.get_by_role("link", name="Kies een nieuwe tijd").click()
+    assert page.locator("h1").inner_text() == "Kies een tijd voor uw gesprek"
+    page.locator("input[name=slot]").nth(1).check()
+    _press(page, "Deze tijd vasthouden")
+    _press(page, "Afspraak bevestigen")
+    assert page.locator("h1").inner_text() == "Uw gesprek is ingepland"
+
 
 def test_times_in_the_browser_s_zone_in_english(open_page: Callable[..., Any], client: LocalClient) -> None:
     _, link = _invite(client, "ny")  # the ATS says Amsterdam; the candidate is in New York

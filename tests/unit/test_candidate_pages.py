@@ -160,3 +160,23 @@ def test_candidate_e_mails_are_multipart_and_the_recruiter_hears_of_a_cancellati
     told = world.to(RECRUITER)
     assert len(told) == 1 and "Senior Accountant" in told[0].subject and "bullhorn:42" in told[0].text
     assert CANDIDATE not in told[0].text  # ids, not the candidate's address
+
+
+def test_after_cancelling_the_candidate_books_again_while_the_window_is_open() -> None:
+    world = RoleWorld()
+    token = _invited(world)
+    slots = [s.slot_id for s in booking.view(token, world.deps).slots]
+    booking.hold(token, slots[0], world.deps)
+    manage = booking.confirm(token, slots[0], world.deps).manage_url.rsplit("/", 1)[1]
+    cancel_by_candidate(manage, world.deps)
+    cancelled = booking.view(manage, world.deps)
+    assert cancelled.kind.value == "cancelled" and cancelled.rebook_url.rsplit("/", 1)[1]
+    rebook = cancelled.rebook_url.rsplit("/", 1)[1]
+    again = booking.view(rebook, world.deps)
+    assert again.kind.value == "choose" and slots[0] in {s.slot_id for s in again.slots}  # the time is free again
+    booking.hold(rebook, slots[1], world.deps)
+    done = booking.confirm(rebook, slots[1], world.deps)
+    assert done.kind.value == "booked" and world.store.get_booking(done.booking_id).status == "confirmed"
+    assert [e[0] for e in world.audit].count("interview.request_reopened") == 1
+    assert booking.view(manage, world.deps).kind.value == "cancelled"  # the old manage link stays cancelled
+

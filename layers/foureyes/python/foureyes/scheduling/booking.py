@@ -21,7 +21,7 @@ from foureyes.errors import Conflict, NotFound
 from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.invites import ics_email, subject_of, when
-from foureyes.scheduling.links import BOOK, MANAGE, claims_of, manage_token, ms
+from foureyes.scheduling.links import BOOK, MANAGE, booking_url, claims_of, manage_token, ms
 from foureyes.scheduling.panel_calendar import confirm_events, delete_events, hold_events, still_free
 from foureyes.scheduling.repository import BookingRecord, RequestRecord, booked_slot
 from foureyes.scheduling.slots import Slot, localise
@@ -45,6 +45,8 @@ def load(deps: Deps, token: str) -> tuple[dict[str, Any], RequestRecord, Booking
     if claims["k"] == BOOK:
         request = deps.store.get_request(str(claims.get("r", "")))
         booking = deps.store.get_booking(request.booking_id) if request.booking_id else None
+        if booking is not None and booking.status != "confirmed" and request.status == "open":
+            booking = None  # the candidate cancelled and the request is open again: they choose a new time
         return claims, request, booking
     booking = deps.store.get_booking(str(claims.get("b", "")))
     return claims, deps.store.get_request(booking.request_id), booking
@@ -60,7 +62,8 @@ def view(token: str, deps: Deps, notice: str = "") -> BookingView:
             return started_view(deps, request, booking, token, notice)
         return choose_view(deps, request, token, booking, notice)
     if booking is not None or request.status == "cancelled":
-        return base_view(deps, request, token, PageKind.CANCELLED, notice=notice)
+        rebook = booking_url(deps, request) if request.status == "open" else ""
+        return base_view(deps, request, token, PageKind.CANCELLED, notice=notice, rebook_url=rebook)
     if request.status == "superseded":
         return base_view(deps, request, token, PageKind.SUPERSEDED, notice=notice)
     if request.status != "open":

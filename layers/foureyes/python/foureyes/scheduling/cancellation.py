@@ -1,5 +1,6 @@
-"""Cancelling, and letting go of holds: the candidate cancels from their link (until the interview starts), a
-person cancels in the ATS (a cancellation stage), and holds nobody confirmed expire.
+"""Cancelling, and letting go of holds: the candidate cancels from their link (until the interview starts; while
+the booking window is open their request opens again, so they can choose a new time, and the role's recruiters
+get an e-mail), a person cancels in the ATS (a cancellation stage), and holds nobody confirmed expire.
 
 A cancellation frees the slot, the guard and the interviewers' blocks in one transaction, removes the
 calendar events, sends the candidate a CANCEL invitation and hands a note for the ATS to `submit_fact` (when a
@@ -69,6 +70,11 @@ def cancel_by_candidate(token: str, deps: Deps, language: str = "") -> BookingVi
         raise Conflict("there is no booked interview to cancel")
     not_started(deps, request, booking, "cancelled")
     _cancel(deps, booking, request, request.candidate_ref, "candidate", language=language)
+    if deps.clock() < parse_iso(request.window_end):  # the window is open: the candidate may book a new time
+        if deps.store.reopen_request(request.request_id, booking.booking_id,
+                                     nudges_sent=deps.settings.nudges.max_candidate_nudges):
+            deps.audit("interview.request_reopened", request.candidate_ref, request.request_id,
+                       {"booking": booking.booking_id})
     return base_view(deps, request, token, PageKind.CANCELLED)
 
 

@@ -65,6 +65,7 @@ class BookingView:
     contact: tuple[str, ...] = ()  # the role's recruiters' addresses, whom the candidate contacts
     about: RoleAbout | None = None  # the role, company, panel and recruiter as candidates read them
     slots: tuple[Slot, ...] = ()  # the open slots in UTC (the page shows them in the reader's chosen zone)
+    rebook_url: str = ""  # after a cancellation, while the window is open: where to choose a new time
 
 
 def open_slots(deps: Deps, request: RequestRecord, own_booking: BookingRecord | None = None) -> list[Slot]:

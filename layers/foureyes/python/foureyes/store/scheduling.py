@@ -270,6 +270,16 @@ class SchedulingStore:
         return conditional(lambda: model(request_id).update(
             actions=[model.status.set(status), model.expires_at.set(expires)], condition=model.status == "open"))
 
+    def reopen_request(self, request_id: str, booking_id: str, *, nudges_sent: int) -> bool:
+        """Open a request again after its candidate cancelled `booking_id` (so they can book a new time while the
+        window is open); it keeps naming the cancelled booking until a new one is made (an outcome is refused as
+        "cancelled"); `nudges_sent` stops reminders to choose a time. False when it changed meanwhile."""
+        model = self.requests
+        current = self.get_request(request_id)  # its expiry stays the retention after the cancellation
+        return conditional(lambda: model(request_id).update(
+            actions=[model.status.set("open"), model.nudges_sent.set(max(int(current.nudges_sent), nudges_sent))],
+            condition=(model.status == "cancelled") & (model.booking_id == booking_id)))
+
     def clear_outcome(self, request_id: str, outcome: str, previous_status: str) -> None:
         """Undo `set_outcome` when syncing it failed, so a person can try again."""
         model = self.requests
