@@ -122,3 +122,45 @@ def test_a_broken_link_is_a_plain_page_in_dutch(open_page: Callable[..., Any], c
     assert reply is not None and reply.status == 401
     assert page.locator("h1").inner_text() == "Deze link is niet geldig"
     check_page(page, "booking-error-nl")
+
+
+def test_a_replaced_link_says_so(open_page: Callable[..., Any], client: LocalClient) -> None:
+    email, link = _invite(client, "sup")
+    for n, status in enumerate(("Screening", "Interview")):  # the recruiter moves the candidate out and back in
+        client.post_webhook("otys", f"candidate-pages-sup-{n}", {
+            "id": "candidate-pages-sup", "first_name": "Lotte", "last_name": "Bakkersup", "emails": [email],
+            "status": status, "role_id": "R-1001", "time_zone": "Europe/Amsterdam"}).raise_for_status()
+    client.mail_for(lambda m: email in m["to"] and m["subject"] == "Plan your interview" and link not in m["links"],
+                    "the second invitation", timeout=60)
+    page = open_page("nl-NL")
+    page.goto(link)
+    assert page.locator("h1").inner_text() == "Deze link is vervangen"
+    assert "Anna Jansen" in page.locator("main").inner_text()
+    check_page(page, "booking-superseded-nl")
+
+
+@pytest.mark.parametrize("kind", ["started", "closed"])
+def test_the_states_that_need_time_to_pass(open_page: Callable[..., Any], kind: str) -> None:
+    """An interview that has started and a window that has closed: rendered by the page code from a view (no
+    waiting in the local cloud), checked in the browser in both languages."""
+    from datetime import UTC, datetime
+
+    from foureyes.scheduling.pages import booking_page
+    from foureyes.scheduling.settings import Person, RoleAbout
+    from foureyes.scheduling.slots import Mode, localise
+    from foureyes.scheduling.slots import Slot as TimeSlot
+    from foureyes.scheduling.views import BookingView, PageKind
+    from foureyes.web.i18n import Language
+
+    about = RoleAbout("R-1001", "Senior Accountant with a very long title: Verantwoordelijkheidsgebiedcoördinator",
+                      "Van Dijk Logistics", "", Mode.ONSITE, 60, "Oudegracht 1, Utrecht", "",
+                      (Person("iv-ilse", "Ilse de Boer", "Finance lead"),),
+                      Person("anna", "Anna Jansen", "Recruiter", "anna.recruiter@agency.example", "+31 30 123 4567"))
+    slot = TimeSlot("s1", datetime(2026, 12, 8, 9, tzinfo=UTC), datetime(2026, 12, 8, 10, tzinfo=UTC), ("iv-ilse",))
+    view = BookingView(PageKind(kind), "token", "R-1001", "Europe/Amsterdam", 60, "onsite",
+                       booked=localise(slot, "Europe/Amsterdam") if kind == "started" else None, about=about)
+    for code in ("nl", "en"):
+        page = open_page(f"{code}-NL")
+        page.set_content(booking_page(view, Language(code)))
+        assert "Anna Jansen" in page.locator("main").inner_text()
+        check_page(page, f"booking-{kind}-{code}")

@@ -180,3 +180,26 @@ def test_after_cancelling_the_candidate_books_again_while_the_window_is_open() -
     assert [e[0] for e in world.audit].count("interview.request_reopened") == 1
     assert booking.view(manage, world.deps).kind.value == "cancelled"  # the old manage link stays cancelled
 
+
+
+def test_the_invitation_in_the_configured_language_with_the_role_in_its_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    dutch_text = "Kies een tijd: $link voor $role_title bij $company"
+    config = {**CONFIG, "templates": {"invite": {
+        "subject": "Plan your interview", "text": "Choose a time: $link for $role_title at $company ($recruiter)",
+        "approved_by": "rec-1", "translations": {"nl": {"subject": "Plan uw gesprek", "text": dutch_text}}}}}
+    monkeypatch.setitem(globals(), "CONFIG", config)
+    world = RoleWorld()
+    _invited(world)  # English (the default language): the approved English text, with the role's words
+    english = world.to(CANDIDATE)[-1]
+    assert english.subject == "Plan your interview"
+    assert "for Senior Accountant at Van Dijk Logistics (Anna Jansen)" in english.text
+    monkeypatch.setenv("DEFAULT_LANGUAGE", "nl")
+    world = RoleWorld()
+    made = on_stage_change(change("e9"), world.deps)
+    assert made is not None and made.link_sent
+    dutch = world.to(CANDIDATE)[-1]
+    assert dutch.subject == "Plan uw gesprek" and "voor Senior Accountant bij Van Dijk Logistics" in dutch.text
+    assert "Over uw gesprek" in dutch.text and '<html lang="nl">' in dutch.html
+    with pytest.raises(ConfigurationError, match="templates.invite.translations.de needs a subject and a text"):
+        Settings.from_dict({**CONFIG, "templates": {"invite": {"subject": "s", "text": "t", "approved_by": "a",
+                                                               "translations": {"de": {"subject": "s"}}}}})

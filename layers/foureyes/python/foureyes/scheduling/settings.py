@@ -22,15 +22,19 @@ from foureyes.scheduling.slots import Mode, Rules
 
 @dataclass(frozen=True, slots=True)
 class MessageTemplate:
-    """A candidate-facing message a recruiter approved (`$link`, `$role`, `$deadline`, `$when`, `$duration`)."""
+    """A candidate-facing message a recruiter approved (`$link`, `$role`, `$role_title`, `$company`,
+    `$recruiter`, `$deadline`, `$when`, `$duration`), with its approved translations (`{"nl": {"subject": ...,
+    "text": ...}}`; the template's own text where a language has none)."""
 
     template_id: str
     subject: str
     text: str
     approved_by: str = ""
+    translations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
-    def render(self, values: Mapping[str, str]) -> tuple[str, str]:
-        return Template(self.subject).safe_substitute(values), Template(self.text).safe_substitute(values)
+    def render(self, values: Mapping[str, str], language: str = "") -> tuple[str, str]:
+        subject, text = self.translations.get(language, (self.subject, self.text))
+        return Template(subject).safe_substitute(values), Template(text).safe_substitute(values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +139,12 @@ class Settings:
             return ()
         return tuple(dict.fromkeys(a for r in plan.recruiters if (a := self.interviewer_emails.get(r))))
 
+    def message_values(self, role_id: str) -> dict[str, str]:
+        """What a message template may say about the role: `$role_title`, `$company`, `$recruiter`."""
+        about = self.about(role_id)
+        return {"role_title": about.title, "company": about.company,
+                "recruiter": about.recruiter.name if about.recruiter else ""}
+
     def approved(self, template_id: str) -> MessageTemplate:
         """A template a recruiter approved; refusing to send anything else."""
         template = self.templates.get(template_id)
@@ -157,7 +167,8 @@ class Settings:
                 logo_url=_https(r, "logo_url", f"roles.{rid}.logo_url"),
                 video_link=_https(r, "video_link", f"roles.{rid}.video_link"))
                 for rid, r in dict(raw.get("roles", {})).items()}
-            templates = {tid: MessageTemplate(tid, str(t["subject"]), str(t["text"]), str(t.get("approved_by", "")))
+            templates = {tid: MessageTemplate(tid, str(t["subject"]), str(t["text"]), str(t.get("approved_by", "")),
+                                              _translations(t, f"templates.{tid}"))
                          for tid, t in dict(raw.get("templates", {})).items()}
             people = {pid: Person(pid, _text(p, "name", f"people.{pid}.name", required=True),
                                   _text(p, "title", f"people.{pid}.title"), _text(p, "email", f"people.{pid}.email"),
@@ -182,6 +193,18 @@ class Settings:
 
 
 MAX_TEXT = 200
+
+
+def _translations(raw: Mapping[str, Any], path: str) -> dict[str, tuple[str, str]]:
+    """A message template's approved translations: `{"nl": {"subject": ..., "text": ...}}`."""
+    out: dict[str, tuple[str, str]] = {}
+    for language, entry in dict(raw.get("translations") or {}).items():
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("subject"), str) \
+                or not isinstance(entry.get("text"), str) or not entry["subject"].strip() or not entry["text"].strip():
+            raise ConfigurationError(f"scheduling configuration: {path}.translations.{language} needs a subject "
+                                     "and a text")
+        out[str(language)] = (entry["subject"], entry["text"])
+    return out
 
 
 def _text(raw: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str:
