@@ -203,3 +203,13 @@ def test_the_invitation_in_the_configured_language_with_the_role_in_its_words(mo
     with pytest.raises(ConfigurationError, match="templates.invite.translations.de needs a subject and a text"):
         Settings.from_dict({**CONFIG, "templates": {"invite": {"subject": "s", "text": "t", "approved_by": "a",
                                                                "translations": {"de": {"subject": "s"}}}}})
+
+
+def test_a_refusal_on_the_booking_page_is_said_in_the_reader_s_language() -> None:
+    world = RoleWorld()
+    token = _invited(world)
+    refused = pages.booking_endpoint("POST", token, {"action": "cancel", "sure": "yes"}, {}, world.deps,
+                                     Language("nl"))
+    assert refused.status == 409 and "er is geen ingepland gesprek om te annuleren" in str(refused.body)
+    missing = pages.booking_endpoint("POST", token, {"action": "hold"}, {}, world.deps, Language("nl"))
+    assert missing.status == 400 and "kies een tijd" in str(missing.body)

@@ -85,11 +85,11 @@ def _own_booking(deps: Deps, claims: Mapping[str, Any], request: RequestRecord,
     booked (a second tab that confirms after the first gets a conflict, never a silent move)."""
     if claims["k"] == MANAGE:
         if booking is None or booking.status != "confirmed":
-            raise Conflict("this interview is cancelled; it cannot be moved")
+            raise Conflict(N_("this interview is cancelled; it cannot be moved"))
         not_started(deps, request, booking, "moved")
         return booking
     if request.status == "superseded":
-        raise Conflict("this invitation was replaced by a newer one; please use the link in the latest e-mail")
+        raise Conflict(N_("this invitation was replaced by a newer one; please use the link in the latest e-mail"))
     if request.status != "open":
         raise Conflict("an interview is already booked (or closed) for this link; use the link in your "
                        "confirmation to reschedule")
@@ -189,7 +189,7 @@ def ics_download(token: str, deps: Deps) -> bytes:
     """GET /book/{manage token}?format=ics: the current invitation (same UID, current SEQUENCE)."""
     _, request, booking = load(deps, token)
     if booking is None:
-        raise NotFound("nothing is booked yet")
+        raise NotFound(N_("nothing is booked yet"))
     method = "REQUEST" if booking.status == "confirmed" else "CANCEL"
     sequence = int(booking.sequence) + (0 if method == "REQUEST" else 1)
     deps.audit("booking.ics_downloaded", request.candidate_ref, booking.booking_id, {"sequence": sequence})

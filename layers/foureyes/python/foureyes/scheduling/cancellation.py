@@ -67,7 +67,7 @@ def cancel_by_candidate(token: str, deps: Deps, language: str = "") -> BookingVi
     """POST action=cancel from the candidate's link (booking or manage link), until the interview starts."""
     _, request, booking = load(deps, token)
     if booking is None or booking.status != "confirmed":
-        raise Conflict("there is no booked interview to cancel")
+        raise Conflict(N_("there is no booked interview to cancel"))
     not_started(deps, request, booking, "cancelled")
     _cancel(deps, booking, request, request.candidate_ref, "candidate", language=language)
     if deps.clock() < parse_iso(request.window_end):  # the window is open: the candidate may book a new time

@@ -62,7 +62,7 @@ def display_zone(query: Mapping[str, str], view_tz: str) -> str:
     if not asked:
         return view_tz
     if len(asked) > 64:
-        raise BadRequest("tz: not a time zone")
+        raise BadRequest(N_("tz: not a time zone"))
     try:
         return ZoneInfo(asked).key
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -207,7 +207,7 @@ def _about_of_link(deps: Deps, token: str) -> RoleAbout | None:
 def _slot(form: Mapping[str, str]) -> str:
     slot = form.get("slot", "")
     if not slot or len(slot) > 32:
-        raise BadRequest("choose a time")
+        raise BadRequest(N_("choose a time"))
     return slot
 
 

@@ -14,7 +14,7 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from foureyes.errors import SlotTaken
+from foureyes.errors import N_, SlotTaken
 from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.links import manage_token, ms
@@ -92,7 +92,7 @@ def offered_slot(deps: Deps, request: RequestRecord, slot_id: str, own: BookingR
     for slot in open_slots(deps, request, own):
         if slot.slot_id == slot_id:
             return slot
-    raise SlotTaken("this time is no longer available; please choose another")
+    raise SlotTaken(N_("this time is no longer available; please choose another"))
 
 
 def _suggested(deps: Deps, request: RequestRecord, slots: Sequence[Slot]) -> list[str]:

@@ -33,6 +33,10 @@ from babel import Locale
 from babel.core import UnknownLocaleError
 from babel.support import NullTranslations, Translations
 
+from foureyes.errors import N_
+
+__all__ = ["N_", "SUPPORTED", "Language", "LanguageLink", "default_language", "gettext", "negotiate"]
+
 SUPPORTED: tuple[str, ...] = ("nl", "en")
 NAMES: Mapping[str, str] = {"nl": "Nederlands", "en": "English"}  # each language in its own words
 COOKIE = "foureyes_lang"
@@ -40,11 +44,6 @@ COOKIE_MAX_AGE = 365 * 24 * 3600
 LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "messages"
 MAX_ACCEPT_LANGUAGE = 40  # entries of an Accept-Language header looked at (the header is the caller's input)
-
-
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext-noop marker, extracted by babel.cfg
-    """Marks `message` for the catalogs without translating it (translate where shown, with `gettext`)."""
-    return message
 
 
 def default_language() -> str:
