@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install lint test unit integration e2e local demo soak build deploy validate browsers bench clean
+.PHONY: install lint test unit integration e2e local demo soak build deploy validate browsers bench clean catalogs axe
 
 $(STAMP): pyproject.toml layers/deps/requirements.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ lint: install
 	$(BIN)/python -m foureyes_local.sam --out .build/template.cfn.json template.yaml
 	$(BIN)/cfn-lint .build/template.cfn.json
 
-test: lint
+test: lint axe
 	$(BIN)/python -m pytest -q
 
 unit: install
@@ -35,8 +35,26 @@ unit: install
 integration: install
 	$(BIN)/python -m pytest -q tests/integration
 
-e2e: install
+e2e: install axe
 	$(BIN)/python -m pytest -q tests/e2e
+
+# axe-core for the browser tests' accessibility checks: the pinned release from the npm registry, its sha512
+# checked, into .cache/ (no npm needed). The e2e fixtures fetch it too when it is missing.
+axe: install
+	$(BIN)/python -m tests.e2e.axe
+
+# The Dutch and English catalogs of pages and e-mails: extract the messages (babel.cfg), merge them into each .po,
+# compile the .mo files the layer ships. Translate the new Dutch msgids in the .po, then run this again.
+CATALOGS := layers/foureyes/python/foureyes/web/locale
+catalogs: install
+	@mkdir -p .build
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --project=foureyes \
+		-o .build/messages.pot layers/foureyes/python/foureyes
+	for lang in nl en; do \
+		if [ -f $(CATALOGS)/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update --no-fuzzy-matching -i .build/messages.pot -d $(CATALOGS) -l $$lang; \
+		else $(BIN)/pybabel init -i .build/messages.pot -d $(CATALOGS) -l $$lang; fi; done
+	$(BIN)/pybabel compile -d $(CATALOGS) --statistics
 
 # The whole system on this machine: moto as AWS, the functions as warm local processes.
 local: install

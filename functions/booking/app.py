@@ -13,6 +13,7 @@ from foureyes.review import contest_page
 from foureyes.scheduling import pages
 from foureyes.scheduling.deps import deps
 from foureyes.web.http import form, html, html_app
+from foureyes.web.i18n import Language
 
 logger = Logger()
 tracer = Tracer(patch_modules=["botocore", "requests"])  # AWS and Microsoft Graph calls, nothing else
@@ -29,7 +30,8 @@ def _reply(page: pages.Response) -> Response[str | bytes]:
 def book(token: str) -> Response[str | bytes]:
     event = app.current_event
     return _reply(pages.booking_endpoint(event.http_method, token, form(event.raw_event),
-                                         event.query_string_parameters or {}, deps()))
+                                         event.query_string_parameters or {}, deps(),
+                                         Language.from_event(event.raw_event)))
 
 
 @app.route("/feedback/<token>", method=["GET", "POST"])
@@ -48,7 +50,8 @@ def read_feedback(token: str) -> Response[str | bytes]:
 def contest_data_handling(token: str) -> Response[str]:
     event = app.current_event
     fields = form(event.raw_event) if event.http_method == "POST" else {}
-    return html(200, contest_page.endpoint(event.http_method, token, fields))
+    language = Language.from_event(event.raw_event)
+    return html(200, contest_page.endpoint(event.http_method, token, fields, language), language.headers)
 
 
 @logger.inject_lambda_context

@@ -1,13 +1,15 @@
 """A real browser (Playwright driving Debian's Chromium, headless) for the page tests.
 
-In CI (CI=true) a missing Chromium is a failure; elsewhere the tests skip and say why.
+In CI (CI=true) a missing Chromium is a failure; elsewhere the tests skip and say why. `page` is an English
+(en-GB) browser; `open_page(locale)` opens one in another locale (its Accept-Language), e.g. "nl-NL". Contexts
+bypass the pages' CSP only so that `harness.check_page` can inject axe-core.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -43,11 +45,25 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context()
-    opened = context.new_page()
-    opened.set_default_timeout(20_000)
+def open_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """Opens a page in a fresh browser context with the given locale (navigator.language and Accept-Language) and
+    any other context options (`timezone_id`, `java_script_enabled`)."""
+    contexts: list[Any] = []
+
+    def open_in(locale: str = "en-GB", **options: Any) -> Any:
+        context = browser.new_context(locale=locale, bypass_csp=True, **options)
+        contexts.append(context)
+        opened = context.new_page()
+        opened.set_default_timeout(20_000)
+        return opened
+
     try:
-        yield opened
+        yield open_in
     finally:
-        context.close()
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def page(open_page: Callable[..., Any]) -> Any:
+    return open_page("en-GB")

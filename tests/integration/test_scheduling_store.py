@@ -748,3 +748,26 @@ def test_hris_client_sends_a_dispatched_onboarding_call_once_per_key(hris: HrisF
     first, again = client.execute(call), client.execute(call)  # the dispatcher sending it again after a stop
     assert first.created == again.created and first.inverse == {}
     assert len([t for t in hris.tasks() if t["employeeRef"] == "carerix:5"]) == 1
+
+
+def test_a_request_cancelled_by_its_candidate_opens_again_once_for_a_new_booking(store: SchedulingStore) -> None:
+    at = datetime(2026, 3, 30, 7, tzinfo=UTC)
+    n = next(_counter)
+    request = InterviewRequest(f"rq-{n}-again", "otys:again", "R-again", ("iv-again",), 60, Mode.REMOTE, NOW,
+                               NOW + timedelta(days=14))
+    slots = [Slot(slot_id_for(at + timedelta(days=d)), at + timedelta(days=d), at + timedelta(days=d, hours=1),
+                  ("iv-again",)) for d in (0, 1)]
+    store.create_request(request, candidate_email="c@example.org", created_by="rec-1", template_id="invite",
+                         buffer_minutes=15, slots=slots, now=NOW)
+    first = store.book(store.get_request(request.request_id), slots[0].slot_id, f"bk-{n}-a", buffer_minutes=15,
+                       now=NOW)
+    store.cancel(first.booking_id, by="otys:again", reason="candidate", now=NOW)
+    kept = store.get_request(request.request_id).expires_at
+    assert not store.reopen_request(request.request_id, "bk-someone-else", nudges_sent=2)  # only its own booking
+    assert store.reopen_request(request.request_id, first.booking_id, nudges_sent=2)
+    assert not store.reopen_request(request.request_id, first.booking_id, nudges_sent=2)  # once
+    reopened = store.get_request(request.request_id)
+    assert (reopened.status, reopened.booking_id, int(reopened.nudges_sent)) == ("open", first.booking_id, 2)
+    assert reopened.expires_at == kept  # still the retention after the cancellation
+    second = store.book(reopened, slots[0].slot_id, f"bk-{n}-b", buffer_minutes=15, now=NOW)  # the freed time
+    assert store.get_request(request.request_id).booking_id == second.booking_id

@@ -92,6 +92,14 @@ class MemorySchedulingStore:
         item.status = status
         return True
 
+    def reopen_request(self, request_id: str, booking_id: str, *, nudges_sent: int) -> bool:
+        item = self.requests.get(request_id)
+        if item is None or item.status != "cancelled" or item.booking_id != booking_id:
+            return False
+        item.status = "open"
+        item.nudges_sent = max(int(item.nudges_sent), nudges_sent)
+        return True
+
     def slots(self, request_id: str) -> list[SlotItem]:
         return [copy(s) for (rid, _), s in sorted(self.slot_items.items()) if rid == request_id]
 

@@ -8,6 +8,11 @@ dependencies 503, anything else 500 without text); the state machine matches the
 from __future__ import annotations
 
 
+def N_(message: str) -> str:  # noqa: N802 - the conventional gettext-noop marker, extracted by babel.cfg
+    """Marks a message people read (an error's text) for the catalogs without translating it; the page that shows
+    it translates it (`foureyes.web.i18n`)."""
+    return message
+
 class FoureyesError(Exception):
     """Base class: a known failure with a message that is safe to show (no PII, no secrets)."""
 

@@ -43,6 +43,7 @@ from foureyes.settings import secret_bytes, settings
 from foureyes.store.models import ProposalItem
 from foureyes.store.proposals import DynamoProposals, Proposals, StageDecision
 from foureyes.store.sealed import PLAIN, FieldCodec
+from foureyes.web.i18n import N_
 from foureyes.workflow import StepFunctionsWorkflow, Workflow
 
 logger = Logger(child=True)
@@ -50,10 +51,10 @@ logger = Logger(child=True)
 KIND = "contest"
 _HELD_ACTIONS = frozenset(action.value for action in ATS_WRITES)  # what a contest holds: writes to an ATS
 CHOICES: dict[str, str] = {
-    "not_mine": "These are not my records",
-    "details_wrong": "My details are wrong",
-    "object_to_use": "I object to how my data is used",
-    "other": "Something else",
+    "not_mine": N_("These are not my records"),
+    "details_wrong": N_("My details are wrong"),
+    "object_to_use": N_("I object to how my data is used"),
+    "other": N_("Something else"),
 }
 TEXT_REQUIRED = "other"
 MAX_TEXT_LENGTH = 2000
@@ -137,12 +138,12 @@ def form(token: str, deps: Deps | None = None) -> ContestForm:
 def check_statement(choice: str, text: str) -> str:
     """The candidate's text, stripped, when it fits the choice; `BadRequest` naming the field otherwise."""
     if choice not in CHOICES:
-        raise BadRequest("choose what your objection is about")
+        raise BadRequest(N_("choose what your objection is about"))
     cleaned = text.strip()
     if len(cleaned) > MAX_TEXT_LENGTH:
         raise BadRequest(f"the text is longer than {MAX_TEXT_LENGTH} characters")
     if choice == TEXT_REQUIRED and not cleaned:
-        raise BadRequest("for 'something else', please tell us in the text box what it is about")
+        raise BadRequest(N_("for 'something else', please tell us in the text box what it is about"))
     return cleaned
 
 

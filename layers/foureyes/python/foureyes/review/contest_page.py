@@ -1,6 +1,6 @@
 """The contest pages: the candidate's form (GET shows, POST with the page's nonce opens or joins a contest) and
-the team lead's page behind their review link (uphold or dismiss). Web shell, no JavaScript, everything escaped;
-phone-first for the candidate."""
+the team lead's page behind their review link (uphold or dismiss). No JavaScript, everything escaped; the
+candidate's pages come from templates (`templates/contest/`, Dutch and English), phone-first."""
 
 from __future__ import annotations
 
@@ -24,62 +24,34 @@ from foureyes.review.contest import (
     Submitted,
 )
 from foureyes.review.decide import MAX_NOTE_LENGTH
+from foureyes.web.i18n import Language
 from foureyes.web.shell import page
+from foureyes.web.templating import render_page
 
 logger = Logger(child=True)
 
 
-def endpoint(method: str, token: str, fields: Mapping[str, str]) -> str:
+def endpoint(method: str, token: str, fields: Mapping[str, str], language: Language | None = None) -> str:
     """`GET|POST /contest/{token}`: GET shows the form (and changes nothing); POST opens or joins a contest."""
     if method.upper() == "GET":
-        return form_page(contest.form(token))
+        return form_page(contest.form(token), language)
     done = contest.submit(token, fields.get("choice", ""), fields.get("text", ""), fields.get("nonce", ""))
     logger.info("contest received", extra={"proposal_id": done.contest_id, "joined": done.joined})
-    return submitted_page(done, contest.default_deps().contact)
-
-ABOUT = ("<p>Foureyes is a tool that the recruitment agency that e-mailed you uses, on its behalf, to plan "
-         "interviews and to keep the candidate records in its applicant tracking systems correct (for example, to "
-         "notice when one person has two records). People at the agency make every decision; Foureyes only "
-         "proposes.</p>")
+    return submitted_page(done, contest.default_deps().contact, language)
 
 
-def _contact(contact: str) -> str:
-    if contact:
-        return (f"contact the agency at <a href=\"mailto:{escape(contact)}\">{escape(contact)}</a> "
-                "or the recruiter who e-mailed you")
-    return "contact the recruiter who e-mailed you"
+def form_page(shown: ContestForm, language: Language | None = None, notice: str = "") -> str:
+    """The candidate's form (what the GET of their link shows), from `templates/contest/form.html`."""
+    chosen = language or Language.of()
+    return render_page("contest/form.html", chosen, title=chosen.gettext("Your data and Foureyes"), shown=shown,
+                       choices=CHOICES, text_required=TEXT_REQUIRED, max_text=MAX_TEXT_LENGTH, notice=notice)
 
 
-def form_page(shown: ContestForm, notice: str = "") -> str:
-    """The candidate's form (what the GET of their link shows)."""
-    options = "".join(
-        f"<div class=\"opt\"><input type=\"radio\" name=\"choice\" id=\"c-{key}\" value=\"{key}\" required>"
-        f"<label for=\"c-{key}\">{escape(label)}</label></div>" for key, label in CHOICES.items())
-    alert = f"<p class=\"alert\" role=\"alert\">{escape(notice)}</p>" if notice else ""
-    body = (f"<h1>Your data and Foureyes</h1>{alert}{ABOUT}"
-            "<p>If something is not right, tell us here. A team lead at the agency looks at it; until they have "
-            "decided, no change that Foureyes proposed about your records is made.</p>"
-            f"<form method=\"post\"><input type=\"hidden\" name=\"nonce\" value=\"{escape(shown.nonce)}\">"
-            f"<fieldset><legend>What is it about?</legend>{options}</fieldset>"
-            f"<p><label for=\"text\">Tell us more (required for &ldquo;{escape(CHOICES[TEXT_REQUIRED])}&rdquo;, at "
-            f"most {MAX_TEXT_LENGTH} characters)</label>"
-            f"<textarea id=\"text\" name=\"text\" rows=\"6\" maxlength=\"{MAX_TEXT_LENGTH}\"></textarea></p>"
-            "<button type=\"submit\">Send</button></form>"
-            f"<p>Questions? Please {_contact(shown.contact)}.</p>")
-    return page("Your data and Foureyes", body, narrow=True)
-
-
-def submitted_page(done: Submitted, contact: str) -> str:
+def submitted_page(done: Submitted, contact: str, language: Language | None = None) -> str:
     """What the candidate sees after sending: what happens next, and whom to contact (no e-mail follows)."""
-    joined = " It was added to the objection you sent earlier." if done.joined else ""
-    body = (f"<h1>Thank you: we received your objection</h1><p role=\"status\">Reference: "
-            f"<code>{escape(done.contest_id)}</code>.{joined}</p>"
-            "<h2>What happens next</h2><p>A team lead at the agency decides on it. Until they have, every change "
-            "Foureyes proposed about your records is on hold: nothing is written to the agency's systems because "
-            "of them. Foureyes will not e-mail you about it.</p>"
-            f"<p>To follow up, or to ask what data the agency holds about you, please {_contact(contact)} and "
-            "mention the reference above.</p>")
-    return page("Objection received", body, narrow=True)
+    chosen = language or Language.of()
+    return render_page("contest/submitted.html", chosen, title=chosen.gettext("Objection received"), done=done,
+                       contact=contact)
 
 
 def _reason_options() -> str:

@@ -18,9 +18,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from foureyes.errors import Conflict, NotFound
+from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.invites import ics_email, subject_of, when
-from foureyes.scheduling.links import BOOK, MANAGE, claims_of, manage_token, ms
+from foureyes.scheduling.links import BOOK, MANAGE, booking_url, claims_of, manage_token, ms
 from foureyes.scheduling.panel_calendar import confirm_events, delete_events, hold_events, still_free
 from foureyes.scheduling.repository import BookingRecord, RequestRecord, booked_slot
 from foureyes.scheduling.slots import Slot, localise
@@ -34,6 +35,8 @@ from foureyes.scheduling.views import (
     started,
     started_view,
 )
+from foureyes.web.i18n import N_, Language
+from foureyes.web.templating import when_text
 
 
 def load(deps: Deps, token: str) -> tuple[dict[str, Any], RequestRecord, BookingRecord | None]:
@@ -42,6 +45,8 @@ def load(deps: Deps, token: str) -> tuple[dict[str, Any], RequestRecord, Booking
     if claims["k"] == BOOK:
         request = deps.store.get_request(str(claims.get("r", "")))
         booking = deps.store.get_booking(request.booking_id) if request.booking_id else None
+        if booking is not None and booking.status != "confirmed" and request.status == "open":
+            booking = None  # the candidate cancelled and the request is open again: they choose a new time
         return claims, request, booking
     booking = deps.store.get_booking(str(claims.get("b", "")))
     return claims, deps.store.get_request(booking.request_id), booking
@@ -57,7 +62,8 @@ def view(token: str, deps: Deps, notice: str = "") -> BookingView:
             return started_view(deps, request, booking, token, notice)
         return choose_view(deps, request, token, booking, notice)
     if booking is not None or request.status == "cancelled":
-        return base_view(deps, request, token, PageKind.CANCELLED, notice=notice)
+        rebook = booking_url(deps, request) if request.status == "open" else ""
+        return base_view(deps, request, token, PageKind.CANCELLED, notice=notice, rebook_url=rebook)
     if request.status == "superseded":
         return base_view(deps, request, token, PageKind.SUPERSEDED, notice=notice)
     if request.status != "open":
@@ -79,11 +85,11 @@ def _own_booking(deps: Deps, claims: Mapping[str, Any], request: RequestRecord,
     booked (a second tab that confirms after the first gets a conflict, never a silent move)."""
     if claims["k"] == MANAGE:
         if booking is None or booking.status != "confirmed":
-            raise Conflict("this interview is cancelled; it cannot be moved")
+            raise Conflict(N_("this interview is cancelled; it cannot be moved"))
         not_started(deps, request, booking, "moved")
         return booking
     if request.status == "superseded":
-        raise Conflict("this invitation was replaced by a newer one; please use the link in the latest e-mail")
+        raise Conflict(N_("this invitation was replaced by a newer one; please use the link in the latest e-mail"))
     if request.status != "open":
         raise Conflict("an interview is already booked (or closed) for this link; use the link in your "
                        "confirmation to reschedule")
@@ -124,12 +130,12 @@ def hold(token: str, slot_id: str, deps: Deps) -> BookingView:
                      booking_id=own.booking_id if own else "")
 
 
-def confirm(token: str, slot_id: str, deps: Deps) -> BookingView:
+def confirm(token: str, slot_id: str, deps: Deps, language: str = "") -> BookingView:
     """POST action=confirm: book (booking link) or move (manage link) in one conditional transaction; both
     pass the checks a hold passes (`checked`)."""
     claims, request, own, _ = checked(deps, token, slot_id)
     if own is not None:
-        return _reschedule(deps, request, own, slot_id, token)
+        return _reschedule(deps, request, own, slot_id, token, language)
     now = deps.clock()
     previous = deps.store.get_hold(request.request_id)
     booking_id = "bk_" + uuid.uuid4().hex[:24]
@@ -137,10 +143,12 @@ def confirm(token: str, slot_id: str, deps: Deps) -> BookingView:
     events = confirm_events(deps, booked_slot(made), previous, subject_of(made), f"{booking_id}:0")
     deps.store.set_booking_events(booking_id, 0, events)
     manage = manage_token(deps, request, booking_id)
-    text = (f"Your interview is booked for {when(made, request.candidate_tz)}.\n"
-            f"The attached invitation adds it to your calendar.\n"
-            f"Reschedule or cancel: {deps.base_url}/book/{manage}\n")
-    deps.send(ics_email(deps, request, made, "REQUEST", "Your interview is booked", text, 0))
+    said = Language.of(language or None)
+    text = (said.gettext("Your interview is booked for %(when)s.") % {"when": _when(made, request, said)} + "\n"
+            + said.gettext("The attached invitation adds it to your calendar.") + "\n"
+            + said.gettext("Reschedule or cancel:") + f" {deps.base_url}/book/{manage}\n")
+    deps.send(ics_email(deps, request, made, "REQUEST", said.gettext(N_("Your interview is booked")), text, 0,
+                        said.code))
     deps.audit("interview.booked", request.candidate_ref, booking_id,
                {"request": request.request_id, "slot": slot_id, "interviewers": list(made.interviewers),
                 "link": claims["k"]})
@@ -149,7 +157,12 @@ def confirm(token: str, slot_id: str, deps: Deps) -> BookingView:
     return booked_view(deps, request, made, manage)
 
 
-def _reschedule(deps: Deps, request: RequestRecord, own: BookingRecord, slot_id: str, token: str) -> BookingView:
+def _when(booking: BookingRecord, request: RequestRecord, language: Language) -> str:
+    return when_text(parse_iso(booking.start), parse_iso(booking.end), request.candidate_tz, language)
+
+
+def _reschedule(deps: Deps, request: RequestRecord, own: BookingRecord, slot_id: str, token: str,
+                language: str = "") -> BookingView:
     """Move the candidate's booking to `slot_id` (same booking id and UID, SEQUENCE + 1)."""
     now = deps.clock()
     previous = deps.store.get_hold(request.request_id)
@@ -160,9 +173,11 @@ def _reschedule(deps: Deps, request: RequestRecord, own: BookingRecord, slot_id:
                             f"{after.booking_id}:{after.sequence}")
     deps.store.set_booking_events(after.booking_id, int(after.sequence), events)
     manage = manage_token(deps, request, after.booking_id)
-    text = (f"Your interview is moved to {when(after, request.candidate_tz)}.\n"
-            f"Reschedule or cancel: {deps.base_url}/book/{manage}\n")
-    deps.send(ics_email(deps, request, after, "REQUEST", "Your interview is moved", text, int(after.sequence)))
+    said = Language.of(language or None)
+    text = (said.gettext("Your interview is moved to %(when)s.") % {"when": _when(after, request, said)} + "\n"
+            + said.gettext("Reschedule or cancel:") + f" {deps.base_url}/book/{manage}\n")
+    deps.send(ics_email(deps, request, after, "REQUEST", said.gettext(N_("Your interview is moved")), text,
+                        int(after.sequence), said.code))
     deps.audit("interview.rescheduled", request.candidate_ref, after.booking_id,
                {"request": request.request_id, "from": moved.before.slot_id, "to": after.slot_id,
                 "sequence": int(after.sequence), "interviewers": list(after.interviewers)})
@@ -174,7 +189,7 @@ def ics_download(token: str, deps: Deps) -> bytes:
     """GET /book/{manage token}?format=ics: the current invitation (same UID, current SEQUENCE)."""
     _, request, booking = load(deps, token)
     if booking is None:
-        raise NotFound("nothing is booked yet")
+        raise NotFound(N_("nothing is booked yet"))
     method = "REQUEST" if booking.status == "confirmed" else "CANCEL"
     sequence = int(booking.sequence) + (0 if method == "REQUEST" else 1)
     deps.audit("booking.ics_downloaded", request.candidate_ref, booking.booking_id, {"sequence": sequence})

@@ -1,5 +1,6 @@
-"""Cancelling, and letting go of holds: the candidate cancels from their link (until the interview starts), a
-person cancels in the ATS (a cancellation stage), and holds nobody confirmed expire.
+"""Cancelling, and letting go of holds: the candidate cancels from their link (until the interview starts; while
+the booking window is open their request opens again, so they can choose a new time, and the role's recruiters
+get an e-mail), a person cancels in the ATS (a cancellation stage), and holds nobody confirmed expire.
 
 A cancellation frees the slot, the guard and the interviewers' blocks in one transaction, removes the
 calendar events, sends the candidate a CANCEL invitation and hands a note for the ATS to `submit_fact` (when a
@@ -12,26 +13,34 @@ from collections.abc import Mapping
 
 from foureyes.ats import registry
 from foureyes.errors import Conflict
-from foureyes.model import Action, Candidate
+from foureyes.model import Action, Candidate, parse_iso
 from foureyes.scheduling.booking import load, not_started
 from foureyes.scheduling.deps import Deps
-from foureyes.scheduling.invites import ics_email, when
+from foureyes.scheduling.invites import ics_email
 from foureyes.scheduling.links import ms
 from foureyes.scheduling.panel_calendar import delete_events
 from foureyes.scheduling.repository import BookingRecord, RequestRecord
 from foureyes.scheduling.views import BookingView, PageKind, base_view
+from foureyes.web.i18n import N_, Language
+from foureyes.web.templating import render_email, when_text
 
 
 def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str, reason: str, *,
-            note_to_ats: bool = True, audit_details: Mapping[str, str] | None = None) -> BookingRecord:
+            note_to_ats: bool = True, audit_details: Mapping[str, str] | None = None,
+            language: str = "") -> BookingRecord:
     now = deps.clock()
     done = deps.store.cancel(booking.booking_id, by=by, reason=reason, now=now)
     released = deps.store.release_hold(request.request_id)
     delete_events(deps, dict(booking.events))
     if released is not None:
         delete_events(deps, released.events)
-    text = f"Your interview on {when(booking, request.candidate_tz)} is cancelled.\n"
-    deps.send(ics_email(deps, request, done, "CANCEL", "Your interview is cancelled", text, int(done.sequence) + 1))
+    said = Language.of(language or None)
+    shown = when_text(parse_iso(booking.start), parse_iso(booking.end), request.candidate_tz, said)
+    text = said.gettext("Your interview on %(when)s is cancelled.") % {"when": shown} + "\n"
+    deps.send(ics_email(deps, request, done, "CANCEL", said.gettext(N_("Your interview is cancelled")), text,
+                        int(done.sequence) + 1, said.code))
+    if reason == "candidate":
+        _tell_recruiters(deps, request, booking)
     note = (f"Foureyes: interview {booking.booking_id} for role {booking.role_id} at {booking.start} "
             f"was cancelled ({reason}); the slot is free again.")
     system, record_id = request.system, request.candidate_ref.split(":", 1)[1]
@@ -45,13 +54,27 @@ def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str,
     return done
 
 
-def cancel_by_candidate(token: str, deps: Deps) -> BookingView:
+def _tell_recruiters(deps: Deps, request: RequestRecord, booking: BookingRecord) -> None:
+    """The role's recruiters learn by e-mail that the candidate cancelled (what the cancelled page promises)."""
+    about = deps.settings.about(request.role_id)
+    for address in deps.settings.recruiter_emails(request.role_id):
+        deps.send(render_email("recruiter_cancelled", Language.of(), to=address, tz=request.candidate_tz,
+                               about=about, candidate_ref=request.candidate_ref, booking_id=booking.booking_id,
+                               start=parse_iso(booking.start), end=parse_iso(booking.end)))
+
+
+def cancel_by_candidate(token: str, deps: Deps, language: str = "") -> BookingView:
     """POST action=cancel from the candidate's link (booking or manage link), until the interview starts."""
     _, request, booking = load(deps, token)
     if booking is None or booking.status != "confirmed":
-        raise Conflict("there is no booked interview to cancel")
+        raise Conflict(N_("there is no booked interview to cancel"))
     not_started(deps, request, booking, "cancelled")
-    _cancel(deps, booking, request, request.candidate_ref, "candidate")
+    _cancel(deps, booking, request, request.candidate_ref, "candidate", language=language)
+    if deps.clock() < parse_iso(request.window_end):  # the window is open: the candidate may book a new time
+        if deps.store.reopen_request(request.request_id, booking.booking_id,
+                                     nudges_sent=deps.settings.nudges.max_candidate_nudges):
+            deps.audit("interview.request_reopened", request.candidate_ref, request.request_id,
+                       {"booking": booking.booking_id})
     return base_view(deps, request, token, PageKind.CANCELLED)
 
 

@@ -1,15 +1,18 @@
 """RFC 5545 calendar files for bookings (iTIP METHOD:REQUEST to book or move, METHOD:CANCEL to cancel).
 
 The UID is derived from the booking id, which survives a reschedule, so calendar clients update the
-event they already have; SEQUENCE goes up with every change. Times are UTC (`...Z`), lines end in CRLF,
-TEXT values are escaped and lines longer than 75 octets are folded without splitting a UTF-8 character.
+event they already have; SEQUENCE goes up with every change. Times are UTC (`...Z`). The file is written by
+`icalendar` (CRLF, TEXT escaping, folding at 75 octets); `escape_text`, `fold`, `unfold` and `lines_named` remain
+for reading one back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText
 
 from foureyes.errors import BadRequest
 
@@ -71,38 +74,61 @@ class IcsEvent:
     description: str = ""
     location: str = ""
     url: str = ""
+    organizer_name: str = ""  # the company the candidate deals with (CN of the ORGANIZER)
+    reminder: str = ""  # the alarm's text
 
 
 def booking_ics(event: IcsEvent, method: str, *, dtstamp: datetime) -> bytes:
-    """The .ics file for `event`: METHOD:REQUEST for a booking or a move, METHOD:CANCEL for a cancellation."""
+    """The .ics file for `event`: METHOD:REQUEST for a booking or a move, METHOD:CANCEL for a cancellation.
+
+    Built with `icalendar` (escaping, folding at 75 octets, CRLF); times in UTC."""
     if method not in METHODS:
         raise BadRequest(f"method must be one of {METHODS}")
     if event.end <= event.start:
         raise BadRequest("an event must end after it starts")
     if event.sequence < 0:
         raise BadRequest("SEQUENCE must not be negative")
-    lines: list[str] = [
-        "BEGIN:VCALENDAR", f"PRODID:{PRODID}", "VERSION:2.0", "CALSCALE:GREGORIAN", f"METHOD:{method}",
-        "BEGIN:VEVENT", f"UID:{uid_for(event.booking_id)}", f"SEQUENCE:{event.sequence}",
-        f"DTSTAMP:{_utc(dtstamp)}", f"DTSTART:{_utc(event.start)}", f"DTEND:{_utc(event.end)}",
-        f"SUMMARY:{escape_text(event.summary)}",
-    ]
+    for moment in (event.start, event.end, dtstamp):
+        _utc(moment)  # refuses naive times
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    item = Event()
+    item.add("uid", uid_for(event.booking_id))
+    item.add("sequence", event.sequence)
+    item.add("dtstamp", dtstamp.astimezone(UTC))
+    item.add("dtstart", event.start.astimezone(UTC))
+    item.add("dtend", event.end.astimezone(UTC))
+    item.add("summary", event.summary)
     if event.description:
-        lines.append(f"DESCRIPTION:{escape_text(event.description)}")
+        item.add("description", event.description)
     if event.location:
-        lines.append(f"LOCATION:{escape_text(event.location)}")
+        item.add("location", event.location)
     if event.url:
-        lines.append(f"URL:{event.url}")
-    lines.append(f"ORGANIZER;CN=Foureyes:mailto:{event.organizer}")
+        item.add("url", event.url, parameters={"VALUE": "URI"})
+    organizer = vCalAddress(f"mailto:{event.organizer}")
+    organizer.params["CN"] = vText(event.organizer_name or "Foureyes")
+    item["organizer"] = organizer
     if event.attendee:
-        lines.append(f"ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;RSVP=FALSE:mailto:{event.attendee}")
+        attendee = vCalAddress(f"mailto:{event.attendee}")
+        attendee.params.update({"ROLE": vText("REQ-PARTICIPANT"), "PARTSTAT": vText("ACCEPTED"),
+                                "RSVP": vText("FALSE")})
+        item.add("attendee", attendee, encode=False)
     if method == "CANCEL":
-        lines += ["STATUS:CANCELLED", "TRANSP:TRANSPARENT"]
+        item.add("status", "CANCELLED")
+        item.add("transp", "TRANSPARENT")
     else:
-        lines += ["STATUS:CONFIRMED", "TRANSP:OPAQUE", "BEGIN:VALARM", "ACTION:DISPLAY",
-                  "DESCRIPTION:Interview reminder", "TRIGGER:-PT1H", "END:VALARM"]
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return ("\r\n".join(fold(line) for line in lines) + "\r\n").encode()
+        item.add("status", "CONFIRMED")
+        item.add("transp", "OPAQUE")
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", event.reminder or "Interview reminder")
+        alarm.add("trigger", timedelta(hours=-1))
+        item.add_component(alarm)
+    calendar.add_component(item)
+    return bytes(calendar.to_ical())
 
 
 def attachment_name(method: str) -> str:

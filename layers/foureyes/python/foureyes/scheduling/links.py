@@ -72,9 +72,11 @@ def booking_url(deps: Deps, request: RequestRecord) -> str:
 
 
 def manage_token(deps: Deps, request: RequestRecord, booking_id: str) -> str:
-    """The reschedule/cancel link's token: it names the booking (not the slot), so it survives a reschedule."""
+    """The reschedule/cancel link's token: it names the booking (not the slot), so it survives a reschedule, and
+    it is the same every time it is made (its expiry is fixed by the request's window), so the e-mail, the page
+    and the .ics carry one link for one booking."""
     until = parse_iso(request.window_end) + timedelta(days=deps.settings.link_days_after_window)
-    return _sign(deps, {"k": MANAGE, "b": booking_id}, until)
+    return sign({"k": MANAGE, "b": booking_id}, deps.secret, 0, now_ms=ms(until))
 
 
 def feedback_url(deps: Deps, booking: BookingRecord, interviewer: str) -> str:

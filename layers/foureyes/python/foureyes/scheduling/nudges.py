@@ -18,10 +18,12 @@ from foureyes.errors import FoureyesError
 from foureyes.mail import Email
 from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
-from foureyes.scheduling.invites import to_candidate, when
+from foureyes.scheduling.invites import to_candidate
 from foureyes.scheduling.links import booking_url, feedback_url, manage_token
 from foureyes.scheduling.repository import BookingRecord, RequestRecord
 from foureyes.scheduling.settings import NudgePolicy
+from foureyes.web.i18n import Language
+from foureyes.web.templating import when_text
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +127,14 @@ def _send_one(deps: Deps, due: Due, requests: Mapping[str, RequestRecord],
         template = deps.settings.approved(deps.settings.role(request.role_id).nudge_template)
         if not deps.store.claim_nudge(request.request_id, due.count - 1, now):
             return False
-        subject, text = template.render({"link": booking_url(deps, request), "role": request.role_id,
+        language = Language.of().code
+        subject, text = template.render({**deps.settings.message_values(request.role_id),
+                                         "link": booking_url(deps, request), "role": request.role_id,
                                          "deadline": request.window_end[:10],
-                                         "duration": str(int(request.duration_minutes))})
-        deps.send(to_candidate(deps, request.candidate_ref, request.candidate_email, subject, text))
+                                         "duration": str(int(request.duration_minutes))}, language)
+        deps.send(to_candidate(deps, request.candidate_ref, request.candidate_email, subject, text,
+                               about=deps.settings.about(request.role_id), tz=request.candidate_tz,
+                               language=language))
         deps.audit("interview.nudged", "system", request.request_id, {"nudge": due.count})
         return True
     booking = bookings[due.subject_id]
@@ -138,10 +144,14 @@ def _send_one(deps: Deps, due: Due, requests: Mapping[str, RequestRecord],
         if not deps.store.claim_flag(booking.booking_id, "reminded", due.count):
             return False
         manage = manage_token(deps, request, booking.booking_id)
-        subject, text = template.render({"link": f"{deps.base_url}/book/{manage}", "role": request.role_id,
-                                         "when": when(booking, request.candidate_tz),
-                                         "duration": str(int(request.duration_minutes))})
-        deps.send(to_candidate(deps, request.candidate_ref, request.candidate_email, subject, text))
+        language = Language.of().code
+        shown = when_text(parse_iso(booking.start), parse_iso(booking.end), request.candidate_tz, language)
+        subject, text = template.render({**deps.settings.message_values(request.role_id),
+                                         "link": f"{deps.base_url}/book/{manage}", "role": request.role_id,
+                                         "when": shown, "duration": str(int(request.duration_minutes))}, language)
+        deps.send(to_candidate(deps, request.candidate_ref, request.candidate_email, subject, text,
+                               about=deps.settings.about(request.role_id, tuple(booking.interviewers)),
+                               when_shown=shown, tz=request.candidate_tz, language=language))
         deps.audit("interview.reminded", "system", booking.booking_id, {"sequence": due.count})
         return True
     if not deps.store.claim_flag(booking.booking_id, "feedback_nudged", due.count):

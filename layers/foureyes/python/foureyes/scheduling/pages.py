@@ -9,9 +9,15 @@ Everything shown is escaped; errors are answered by the web room's mapping (a pl
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from html import escape
+from importlib.resources import files
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from foureyes.errors import (
     BadRequest,
@@ -25,11 +31,16 @@ from foureyes.errors import (
 from foureyes.scheduling import booking, cancellation, feedback, ics, outcome
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.feedback import FeedbackForm, FeedbackView
-from foureyes.scheduling.slots import LocalSlot
-from foureyes.scheduling.views import BookingView, PageKind
+from foureyes.scheduling.invites import brand_of
+from foureyes.scheduling.links import genuine_claims
+from foureyes.scheduling.settings import RoleAbout
+from foureyes.scheduling.slots import LocalSlot, Slot
+from foureyes.scheduling.views import BookingView, PageKind, waking
+from foureyes.web.i18n import N_, Language
 from foureyes.web.responses import reply_for
-from foureyes.web.shell import HTML, SECURITY_HEADERS
+from foureyes.web.shell import HTML, SECURITY_HEADERS, message_page
 from foureyes.web.shell import page as shell_page
+from foureyes.web.templating import render_page
 
 
 def page(title: str, body: str) -> str:
@@ -37,112 +48,84 @@ def page(title: str, body: str) -> str:
     return shell_page(title, body, narrow=True)
 
 
-def _about(view: BookingView) -> str:
-    where = "on site" if view.mode == "onsite" else "by video call"
-    location = f" at {escape(view.location)}" if view.location else ""
-    return (f"<p>Interview for role <strong>{escape(view.role_id)}</strong>, {view.duration_minutes} minutes, "
-            f"{where}{location}.</p><p class=\"zone\">Times are shown in your time zone, "
-            f"<strong>{escape(view.tz)}</strong>.</p>")
+# Time zones offered in the switch besides the candidate's own and their browser's (no JavaScript needed).
+COMMON_ZONES = ("Europe/Amsterdam", "Europe/London", "Europe/Lisbon", "Europe/Istanbul", "Africa/Casablanca",
+                "Africa/Lagos", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney",
+                "America/Sao_Paulo", "America/New_York", "America/Chicago", "America/Los_Angeles", "UTC")
+DETECT_SCRIPT = (files("foureyes.web") / "templates" / "booking" / "detect_tz.js").read_text(encoding="utf-8")
+DETECT_HASH = base64.b64encode(hashlib.sha256(DETECT_SCRIPT.encode("utf-8")).digest()).decode("ascii")
 
 
-def _notice(view: BookingView) -> str:
-    return f"<p class=\"alert\" role=\"alert\">{escape(view.notice)}</p>" if view.notice else ""
+def display_zone(query: Mapping[str, str], view_tz: str) -> str:
+    """The zone the candidate asked for (`?tz=`, checked), else the one their record has."""
+    asked = query.get("tz", "")
+    if not asked:
+        return view_tz
+    if len(asked) > 64:
+        raise BadRequest(N_("tz: not a time zone"))
+    try:
+        return ZoneInfo(asked).key
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadRequest(f"tz: {asked[:64]} is not a time zone") from exc
 
 
-def _when(slot: LocalSlot) -> str:
-    return (f"{escape(slot.date_label)}, {escape(slot.time_label)} "
-            f"<span class=\"zone\">({escape(slot.zone_label)})</span>")
+def _days(view: BookingView, tz: str) -> list[tuple[date, list[tuple[Slot, bool]]]]:
+    """The open slots grouped by day in `tz`; "suggested" only inside the waking hours of `tz`."""
+    marked = {s.slot_id for _, day in view.days for s in day if s.suggested}
+    days: dict[date, list[tuple[Slot, bool]]] = {}
+    for slot in sorted(view.slots, key=lambda s: s.start):
+        day = slot.start.astimezone(ZoneInfo(tz)).date()
+        days.setdefault(day, []).append((slot, slot.slot_id in marked and waking(slot, tz)))
+    return list(days.items())
 
 
-def _slot_form(view: BookingView, button: str, legend: str, action: str = "") -> str:
-    if not view.days:
-        return "<p>No other times are available at the moment. Please contact your recruiter.</p>"
-    groups = []
-    for label, slots in view.days:
-        options = "".join(
-            f"<div class=\"opt\"><input type=\"radio\" name=\"slot\" id=\"s-{escape(s.slot_id)}\" "
-            f"value=\"{escape(s.slot_id)}\" required><label for=\"s-{escape(s.slot_id)}\">{escape(s.time_label)} "
-            f"<span class=\"zone\">({escape(s.zone_label)})</span>"
-            f"{' &middot; <em>suggested</em>' if s.suggested else ''}</label></div>" for s in slots)
-        groups.append(f"<fieldset><legend>{escape(label)}</legend>{options}</fieldset>")
-    target = f" action=\"{escape(action)}\"" if action else ""
-    return (f"<form method=\"post\"{target}><input type=\"hidden\" name=\"action\" value=\"hold\">"
-            f"<h2>{escape(legend)}</h2>{''.join(groups)}<button type=\"submit\">{escape(button)}</button></form>")
+def _moment(slot: LocalSlot | None) -> Slot | None:
+    return Slot(slot.slot_id, slot.start_local, slot.end_local or slot.start_local, ()) if slot else None
 
 
-def booking_page(view: BookingView) -> str:
-    if view.kind is PageKind.CHOOSE:
-        body = (f"<h1>Choose a time for your interview</h1>{_notice(view)}{_about(view)}"
-                + _slot_form(view, "Hold this time", "Available times")
-                + "<p>Choosing a time holds it for you for a few minutes while you confirm.</p>")
-        return page("Choose an interview time", body)
-    if view.kind is PageKind.HELD:
-        assert view.held is not None
-        what = "Move your interview to this time?" if view.rescheduling else "Confirm your interview"
-        body = (f"<h1>{what}</h1>{_notice(view)}{_about(view)}"
-                f"<p class=\"note\" role=\"status\">We are holding <strong>{_when(view.held)}</strong> for you for "
-                f"{view.held_minutes} minutes.</p>"
-                f"<form method=\"post\"><input type=\"hidden\" name=\"action\" value=\"confirm\">"
-                f"<input type=\"hidden\" name=\"slot\" value=\"{escape(view.held.slot_id)}\">"
-                f"<button type=\"submit\">{'Move my interview' if view.rescheduling else 'Confirm booking'}</button>"
-                f"</form><p><a href=\"./{escape(view.token)}\">Choose another time</a></p>")
-        return page("Confirm your interview", body)
-    if view.kind is PageKind.BOOKED:
-        assert view.booked is not None
-        body = (f"<h1>Your interview is booked</h1>{_notice(view)}"
-                f"<p class=\"note\" role=\"status\"><strong>{_when(view.booked)}</strong></p>{_about(view)}"
-                f"<p><a href=\"{escape(view.ics_url)}\" download=\"interview.ics\">Add to your calendar (.ics)</a></p>"
-                f"<p>Keep this link to reschedule or cancel, even after moving your interview:<br>"
-                f"<a href=\"{escape(view.manage_url)}\">{escape(view.manage_url)}</a></p>"
-                + _slot_form(view, "Hold this new time", "Reschedule: choose a new time", view.manage_url)
-                + f"<form method=\"post\" action=\"{escape(view.manage_url)}\">"
-                  "<input type=\"hidden\" name=\"action\" value=\"cancel\"><h2>Cancel</h2>"
-                  "<div class=\"opt\"><input type=\"checkbox\" name=\"sure\" id=\"sure\" value=\"yes\" required>"
-                  "<label for=\"sure\">Yes, cancel my interview</label></div>"
-                  "<button type=\"submit\">Cancel interview</button></form>")
-        return page("Your interview", body)
-    if view.kind is PageKind.STARTED:
-        assert view.booked is not None
-        return page("Your interview", f"<h1>Your interview has started</h1>{_notice(view)}"
-                                      f"<p class=\"note\" role=\"status\"><strong>{_when(view.booked)}</strong></p>"
-                                      f"{_about(view)}<p>An interview that has started (or taken place) can no longer "
-                                      f"be moved or cancelled here. To change anything, {_contact(view)}</p>")
-    if view.kind is PageKind.CANCELLED:
-        return page("Interview cancelled", f"<h1>Your interview is cancelled</h1>{_notice(view)}"
-                                           "<p role=\"status\">The time is free again. Your recruiter has been "
-                                           f"told.</p><p>If you want a new time, {_contact(view)}</p>")
-    if view.kind is PageKind.SUPERSEDED:
-        return page("Link replaced", f"<h1>This link has been replaced</h1>{_notice(view)}"
-                                     "<p role=\"status\">You have been sent a newer invitation for this interview: "
-                                     "please use the link in the latest e-mail.</p>"
-                                     f"<p>For questions, {_contact(view)}</p>")
-    return page("Interview scheduling closed", f"<h1>This interview can no longer be booked here</h1>{_notice(view)}"
-                                               f"<p>For questions, {_contact(view)}</p>")
+_TITLES = {PageKind.CHOOSE: N_("Choose an interview time"), PageKind.HELD: N_("Confirm your interview"),
+           PageKind.BOOKED: N_("Your interview"), PageKind.STARTED: N_("Your interview"),
+           PageKind.CANCELLED: N_("Interview cancelled"), PageKind.SUPERSEDED: N_("Link replaced"),
+           PageKind.CLOSED: N_("Interview scheduling closed")}
 
 
-def _contact(view: BookingView) -> str:
-    """Whom to contact: the role's recruiters, as configured ("please contact ...", to end a sentence)."""
-    if not view.contact:
-        return "please contact your recruiter."
-    addresses = ", ".join(f"<a href=\"mailto:{escape(a)}\">{escape(a)}</a>" for a in view.contact)
-    return f"please contact your recruiter: {addresses}."
+def booking_page(view: BookingView, language: Language | None = None, tz: str = "", *, detect: bool = False) -> str:
+    """Every state of the candidate's booking page (`templates/booking/page.html`), in `tz` (default: the view's)."""
+    chosen = language or Language.of()
+    shown = tz or view.tz
+    zones = tuple(dict.fromkeys((shown, view.tz, *COMMON_ZONES)))
+    return render_page("booking/page.html", chosen, title=chosen.gettext(_TITLES[view.kind]),
+                       brand=brand_of(view.about), tz=shown, view=view, about=view.about, zones=zones,
+                       days=_days(view, shown), when=_moment(view.booked or view.held), manage_url=view.manage_url,
+                       ics_url=view.ics_url, detect=detect and view.kind in (PageKind.CHOOSE, PageKind.BOOKED),
+                       detect_script=DETECT_SCRIPT)
+
+
+def page_headers(language: Language) -> dict[str, str]:
+    """A booking page's headers: the security headers, its script's hash allowed, its language."""
+    csp = SECURITY_HEADERS["Content-Security-Policy"].replace("default-src 'none';",
+                                                              f"default-src 'none'; script-src 'sha256-{DETECT_HASH}';")
+    return {**SECURITY_HEADERS, "Content-Security-Policy": csp, **language.headers}
 
 
 # What candidates and interviewers are told, in their words; other errors get the web room's wording.
 TEXTS: Mapping[type[FoureyesError], tuple[str, str]] = {
-    LinkExpired: ("This link has expired", "Please ask your recruiter for a new link."),
-    Unauthorized: ("This link is not valid", "The link may be incomplete. Please open it again from the e-mail, "
-                                             "or ask your recruiter for a new one."),
-    Forbidden: ("Not available to you", "This page is not available with this link."),
-    NotFound: ("Not found", "We could not find this interview. It may have been withdrawn."),
+    LinkExpired: (N_("This link has expired"), N_("Please ask your recruiter for a new link.")),
+    Unauthorized: (N_("This link is not valid"), N_("The link may be incomplete. Please open it again from the "
+                                                    "e-mail, or ask your recruiter for a new one.")),
+    Forbidden: (N_("Not available to you"), N_("This page is not available with this link.")),
+    NotFound: (N_("Not found"), N_("We could not find this interview. It may have been withdrawn.")),
 }
 
 
-def error_page(error: FoureyesError) -> Response:
-    """The web room's answer to a typed error (4xx with a reason, 503 with Retry-After), as a scheduling page."""
+def error_page(error: FoureyesError, language: Language | None = None, about: RoleAbout | None = None) -> Response:
+    """The web room's answer to a typed error (4xx with a reason, 503 with Retry-After): the shared message page
+    (`templates/message.html`) in the reader's language, branded with the role's company and recruiter when the
+    link says which role it is about."""
     reply = reply_for(error, TEXTS)
-    html = page(reply.title, f"<h1>{escape(reply.title)}</h1><p role=\"alert\">{escape(reply.text)}</p>")
-    return Response(reply.status, html, HTML, {**SECURITY_HEADERS, **reply.headers})
+    chosen = language or Language.of()
+    body = message_page(reply.title, reply.text, role="alert", language=chosen, brand=brand_of(about))
+    return Response(reply.status, body, HTML, {**SECURITY_HEADERS, **chosen.headers, **reply.headers})
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,8 +141,10 @@ def _redirect(location: str) -> Response:
 
 
 def booking_endpoint(method: str, token: str, form: Mapping[str, str], query: Mapping[str, str],
-                     deps: Deps) -> Response:
-    """`GET|POST /book/{token}`: the whole booking page behaviour."""
+                     deps: Deps, language: Language | None = None) -> Response:
+    """`GET|POST /book/{token}`: the whole booking page behaviour, in the reader's language and time zone."""
+    chosen = language or Language.of()
+    headers = page_headers(chosen)
     try:
         if method.upper() == "GET":
             if query.get("format") == "ics":
@@ -170,34 +155,59 @@ def booking_endpoint(method: str, token: str, form: Mapping[str, str], query: Ma
                 return Response(200, data.decode("utf-8"),
                                 ics.content_type("REQUEST" if b"METHOD:REQUEST" in data else "CANCEL"),
                                 {**SECURITY_HEADERS, "Content-Disposition": "attachment; filename=\"interview.ics\""})
-            return Response(200, booking_page(booking.view(token, deps)))
+            view = booking.view(token, deps)
+            return Response(200, booking_page(view, chosen, display_zone(query, view.tz), detect=True), HTML, headers)
         if method.upper() != "POST":
             raise BadRequest("use GET or POST")
         action = form.get("action", "")
         if action == "hold":
-            return Response(200, booking_page(booking.hold(token, _slot(form), deps)))
+            view = booking.hold(token, _slot(form), deps)
+            return Response(200, booking_page(view, chosen, display_zone(query, view.tz)), HTML, headers)
         if action == "confirm":
-            done = booking.confirm(token, _slot(form), deps)
-            return _redirect(done.manage_url)
+            done = booking.confirm(token, _slot(form), deps, chosen.code)
+            return _redirect(_with_zone(done.manage_url, query))
         if action == "cancel":
             if form.get("sure") != "yes":
-                raise BadRequest("tick the box to confirm that you want to cancel")
-            cancellation.cancel_by_candidate(token, deps)
-            return _redirect(f"{deps.base_url}/book/{token}")
+                raise BadRequest(N_("tick the box to confirm that you want to cancel"))
+            cancellation.cancel_by_candidate(token, deps, chosen.code)
+            return _redirect(_with_zone(f"{deps.base_url}/book/{token}", query))
         raise BadRequest("unknown action")
     except Conflict as exc:  # a time taken, an interview started, a link replaced: the page as it is now, and why
         try:
-            return Response(409, booking_page(booking.view(token, deps, notice=str(exc))))
+            view = booking.view(token, deps, notice=chosen.gettext(str(exc)))
+            return Response(409, booking_page(view, chosen, display_zone(query, view.tz)), HTML, headers)
         except FoureyesError as again:
-            return error_page(again)
+            return error_page(again, chosen, _about_of_link(deps, token))
     except FoureyesError as exc:
-        return error_page(exc)
+        return error_page(exc, chosen, _about_of_link(deps, token))
+
+
+def _with_zone(url: str, query: Mapping[str, str]) -> str:
+    """`url` with the reader's chosen time zone kept (after a redirect the page shows the same zone)."""
+    tz = query.get("tz", "")
+    return f"{url}?{urlencode({'tz': tz})}" if tz and len(tz) <= 64 else url
+
+
+def _about_of_link(deps: Deps, token: str) -> RoleAbout | None:
+    """The role a genuine link (even an expired one) is about, so an error page names the company and whom to
+    contact; None for a forged or malformed link, or when it cannot be found."""
+    claims = genuine_claims(deps, token)
+    if not claims:
+        return None
+    try:
+        if claims.get("r"):
+            return deps.settings.about(deps.store.get_request(str(claims["r"])).role_id)
+        if claims.get("b"):
+            return deps.settings.about(deps.store.get_booking(str(claims["b"])).role_id)
+    except FoureyesError:
+        return None
+    return None
 
 
 def _slot(form: Mapping[str, str]) -> str:
     slot = form.get("slot", "")
     if not slot or len(slot) > 32:
-        raise BadRequest("choose a time")
+        raise BadRequest(N_("choose a time"))
     return slot
 
 

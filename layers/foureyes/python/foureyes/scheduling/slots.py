@@ -256,6 +256,7 @@ class LocalSlot:
     zone_label: str  # "CET, UTC+01:00"
     start_local: datetime
     suggested: bool = False
+    end_local: datetime | None = None
 
 
 def _offset(moment: datetime) -> str:
@@ -277,7 +278,7 @@ def localise(slot: Slot, tz: str, *, suggested: bool = False) -> LocalSlot:
     if last.date() != first.date():
         label += f" (ends {_WEEKDAYS[last.weekday()]})"
     return LocalSlot(slot.slot_id, first.date(), date_label(first.date()), label,
-                     f"{first.tzname()}, {_offset(first)}", first, suggested)
+                     f"{first.tzname()}, {_offset(first)}", first, suggested, last)
 
 
 def by_local_day(slots: Iterable[Slot], tz: str, suggested: Iterable[str] = ()) -> list[tuple[str, list[LocalSlot]]]:

@@ -30,6 +30,7 @@ from foureyes.scheduling.invites import deliverable, to_candidate
 from foureyes.scheduling.links import booking_url
 from foureyes.scheduling.panel_calendar import delete_events
 from foureyes.scheduling.slots import InterviewRequest, generate_slots
+from foureyes.web.i18n import Language
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +127,13 @@ def on_stage_change(change: StageChange, deps: Deps) -> Requested | None:
         return Requested(request, 0, False, True, opened.superseded)
     item = deps.store.get_request(request.request_id)
     url = booking_url(deps, item)
-    subject, text = template.render({"link": url, "role": plan.role_id, "duration": str(plan.duration_minutes),
-                                     "deadline": request.window_end.strftime("%Y-%m-%d")})
+    language = Language.of().code  # the configured default: what the candidate reads is not known yet
+    subject, text = template.render({**settings.message_values(plan.role_id), "link": url, "role": plan.role_id,
+                                     "duration": str(plan.duration_minutes),
+                                     "deadline": request.window_end.strftime("%Y-%m-%d")}, language)
     try:
-        deps.send(to_candidate(deps, request.candidate_ref, change.candidate_email, subject, text))
+        deps.send(to_candidate(deps, request.candidate_ref, change.candidate_email, subject, text,
+                               about=settings.about(plan.role_id), tz=change.candidate_tz, language=language))
     except Exception as exc:  # noqa: BLE001 - any failure to send makes the request undeliverable, told to people
         deps.store.close_request(request.request_id, UNDELIVERABLE)
         _undeliverable(deps, request, "send_failed", {**details, "error": type(exc).__name__})

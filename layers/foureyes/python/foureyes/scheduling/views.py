@@ -14,15 +14,24 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from foureyes.errors import SlotTaken
+from foureyes.errors import N_, SlotTaken
 from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.links import manage_token, ms
 from foureyes.scheduling.locks import block_keys, hold_owner
 from foureyes.scheduling.repository import BookingRecord, RequestRecord, booked_slot, slot_of
-from foureyes.scheduling.slots import LocalSlot, Slot, by_local_day, localise, rank_by_load
+from foureyes.scheduling.settings import RoleAbout
+from foureyes.scheduling.slots import LocalSlot, Slot, by_local_day, localise, rank_by_load, zone
 
 SUGGESTED_SLOTS = 3
+WAKING_HOURS = (8, 21)  # a suggested time starts at or after 08:00 and ends by 21:00 in the candidate's zone
+
+
+def waking(slot: Slot, tz: str) -> bool:
+    """Whether `slot` lies inside the candidate's waking hours in `tz` (only those are marked "suggested")."""
+    start, end = slot.start.astimezone(zone(tz)), slot.end.astimezone(zone(tz))
+    first, last = WAKING_HOURS
+    return start.hour >= first and start.date() == end.date() and (end.hour, end.minute) <= (last, 0)
 
 
 class PageKind(StrEnum):
@@ -54,6 +63,9 @@ class BookingView:
     ics_url: str = ""
     notice: str = ""
     contact: tuple[str, ...] = ()  # the role's recruiters' addresses, whom the candidate contacts
+    about: RoleAbout | None = None  # the role, company, panel and recruiter as candidates read them
+    slots: tuple[Slot, ...] = ()  # the open slots in UTC (the page shows them in the reader's chosen zone)
+    rebook_url: str = ""  # after a cancellation, while the window is open: where to choose a new time
 
 
 def open_slots(deps: Deps, request: RequestRecord, own_booking: BookingRecord | None = None) -> list[Slot]:
@@ -80,16 +92,17 @@ def offered_slot(deps: Deps, request: RequestRecord, slot_id: str, own: BookingR
     for slot in open_slots(deps, request, own):
         if slot.slot_id == slot_id:
             return slot
-    raise SlotTaken("this time is no longer available; please choose another")
+    raise SlotTaken(N_("this time is no longer available; please choose another"))
 
 
 def _suggested(deps: Deps, request: RequestRecord, slots: Sequence[Slot]) -> list[str]:
     """A few slots that spread interviews across the panel (marked on the page; the candidate chooses)."""
-    if len(slots) <= SUGGESTED_SLOTS:
+    awake = [s for s in slots if waking(s, request.candidate_tz)]
+    if len(awake) <= SUGGESTED_SLOTS:
         return []
     now = deps.clock()
     load = deps.store.interviewer_load(request.panel, now - timedelta(days=7), parse_iso(request.window_end))
-    return [s.slot.slot_id for s in rank_by_load(slots, load)[:SUGGESTED_SLOTS]]
+    return [s.slot.slot_id for s in rank_by_load(awake, load)[:SUGGESTED_SLOTS]]
 
 
 def plan_location(deps: Deps, request: RequestRecord) -> str:
@@ -103,18 +116,20 @@ def started(deps: Deps, booking: BookingRecord) -> bool:
     return deps.clock() >= parse_iso(booking.start)
 
 
-def base_view(deps: Deps, request: RequestRecord, token: str, kind: PageKind, **extra: Any) -> BookingView:
+def base_view(deps: Deps, request: RequestRecord, token: str, kind: PageKind, *,
+              panel: tuple[str, ...] | None = None, **extra: Any) -> BookingView:
     return BookingView(kind=kind, token=token, role_id=request.role_id, tz=request.candidate_tz,
                        duration_minutes=int(request.duration_minutes), mode=request.mode,
                        location=plan_location(deps, request),
-                       contact=deps.settings.recruiter_emails(request.role_id), **extra)
+                       contact=deps.settings.recruiter_emails(request.role_id),
+                       about=deps.settings.about(request.role_id, panel), **extra)
 
 
 def started_view(deps: Deps, request: RequestRecord, booking: BookingRecord, token: str,
                  notice: str = "") -> BookingView:
     return base_view(deps, request, token, PageKind.STARTED, booked=localise(booked_slot(booking),
                                                                              request.candidate_tz),
-                     booking_id=booking.booking_id, notice=notice)
+                     booking_id=booking.booking_id, notice=notice, panel=tuple(booking.interviewers))
 
 
 def choose_view(deps: Deps, request: RequestRecord, token: str, own: BookingRecord | None = None,
@@ -122,15 +137,17 @@ def choose_view(deps: Deps, request: RequestRecord, token: str, own: BookingReco
     slots = [s for s in open_slots(deps, request, own) if own is None or s.slot_id != own.slot_id]
     days = by_local_day(slots, request.candidate_tz, _suggested(deps, request, slots))
     if own is not None:
-        return booked_view(deps, request, own, token, days=days, notice=notice)
+        return booked_view(deps, request, own, token, days=days, notice=notice, slots=slots)
     return base_view(deps, request, token, PageKind.CHOOSE, days=tuple((d, tuple(s)) for d, s in days),
-                     notice=notice)
+                     notice=notice, slots=tuple(slots))
 
 
 def booked_view(deps: Deps, request: RequestRecord, booking: BookingRecord, token: str,
-                days: Sequence[tuple[str, Sequence[LocalSlot]]] = (), notice: str = "") -> BookingView:
+                days: Sequence[tuple[str, Sequence[LocalSlot]]] = (), notice: str = "",
+                slots: Sequence[Slot] = ()) -> BookingView:
     manage = manage_token(deps, request, booking.booking_id)
     return base_view(deps, request, token, PageKind.BOOKED, booked=localise(booked_slot(booking), request.candidate_tz),
                      booking_id=booking.booking_id, manage_url=f"{deps.base_url}/book/{manage}",
                      ics_url=f"{deps.base_url}/book/{manage}?format=ics",
-                     days=tuple((d, tuple(s)) for d, s in days), notice=notice)
+                     days=tuple((d, tuple(s)) for d, s in days), notice=notice, slots=tuple(slots),
+                     panel=tuple(booking.interviewers))

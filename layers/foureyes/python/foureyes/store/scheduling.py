@@ -42,7 +42,7 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from foureyes import retention
-from foureyes.errors import AlreadyBooked, BadRequest, Conflict, NotFound, SlotTaken
+from foureyes.errors import N_, AlreadyBooked, BadRequest, Conflict, NotFound, SlotTaken
 from foureyes.model import iso, parse_iso
 from foureyes.retention import Kept
 from foureyes.store.conditional import conditional
@@ -251,9 +251,9 @@ class SchedulingStore:
         try:
             item = self.requests.get(request_id, consistent_read=True)
         except DoesNotExist as exc:
-            raise NotFound("this interview request does not exist") from exc
+            raise NotFound(N_("this interview request does not exist")) from exc
         if self._gone(item):
-            raise NotFound("this interview request does not exist any more")
+            raise NotFound(N_("this interview request does not exist any more"))
         return self._opened(item)
 
     def requests_with_status(self, status: str) -> list[InterviewRequestItem]:
@@ -269,6 +269,16 @@ class SchedulingStore:
         expires = self._kept_from(self._clock())
         return conditional(lambda: model(request_id).update(
             actions=[model.status.set(status), model.expires_at.set(expires)], condition=model.status == "open"))
+
+    def reopen_request(self, request_id: str, booking_id: str, *, nudges_sent: int) -> bool:
+        """Open a request again after its candidate cancelled `booking_id` (so they can book a new time while the
+        window is open); it keeps naming the cancelled booking until a new one is made (an outcome is refused as
+        "cancelled"); `nudges_sent` stops reminders to choose a time. False when it changed meanwhile."""
+        model = self.requests
+        current = self.get_request(request_id)  # its expiry stays the retention after the cancellation
+        return conditional(lambda: model(request_id).update(
+            actions=[model.status.set("open"), model.nudges_sent.set(max(int(current.nudges_sent), nudges_sent))],
+            condition=(model.status == "cancelled") & (model.booking_id == booking_id)))
 
     def clear_outcome(self, request_id: str, outcome: str, previous_status: str) -> None:
         """Undo `set_outcome` when syncing it failed, so a person can try again."""
@@ -361,8 +371,8 @@ class SchedulingStore:
             self._commit(build)
         except TransactWriteError as exc:
             if self._status_of(request_id) not in ("open", "booked"):
-                raise Conflict("this invitation is no longer open") from exc
-            raise SlotTaken("this time was just taken; please choose another") from exc
+                raise Conflict(N_("this invitation is no longer open")) from exc
+            raise SlotTaken(N_("this time was just taken; please choose another")) from exc
         if previous is not None:
             self._release_blocks([k for k in previous.blocks if k not in keys], owner)
         return Hold(request_id, slot_id, until, tuple(keys), {})
@@ -398,9 +408,9 @@ class SchedulingStore:
         try:
             item = self.bookings.get(booking_id, consistent_read=True)
         except DoesNotExist as exc:
-            raise NotFound("this booking does not exist") from exc
+            raise NotFound(N_("this booking does not exist")) from exc
         if self._gone(item):
-            raise NotFound("this booking does not exist any more")
+            raise NotFound(N_("this booking does not exist any more"))
         return item
 
     def bookings_for(self, request_id: str) -> list[BookingItem]:
@@ -457,19 +467,19 @@ class SchedulingStore:
 
     def _why_not(self, request_id: str, guard_key: str) -> Conflict:
         if self._lock(guard_key) is not None:
-            return AlreadyBooked("an interview is already booked for this role")
+            return AlreadyBooked(N_("an interview is already booked for this role"))
         current = self.get_request(request_id)
         if current.status == "superseded":
-            return Conflict("this invitation was replaced by a newer one; please use the link in the latest e-mail")
+            return Conflict(N_("this invitation was replaced by a newer one; please use the link in the latest e-mail"))
         if current.status != "open":
-            return AlreadyBooked("this interview is already booked or closed")
-        return SlotTaken("this time was just taken; please choose another")
+            return AlreadyBooked(N_("this interview is already booked or closed"))
+        return SlotTaken(N_("this time was just taken; please choose another"))
 
     def cancel(self, booking_id: str, *, by: str, reason: str, now: datetime) -> BookingItem:
         """Cancel in one transaction: booking cancelled, slot freed, guard and interviewer blocks removed."""
         booking = self.get_booking(booking_id)
         if booking.status != "confirmed":
-            raise Conflict("this interview is already cancelled")
+            raise Conflict(N_("this interview is already cancelled"))
         lock, slots, bookings, requests = self.locks, self.slots_model, self.bookings, self.requests
         stamp = iso(now)
         expires = self._kept_from(now)  # kept the retention after the cancellation
@@ -493,7 +503,7 @@ class SchedulingStore:
         try:
             self._commit(build)
         except TransactWriteError as exc:
-            raise Conflict("this interview changed meanwhile; reload and try again") from exc
+            raise Conflict(N_("this interview changed meanwhile; reload and try again")) from exc
         return self.get_booking(booking_id)
 
     def reschedule(self, booking_id: str, new_slot_id: str, *, buffer_minutes: int, now: datetime) -> Moved:
@@ -541,7 +551,7 @@ class SchedulingStore:
         try:
             self._commit(build)
         except TransactWriteError as exc:
-            raise SlotTaken("this time was just taken, or the interview changed meanwhile") from exc
+            raise SlotTaken(N_("this time was just taken, or the interview changed meanwhile")) from exc
         if previous is not None:
             self._release_blocks([k for k in previous.blocks if k not in new_keys], owner)
         return Moved(before, self.get_booking(booking_id))

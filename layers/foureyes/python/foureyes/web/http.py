@@ -19,6 +19,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from foureyes import outbound
 from foureyes.errors import BadRequest, FoureyesError, NotFound
+from foureyes.web.i18n import Language
 from foureyes.web.responses import ErrorReply, reply_for
 from foureyes.web.shell import HTML, SECURITY_HEADERS, message_page
 
@@ -124,9 +125,20 @@ def html_app(texts: Mapping[type[FoureyesError], tuple[str, str]] | None = None)
     def refuse(error: Exception) -> Response[str]:
         reply = reply_for(error, texts)
         _log(error, reply)
-        return html(reply.status, message_page(reply.title, reply.text, role="alert"), reply.headers)
+        language = _language(app)
+        return html(reply.status, message_page(reply.title, reply.text, role="alert", language=language),
+                    {**language.headers, **reply.headers})
 
-    return _with_errors(refuse, NotFound("there is no page at this address"))
+    app = _with_errors(refuse, NotFound("there is no page at this address"))
+    return app
+
+
+def _language(app: APIGatewayRestResolver) -> Language:
+    """The language of the request being answered (the default when there is none)."""
+    try:
+        return Language.from_event(app.current_event.raw_event)
+    except (AttributeError, KeyError, TypeError):
+        return Language.of()
 
 
 def json_app() -> APIGatewayRestResolver:

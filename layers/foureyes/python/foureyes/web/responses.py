@@ -4,6 +4,8 @@
 - A dependency or the set-up is unavailable (`Unavailable`: an ATS, the calendar, the HRIS, a missing setting):
   503 with `Retry-After`, so webhook senders and browsers try again instead of dropping the request.
 - Anything else is a bug: 500, and not a word of the exception's text.
+
+Titles and texts are English msgids (`N_`): the page that shows them translates them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from foureyes.errors import (
     Unauthorized,
     Unavailable,
 )
+from foureyes.web.i18n import N_
 
 RETRY_AFTER_SECONDS = 120
 _STATUS: tuple[tuple[type[FoureyesError], int], ...] = (
@@ -35,17 +38,17 @@ _STATUS: tuple[tuple[type[FoureyesError], int], ...] = (
     (Unavailable, 503),
 )
 _TITLES: tuple[tuple[int, str], ...] = (
-    (410, "This link has expired"),
-    (401, "This link is not valid"),
-    (403, "Not available to you"),
-    (404, "Not found"),
-    (409, "That did not work"),
-    (400, "Something is missing"),
-    (503, "Temporarily unavailable"),
-    (500, "Something went wrong"),
+    (410, N_("This link has expired")),
+    (401, N_("This link is not valid")),
+    (403, N_("Not available to you")),
+    (404, N_("Not found")),
+    (409, N_("That did not work")),
+    (400, N_("Something is missing")),
+    (503, N_("Temporarily unavailable")),
+    (500, N_("Something went wrong")),
 )
-UNAVAILABLE_TEXT = "This service is temporarily unavailable. Nothing was lost; please try again in a few minutes."
-BUG_TEXT = "Something went wrong on our side. Nothing was changed; please try again later."
+UNAVAILABLE_TEXT = N_("This service is temporarily unavailable. Nothing was lost; please try again in a few minutes.")
+BUG_TEXT = N_("Something went wrong on our side. Nothing was changed; please try again later.")
 
 
 def status_for(error: BaseException) -> int:
@@ -70,7 +73,7 @@ class ErrorReply:
 def reply_for(error: BaseException, texts: Mapping[type[FoureyesError], tuple[str, str]] | None = None) -> ErrorReply:
     """The reply for `error`; `texts` lets a surface say a kind of error in its own words (title, text)."""
     status = status_for(error)
-    title = dict(_TITLES).get(status, "Something went wrong")
+    title = dict(_TITLES).get(status, N_("Something went wrong"))
     if status == 503:
         return ErrorReply(status, title, UNAVAILABLE_TEXT, {"Retry-After": str(RETRY_AFTER_SECONDS)})
     if status == 500:

@@ -1,4 +1,5 @@
-"""The one page shell of every HTML page (review, booking, feedback) and the one set of security headers.
+"""The one set of security headers of every HTML page, the message page, and the f-string shell of the pages not
+yet moved to templates (`foureyes.web.templating`, whose `base.html` is the layout to use for new pages).
 
 Pages are server-rendered, work without JavaScript, and carry no task tokens or exception text.
 """
@@ -8,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
+from foureyes.web.i18n import Language
+from foureyes.web.templating import Brand, render_page
+
 HTML = "text/html; charset=utf-8"
 SECURITY_HEADERS: Mapping[str, str] = {
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https:; "
                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -40,6 +44,10 @@ def page(title: str, body: str, *, narrow: bool = False) -> str:
             f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>{main}{body}</main></body></html>")
 
 
-def message_page(title: str, text: str, *, role: str = "status") -> str:
-    """A page that says one thing: a title and a sentence."""
-    return page(title, f"<h1>{escape(title)}</h1><p role=\"{role}\">{escape(text)}</p>", narrow=True)
+def message_page(title: str, text: str, *, role: str = "status", language: Language | None = None,
+                 brand: Brand | None = None) -> str:
+    """A page that says one thing: a title and a sentence (`templates/message.html`, translated when the catalog
+    has them: English msgids)."""
+    chosen = language or Language.of()
+    return render_page("message.html", chosen, title=chosen.gettext(title), text=chosen.gettext(text), role=role,
+                       brand=brand)
