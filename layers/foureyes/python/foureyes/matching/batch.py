@@ -17,11 +17,15 @@ Fast path (about 2 x faster on 2 cores than one process):
 
 from __future__ import annotations
 
+import marshal
 import multiprocessing
 import os
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from rapidfuzz.distance.Levenshtein import distance
@@ -55,13 +59,17 @@ from foureyes.matching.score import (
 from foureyes.model import Candidate
 
 __all__ = [
+    "BadLine",
     "PairBlock",
+    "Prepared",
     "ReconcileStats",
     "batch_scorer",
     "default_workers",
     "find_pairs",
+    "frequencies",
     "mask_table",
     "normalize_many",
+    "prepare_chunks",
     "reconcile",
     "render_pairs",
 ]
@@ -176,6 +184,91 @@ def normalize_many(
         _STATE.clear()
 
 
+class BadLine(ValueError):
+    """An input item a chunk's loader or converter rejected; `line` is where it is in the input."""
+
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+@dataclass
+class Prepared:
+    """Normalised records, their keys and input lines, in input order (see `prepare_chunks`)."""
+
+    records: list[RecordTuple]
+    keys: list[tuple[str, ...]]
+    lines: array[int]
+
+
+def _prepare_chunk(chunk: Any) -> bytes:
+    """Worker: load, normalise and key one chunk; the result travels back as one `marshal` string
+
+    (about four times cheaper to write and read than pickling the tuples one by one)."""
+    load, convert, cfg = _STATE["load"], _STATE["convert"], _STATE["config"]
+    records: list[RecordTuple] = []
+    keys: list[tuple[str, ...]] = []
+    lines: list[int] = []
+    error: tuple[int, str] | None = None
+    append_record, append_keys, append_line = records.append, keys.append, lines.append
+    try:
+        for line, item in load(chunk):
+            try:
+                record = convert(item)
+            except ValueError as exc:
+                error = (line, str(exc))
+                break
+            append_record(record)
+            append_keys(tuple(blocking_keys(record, cfg)))
+            append_line(line)
+    except BadLine as exc:  # the loader's own complaint (malformed CSV, not UTF-8 ...)
+        error = (exc.line, exc.message)
+    return marshal.dumps((records, keys, lines, error))
+
+
+def prepare_chunks(
+    chunks: Sequence[Any],
+    load: Callable[[Any], Iterable[tuple[int, Any]]],
+    convert: Callable[[Any], RecordTuple],
+    config: MatchConfig | None = None,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Prepared:
+    """Load, normalise and key `chunks` of the input on `workers` forked processes, in order.
+
+    `load(chunk)` yields `(line, item)` (in the worker: each worker parses its own part of the input),
+    `convert(item)` gives the plain record tuple (`RecordTuple`, the same values as `normalize_fields`).
+    Either may raise `ValueError("message")` for bad input (the loader a `BadLine`): this raises `BadLine`
+    for the first bad item in input order.
+    """
+    cfg = config or DEFAULT_CONFIG
+    _STATE.update(load=load, convert=convert, config=cfg)
+    try:
+        out = Prepared([], [], array("q"))
+        for blob in _fork_map(_prepare_chunk, chunks, workers):
+            records, keys, lines, error = marshal.loads(blob)
+            out.records.extend(records)
+            out.keys.extend(keys)
+            out.lines.extend(lines)
+            if error is not None:
+                raise BadLine(*error)
+            if progress:
+                progress(len(out.records))
+        return out
+    finally:
+        _STATE.clear()
+
+
+def frequencies(records: Sequence[RecordTuple]) -> NameFrequencies:
+    """`NameFrequencies.of_records(records)`, counted with C loops (`Counter` over flat iterables)."""
+    contacts: Counter[str] = Counter(chain.from_iterable(map(itemgetter(1), records)))
+    contacts.update(chain.from_iterable(map(itemgetter(2), records)))
+    freqs = NameFrequencies.of(map(itemgetter(3), records))
+    freqs.contacts = {value: n for value, n in contacts.items() if n > 2}
+    return freqs
+
+
 class BadItem(ValueError):
     """An input item `convert` rejected; `index` is its position in the input."""
 
@@ -191,18 +284,16 @@ class BadItem(ValueError):
 _DECISION_INDEX = {decision: k for k, decision in enumerate(DECISIONS)}
 
 
-def _partition_of(key: str, parts: int) -> int:
-    # deterministic (unlike hash() across runs), cheap, and spreads every key kind evenly
-    return (len(key) + ord(key[-1]) + ord(key[-2])) % parts
-
-
 def _build_index(part: int, parts: int) -> dict[str, list[int]]:
+    """The buckets of this worker's share of the keys: a key belongs to partition
+    `(len(key) + ord(key[-1]) + ord(key[-2])) % parts` (deterministic, unlike hash() across runs; cheap;
+    spreads every key kind evenly; written out inline: a function call per key costs more than the test)."""
     all_keys: Sequence[tuple[str, ...]] = _STATE["keys"]
     index: dict[str, list[int]] = {}
     get = index.get
     for i, record_keys in enumerate(all_keys):
         for key in record_keys:
-            if parts == 1 or _partition_of(key, parts) == part:
+            if parts == 1 or (len(key) + ord(key[-1]) + ord(key[-2])) % parts == part:
                 bucket = get(key)
                 if bucket is None:
                     index[key] = [i]
@@ -428,7 +519,7 @@ def _blocks(
 
 def batch_scorer(records: Sequence[RecordTuple], config: MatchConfig) -> Scorer:
     """The calibrated scorer with the name frequencies of these records (counted once, before the workers fork)."""
-    return scorer_of(config, NameFrequencies.of_records(records))
+    return scorer_of(config, frequencies(records))
 
 
 def find_pairs(
