@@ -354,7 +354,7 @@ def _run(args: argparse.Namespace) -> int:
             # chunk cut inside a quoted field (possible only with a stray quote in an unquoted field)
             # cannot be the cause.
             prepared = _prepare_whole(source, config, normalized)
-        records, keys = prepared.records, prepared.keys
+        records, keys, partitions = prepared.records, prepared.keys, prepared.partitions
         all_refs = [r[0] for r in records]
         if len(set(all_refs)) != len(all_refs):
             seen: dict[str, int] = {}
@@ -378,6 +378,7 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         if config.scorer == FS:  # the keys were made for the configuration read; the scorer's are the same
             keys = [tuple(blocking_keys(r, config)) for r in records]
+            partitions = []
 
     refs = [_csv_field(r[0]) for r in records] if any(_needs_quotes(r[0]) for r in records) else None
     render: Callable[[int, int, int, float, str], str]
@@ -411,7 +412,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(",".join(OUTPUT_COLUMNS) + "\n")
-            for text in render_pairs(records, keys, render, config, workers, stats):
+            for text in render_pairs(records, keys, render, config, workers, stats, partitions=partitions):
                 out.write(text)
                 say(f"{sum(stats.pairs.values()):,} pairs written")
         os.replace(tmp_name, out_path)

@@ -195,36 +195,48 @@ class BadLine(ValueError):
 
 @dataclass
 class Prepared:
-    """Normalised records, their keys and input lines, in input order (see `prepare_chunks`)."""
+    """Normalised records, their keys and input lines, in input order (see `prepare_chunks`).
+
+    `partitions[p]` = (keys, record indices): the key occurrences of partition p (see `_partition`), so
+    that each scoring worker indexes its own share without going through every record's keys.
+    """
 
     records: list[RecordTuple]
     keys: list[tuple[str, ...]]
     lines: array[int]
+    partitions: list[tuple[list[str], array[int]]] = field(default_factory=list)
 
 
 def _prepare_chunk(chunk: Any) -> bytes:
     """Worker: load, normalise and key one chunk; the result travels back as one `marshal` string
 
     (about four times cheaper to write and read than pickling the tuples one by one)."""
-    load, convert, cfg = _STATE["load"], _STATE["convert"], _STATE["config"]
+    load, convert, cfg, parts = _STATE["load"], _STATE["convert"], _STATE["config"], _STATE["parts"]
     records: list[RecordTuple] = []
     keys: list[tuple[str, ...]] = []
     lines: list[int] = []
+    part_keys: list[list[str]] = [[] for _ in range(parts)]
+    part_index: list[list[int]] = [[] for _ in range(parts)]
     error: tuple[int, str] | None = None
     append_record, append_keys, append_line = records.append, keys.append, lines.append
     try:
-        for line, item in load(chunk):
+        for k, (line, item) in enumerate(load(chunk)):
             try:
                 record = convert(item)
             except ValueError as exc:
                 error = (line, str(exc))
                 break
             append_record(record)
-            append_keys(tuple(blocking_keys(record, cfg)))
+            record_keys = tuple(blocking_keys(record, cfg))
+            append_keys(record_keys)
             append_line(line)
+            for key in record_keys:
+                p = (len(key) + ord(key[-1]) + ord(key[-2])) % parts  # _partition, inline
+                part_keys[p].append(key)
+                part_index[p].append(k)
     except BadLine as exc:  # the loader's own complaint (malformed CSV, not UTF-8 ...)
         error = (exc.line, exc.message)
-    return marshal.dumps((records, keys, lines, error))
+    return marshal.dumps((records, keys, lines, error, part_keys, part_index))
 
 
 def prepare_chunks(
@@ -243,14 +255,19 @@ def prepare_chunks(
     for the first bad item in input order.
     """
     cfg = config or DEFAULT_CONFIG
-    _STATE.update(load=load, convert=convert, config=cfg)
+    parts = max(1, workers)
+    _STATE.update(load=load, convert=convert, config=cfg, parts=parts)
     try:
-        out = Prepared([], [], array("q"))
+        out = Prepared([], [], array("q"), [([], array("q")) for _ in range(parts)])
         for blob in _fork_map(_prepare_chunk, chunks, workers):
-            records, keys, lines, error = marshal.loads(blob)
+            records, keys, lines, error, part_keys, part_index = marshal.loads(blob)
+            base = len(out.records)
             out.records.extend(records)
             out.keys.extend(keys)
             out.lines.extend(lines)
+            for p, (all_keys, all_index) in enumerate(out.partitions):
+                all_keys.extend(part_keys[p])
+                all_index.extend(array("q", part_index[p]) if not base else [i + base for i in part_index[p]])
             if error is not None:
                 raise BadLine(*error)
             if progress:
@@ -284,13 +301,26 @@ class BadItem(ValueError):
 _DECISION_INDEX = {decision: k for k, decision in enumerate(DECISIONS)}
 
 
+def _partition(key: str, parts: int) -> int:
+    """The partition of a key: deterministic (unlike hash() across runs), cheap, spreads every key kind
+    evenly. Written out inline where it runs per key (a function call costs more than the test)."""
+    return (len(key) + ord(key[-1]) + ord(key[-2])) % parts
+
+
 def _build_index(part: int, parts: int) -> dict[str, list[int]]:
-    """The buckets of this worker's share of the keys: a key belongs to partition
-    `(len(key) + ord(key[-1]) + ord(key[-2])) % parts` (deterministic, unlike hash() across runs; cheap;
-    spreads every key kind evenly; written out inline: a function call per key costs more than the test)."""
-    all_keys: Sequence[tuple[str, ...]] = _STATE["keys"]
+    """The buckets of this worker's share of the keys (`_partition`), from `Prepared.partitions` when given."""
     index: dict[str, list[int]] = {}
     get = index.get
+    partitions: Sequence[tuple[list[str], array[int]]] | None = _STATE.get("partitions")
+    if partitions is not None and len(partitions) == parts:
+        for key, i in zip(*partitions[part], strict=True):
+            bucket = get(key)
+            if bucket is None:
+                index[key] = [i]
+            else:
+                bucket.append(i)
+        return index
+    all_keys: Sequence[tuple[str, ...]] = _STATE["keys"]
     for i, record_keys in enumerate(all_keys):
         for key in record_keys:
             if parts == 1 or (len(key) + ord(key[-1]) + ord(key[-2])) % parts == part:
@@ -453,17 +483,19 @@ def _partition_worker(conn: Any, part: int, parts: int) -> None:
 
 
 def _partitioned_blocks(parts: int) -> Iterator[PairBlock]:
+    """Partition 0 in this process, the others in forked children (one fork and copy fewer than one per part)."""
     ctx = multiprocessing.get_context("fork")
     pipes, procs = [], []
     try:
-        for part in range(parts):
+        for part in range(1, parts):
             parent_end, child_end = ctx.Pipe()
             proc = ctx.Process(target=_partition_worker, args=(child_end, part, parts), daemon=True)
             proc.start()
             child_end.close()
             pipes.append(parent_end)
             procs.append(proc)
-        flagged: set[str] = set()
+        index = _build_index(0, parts)
+        flagged = _over_cap(index, _STATE["config"].max_key_fanout)
         for conn in pipes:
             message = conn.recv()
             if isinstance(message, BaseException):
@@ -471,6 +503,8 @@ def _partitioned_blocks(parts: int) -> Iterator[PairBlock]:
             flagged |= message
         for conn in pipes:
             conn.send(flagged)
+        yield _score_index(index, flagged)
+        del index
         for conn in pipes:
             block = conn.recv()
             if isinstance(block, BaseException):
@@ -494,12 +528,13 @@ def _blocks(
     stats: ReconcileStats,
     render: Callable[[int, int, int, float, str], str] | None,
     scorer: Scorer | None = None,
+    partitions: Sequence[tuple[list[str], array[int]]] | None = None,
 ) -> Iterator[PairBlock]:
     parts = workers if len(records) >= PARALLEL_MIN_RECORDS else 1
     stats.records = len(records)
     if config.scorer == FS and scorer is None:
         scorer = batch_scorer(records, config)
-    _STATE.update(records=records, keys=keys, config=config, render=render, scorer=scorer)
+    _STATE.update(records=records, keys=keys, config=config, render=render, scorer=scorer, partitions=partitions)
     try:
         if parts > 1:
             blocks: Iterator[PairBlock] = _partitioned_blocks(parts)
@@ -555,13 +590,15 @@ def render_pairs(
     workers: int = 1,
     stats: ReconcileStats | None = None,
     scorer: Scorer | None = None,
+    partitions: Sequence[tuple[list[str], array[int]]] | None = None,
 ) -> Iterator[str]:
     """Like `find_pairs`, but the workers turn each pair into text with `render(i, j, code, weight, decision)`
 
-    (`decision` is "" for the spec scorer: it follows from the mask)."""
+    (`decision` is "" for the spec scorer: it follows from the mask). `partitions`: `Prepared.partitions`
+    for these keys, if at hand (used when there are as many as workers)."""
     cfg = config or DEFAULT_CONFIG
     stats = stats if stats is not None else ReconcileStats()
-    for block in _blocks(records, keys, cfg, workers, stats, render, scorer):
+    for block in _blocks(records, keys, cfg, workers, stats, render, scorer, partitions):
         yield block.text
 
 
