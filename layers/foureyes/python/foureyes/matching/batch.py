@@ -193,18 +193,22 @@ class BadLine(ValueError):
         self.message = message
 
 
+Partition = list[tuple[int, list[str], list[int]]]
+
+
 @dataclass
 class Prepared:
     """Normalised records, their keys and input lines, in input order (see `prepare_chunks`).
 
-    `partitions[p]` = (keys, record indices): the key occurrences of partition p (see `_partition`), so
-    that each scoring worker indexes its own share without going through every record's keys.
+    `partitions[p]`: the key occurrences of partition p (see `_partition`) as segments (first record of the
+    chunk, keys, record indices within the chunk), so that each scoring worker indexes its own share
+    without going through every record's keys (and adds the chunk offsets itself, in parallel).
     """
 
     records: list[RecordTuple]
     keys: list[tuple[str, ...]]
     lines: array[int]
-    partitions: list[tuple[list[str], array[int]]] = field(default_factory=list)
+    partitions: list[Partition] = field(default_factory=list)
 
 
 def _prepare_chunk(chunk: Any) -> bytes:
@@ -258,16 +262,15 @@ def prepare_chunks(
     parts = max(1, workers)
     _STATE.update(load=load, convert=convert, config=cfg, parts=parts)
     try:
-        out = Prepared([], [], array("q"), [([], array("q")) for _ in range(parts)])
+        out = Prepared([], [], array("q"), [[] for _ in range(parts)])
         for blob in _fork_map(_prepare_chunk, chunks, workers):
             records, keys, lines, error, part_keys, part_index = marshal.loads(blob)
             base = len(out.records)
             out.records.extend(records)
             out.keys.extend(keys)
             out.lines.extend(lines)
-            for p, (all_keys, all_index) in enumerate(out.partitions):
-                all_keys.extend(part_keys[p])
-                all_index.extend(array("q", part_index[p]) if not base else [i + base for i in part_index[p]])
+            for p, segments in enumerate(out.partitions):
+                segments.append((base, part_keys[p], part_index[p]))
             if error is not None:
                 raise BadLine(*error)
             if progress:
@@ -311,14 +314,15 @@ def _build_index(part: int, parts: int) -> dict[str, list[int]]:
     """The buckets of this worker's share of the keys (`_partition`), from `Prepared.partitions` when given."""
     index: dict[str, list[int]] = {}
     get = index.get
-    partitions: Sequence[tuple[list[str], array[int]]] | None = _STATE.get("partitions")
-    if partitions is not None and len(partitions) == parts:
-        for key, i in zip(*partitions[part], strict=True):
-            bucket = get(key)
-            if bucket is None:
-                index[key] = [i]
-            else:
-                bucket.append(i)
+    partitions: Sequence[Partition] | None = _STATE.get("partitions")
+    if partitions and len(partitions) == parts:
+        for base, keys, local in partitions[part]:
+            for key, i in zip(keys, local, strict=True):
+                bucket = get(key)
+                if bucket is None:
+                    index[key] = [i + base]
+                else:
+                    bucket.append(i + base)
         return index
     all_keys: Sequence[tuple[str, ...]] = _STATE["keys"]
     for i, record_keys in enumerate(all_keys):
@@ -422,6 +426,8 @@ def _score_index_fs(
     lines: list[str] = []
     decisions = dict.fromkeys(DECISIONS, 0)
     candidates = buckets = over = 0
+    # name level of two names in a fuzzy-name bucket: the same two names meet again in other years' buckets
+    levels: dict[tuple[str, str], int] = {}
     for key, members in index.items():
         n = len(members)
         if n > cap:
@@ -439,8 +445,13 @@ def _score_index_fs(
             for y in range(x + 1, n):
                 j = members[y]
                 rec_j = records[j]
-                if fuzzy_only and name_i != rec_j[3] and name_level(name_i, rec_j[3], max_distance) == NAME_DIFF:
-                    continue  # the only thing a fuzzy-name bucket adds is a similar name
+                if fuzzy_only and name_i != rec_j[3]:
+                    names = (name_i, rec_j[3])
+                    level = levels.get(names)
+                    if level is None:
+                        level = levels[names] = name_level(name_i, rec_j[3], max_distance)
+                    if level == NAME_DIFF:
+                        continue  # the only thing a fuzzy-name bucket adds is a similar name
                 if multi:
                     keys_j = all_keys[j]
                     if len(keys_j) > 1:
@@ -528,7 +539,7 @@ def _blocks(
     stats: ReconcileStats,
     render: Callable[[int, int, int, float, str], str] | None,
     scorer: Scorer | None = None,
-    partitions: Sequence[tuple[list[str], array[int]]] | None = None,
+    partitions: Sequence[Partition] | None = None,
 ) -> Iterator[PairBlock]:
     parts = workers if len(records) >= PARALLEL_MIN_RECORDS else 1
     stats.records = len(records)
@@ -590,7 +601,7 @@ def render_pairs(
     workers: int = 1,
     stats: ReconcileStats | None = None,
     scorer: Scorer | None = None,
-    partitions: Sequence[tuple[list[str], array[int]]] | None = None,
+    partitions: Sequence[Partition] | None = None,
 ) -> Iterator[str]:
     """Like `find_pairs`, but the workers turn each pair into text with `render(i, j, code, weight, decision)`
 
