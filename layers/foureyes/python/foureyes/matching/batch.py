@@ -32,6 +32,7 @@ from rapidfuzz.distance.Levenshtein import distance
 
 from foureyes.matching.fs import (
     EMAIL_EXACT,
+    MAX_TF_BITS,
     N_STRIDE,
     NAME_DIFF,
     P_STRIDE,
@@ -428,6 +429,7 @@ def _score_index_fs(
     candidates = buckets = over = 0
     # name level of two names in a fuzzy-name bucket: the same two names meet again in other years' buckets
     levels: dict[tuple[str, str], int] = {}
+    hopeless = _hopeless_codes(scorer)
     for key, members in index.items():
         n = len(members)
         if n > cap:
@@ -462,6 +464,8 @@ def _score_index_fs(
                             continue
                 candidates += 1
                 code = compare(rec_i, rec_j, max_distance, shared)
+                if hopeless[code]:
+                    continue
                 weight = table[code]
                 if code // N_STRIDE % 6:  # a name level: adjust by how common the name is
                     weight += adjustment(code, name_i, rec_j[3]).bits
@@ -477,6 +481,21 @@ def _score_index_fs(
                 else:
                     lines.append(render(i, j, code, weight, decision))
     return PairBlock(flat, "".join(lines), decisions, buckets, over, candidates)
+
+
+def _hopeless_codes(scorer: Scorer) -> list[bool]:
+    """Per comparison code: whether the scorer drops every pair with it, whatever the frequency adjustments.
+
+    Read from the scorer's own tables: no shared contact (its adjustment has no fixed bound), no review
+    floor, and below the near-miss threshold even with the largest name adjustment (`MAX_TF_BITS`, the
+    clip of `Scorer.adjustment`). Most pairs a name key brings together are such pairs; they skip the
+    adjustment and the decision.
+    """
+    out = []
+    for code, weight in enumerate(scorer.table):
+        contact = code % 4 == EMAIL_EXACT or code // P_STRIDE % 3 == PHONE_EXACT
+        out.append(not contact and not scorer.review_floor[code] and weight + MAX_TF_BITS < scorer.near_miss)
+    return out
 
 
 def _partition_worker(conn: Any, part: int, parts: int) -> None:
