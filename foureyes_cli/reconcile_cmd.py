@@ -136,6 +136,7 @@ class _Input:
         self.possible_phones = True
         self._dobs: dict[str, tuple[int, int] | None] = {}
         self._employers: dict[str, str] = {"": ""}
+        self._names: dict[tuple[str, str, str], str] = {}
 
     def _break_after(self, pos: int) -> int:
         """The offset just after the first line break at or after `pos` outside quoted fields; 0 if none."""
@@ -187,7 +188,8 @@ class _Input:
 
     def convert(self, row: list[str]) -> RecordTuple:
         """One row -> record tuple (the values of `normalize_fields`); `ValueError` naming the column (never
-        the value) when it is bad. Dates and employers are looked up once per distinct cell."""
+        the value) when it is bad. Dates, employers and names are worked out once per distinct cell (names per
+        distinct full name / first name / last name)."""
         if len(row) != self.width:
             raise ValueError(f"expected {self.width} fields like the header, found {len(row)}")
         i_sys, i_id, i_full, i_first, i_last, i_email, i_phone, i_dob, i_emp = self.cols
@@ -225,8 +227,11 @@ class _Input:
         if employer is None:
             employer = self._employers[cell] = normalize_employer(cell)
         yob, ordinal = born or (0, 0)
-        return (f"{system}:{record_id}", emails, phones, name_key(row[i_full], row[i_first], row[i_last]), yob,
-                ordinal, employer)
+        names = (row[i_full], row[i_first], row[i_last])
+        name = self._names.get(names)
+        if name is None:
+            name = self._names[names] = name_key(*names)
+        return (f"{system}:{record_id}", emails, phones, name, yob, ordinal, employer)
 
     @staticmethod
     def _born(cell: str) -> tuple[int, int] | None:
