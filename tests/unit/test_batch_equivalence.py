@@ -8,6 +8,9 @@ import argparse
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,3 +135,23 @@ def test_chunks_cut_only_between_records(tmp_path: Path) -> None:
         assert [item for chunk in chunks for item in source.load(chunk)] == whole
     assert len(whole) == 400
     assert whole[2] == (6, ["otys", "2", "Jan 2", 'Acme "2"\nB.V., Utrecht'])  # line of the row's last line
+
+
+def test_the_command_as_a_process(tmp_path: Path) -> None:
+    """`python -m foureyes_cli.main reconcile` (only its own module loaded, the process ended without freeing)
+    writes the same pairs as the in-process run and prints its summary (the streams are flushed)."""
+    src = tmp_path / "in.csv"
+    write_csv(generate(1_500, seed=31), src)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "layers/foureyes/python"), str(root)])}
+    done = subprocess.run(
+        [sys.executable, "-m", "foureyes_cli.main", "reconcile", str(src), "--out", str(tmp_path / "a.csv")],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("records 1,500 | pairs hard ")
+    assert "read " in done.stderr  # the progress lines
+    expected = cli_pairs(src, tmp_path / "b.csv")
+    assert len(expected) > 100
+    rows = list(csv.reader((tmp_path / "a.csv").read_text(encoding="utf-8").splitlines()))[1:]
+    assert {(left, right): (score, decision, evidence) for left, right, score, decision, evidence in rows} == expected
