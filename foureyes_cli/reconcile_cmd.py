@@ -106,7 +106,10 @@ class _Input:
 
     The parent reads the file as bytes and cuts it into chunks at line breaks outside quoted fields (an
     even number of double quotes before the break); each worker decodes and parses its own chunks, so
-    no row is parsed twice or copied between processes.
+    no row is parsed twice or copied between processes. The count is exact for RFC 4180 files; a stray
+    double quote inside an unquoted field (read by `csv` as a plain character) can move a cut into a
+    quoted field: the rows around it then have the wrong number of fields, and bad input found in a
+    chunk always makes the parent parse the whole file in one piece before it reports anything.
     """
 
     def __init__(self, data: bytes) -> None:

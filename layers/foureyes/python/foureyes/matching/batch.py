@@ -5,14 +5,18 @@ by more than `max_key_fanout` records (a switchboard number, a shared inbox, a v
 one birth year) is skipped and counted as flagged, exactly as the Lambda skips it. A pair that shares
 several keys is scored once: by the bucket of the first key (in `blocking_keys` order) it shares.
 
-Fast path (about 2 x faster on 2 cores than one process):
-1. worker processes (fork) normalise ranges of the input and compute its keys; records travel back
-   as plain tuples (`match.RecordTuple`);
-2. worker processes, forked again so they inherit the record table without copying, each build the
-   index for their share of the keys (keys partitioned by a cheap deterministic function), skip
-   over-full buckets, score their buckets' pairs and send back flat integer arrays
-   `[i, j, evidence mask, ...]` (or, for the CLI, ready CSV text); score and decision come from a
-   64-entry table per evidence mask instead of per-pair arithmetic.
+Fast path (`prepare_chunks` + `render_pairs`, what `foureyes reconcile` runs):
+1. forked worker processes load their own chunks of the input (the CLI: byte ranges of the CSV cut at
+   line breaks outside quoted fields), normalise them and compute their keys; each chunk travels back
+   as one `marshal` string (records as plain tuples, `match.RecordTuple`; keys; the key occurrences
+   already split by scoring partition);
+2. the parent counts name and contact frequencies (C loops) and scores partition 0 itself while forked
+   children, which inherit the record table without copying, score the others: each indexes only its
+   own share of the keys, skips over-full buckets, scores its buckets' pairs and sends back flat integer
+   arrays `[i, j, code, milli-weight, ...]` (or, for the CLI, ready CSV text). Weights and decisions come
+   from the scorer's own tables (`Scorer.table`, `hard_ok`, `review_floor`) plus its frequency
+   adjustments; codes that cannot reach the near-miss threshold whatever the adjustment skip both.
+The pairs, weights and decisions are those of `score_pair` on the same records (a unit test checks it).
 """
 
 from __future__ import annotations
