@@ -17,25 +17,35 @@ no PII on the terminal or in CI logs), and leaves no output file behind.
 from __future__ import annotations
 
 import argparse
+import codecs
 import csv
 import gc
+import io
 import json
 import os
 import re
 import sys
 import tempfile
 import time
-from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TextIO
 
 from foureyes.errors import MatchConfigError
-from foureyes.matching.batch import BadItem, ReconcileStats, default_workers, mask_table, normalize_many, render_pairs
+from foureyes.matching import batch
+from foureyes.matching.batch import (
+    BadLine,
+    Prepared,
+    ReconcileStats,
+    default_workers,
+    mask_table,
+    prepare_chunks,
+    render_pairs,
+)
 from foureyes.matching.fs import estimate, level_names
+from foureyes.matching.normalize import canonical_email, e164, name_key, normalize_employer, year_of_birth
 from foureyes.matching.score import FS, MatchConfig, RecordTuple, blocking_keys, normalize_fields
 
 OUTPUT_COLUMNS = ("left", "right", "score", "decision", "evidence")
@@ -64,6 +74,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     p.set_defaults(run=run)
 
 
+_UNSEEN = (-1, -1)  # a date cell not looked up yet
+_BYTES_PER_RECORD = 64  # a CSV line holds at least this much: decides whether forking pays off
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SPLIT = re.compile(r"\s*;\s*")
 
@@ -90,16 +102,28 @@ def _multi(cell: str) -> tuple[str, ...]:
 
 
 class _Input:
-    """The rows of an input file (read by the parent) and how to turn one into a record (in the workers)."""
+    """An input file: its header (checked by the parent) and how to load and convert its chunks (in the workers).
 
-    def __init__(self, stream: TextIO) -> None:
-        reader = csv.reader(stream)
+    The parent reads the file as bytes and cuts it into chunks at line breaks outside quoted fields (an
+    even number of double quotes before the break); each worker decodes and parses its own chunks, so
+    no row is parsed twice or copied between processes. The count is exact for RFC 4180 files; a stray
+    double quote inside an unquoted field (read by `csv` as a plain character) can move a cut into a
+    quoted field: the rows around it then have the wrong number of fields, and bad input found in a
+    chunk always makes the parent parse the whole file in one piece before it reports anything.
+    """
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        header_end = self._break_after(self.start) or len(data)
         try:
-            header = next(reader, None)
-        except csv.Error as exc:
-            raise InputError(f"line 1: not a readable CSV header ({exc})") from None
+            head_text = data[self.start:header_end].decode("utf-8")
         except UnicodeDecodeError:
             raise InputError("line 1: the file is not UTF-8 text") from None
+        try:
+            header = next(csv.reader(io.StringIO(head_text, newline="")), None)
+        except csv.Error as exc:
+            raise InputError(f"line 1: not a readable CSV header ({exc})") from None
         if not header:
             raise InputError("the file is empty: expected a header line with system,record_id,...")
         columns = {name.strip().lower(): i for i, name in enumerate(header)}
@@ -112,23 +136,63 @@ class _Input:
         self.cols = tuple(
             columns.get(c, -1) for c in ("system", "record_id", *NAME_COLUMNS, "email", "phone", "dob", "employer")
         )
-        self.rows: list[list[str]] = []
-        self.lines: array[int] = array("q")
-        rows_append, lines_append = self.rows.append, self.lines.append
+        self.possible_phones = True
+        self._dobs: dict[str, tuple[int, int] | None] = {}
+        self._employers: dict[str, str] = {"": ""}
+        self._names: dict[tuple[str, str, str], str] = {}
+
+    def _break_after(self, pos: int) -> int:
+        """The offset just after the first line break at or after `pos` outside quoted fields; 0 if none."""
+        data = self.data
+        quotes = data.count(b'"', 0, pos)
+        while True:
+            nl = data.find(b"\n", pos)
+            if nl < 0:
+                return 0
+            quotes += data.count(b'"', pos, nl)
+            pos = nl + 1
+            if quotes % 2 == 0:
+                return pos
+
+    def chunks(self, parts: int) -> list[tuple[int, int, int, bool]]:
+        """(start, end, physical lines before start, holds the header) of up to `parts` chunks."""
+        data, n = self.data, len(self.data)
+        bounds = [self.start]
+        for k in range(1, parts):
+            at = max(bounds[-1], self.start + (n - self.start) * k // parts)
+            cut = self._break_after(at)
+            if not cut or cut >= n:
+                break
+            if cut > bounds[-1]:
+                bounds.append(cut)
+        bounds.append(n)
+        out = []
+        for k in range(len(bounds) - 1):
+            out.append((bounds[k], bounds[k + 1], data.count(b"\n", 0, bounds[k]), k == 0))
+        return out
+
+    def load(self, chunk: tuple[int, int, int, bool]) -> Iterator[tuple[int, list[str]]]:
+        """(line, row) of the data rows of one chunk; `BadLine` for text that is not UTF-8 or not CSV."""
+        start, end, before, has_header = chunk
         try:
+            text = self.data[start:end].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BadLine(before + self.data.count(b"\n", start, start + exc.start) + 1,
+                          "the file is not UTF-8 text") from None
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            if has_header:
+                next(reader, None)
             for row in reader:
                 if row:  # blank lines are skipped
-                    rows_append(row)
-                    lines_append(reader.line_num)
+                    yield before + reader.line_num, row
         except csv.Error as exc:
-            raise InputError(f"line {reader.line_num}: malformed CSV ({exc})") from None
-        except UnicodeDecodeError:
-            raise InputError(f"line {reader.line_num + 1}: the file is not UTF-8 text") from None
-
-    possible_phones = True
+            raise BadLine(before + reader.line_num, f"malformed CSV ({exc})") from None
 
     def convert(self, row: list[str]) -> RecordTuple:
-        """One row -> record tuple; `ValueError` naming the column (never the value) when it is bad."""
+        """One row -> record tuple (the values of `normalize_fields`); `ValueError` naming the column (never
+        the value) when it is bad. Dates, employers and names are worked out once per distinct cell (names per
+        distinct full name / first name / last name)."""
         if len(row) != self.width:
             raise ValueError(f"expected {self.width} fields like the header, found {len(row)}")
         i_sys, i_id, i_full, i_first, i_last, i_email, i_phone, i_dob, i_emp = self.cols
@@ -138,22 +202,58 @@ class _Input:
             raise ValueError("column 'system': empty")
         if not record_id:
             raise ValueError("column 'record_id': empty")
-        dob = _parse_dob(row[i_dob].strip())
+        cell = row[i_dob]
+        born = self._dobs.get(cell, _UNSEEN)
+        if born is _UNSEEN:
+            born = self._dobs[cell] = self._born(cell)
+        email, phone = row[i_email], row[i_phone]
+        if ";" in email or ";" in phone:  # several values in a cell: the general path
+            dob = _parse_dob(cell.strip())
+            return tuple(
+                normalize_fields(
+                    f"{system}:{record_id}", _multi(email), _multi(phone), row[i_full], row[i_first], row[i_last],
+                    dob if isinstance(dob, date) else None, row[i_emp], possible_phones=self.possible_phones,
+                )
+            )  # type: ignore[return-value]
+        emails: tuple[str, ...] = ()
+        if email:
+            canonical = canonical_email(email)
+            if canonical:
+                emails = (canonical,)
+        phones: tuple[str, ...] = ()
+        if phone:
+            number = e164(phone, "NL", possible=self.possible_phones)
+            if number:
+                phones = (number,)
+        cell = row[i_emp]
+        employer = self._employers.get(cell)
+        if employer is None:
+            employer = self._employers[cell] = normalize_employer(cell)
+        yob, ordinal = born or (0, 0)
+        names = (row[i_full], row[i_first], row[i_last])
+        name = self._names.get(names)
+        if name is None:
+            name = self._names[names] = name_key(*names)
+        return (f"{system}:{record_id}", emails, phones, name, yob, ordinal, employer)
+
+    @staticmethod
+    def _born(cell: str) -> tuple[int, int] | None:
+        """(year, ordinal) as `normalize_fields` keeps them, None for no date; `ValueError` for a bad one."""
+        dob = _parse_dob(cell.strip())
         if dob is False:
             raise ValueError("column 'dob': not a date in the form YYYY-MM-DD")
-        return tuple(
-            normalize_fields(
-                f"{system}:{record_id}",
-                _multi(row[i_email]),
-                _multi(row[i_phone]),
-                row[i_full],
-                row[i_first],
-                row[i_last],
-                dob if isinstance(dob, date) else None,
-                row[i_emp],
-                possible_phones=self.possible_phones,
-            )
-        )  # type: ignore[return-value]
+        if not isinstance(dob, date):
+            return None
+        yob = year_of_birth(dob)
+        return (yob, dob.toordinal()) if yob else None
+
+
+def _prepare_whole(source: _Input, config: MatchConfig, progress: Callable[[int], None]) -> Prepared:
+    try:
+        return prepare_chunks(source.chunks(1), source.load, source.convert, config, 1, progress=progress)
+    except BadLine as exc:
+        separator = ", " if exc.message.startswith("column ") else ": "
+        raise InputError(f"line {exc.line}{separator}{exc.message}") from None
 
 
 def _needs_quotes(value: str) -> bool:
@@ -205,6 +305,10 @@ def _estimate(
     return estimated
 
 
+# What a run leaves behind when its caller ends the process without freeing it (`args.keep_objects`).
+_KEPT: list[object] = []
+
+
 def run(args: argparse.Namespace) -> int:
     # Millions of small tuples, none of them in reference cycles: the cyclic GC would only rescan them
     # over and over (about a third of the run time at 1M records). Reference counting still frees memory.
@@ -231,7 +335,7 @@ def _run(args: argparse.Namespace) -> int:
 
     def normalized(done: int) -> None:
         if done >= next_report[0]:
-            say(f"normalised {done:,} / {len(source.rows):,} records")
+            say(f"normalised {done:,} records")
             next_report[0] = (done // every + 1) * every
 
     try:
@@ -239,29 +343,39 @@ def _run(args: argparse.Namespace) -> int:
             raise InputError("give --out PAIRS.csv, --estimate CONFIG.json, or both")
         config = _load_config(args.config)
         try:
-            with open(args.input, encoding="utf-8-sig", newline="") as stream:
-                source = _Input(stream)
-                source.possible_phones = config.phone_numbers == "possible"
+            data = Path(args.input).read_bytes()
         except OSError as exc:
             raise InputError(f"{args.input}: cannot read ({exc.strerror or exc.__class__.__name__})") from None
-        say(f"read {len(source.rows):,} records")
+        source = _Input(data)
+        source.possible_phones = config.phone_numbers == "possible"
+        say(f"read {len(data):,} bytes")
+        # a few chunks per worker, so a worker slowed by other work on the machine does not hold up the rest
+        parallel = len(data) >= batch.PARALLEL_MIN_RECORDS * _BYTES_PER_RECORD
+        chunks = source.chunks(workers * 4 if parallel and workers > 1 else 1)
         try:
-            records, keys = normalize_many(source.rows, source.convert, config, workers, progress=normalized)
-        except BadItem as exc:
-            separator = ", " if exc.message.startswith("column ") else ": "
-            raise InputError(f"line {source.lines[exc.index]}{separator}{exc.message}") from None
-        seen: dict[str, int] = {}
-        for k, record in enumerate(records):
-            ref = record[0]
-            if ref in seen:
-                first, again = source.lines[seen[ref]], source.lines[k]
-                raise InputError(f"line {again}: record {ref} already appeared on line {first}")
-            seen[ref] = k
-        del seen
+            prepared = prepare_chunks(chunks, source.load, source.convert, config, workers, progress=normalized)
+        except BadLine as exc:
+            if len(chunks) == 1:
+                separator = ", " if exc.message.startswith("column ") else ": "
+                raise InputError(f"line {exc.line}{separator}{exc.message}") from None
+            # Parse the whole file in one piece: the error it reports is the first in the file, and a
+            # chunk cut inside a quoted field (possible only with a stray quote in an unquoted field)
+            # cannot be the cause.
+            prepared = _prepare_whole(source, config, normalized)
+        records, keys, partitions = prepared.records, prepared.keys, prepared.partitions
+        all_refs = [r[0] for r in records]
+        if len(set(all_refs)) != len(all_refs):
+            seen: dict[str, int] = {}
+            for k, ref in enumerate(all_refs):
+                if ref in seen:
+                    first, again = prepared.lines[seen[ref]], prepared.lines[k]
+                    raise InputError(f"line {again}: record {ref} already appeared on line {first}")
+                seen[ref] = k
+        del all_refs
     except InputError as exc:
         print(f"foureyes reconcile: bad input: {exc}", file=sys.stderr)
         return 2
-    source.rows.clear()
+    del data, source, prepared
 
     if args.estimate:
         estimated = _estimate(records, keys, config, args.estimate, say)
@@ -272,6 +386,7 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         if config.scorer == FS:  # the keys were made for the configuration read; the scorer's are the same
             keys = [tuple(blocking_keys(r, config)) for r in records]
+            partitions = []
 
     refs = [_csv_field(r[0]) for r in records] if any(_needs_quotes(r[0]) for r in records) else None
     render: Callable[[int, int, int, float, str], str]
@@ -305,7 +420,7 @@ def _run(args: argparse.Namespace) -> int:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             out.write(",".join(OUTPUT_COLUMNS) + "\n")
-            for text in render_pairs(records, keys, render, config, workers, stats):
+            for text in render_pairs(records, keys, render, config, workers, stats, partitions=partitions):
                 out.write(text)
                 say(f"{sum(stats.pairs.values()):,} pairs written")
         os.replace(tmp_name, out_path)
@@ -327,4 +442,6 @@ def _run(args: argparse.Namespace) -> int:
         f"{seconds:.2f} s, {rate:,.0f} records/s | "
         f"workers {workers} -> {args.out}"
     )
+    if getattr(args, "keep_objects", False):
+        _KEPT.append((records, keys, refs))
     return 0
