@@ -506,9 +506,8 @@ class Scorer:
         w = params.weights()
         self.level_weights = w
         self.u_name_exact = params.u[2][NAME_EXACT]
-        self.u_email_exact = params.u[0][EMAIL_EXACT]
-        self.u_phone_exact = params.u[1][PHONE_EXACT]
         self.levels_sum: list[float] = []
+        self.contacts_of: list[int] = []  # exact contact levels (e-mail, phone) of each code
         self.hard_ok: list[bool] = []
         self.review_floor: list[bool] = []
         for code in range(N_CODES):
@@ -516,6 +515,7 @@ class Scorer:
             self.levels_sum.append(sum(w[c][level] for c, level in enumerate(levels)))
             e, p, n, d, _ = levels
             contacts = (e == EMAIL_EXACT) + (p == PHONE_EXACT)
+            self.contacts_of.append(contacts)
             named = n in (NAME_EXACT, NAME_ONE_EDIT)
             self.hard_ok.append((contacts == 2 or (contacts == 1 and named)) and d != DOB_DIFF)
             self.review_floor.append(named and d == DOB_EXACT)
@@ -529,8 +529,14 @@ class Scorer:
         self.freqs = freqs
         self.records = records or (freqs.total if freqs is not None and freqs.total else self.params.records)
         # a tiny base says little about how often people share a name: count it as at least MIN_RECORDS
-        self.prior = self.params.prior_bits(max(self.records, MIN_RECORDS))
-        self.table = [self.prior + w for w in self.levels_sum]
+        n = max(self.records, MIN_RECORDS)
+        self.prior = self.params.prior_bits(n)
+        # An e-mail address or a number is an identifier: the chance that two different people share one
+        # falls as 1/N, as the prior does, so its u (estimated at `params.records`) scales with the base
+        # and "same e-mail" weighs the same against the prior in a base of 1,000 as in one of 1,000,000.
+        self.contact_scale = math.log2(n / max(self.params.records, 2))
+        self.table = [self.prior + w + self.contact_scale * self.contacts_of[code]
+                      for code, w in enumerate(self.levels_sum)]
 
     def with_freqs(self, freqs: NameFrequencies | None, records: int | None = None) -> Scorer:
         """The same scorer (level tables shared) for a base of `records` records with these name frequencies."""
@@ -550,7 +556,10 @@ class Scorer:
         if level == NAME_EXACT:
             count = max(f.full.get(a, 2), 2)  # both records of the pair carry it
             g, _, c = a.rpartition(" ")
-            tf = max(count / n, (f.given.get(g, 1) / n if g else 1.0) * f.core.get(c, 1) / n)
+            # how common the name is among *other* records: the pair's own two say nothing about that
+            # (a name only the pair holds is no common name, in a base of 1,000 or of 1,000,000); at least
+            # what its given name and surname would give by chance
+            tf = max((count - 2) / n, (f.given.get(g, 1) / n if g else 1.0) * f.core.get(c, 1) / n)
             return Adjustment(_clip(math.log2(self.u_name_exact / tf)), "name", count)
         ag, _, ac = a.rpartition(" ")
         bg, _, bc = b.rpartition(" ")
@@ -572,29 +581,29 @@ class Scorer:
         return None
 
     def contact_adjustment(self, code: int, a: Sequence[Any], b: Sequence[Any]) -> tuple[float, float]:
-        """(e-mail, phone) bits for how many records hold the shared value: Splink's term frequency, u = k / N.
+        """(e-mail, phone) bits for how many records hold the shared value (Splink's term frequency).
 
-        An address two records share weighs log2(m * N / 2); one a small office's four records share, one
-        bit less; an address and a number both shared by more than two records count once. Nothing without
-        frequencies (`freqs` None).
+        A value only the two records of the pair hold is what the level's u describes: nothing to adjust.
+        One held by k > 2 records is k/2 times as likely to be shared by chance: log2(k/2) bits less (a small
+        office's four records, one bit). An address and a number both shared by more than two records count
+        once (an agency's inbox and switchboard). Nothing without frequencies (`freqs` None).
         """
         f = self.freqs
         if f is None:
             return (0.0, 0.0)
-        n = max(self.records, MIN_RECORDS)
         contacts = f.contacts
         email = phone = 0.0
         k_email = k_phone = 0
         if code % 4 == EMAIL_EXACT:
             k_email = min(contacts.get(x, 2) for x in a[1] if x in b[1])
-            email = math.log2(self.u_email_exact * n / max(k_email, 2))
+            email = -math.log2(max(k_email, 2) / 2)
         if (code // P_STRIDE) % 3 == PHONE_EXACT:
             k_phone = min(contacts.get(x, 2) for x in a[2] if x in b[2])
-            phone = math.log2(self.u_phone_exact * n / max(k_phone, 2))
+            phone = -math.log2(max(k_phone, 2) / 2)
         if k_email > 2 and k_phone > 2:
             # an address and a number that several records share together (an agency's inbox and
             # switchboard) are one piece of evidence, not two: the number adds nothing to the address
-            phone = -self.level_weights[1][PHONE_EXACT]
+            phone = -(self.level_weights[1][PHONE_EXACT] + self.contact_scale)
         return (email, phone)
 
     def score(self, a: Sequence[Any], b: Sequence[Any], shared: frozenset[str] | set[str] = frozenset()) -> Scored:
@@ -618,9 +627,12 @@ class Scorer:
         """(evidence, weight in bits) per non-null level, with the frequency adjustments of name and contacts."""
         out: list[tuple[str, float]] = []
         extra = {"name": adj.bits, "email": contact[0], "phone": contact[1]}
+        exact = {"email": EMAIL_EXACT, "phone": PHONE_EXACT}
         for c, (comparison, level) in enumerate(zip(COMPARISONS, decode(code), strict=True)):
             if level:
                 bits = self.level_weights[c][level] + extra.get(comparison, 0.0)
+                if exact.get(comparison) == level:
+                    bits += self.contact_scale
                 out.append((f"{comparison}:{LEVELS[comparison][level]}", round(bits, 2)))
         return tuple(out)
 
@@ -776,7 +788,7 @@ def fit_m(
 
 
 # Which comparisons a session estimates, by the kind of key that brought its pairs together.
-CONTACT_KINDS = ("email", "phone")
+CONTACT_KINDS = ("email", "phone", "handle")
 _CONTACT_SESSION = (COMPARISONS.index("name"), COMPARISONS.index("dob"), COMPARISONS.index("employer"))
 _NAME_SESSION = (COMPARISONS.index("email"), COMPARISONS.index("phone"))
 
