@@ -6,7 +6,8 @@ Two records are compared field by field; each comparison lands on one *level*:
 |------------|----------------------------------------------------------------------------------------------|
 | `email`    | exact (a canonical address in common), fuzzy (<= 2 edits, same digits), different           |
 | `phone`    | exact (an E.164 number in common), different                                                |
-| `name`     | exact (name key), one edit (a typo, or given name and surname swapped), fuzzy (<= 2 edits), |
+| `name`     | exact (name key), one edit (a typo, or given name and surname swapped), fuzzy (<= 2 edits, |
+|            | or both words alike by Jaro-Winkler >= 0.88, as written or swapped),                         |
 |            | initials (same surname core, given name an initial, a prefix or missing), different         |
 | `dob`      | exact, typo (one digit, or day and month swapped), same year, different                     |
 | `employer` | exact, different                                                                            |
@@ -186,6 +187,10 @@ def _given_compatible(a: str, b: str) -> bool:
     return a[0] == b[0] and (a.startswith(b) or b.startswith(a)) or _close(a, b)
 
 
+def _alike(a: str, b: str) -> bool:
+    return a == b or JaroWinkler.similarity(a, b, score_cutoff=0.88) >= 0.88
+
+
 def name_level(a: str, b: str, max_distance: int = 2) -> int:
     """The name level of two non-empty name keys ("given core", or one token: only one of the two known)."""
     if a == b:
@@ -206,6 +211,10 @@ def name_level(a: str, b: str, max_distance: int = 2) -> int:
             # the surname a few letters apart, and alike (Jaro-Winkler): "Alan", "Allen"; not "Vries", "Prins"
             if JaroWinkler.similarity(ac, bc) >= 0.8:
                 return NAME_FUZZY
+        # letters typed in a hurry: both words alike by Jaro-Winkler, as written or swapped ("Lily Robibnson",
+        # "Lily Robrison"; "Clark Violet", "Oivlet Clakr"), as Splink's name comparison allows
+        if _alike(ag, bg) and _alike(ac, bc) or _alike(ag, bc) and _alike(ac, bg):
+            return NAME_FUZZY
         return NAME_DIFF
     # one side (or both) has a single name: the other's given name or surname, or a typo of one
     single, other = (a, b) if not ag else (b, a)
@@ -461,11 +470,23 @@ class Adjustment(NamedTuple):
 
 
 _NO_ADJUSTMENT = Adjustment(0.0, "", 0)
-MAX_TF_BITS = 6.0  # a term frequency moves a level's weight by at most this much either way
+MAX_TF_BITS = 6.0  # a common name lowers a level's weight by at most this much
+# ... and a rare one raises it by at most this much: a base of some thousands of records cannot tell a name
+# held by 1 in 10,000 people from one held by 1 in 1,000,000, and the chance floor (given name x surname)
+# assumes the two are independent, which families and communities are not. With 6 bits two unrelated
+# people with a rare name born the same year reached review in the generated sets; with 4 none did.
+# A base vouches for rarity only as far as its size allows: at most log2(records / 1,000) bits (none for a
+# tenant's first thousand records, where every name looks rare; the full 4 from 16,000 records on).
+MAX_TF_BONUS = 4.0
+RARITY_BASE = 1_000
 
 
-def _clip(bits: float) -> float:
-    return MAX_TF_BITS if bits > MAX_TF_BITS else -MAX_TF_BITS if bits < -MAX_TF_BITS else bits
+def _clip(bits: float, bonus: float = MAX_TF_BONUS) -> float:
+    return bonus if bits > bonus else -MAX_TF_BITS if bits < -MAX_TF_BITS else bits
+
+
+def _bonus_cap(records: int) -> float:
+    return min(MAX_TF_BONUS, max(0.0, math.log2(max(records, 1) / RARITY_BASE)))
 
 
 # -- the scorer ----------------------------------------------------------------------------------
@@ -479,7 +500,7 @@ class Scored(NamedTuple):
     contact_bits: tuple[float, float] = (0.0, 0.0)  # e-mail, phone: how widely the shared value is held
 
 
-MIN_RECORDS = 1_000
+MIN_RECORDS = 20_000
 
 
 class Scorer:
@@ -528,7 +549,9 @@ class Scorer:
     def _set(self, freqs: NameFrequencies | None, records: int | None) -> None:
         self.freqs = freqs
         self.records = records or (freqs.total if freqs is not None and freqs.total else self.params.records)
-        # a tiny base says little about how often people share a name: count it as at least MIN_RECORDS
+        # A small base says little about how often people share a name, and a tenant's base grows: it is
+        # scored as one of at least MIN_RECORDS (a typical tenant), so name + year of birth alone in a
+        # young base of a few hundred records does not reach review where it would not in a grown one.
         n = max(self.records, MIN_RECORDS)
         self.prior = self.params.prior_bits(n)
         # An e-mail address or a number is an identifier: the chance that two different people share one
@@ -553,6 +576,7 @@ class Scorer:
         if level == 0 or level == NAME_DIFF:
             return _NO_ADJUSTMENT
         n = max(f.total, MIN_RECORDS)
+        cap = _bonus_cap(f.total)
         if level == NAME_EXACT:
             count = max(f.full.get(a, 2), 2)  # both records of the pair carry it
             g, _, c = a.rpartition(" ")
@@ -560,15 +584,15 @@ class Scorer:
             # (a name only the pair holds is no common name, in a base of 1,000 or of 1,000,000); at least
             # what its given name and surname would give by chance
             tf = max((count - 2) / n, (f.given.get(g, 1) / n if g else 1.0) * f.core.get(c, 1) / n)
-            return Adjustment(_clip(math.log2(self.u_name_exact / tf)), "name", count)
+            return Adjustment(_clip(math.log2(self.u_name_exact / tf), cap), "name", count)
         ag, _, ac = a.rpartition(" ")
         bg, _, bc = b.rpartition(" ")
         if ac == bc:
             count = max(f.core.get(ac, 2), 2)
-            return Adjustment(_clip(math.log2(self.params.surname_tf * n / count)), "surname", count)
+            return Adjustment(_clip(math.log2(self.params.surname_tf * n / count), cap), "surname", count)
         if ag and ag == bg:
             count = max(f.given.get(ag, 2), 2)
-            return Adjustment(_clip(math.log2(self.params.given_tf * n / count)), "given name", count)
+            return Adjustment(_clip(math.log2(self.params.given_tf * n / count), cap), "given name", count)
         return _NO_ADJUSTMENT
 
     def decide(self, code: int, weight: float) -> str | None:
