@@ -85,7 +85,8 @@ def test_thresholds_from_decisions_apply_and_the_matcher_follows(cloud: object, 
     ddb = client.boto("dynamodb")
     near_misses = client.outputs["NearMissesTableName"]
     twin = {"first_name": "Ilse", "last_name": f"Dekker{run}"}
-    post("carerix", {**twin, "id": f"t4a{run}", "date_of_birth": "1979-02-03", "emails": [f"ilse.{run}@dekker-advies.nl"]})
+    post("carerix", {**twin, "id": f"t4a{run}", "date_of_birth": "1979-02-03",
+                     "emails": [f"ilse.{run}@dekker-advies.nl"]})
     post("otys", {**twin, "id": f"t4b{run}", "date_of_birth": "1979-11-23", "emails": [f"i.dekker.{run}@hotmail.com"]})
     pair = f"carerix:t4a{run}|otys:t4b{run}"
     logged = wait_for("the near-miss", lambda: ddb.get_item(TableName=near_misses, Key={"pair": {"S": pair}},
