@@ -85,7 +85,7 @@ _SPEC_WEIGHTS = frozenset(EVIDENCE)
 _SCORER_DEFAULTS: dict[str, dict[str, Any]] = {
     SPEC: {"hard_threshold": 1.6, "review_threshold": 1.0, "near_miss_threshold": 0.0, "max_keys_per_record": 5,
            "phone_numbers": "valid"},
-    FS: {"hard_threshold": 8.0, "review_threshold": 3.0, "near_miss_threshold": -6.0, "max_keys_per_record": 4,
+    FS: {"hard_threshold": 8.0, "review_threshold": 4.5, "near_miss_threshold": -6.0, "max_keys_per_record": 4,
          "phone_numbers": "possible"},
 }
 
