@@ -87,7 +87,11 @@ def add_parser(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
                         help="change the thresholds to --review and/or --hard (needs --reason; audited)")
     parser.add_argument("--review", type=_number("--review"), help="with --apply: the new review threshold")
     parser.add_argument("--hard", type=_number("--hard"), help="with --apply: the new hard threshold")
-    parser.add_argument("--reason", default="", help="with --apply: why (kept in the audit trail)")
+    parser.add_argument("--refine", action="store_true",
+                        help="fold the reviewers' decisions into the calibrated scorer's m probabilities and write "
+                             "them into the match configuration (needs --reason; audited; at least 30 pairs decided "
+                             "to be one person)")
+    parser.add_argument("--reason", default="", help="with --apply or --refine: why (kept in the audit trail)")
     parser.add_argument("--operator", default=getpass.getuser(), help="who (default: your user name)")
 
 
@@ -95,6 +99,11 @@ def check(args: argparse.Namespace) -> None:
     """What is wrong with the arguments alone, before any stack is asked (a BadRequest naming the flag)."""
     if not args.apply and (args.review is not None or args.hard is not None):
         raise BadRequest("--review/--hard change the thresholds only with --apply (and a --reason)")
+    if args.refine and args.apply:
+        raise BadRequest("--refine and --apply are two changes: make them one at a time")
+    if args.refine and not args.reason.strip():
+        raise BadRequest("--reason is required with --refine: say why the parameters change (kept in the audit "
+                         "trail)")
     if args.apply:
         if not args.reason.strip():
             raise BadRequest("--reason is required with --apply: say why the thresholds change (kept in the audit "
@@ -135,6 +144,14 @@ def run(args: argparse.Namespace, outputs: dict[str, str], ssm: Any) -> int:
         raise FoureyesError(f"the match configuration in {parameter} is not valid ({exc})") from exc
     labels = t.gather(config, t.default_sources(with_observations=bool(os.environ.get("OBSERVATIONS_TABLE"))),
                       since=args.since, days=args.days)
+    if args.refine:
+        refined = t.refine_parameters(ssm, parameter, labels, reason=args.reason, operator=args.operator)
+        print(f"match configuration {refined.parameter}: m refined from {refined.decided} reviewed pairs "
+              f"({refined.same} one person) by {args.operator} (audited as match_params.refined):")
+        for comparison, levels in refined.new.items():
+            for level, value in levels.items():
+                print(f"  {comparison}:{level:<10} {refined.old[comparison][level]:.4f} -> {value:.4f}")
+        return 0
     _print_labels(labels, config, args.since)
     if labels.reviewed < args.min_labels:
         print(f"TOO FEW LABELS to say anything: {labels.reviewed} reviewed pair(s), fewer than {args.min_labels}. "

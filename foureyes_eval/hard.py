@@ -87,7 +87,10 @@ class HardMix:
     married_name: float = 0.025
     initials: float = 0.025
     namesake_groups: float = 0.025
-    namesake_same_dob: float = 0.35  # of namesake groups
+    # of namesake groups (born the same year): two people share the full date with odds 1/365, and a group
+    # of 2, 2, 3 or 4 holds 2.75 pairs on average: about 0.75% of the groups (was 35%: hundreds of such
+    # pairs, far more than a real base of that size holds)
+    namesake_same_dob: float = 0.0075
     unallocated_mobile: float = 0.355  # of mobile numbers (mobiles are 85% of numbers: ~30% overall)
     landline: float = 0.15
     double_surname: float = 0.08  # of women, who carry "partner-own" as their surname everywhere

@@ -305,6 +305,8 @@ def test_a_pair_the_reviewers_approved_counts_as_one_person() -> None:
     world = World()
     email_only = {"phones": (), "first_name": "Iris", "last_name": "Kok", "dob": None}
     world.arrive(person("bullhorn", "21", "Placed", "2026-11-20T10:00:00", **email_only), "2026-11-20T10:00:00.000000Z")
+    # the same address and only an initial: for review (the same address and the same full name is a hard match)
+    email_only["first_name"] = "I."
     world.arrive(person("carerix", "C21", "Available", "2026-12-01T10:00:00", **email_only),
                  "2026-12-01T10:00:00.000000Z")
     [tag] = world.of(Action.TAG_DUPLICATE)  # a review-level pair: not yet known to be one person

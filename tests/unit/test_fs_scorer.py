@@ -14,7 +14,7 @@ from foureyes.matching import fs, index
 from foureyes.matching.batch import mask_table, reconcile
 from foureyes.matching.fs import COMPARISONS, LEVELS, FSParams, NameFrequencies, encode, level_names
 from foureyes.matching.normalize import e164
-from foureyes.matching.score import MatchConfig, ScoredPair, blocking_keys, normalize_record, score_pair
+from foureyes.matching.score import MatchConfig, ScoredPair, blocking_keys, normalize_record, score_pair, scorer_of
 from foureyes.model import Candidate
 from foureyes.review import proposals
 from tests.support.memory import (
@@ -283,3 +283,120 @@ def test_incremental_matching_counts_names_and_stays_within_five_requests() -> N
     assert outcome.queries <= 5 and outcome.proposed == 1  # the same e-mail address and name
     index.forget(again, CONFIG, deps)
     assert keys.counters[index.TOTAL_KEY] == 8
+
+
+# -- the same decision in a small base (incremental) as in a large one (batch) ----------------------------
+
+_DOB = date(1984, 6, 12)
+# (name, first record, second record, the decision both paths must give: "hard", "review" or "" for neither)
+SHAPES: list[tuple[str, Candidate, Candidate, str]] = [
+    ("same e-mail, same name and birth date",
+     cand("a1", full_name="Sanne Visser", emails=("sanne.visser@gmail.com",), dob=_DOB),
+     cand("a2", full_name="Sanne Visser", emails=("sannevisser+cv@gmail.com",), dob=_DOB), "hard"),
+    ("another e-mail, same phone, same name",
+     cand("b1", full_name="Ruben Kuipers", emails=("ruben@oldjob.nl",), phones=("06-41873265",), dob=_DOB),
+     cand("b2", full_name="Ruben Kuipers", emails=("r.kuipers@newjob.nl",), phones=("+31641873265",)), "hard"),
+    ("same phone, same name and year of birth",
+     cand("c1", full_name="Fenna Postma", phones=("06-52918374",), dob=date(1990, 3, 4)),
+     cand("c2", full_name="Fenna Postma", phones=("0652918374",), dob=date(1990, 9, 21)), "hard"),
+    ("same e-mail and phone, the names written differently",
+     cand("d1", full_name="Marloes Hendriks", emails=("mh1984@ziggo.nl",), phones=("06-63092817",)),
+     cand("d2", full_name="M. Hendriks-Smit", emails=("MH1984@ziggo.nl",), phones=("0031 6 63092817",)), "hard"),
+    ("no contact in common, same name and full birth date, same employer",
+     cand("e1", full_name="Thijs Dijkstra", emails=("thijs@a.nl",), dob=_DOB, employer="Rabobank"),
+     cand("e2", full_name="Thijs Dijkstra", emails=("tdijkstra@b.nl",), dob=_DOB, employer="Rabobank"), "review"),
+    ("namesakes with a common name born the same year",
+     cand("f1", full_name="Jan de Jong", emails=("jan1@a.nl",), phones=("06-74019283",), dob=date(1980, 2, 3)),
+     cand("f2", full_name="Jan de Jong", emails=("jdj@b.nl",), phones=("06-85172639",), dob=date(1980, 11, 27)), ""),
+]
+_COMMON = {"jan jong": 0.003, "jan x": 0.01, "y jong": 0.005}  # shares of the base carrying these names
+
+
+def _incremental_decision(a: Candidate, b: Candidate, base: int) -> str:
+    """`a` then `b` through the incremental matcher, the counters saying the base holds `base` records."""
+    keys = MemoryMatchKeys()
+    deps = _deps(keys)
+    keys.counters[index.TOTAL_KEY] = base - 2
+    for name, share in _COMMON.items():
+        keys.add_counts(index._term_keys(name, b"pepper")[:1], round(share * base))
+    for name, share in _COMMON.items():  # the given names and surnames they hold
+        given, surname = name.split()
+        keys.add_counts([index._term_keys(f"{given} q", b"pepper")[1]], round(share * base))
+        keys.add_counts([index._term_keys(f"q {surname}", b"pepper")[2]], round(share * base))
+    index.match(a, CONFIG, deps=deps)
+    outcome = index.match(b, CONFIG, deps=deps)
+    items = list(deps.proposals.proposals.items.values())  # type: ignore[attr-defined]
+    assert outcome.proposed == len(items) <= 1
+    return ("hard" if items[0].action == "merge_candidates" else "review") if items else ""
+
+
+def _batch_decision(a: Candidate, b: Candidate, base: int) -> str:
+    names = [name for name, share in _COMMON.items() for _ in range(round(share * base))]
+    fillers = [cand(f"z{i}", full_name=(names[i] if i < len(names) else f"Given{i} Surname{i}").title(),
+                    dob=date(1950 + i % 50, 1 + i % 12, 1 + i % 28)) for i in range(base - 2)]
+    pairs = [p for p in reconcile([a, b, *fillers], CONFIG) if {p.left, p.right} == {a.ref, b.ref}]
+    return pairs[0].decision if pairs and pairs[0].decision in ("hard", "review") else ""
+
+
+@pytest.mark.parametrize(("shape", "a", "b", "expected"), SHAPES, ids=[s[0] for s in SHAPES])
+def test_each_shape_gets_the_same_decision_in_a_small_base_and_a_large_one(
+        shape: str, a: Candidate, b: Candidate, expected: str) -> None:
+    assert _incremental_decision(a, b, 1_000) == expected, shape
+    assert _batch_decision(a, b, 20_000) == expected, shape
+
+
+def test_a_contact_or_name_only_the_pair_holds_is_not_common_in_a_small_base() -> None:
+    a = cand("1", full_name="Sanne Visser", emails=("sanne@visser.nl",), dob=_DOB)
+    b = cand("2", full_name="Sanne Visser", emails=("sanne@visser.nl",), phones=("0611223344",), dob=_DOB)
+    small = NameFrequencies.of([normalize_record(a).name, normalize_record(b).name])  # the pair alone
+    p = score(a, b, small)
+    assert "common" not in p.explanation()
+    scorer = scorer_of(CONFIG, small)
+    scored = scorer.score(normalize_record(a), normalize_record(b))
+    weights = dict(scorer.details(scored.code, scored.adjustment, scored.contact_bits))
+    assert weights["email:exact"] + scorer.prior > 0  # the address alone outweighs the prior
+    assert weights["name:exact"] >= scorer.level_weights[2][fs.NAME_EXACT]  # no penalty for the pair's own name
+    # e-mail and phone in common, different names (k = 2 each): hard in a small base and a large one
+    c = cand("3", full_name="Piet Bakker", emails=("sanne@visser.nl",), phones=("0611223344",))
+    for freqs in (small, base_of(b, c)):
+        assert score(b, c, freqs).decision == "hard"
+
+
+
+# -- match keys of the calibrated scorer ------------------------------------------------------------------
+
+
+def test_soundex() -> None:
+    from foureyes.matching.normalize import soundex
+    assert [soundex(w) for w in ("robert", "rupert", "tymczak", "pfister", "ashcraft", "lloyd", "ab", "")] == [
+        "R163", "R163", "T522", "P236", "A261", "L300", "A100", ""]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        (cand("1", first_name="Caleb", last_name="Rowe", dob=date(1992, 11, 20)),
+         cand("2", first_name="Rowe", last_name="Caleb", dob=date(1992, 12, 20))),  # swapped, a month off
+        (cand("1", full_name="Thomas Green", dob=date(1974, 10, 5)),
+         cand("2", full_name="Tomas Grene", dob=date(1975, 10, 5))),  # typos in both words, a year off
+        (cand("1", full_name="Dean", dob=date(2015, 3, 3)),
+         cand("2", full_name="Evie Dean", dob=date(2015, 3, 3))),  # the given name missing
+        (cand("1", full_name="Petra Jansen", dob=date(1979, 4, 2)),
+         cand("2", full_name="Petra Wolfhorst", dob=date(1979, 4, 2))),  # another surname, the same birth date
+        (cand("1", full_name="Kim Berg", emails=("kimmieb82@gmail.com",)),
+         cand("2", full_name="K. van den Berg", emails=("kimmieb82@hotmail.com",))),  # the same handle elsewhere
+    ],
+)
+def test_noisy_records_of_one_person_share_a_match_key(first: Candidate, second: Candidate) -> None:
+    a, b = (set(blocking_keys(normalize_record(c), CONFIG)) for c in (first, second))
+    assert a & b
+    assert len(a) <= CONFIG.keys_per_record and len(b) <= CONFIG.keys_per_record
+
+
+def test_keys_of_the_calibrated_scorer_stay_four_contacts_first() -> None:
+    r = normalize_record(cand("1", full_name="Jan de Jong", dob=date(1980, 5, 1), emails=("jan@x.nl", "j2@y.nl"),
+                              phones=("0612873465",)))
+    assert [k.split(":")[0] for k in blocking_keys(r, CONFIG)] == ["email", "phone", "sxname", "dob"]
+    r = normalize_record(cand("2", full_name="Jan de Jong", dob=date(1980, 5, 1), emails=("jandejong@x.nl",)))
+    assert blocking_keys(r, CONFIG) == ["email:jandejong@x.nl", "sxname:J500 J520|198", f"dob:{r.dob}",
+                                        "handle:jandejong"]

@@ -79,7 +79,10 @@ def test_every_shape_is_labelled_and_ids_are_unique(hard: list[GeneratedRecord])
     shapes = Counter(r.shape for r in hard)
     assert set(shapes) == set(HARD_SHAPES)
     for shape in HARD_SHAPES:
-        assert shapes[shape] >= 200, shape
+        if shape == "namesake_dob":  # namesakes born on the very same day: as rare as in a real base
+            assert 2 <= shapes[shape] <= 0.001 * N, shapes[shape]
+        else:
+            assert shapes[shape] >= 200, shape
     refs = [r.candidate.ref for r in hard]
     assert len(set(refs)) == len(refs) == N
     for cluster, size in Counter(r.cluster for r in hard).items():
@@ -185,7 +188,7 @@ def test_initials_only(hard: list[GeneratedRecord]) -> None:
 def test_namesakes_are_different_people_with_the_same_name_and_year(hard: list[GeneratedRecord]) -> None:
     for shape in ("namesake", "namesake_dob"):
         groups = _by_cluster(hard, shape)
-        assert len(groups) >= 20
+        assert len(groups) >= (20 if shape == "namesake" else 1)
         for records in groups.values():
             assert len({r.cluster for r in records}) == len(records) >= 2  # each a person of its own
             assert len({r.candidate.dob.year for r in records if r.candidate.dob}) == 1
@@ -280,7 +283,7 @@ def test_cli_several_sets_and_all_skips_absent_files(tmp_path: Path, capsys: pyt
     assert "hard precision" in table and "namesakes ≥ review" in table
     args = _cli().parse_args(["generate", "--n", "3000", "--profile", "hard", "--out", str(tmp_path / "h.csv")])
     assert args.run(args) == 0
-    assert {r.shape for r in read_csv(tmp_path / "h.csv")} == set(HARD_SHAPES)
+    assert {r.shape for r in read_csv(tmp_path / "h.csv")} >= set(HARD_SHAPES) - {"namesake_dob"}  # that one: rare
 
 
 def test_summary_table_columns() -> None:

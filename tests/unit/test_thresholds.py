@@ -314,3 +314,60 @@ def test_publish_sends_one_series_per_point_and_metric() -> None:
     assert by_point["p03"] == {"ThresholdValue": 1.0, "ThresholdDecided": 4, "ThresholdPrecision": 0.75,
                                "ThresholdPrecisionLow": pytest.approx(0.3006, abs=1e-4), "ThresholdRecall": 0.5}
     assert "ThresholdPrecision" not in by_point["p05"] and not math.isnan(by_point["p05"]["ThresholdRecall"])
+
+
+# -- refining the calibrated scorer's m from the decisions ---------------------------------------------------------
+
+
+def _fs_labels(same: int, different: int) -> t.Labels:
+    """Reviewed pairs with the calibrated scorer's evidence: `same` decided one person (an e-mail in common, the name
+    one letter apart), `different` decided different people (namesakes born the same day)."""
+    one = ("email:exact", "name:one_edit", "dob:typo")
+    two = ("email:different", "name:exact", "dob:exact")
+    yes, no = ("approve", "same_person"), ("reject", "different_people")
+    items = [_proposal(f"a:{i}|b:{i}", "approved", evidence=one, score=9.0, hash_score=9.0, review=yes, approval=yes)
+             for i in range(same)]
+    items += [_proposal(f"c:{i}|d:{i}", "rejected", evidence=two, score=4.0, hash_score=4.0, review=no, approval=no)
+              for i in range(different)]
+    return t.label_pairs(items, lambda pair: None, (), CONFIG)
+
+
+def test_refine_writes_m_from_the_decisions_into_the_configuration_and_audits_it() -> None:
+    ssm = FakeSsm({"thresholds": {"hard": 9, "review": 4}, "max_key_fanout": 40})
+    trail = FakeTrail()
+    labels = _fs_labels(60, 20)
+    assert labels.labels[0].evidence == ("email:exact", "name:one_edit", "dob:typo")
+    refined = t.refine_parameters(ssm, "/p", labels, reason="60 approvals since March", operator="olivia",
+                                  recorder=trail)
+    assert (refined.decided, refined.same) == (80, 60)
+    stored = MatchConfig.from_mapping(json.loads(ssm.value))
+    assert stored.thresholds == (4, 9) and stored.max_key_fanout == 40  # nothing else changed
+    before, after = CONFIG.fs, stored.fs
+    assert after.weight_of("name", "one_edit") > before.weight_of("name", "one_edit")  # approved: moves up
+    assert after.weight_of("dob", "exact") < before.weight_of("dob", "exact")  # absent from the approved pairs
+    assert after.u == before.u and "refined from 80 decisions (60 same person)" in after.source
+    [(event, actor, subject, details)] = trail.rows
+    assert (event, actor, subject) == ("match_params.refined", "olivia", "match-config")
+    assert details["same"] == "60" and details["reason"] == "60 approvals since March"
+
+
+@pytest.mark.parametrize(("config", "same", "reason", "says"), [
+    ({}, 10, "why", "at least 30 reviewed pairs"),
+    ({}, 60, " ", "--reason is required"),
+    ({"scorer": "spec"}, 60, "why", "spec scorer"),
+])
+def test_refine_refuses_and_changes_nothing(config: dict[str, Any], same: int, reason: str, says: str) -> None:
+    ssm = FakeSsm(config)
+    trail = FakeTrail()
+    with pytest.raises(BadRequest, match=says):
+        t.refine_parameters(ssm, "/p", _fs_labels(same, 5), reason=reason, operator="o", recorder=trail)
+    assert ssm.puts == 0 and trail.rows == []
+
+
+def test_refine_and_apply_are_one_change_at_a_time() -> None:
+    both = ["ops", "thresholds", "--refine", "--apply", "--review", "3", "--reason", "x"]
+    alone = ["ops", "thresholds", "--refine"]
+    for argv, says in ((alone, "--reason is required with --refine"), (both, "one at a time")):
+        args = build_parser().parse_args(argv)
+        with pytest.raises(BadRequest, match=says):
+            thresholds_cmd.check(args)

@@ -6,7 +6,8 @@ Two records are compared field by field; each comparison lands on one *level*:
 |------------|----------------------------------------------------------------------------------------------|
 | `email`    | exact (a canonical address in common), fuzzy (<= 2 edits, same digits), different           |
 | `phone`    | exact (an E.164 number in common), different                                                |
-| `name`     | exact (name key), one edit (a typo, or given name and surname swapped), fuzzy (<= 2 edits), |
+| `name`     | exact (name key), one edit (a typo, or given name and surname swapped), fuzzy (<= 2 edits, |
+|            | or both words alike by Jaro-Winkler >= 0.88, as written or swapped),                         |
 |            | initials (same surname core, given name an initial, a prefix or missing), different         |
 | `dob`      | exact, typo (one digit, or day and month swapped), same year, different                     |
 | `employer` | exact, different                                                                            |
@@ -186,6 +187,10 @@ def _given_compatible(a: str, b: str) -> bool:
     return a[0] == b[0] and (a.startswith(b) or b.startswith(a)) or _close(a, b)
 
 
+def _alike(a: str, b: str) -> bool:
+    return a == b or JaroWinkler.similarity(a, b, score_cutoff=0.88) >= 0.88
+
+
 def name_level(a: str, b: str, max_distance: int = 2) -> int:
     """The name level of two non-empty name keys ("given core", or one token: only one of the two known)."""
     if a == b:
@@ -206,6 +211,10 @@ def name_level(a: str, b: str, max_distance: int = 2) -> int:
             # the surname a few letters apart, and alike (Jaro-Winkler): "Alan", "Allen"; not "Vries", "Prins"
             if JaroWinkler.similarity(ac, bc) >= 0.8:
                 return NAME_FUZZY
+        # letters typed in a hurry: both words alike by Jaro-Winkler, as written or swapped ("Lily Robibnson",
+        # "Lily Robrison"; "Clark Violet", "Oivlet Clakr"), as Splink's name comparison allows
+        if _alike(ag, bg) and _alike(ac, bc) or _alike(ag, bc) and _alike(ac, bg):
+            return NAME_FUZZY
         return NAME_DIFF
     # one side (or both) has a single name: the other's given name or surname, or a typo of one
     single, other = (a, b) if not ag else (b, a)
@@ -461,11 +470,23 @@ class Adjustment(NamedTuple):
 
 
 _NO_ADJUSTMENT = Adjustment(0.0, "", 0)
-MAX_TF_BITS = 6.0  # a term frequency moves a level's weight by at most this much either way
+MAX_TF_BITS = 6.0  # a common name lowers a level's weight by at most this much
+# ... and a rare one raises it by at most this much: a base of some thousands of records cannot tell a name
+# held by 1 in 10,000 people from one held by 1 in 1,000,000, and the chance floor (given name x surname)
+# assumes the two are independent, which families and communities are not. With 6 bits two unrelated
+# people with a rare name born the same year reached review in the generated sets; with 4 none did.
+# A base vouches for rarity only as far as its size allows: at most log2(records / 1,000) bits (none for a
+# tenant's first thousand records, where every name looks rare; the full 4 from 16,000 records on).
+MAX_TF_BONUS = 4.0
+RARITY_BASE = 1_000
 
 
-def _clip(bits: float) -> float:
-    return MAX_TF_BITS if bits > MAX_TF_BITS else -MAX_TF_BITS if bits < -MAX_TF_BITS else bits
+def _clip(bits: float, bonus: float = MAX_TF_BONUS) -> float:
+    return bonus if bits > bonus else -MAX_TF_BITS if bits < -MAX_TF_BITS else bits
+
+
+def _bonus_cap(records: int) -> float:
+    return min(MAX_TF_BONUS, max(0.0, math.log2(max(records, 1) / RARITY_BASE)))
 
 
 # -- the scorer ----------------------------------------------------------------------------------
@@ -479,7 +500,7 @@ class Scored(NamedTuple):
     contact_bits: tuple[float, float] = (0.0, 0.0)  # e-mail, phone: how widely the shared value is held
 
 
-MIN_RECORDS = 1_000
+MIN_RECORDS = 20_000
 
 
 class Scorer:
@@ -506,9 +527,8 @@ class Scorer:
         w = params.weights()
         self.level_weights = w
         self.u_name_exact = params.u[2][NAME_EXACT]
-        self.u_email_exact = params.u[0][EMAIL_EXACT]
-        self.u_phone_exact = params.u[1][PHONE_EXACT]
         self.levels_sum: list[float] = []
+        self.contacts_of: list[int] = []  # exact contact levels (e-mail, phone) of each code
         self.hard_ok: list[bool] = []
         self.review_floor: list[bool] = []
         for code in range(N_CODES):
@@ -516,6 +536,7 @@ class Scorer:
             self.levels_sum.append(sum(w[c][level] for c, level in enumerate(levels)))
             e, p, n, d, _ = levels
             contacts = (e == EMAIL_EXACT) + (p == PHONE_EXACT)
+            self.contacts_of.append(contacts)
             named = n in (NAME_EXACT, NAME_ONE_EDIT)
             self.hard_ok.append((contacts == 2 or (contacts == 1 and named)) and d != DOB_DIFF)
             self.review_floor.append(named and d == DOB_EXACT)
@@ -528,9 +549,17 @@ class Scorer:
     def _set(self, freqs: NameFrequencies | None, records: int | None) -> None:
         self.freqs = freqs
         self.records = records or (freqs.total if freqs is not None and freqs.total else self.params.records)
-        # a tiny base says little about how often people share a name: count it as at least MIN_RECORDS
-        self.prior = self.params.prior_bits(max(self.records, MIN_RECORDS))
-        self.table = [self.prior + w for w in self.levels_sum]
+        # A small base says little about how often people share a name, and a tenant's base grows: it is
+        # scored as one of at least MIN_RECORDS (a typical tenant), so name + year of birth alone in a
+        # young base of a few hundred records does not reach review where it would not in a grown one.
+        n = max(self.records, MIN_RECORDS)
+        self.prior = self.params.prior_bits(n)
+        # An e-mail address or a number is an identifier: the chance that two different people share one
+        # falls as 1/N, as the prior does, so its u (estimated at `params.records`) scales with the base
+        # and "same e-mail" weighs the same against the prior in a base of 1,000 as in one of 1,000,000.
+        self.contact_scale = math.log2(n / max(self.params.records, 2))
+        self.table = [self.prior + w + self.contact_scale * self.contacts_of[code]
+                      for code, w in enumerate(self.levels_sum)]
 
     def with_freqs(self, freqs: NameFrequencies | None, records: int | None = None) -> Scorer:
         """The same scorer (level tables shared) for a base of `records` records with these name frequencies."""
@@ -547,19 +576,23 @@ class Scorer:
         if level == 0 or level == NAME_DIFF:
             return _NO_ADJUSTMENT
         n = max(f.total, MIN_RECORDS)
+        cap = _bonus_cap(f.total)
         if level == NAME_EXACT:
             count = max(f.full.get(a, 2), 2)  # both records of the pair carry it
             g, _, c = a.rpartition(" ")
-            tf = max(count / n, (f.given.get(g, 1) / n if g else 1.0) * f.core.get(c, 1) / n)
-            return Adjustment(_clip(math.log2(self.u_name_exact / tf)), "name", count)
+            # how common the name is among *other* records: the pair's own two say nothing about that
+            # (a name only the pair holds is no common name, in a base of 1,000 or of 1,000,000); at least
+            # what its given name and surname would give by chance
+            tf = max((count - 2) / n, (f.given.get(g, 1) / n if g else 1.0) * f.core.get(c, 1) / n)
+            return Adjustment(_clip(math.log2(self.u_name_exact / tf), cap), "name", count)
         ag, _, ac = a.rpartition(" ")
         bg, _, bc = b.rpartition(" ")
         if ac == bc:
             count = max(f.core.get(ac, 2), 2)
-            return Adjustment(_clip(math.log2(self.params.surname_tf * n / count)), "surname", count)
+            return Adjustment(_clip(math.log2(self.params.surname_tf * n / count), cap), "surname", count)
         if ag and ag == bg:
             count = max(f.given.get(ag, 2), 2)
-            return Adjustment(_clip(math.log2(self.params.given_tf * n / count)), "given name", count)
+            return Adjustment(_clip(math.log2(self.params.given_tf * n / count), cap), "given name", count)
         return _NO_ADJUSTMENT
 
     def decide(self, code: int, weight: float) -> str | None:
@@ -572,29 +605,29 @@ class Scorer:
         return None
 
     def contact_adjustment(self, code: int, a: Sequence[Any], b: Sequence[Any]) -> tuple[float, float]:
-        """(e-mail, phone) bits for how many records hold the shared value: Splink's term frequency, u = k / N.
+        """(e-mail, phone) bits for how many records hold the shared value (Splink's term frequency).
 
-        An address two records share weighs log2(m * N / 2); one a small office's four records share, one
-        bit less; an address and a number both shared by more than two records count once. Nothing without
-        frequencies (`freqs` None).
+        A value only the two records of the pair hold is what the level's u describes: nothing to adjust.
+        One held by k > 2 records is k/2 times as likely to be shared by chance: log2(k/2) bits less (a small
+        office's four records, one bit). An address and a number both shared by more than two records count
+        once (an agency's inbox and switchboard). Nothing without frequencies (`freqs` None).
         """
         f = self.freqs
         if f is None:
             return (0.0, 0.0)
-        n = max(self.records, MIN_RECORDS)
         contacts = f.contacts
         email = phone = 0.0
         k_email = k_phone = 0
         if code % 4 == EMAIL_EXACT:
             k_email = min(contacts.get(x, 2) for x in a[1] if x in b[1])
-            email = math.log2(self.u_email_exact * n / max(k_email, 2))
+            email = -math.log2(max(k_email, 2) / 2)
         if (code // P_STRIDE) % 3 == PHONE_EXACT:
             k_phone = min(contacts.get(x, 2) for x in a[2] if x in b[2])
-            phone = math.log2(self.u_phone_exact * n / max(k_phone, 2))
+            phone = -math.log2(max(k_phone, 2) / 2)
         if k_email > 2 and k_phone > 2:
             # an address and a number that several records share together (an agency's inbox and
             # switchboard) are one piece of evidence, not two: the number adds nothing to the address
-            phone = -self.level_weights[1][PHONE_EXACT]
+            phone = -(self.level_weights[1][PHONE_EXACT] + self.contact_scale)
         return (email, phone)
 
     def score(self, a: Sequence[Any], b: Sequence[Any], shared: frozenset[str] | set[str] = frozenset()) -> Scored:
@@ -618,9 +651,12 @@ class Scorer:
         """(evidence, weight in bits) per non-null level, with the frequency adjustments of name and contacts."""
         out: list[tuple[str, float]] = []
         extra = {"name": adj.bits, "email": contact[0], "phone": contact[1]}
+        exact = {"email": EMAIL_EXACT, "phone": PHONE_EXACT}
         for c, (comparison, level) in enumerate(zip(COMPARISONS, decode(code), strict=True)):
             if level:
                 bits = self.level_weights[c][level] + extra.get(comparison, 0.0)
+                if exact.get(comparison) == level:
+                    bits += self.contact_scale
                 out.append((f"{comparison}:{LEVELS[comparison][level]}", round(bits, 2)))
         return tuple(out)
 
@@ -776,7 +812,7 @@ def fit_m(
 
 
 # Which comparisons a session estimates, by the kind of key that brought its pairs together.
-CONTACT_KINDS = ("email", "phone")
+CONTACT_KINDS = ("email", "phone", "handle")
 _CONTACT_SESSION = (COMPARISONS.index("name"), COMPARISONS.index("dob"), COMPARISONS.index("employer"))
 _NAME_SESSION = (COMPARISONS.index("email"), COMPARISONS.index("phone"))
 

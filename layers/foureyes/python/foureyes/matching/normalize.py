@@ -26,6 +26,8 @@ __all__ = [
     "canonical_email",
     "e164",
     "fuzzy_name_key",
+    "phonetic_name_key",
+    "soundex",
     "name_key",
     "normalize_employer",
     "normalize_name",
@@ -244,6 +246,38 @@ def fuzzy_name_key(key: str) -> str:
     """Blocking value for fuzzy-name recall: initial of the given name + surname core ("j|berg")."""
     given, _, core = key.rpartition(" ")
     return f"{given[:1]}|{core}" if core else ""
+
+
+_SOUNDEX = {c: d for letters, d in (("bfpv", "1"), ("cgjkqsxz", "2"), ("dt", "3"), ("l", "4"), ("mn", "5"), ("r", "6"))
+            for c in letters}
+
+
+@lru_cache(maxsize=1 << 16)
+def soundex(word: str) -> str:
+    """American Soundex of a normalised word ("robert", "rupert" -> "R163"; "" without letters).
+
+    Eight lines, so written here rather than a dependency: the first letter, then the consonant classes,
+    a class repeated (also across "h" and "w") counting once, vowels separating, padded to four.
+    """
+    letters = [c for c in word if "a" <= c <= "z"]
+    if not letters:
+        return ""
+    out = [letters[0].upper()]
+    last = _SOUNDEX.get(letters[0], "")
+    for c in letters[1:]:
+        code = _SOUNDEX.get(c, "")
+        if code and code != last:
+            out.append(code)
+        if c not in "hw":
+            last = code
+    return "".join(out)[:4].ljust(4, "0")
+
+
+def phonetic_name_key(key: str) -> str:
+    """The Soundex codes of a name key's words, sorted ("jan berg" and "berg jahn" -> "B620 J500"): a blocking
+    value robust to typos after the first letter, to given name and surname swapped, and to a missing given name
+    matching another record's missing given name."""
+    return " ".join(sorted(soundex(word) for word in key.split()))
 
 
 _EMAIL_SHAPE = re.compile(r"^[^\s@]+@(?:[^\s@.]+\.)+[^\s@.]{2,}$")

@@ -42,6 +42,7 @@ from foureyes.matching.normalize import (
     fuzzy_name_key,
     name_key,
     normalize_employer,
+    phonetic_name_key,
     year_of_birth,
 )
 from foureyes.model import Candidate
@@ -84,7 +85,7 @@ _SPEC_WEIGHTS = frozenset(EVIDENCE)
 _SCORER_DEFAULTS: dict[str, dict[str, Any]] = {
     SPEC: {"hard_threshold": 1.6, "review_threshold": 1.0, "near_miss_threshold": 0.0, "max_keys_per_record": 5,
            "phone_numbers": "valid"},
-    FS: {"hard_threshold": 8.0, "review_threshold": 3.0, "near_miss_threshold": -6.0, "max_keys_per_record": 4,
+    FS: {"hard_threshold": 8.0, "review_threshold": 4.5, "near_miss_threshold": -6.0, "max_keys_per_record": 4,
          "phone_numbers": "possible"},
 }
 
@@ -313,9 +314,13 @@ def key_values(record: RecordTuple, config: MatchConfig | None = None) -> list[t
     Spec scorer: `email`, `phone`, `nameyob` (<name key>|<yob>), further e-mails and phones, then
     `namefz` (<initial>|<surname core>|<yob>, for typos and initials in the given name); every pair
     that can reach its review threshold shares one of the first three kinds.
-    Calibrated scorer: `email`, `phone`, `namefz` (which holds every `nameyob` pair too), `namedob`
-    (<first letter of the name key>|<date of birth>: a typo or a change in the surname with the same
-    birth date), then further e-mails and phones.
+    Calibrated scorer: `email`, `phone`, `sxname` (the sorted Soundex codes of the name key's words and
+    the decade of birth: typos after the first letter, given name and surname swapped, the year of birth
+    a digit off), `dob` (the date of birth alone: any change of name, or a name mangled beyond Soundex),
+    `handle` (the first e-mail address's local part: the same person at another provider, or a typo in
+    the domain), then further e-mails and phones. A key shared by more than `max_key_fanout` records is
+    skipped, so in a large base a date of birth (about 70 people per day in a million) or a common name's
+    Soundex stops bringing pairs together and the other keys carry on.
     """
     cfg = config or DEFAULT_CONFIG
     _, emails, phones, name, yob = record[:5]
@@ -335,10 +340,13 @@ def key_values(record: RecordTuple, config: MatchConfig | None = None) -> list[t
                 keys.append(("namefz", f"{fuzzy}|{yob}"))
     else:
         if yob and name:
-            fuzzy = fuzzy_name_key(name)
-            if fuzzy:
-                keys.append(("namefz", f"{fuzzy}|{yob}"))
-            keys.append(("namedob", f"{name[0]}|{record[5]}"))
+            keys.append(("sxname", f"{phonetic_name_key(name)}|{yob // 10}"))
+        if record[5]:
+            keys.append(("dob", str(record[5])))
+        if emails:
+            handle = emails[0].rpartition("@")[0]
+            if len(handle) >= 4:
+                keys.append(("handle", handle))
         keys.extend(("email", e) for e in emails[1:])
         keys.extend(("phone", p) for p in phones[1:])
     return keys[: cfg.keys_per_record]

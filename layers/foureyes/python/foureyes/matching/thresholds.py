@@ -44,7 +44,8 @@ from foureyes.ats.registry import SYSTEMS
 from foureyes.audit import Recorder
 from foureyes.dispatch.agreement import Z_95, wilson
 from foureyes.errors import BadRequest, MatchConfigError
-from foureyes.matching.score import EVIDENCE, MatchConfig
+from foureyes.matching.fs import code_of_names, refine
+from foureyes.matching.score import EVIDENCE, FS, MatchConfig
 from foureyes.model import Action
 from foureyes.review.lifecycle import ProposalStatus
 from foureyes.store.models import NearMissItem, ObservationItem, ProposalItem
@@ -71,6 +72,7 @@ class Label(NamedTuple):
     score: float | None
     same: bool
     source: str  # DECISION | PROMOTED | OBSERVED
+    evidence: tuple[str, ...] = ()  # the proposal's evidence (the calibrated scorer's levels: "email:exact", ...)
 
     @property
     def reviewed(self) -> bool:
@@ -174,7 +176,7 @@ def label_pairs(proposals: Iterable[ProposalItem], near_misses: Callable[[str], 
             out.excluded["score unknown (stored without one, and its evidence hash proves none)"] += 1
             continue
         source = PROMOTED if near_miss is not None and near_miss.promoted else DECISION
-        label = Label(item.pair_key, score, same, source)
+        label = Label(item.pair_key, score, same, source, tuple(item.evidence or ()))
         previous = decided.get(item.pair_key)
         if previous is not None:
             out.excluded["an earlier decision on the same pair (the latest counts)"] += 1
@@ -413,3 +415,51 @@ def change_thresholds(ssm: Any, parameter: str, *, review: float | None, hard: f
          "old": {"review_threshold": str(old.review_threshold), "hard_threshold": str(old.hard_threshold)},
          "new": {"review_threshold": str(new_review), "hard_threshold": str(new_hard)}})
     return change
+
+
+@dataclass(frozen=True, slots=True)
+class Refinement:
+    parameter: str
+    decided: int  # reviewed pairs with the calibrated scorer's evidence
+    same: int  # ... of which decided to be one person
+    old: dict[str, Any]  # m before and after, per comparison and level
+    new: dict[str, Any]
+
+
+def refine_parameters(ssm: Any, parameter: str, labels: Labels, *, reason: str, operator: str,
+                      recorder: Recorder | None = None, min_matches: int = 30) -> Refinement:
+    """Fold the reviewers' decisions into the calibrated scorer's m probabilities (`fs.refine`) and write them into
+    the match configuration parameter, audited as `match_params.refined`. Only four-eyes decisions count (both
+    answers were possible) on pairs scored with the calibrated scorer; refuses without a reason, without the
+    calibrated scorer, or with fewer than `min_matches` pairs decided to be one person. Thresholds and the other
+    settings stay as they are."""
+    if not reason.strip():
+        raise BadRequest("--reason is required: say why the parameters change (kept in the audit trail)")
+    try:
+        raw = json.loads(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
+        old = MatchConfig.from_mapping(raw)
+    except (json.JSONDecodeError, MatchConfigError) as exc:
+        raise BadRequest(f"the match configuration in {parameter} is not valid now ({exc}): fix it first") from exc
+    if old.scorer != FS:
+        raise BadRequest("--refine: the match configuration uses the spec scorer, which has no m/u to refine")
+    pairs = []
+    for label in labels.labels:
+        if label.reviewed and label.evidence and all(":" in e for e in label.evidence):
+            try:
+                pairs.append((code_of_names(label.evidence), label.same))
+            except MatchConfigError:
+                continue  # evidence of an older level set: not comparable
+    same = sum(1 for _, s in pairs if s)
+    if same < min_matches:
+        raise BadRequest(f"--refine needs at least {min_matches} reviewed pairs decided to be one person with the "
+                         f"calibrated scorer's evidence; there are {same}")
+    refined = refine(old.fs, pairs, min_matches=min_matches)
+    updated = {**raw, "fs": refined.to_mapping()}
+    MatchConfig.from_mapping(updated)  # whole configuration still valid
+    ssm.put_parameter(Name=parameter, Value=json.dumps(updated, sort_keys=True), Type="String", Overwrite=True)
+    before, after = old.fs.to_mapping()["m"], refined.to_mapping()["m"]
+    (recorder or audit.default()).record(
+        "match_params.refined", operator, "match-config",
+        {"parameter": parameter, "reason": reason[:200], "decided": str(len(pairs)), "same": str(same),
+         "old_m": json.dumps(before, sort_keys=True), "new_m": json.dumps(after, sort_keys=True)})
+    return Refinement(parameter, len(pairs), same, before, after)
