@@ -268,7 +268,7 @@ STAGE_WORDS = {Stage.REVIEW: N_("review"), Stage.APPROVE: N_("second approval"),
 def queue_link(person_id: str, deps: Deps) -> str:
     """The person's personal, signed, expiring link to their open reviews (`review.inbox`): `/reviews/<token>`.
     The token names only the person (`q`), so it never opens a review page, nor a review link a queue."""
-    token = links.sign({"q": person_id}, deps.link_secret(), deps.settings.review_link_ttl_seconds,
+    token = links.sign({"k": "queue", "q": person_id}, deps.link_secret(), deps.settings.review_link_ttl_seconds,
                        now_ms=int(deps.clock().timestamp() * 1000))
     return f"{deps.settings.public_base_url}/reviews/{token}"
 

@@ -1,8 +1,8 @@
 """A person's queue of open reviews ("my open reviews"), opened by a personal, signed, expiring link.
 
 - `queue_link(person_id, deps)`: the link (`/reviews/<token>`), in every review e-mail and mailed on request.
-  Its token names only the person (`{"q": id}`), signed with the review links' secret, valid as long as a review
-  link (`REVIEW_LINK_TTL_HOURS`); a review link never opens a queue, nor a queue link a review.
+  Its token names only the person (`{"k": "queue", "q": id}`), signed with the review links' secret, valid as
+  long as a review link (`REVIEW_LINK_TTL_HOURS`); a review link never opens a queue, nor a queue link a review.
 - `open_for(token, deps)`: the person's open stages (from the review tasks' `ByAssignee` index), oldest proposal
   first, each with its stage, age, the change as a sentence and a fresh review link for the same stage (the same
   `link_id`: a review link the queue hands out is the one the e-mail carried, with a new expiry). Viewing is
@@ -67,7 +67,7 @@ def person_of(token: str, deps: Deps) -> Person:
     someone no longer in the people list."""
     claims = links.verify(token, deps.link_secret(), now_ms=_now_ms(deps))
     person_id = claims.get("q")
-    if not isinstance(person_id, str) or "s" in claims:
+    if claims.get("k") != "queue" or not isinstance(person_id, str) or "s" in claims:
         raise Unauthorized("the link is not a queue link")
     person = deps.people().find(person_id)
     if person is None:

@@ -103,8 +103,10 @@ def queue_page(person: Person, reviews: list[OpenReview], language: Language | N
     lang = _language(language)
     moment = now or datetime.now(UTC)
     ages = [format_timedelta(moment - review.proposed_at, threshold=1.5, locale=lang.code) for review in reviews]
+    changes = [review.change(lang.gettext) for review in reviews]
     return render_page("review/queue.html", lang, title=lang.gettext("My open reviews"), person=person,
-                       reviews=reviews, ages=ages, stage_names={k: lang.gettext(v) for k, v in STAGE_TITLES.items()})
+                       reviews=reviews, ages=ages, changes=changes,
+                       stage_names={k: lang.gettext(v) for k, v in STAGE_TITLES.items()})
 
 
 def request_page(language: Language | None = None, *, sent: bool = False, notice: str = "") -> str:
