@@ -137,3 +137,19 @@ def test_a_cancelled_interview_still_gets_a_409_that_says_why() -> None:
     answer = feedback_pages.feedback_read_endpoint(read, world.deps, "POST", {"outcome": "hired"}, name_of=_names)
     assert answer.status == 409 and "did not take place" in _text(answer)
 
+
+
+def test_the_feedback_e_mails_are_multipart_and_say_which_interview() -> None:
+    world = Panel()
+    booking_id, _ = _booked(world)
+    booking = world.store.get_booking(booking_id)
+    for interviewer in booking.interviewers:
+        token = _token(feedback_url(world.deps, booking, interviewer))
+        feedback_pages.feedback_endpoint("POST", token, {"recommendation": "yes"}, world.deps, name_of=_names)
+    complete = world.to("hm-1@agency.example")[-1]
+    assert complete.subject == "Interview feedback complete" and complete.html
+    assert "for R-1" in complete.text and "/feedback-read/" in complete.text and "/feedback-read/" in complete.html
+    asked = feedback_pages.request_email(booking_id, "iv-1@agency.example", "https://book.example/feedback/x",
+                                         world.deps, name_of=_names)
+    assert asked.subject == "Feedback please: interview for R-1" and asked.html
+    assert "with Fatima El Amrani for R-1" in asked.text and "Central European" in asked.text

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from foureyes.errors import BadRequest, Conflict, Forbidden
-from foureyes.mail import Email
 from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.links import FEEDBACK, READ, audited_claims, feedback_read_url
@@ -207,7 +206,8 @@ def _feedback_complete(booking: BookingRecord, deps: Deps) -> None:
         address = deps.settings.interviewer_emails.get(person)
         if not address:
             continue
-        url = feedback_read_url(deps, person, booking.booking_id)
-        deps.send(Email(to=address, subject="Interview feedback complete",
-                        text=f"All interviewers have given feedback. Read it and record the outcome: {url}\n"))
+        from foureyes.scheduling.feedback_pages import complete_email  # the pages' words (templates)
+
+        deps.send(complete_email(booking.booking_id, address, feedback_read_url(deps, person, booking.booking_id),
+                                 deps))
     deps.audit("feedback.complete", "system", booking.booking_id, {"notified": len(plan.hiring_managers)})

@@ -22,13 +22,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from aws_lambda_powertools import Logger
 
 from foureyes.errors import BadRequest, Conflict, FoureyesError
+from foureyes.mail import Email
 from foureyes.model import parse_iso
 from foureyes.scheduling import feedback, outcome
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.pages import Response, error_page
 from foureyes.web.i18n import N_, Language
 from foureyes.web.shell import HTML, SECURITY_HEADERS
-from foureyes.web.templating import render_page
+from foureyes.web.templating import render_email, render_page
 
 logger = Logger(child=True)
 
@@ -192,3 +193,14 @@ def feedback_read_endpoint(token: str, deps: Deps, method: str = "GET", form: Ma
         return _page(body, chosen)
     except FoureyesError as exc:
         return error_page(exc, chosen)
+
+
+def request_email(booking_id: str, to: str, url: str, deps: Deps, name_of: NameOf | None = None) -> Email:
+    """An interviewer is asked for feedback (multipart; the default language: the people list of interviewers
+    has no language)."""
+    return render_email("feedback_request", Language.of(), to=to, about=_about(booking_id, deps, name_of), url=url)
+
+
+def complete_email(booking_id: str, to: str, url: str, deps: Deps, name_of: NameOf | None = None) -> Email:
+    """The whole panel has answered: a hiring manager or recruiter reads the feedback and records the outcome."""
+    return render_email("feedback_complete", Language.of(), to=to, about=_about(booking_id, deps, name_of), url=url)
