@@ -90,6 +90,11 @@ def test_the_link_on_request_goes_only_to_a_listed_person() -> None:
     assert len(review.outbox.sent) == before
     assert page.request_page(sent=True) == page.request_page(sent=True)  # one answer for both
     assert "someone@elsewhere" not in str([row.details for row in review.rows.in_order()])
+    for _ in range(5):  # the form cannot flood a mailbox: three an hour
+        inbox.request_link("bram@example.org", review.deps)
+    assert len([m for m in review.outbox.sent if m.to == "bram@example.org"]) == 3
+    review.clock.advance(hours=1)
+    assert inbox.request_link("bram@example.org", review.deps) is True
 
 
 def test_the_queue_page_in_dutch_and_when_empty() -> None:

@@ -10,7 +10,8 @@
 - `next_for(person_id, deps)`: after a decision, the next open review (its fresh link) and how many are left.
 - `request_link(email, deps, language)`: a person who enters their work e-mail gets their queue link mailed if
   they are in the people list; the caller answers the same either way (no enumeration). Audited by person id;
-  the address entered is never logged or stored.
+  the address entered is never logged or stored. At most `QUEUE_LINK_MAILS_PER_HOUR` (the template's setting,
+  3 when unset) such e-mails per person per hour, so the form cannot be used to flood someone's mailbox.
 
 Blind as the review pages: the queue shows no confidence and no other stage's decision.
 """
@@ -32,6 +33,7 @@ from foureyes.web.i18n import Language
 from foureyes.web.templating import render_email
 
 MAX_OPEN = 100  # a queue shows at most this many open stages (oldest first)
+DEFAULT_MAILS_PER_HOUR = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,11 @@ def request_link(email: str, deps: Deps | None = None, language: Language | None
     deps = deps or default_deps()
     person = deps.people().by_email(email)
     if person is None:
+        return False
+    now = deps.clock()
+    limit = int(deps.settings.optional("QUEUE_LINK_MAILS_PER_HOUR") or DEFAULT_MAILS_PER_HOUR)
+    if not deps.counters.take(f"queue-link#{person.id}#{now:%Y%m%d%H}", limit, int(now.timestamp()) + 7200):
+        deps.audit.record("queue.link_throttled", person.id, f"queue#{person.id}", {"limit": limit})
         return False
     chosen = Language.of(person.language) if person.language else (language or Language.of())
     deps.send(queue_email(person, queue_link(person.id, deps), chosen))
