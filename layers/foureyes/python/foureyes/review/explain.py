@@ -17,8 +17,6 @@ from foureyes.model import Action
 from foureyes.store.models import ProposalItem
 from foureyes.web.i18n import N_
 
-SYSTEM_NAMES = {"otys": "Otys", "carerix": "Carerix", "bullhorn": "Bullhorn"}
-
 # Why two different spellings are one value (shown under the field, only when the spellings differ).
 WHY_GMAIL = N_("Gmail ignores dots and anything after a “+” in the part before the @, and googlemail.com is "
                "gmail.com: both spellings reach the same mailbox.")
@@ -69,7 +67,8 @@ class Comparison:
 
 
 def system_name(system: str) -> str:
-    return SYSTEM_NAMES.get(system, system.capitalize())
+    """A system as people write it: its name capitalised (every connected ATS is written so)."""
+    return system.capitalize()
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -78,7 +77,7 @@ def split_ref(ref: str) -> tuple[str, str]:
 
 
 def record_words(ref: str) -> str:
-    """"Otys record OT0000011" (the words around the id are English; translated by the sentence around it)."""
+    """A record as people name it: its system, capitalised, and its id in that system."""
     system, record_id = split_ref(ref)
     return f"{system_name(system)} {record_id}" if system else record_id
 
