@@ -45,7 +45,7 @@ def show_page(link: str) -> Response[str]:
     language = _language()
     shown = decide.view(link)
     if contest.is_contest(shown.proposal):
-        return html(200, contest_page.team_lead_page(contest.view_of(shown)))
+        return html(200, contest_page.team_lead_page(contest.view_of(shown), language), language.headers)
     queue = decide.queue_link(shown.person, decide.default_deps())
     return html(200, page.review_page(shown, language, queue_url=queue), language.headers)
 
@@ -57,11 +57,11 @@ def post_decision(link: str) -> Response[str]:
     if fields.get("action") == "contest":
         done = contest.decide_contest(link, fields.get("decision", ""), fields.get("reason", ""),
                                       fields.get("nonce", ""), note=fields.get("note", ""))
-        return html(200, contest_page.decided_page(done))
+        return html(200, contest_page.decided_page(done, language), language.headers)
     if fields.get("action") == "rollback":
         rollback_id = decide.propose_rollback_by_link(link, fields.get("why", ""))
-        return html(200, message_page(
-            "Rollback proposed", f"Rollback proposal {rollback_id} is on its way to a reviewer and an approver."))
+        logger.info("rollback proposed", extra={"proposal_id": rollback_id})
+        return html(200, message_page(page.ROLLBACK_TITLE, page.ROLLBACK_TEXT, language=language), language.headers)
     chosen = page.Chosen(fields.get("decision", ""), fields.get("reason", ""), fields.get("note", ""))
     try:
         decided = decide.decide(link, chosen.decision, chosen.reason, fields.get("nonce", ""), note=chosen.note)

@@ -4,10 +4,12 @@ so; every state checked by `check_page` (axe, reflow at 320/390/1280 px, screens
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 
 from foureyes_local.client import LocalClient
 from tests.e2e.harness import check_page
@@ -15,9 +17,13 @@ from tests.e2e.harness import check_page
 pytestmark = pytest.mark.e2e
 
 
+def _born(tag: str) -> str:
+    return f"19{60 + sum(map(ord, tag)) % 40}-06-{1 + sum(map(ord, tag)) % 28:02d}"
+
+
 def _proposal(client: LocalClient, tag: str) -> str:
     """Two records of one person (a gmail address spelt two ways); each tag's person born on another day."""
-    born = f"19{60 + sum(map(ord, tag)) % 40}-06-{1 + sum(map(ord, tag)) % 28:02d}"
+    born = _born(tag)
     for n, email in enumerate((f"noor.{tag}.hendriks@gmail.com", f"Noor{tag}Hendriks+werk@googlemail.com")):
         reply = client.post_webhook("otys", f"e2e-delivery-{tag}-{n}", {"id": f"e2e{tag}{n}", "first_name": "Noor",
                                                               "last_name": f"Hendriks{tag}", "emails": [email],
@@ -121,3 +127,40 @@ def test_the_review_page_in_dutch(open_page: Callable[[str], Any], client: Local
     check_page(page, "review-other-needs-a-note-nl")
     assert "Beslissing vastgelegd" in _decide(page, "Goedkeuren", "same_person")
     check_page(page, "review-decided-nl")
+
+
+def test_a_team_lead_decides_a_contest_in_the_browser(open_page: Callable[[str], Any], client: LocalClient) -> None:
+    """A candidate contests (from their invitation) while a merge about them waits: the team lead's page lists
+    what is on hold as sentences, offers the reasons under each decision; Dutch and English."""
+    pid = _proposal(client, "e")
+    address = "noor.e.hendriks@gmail.com"
+    client.post_webhook("otys", "e2e-delivery-e-interview", {
+        "id": "e2ee0", "first_name": "Noor", "last_name": "Hendrikse", "emails": [address],
+        "date_of_birth": _born("e"),
+        "status": "Interview", "role_id": "R-1001"}).raise_for_status()
+    invite = client.mail_for(lambda m: address in m["to"] and m["subject"] == "Plan your interview", "the invitation",
+                             timeout=60)
+    contest_link = next(link for link in invite["links"] if "/contest/" in link)
+    form = requests.get(contest_link, timeout=30).text
+    nonce = re.search(r'name="nonce" value="([^"]+)"', form)
+    assert nonce is not None
+    requests.post(contest_link, timeout=30, data={"nonce": nonce.group(1), "choice": "not_mine",
+                                                  "text": "I never applied."}).raise_for_status()
+    message = client.mail_for(lambda m: "contests how their data" in m["subject"] and "otys:e2ee0" in m["text"],
+                              "the team lead's contest e-mail", timeout=60)
+    assert message["html"]  # multipart
+    lead_link = next(link for link in message["links"] if "/review/" in link)
+
+    page = open_page("nl-NL")
+    page.goto(lead_link)
+    main = page.locator("main").inner_text()
+    assert "Wat de kandidaat zei" in main and "I never applied." in main
+    assert pid in main and "samen met record" in main  # the merge on hold, as a sentence
+    check_page(page, "contest-team-lead-nl")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_load_state()
+    check_page(page, "contest-team-lead-en")
+    _decide(page, "Uphold", "not_their_records")
+    assert "The contest is upheld" in page.locator("main").inner_text()
+    check_page(page, "contest-decided-en")
+    assert client.proposal(pid)["status"] == "withdrawn"

@@ -239,18 +239,12 @@ def open_stage(proposal_id: str, stage_name: str, task_token: str, deps: Deps | 
 
 
 def _stage_email(stage: Stage, assignment: Assignment, item: ProposalItem, url: str, deps: Deps) -> mail.Email:
-    if item.action == Action.CONTEST:
-        prefix = "Reminder: " if assignment.attempt >= REMINDER_ATTEMPT else ""
-        return mail.Email(
-            to=assignment.person.email, subject=f"{prefix}Foureyes: a candidate contests how their data is handled",
-            text=(f"A candidate ({item.refs[0] if item.refs else ''}) contested how Foureyes handles their data. "
-                  "Every open proposal about them is on hold until a team lead decides.\n\n"
-                  f"Contest {item.proposal_id}. Open it here (the link is personal; opening it decides nothing):\n"
-                  f"{url}\n"),
-            html=(f"<p>A candidate contested how Foureyes handles their data. Every open proposal about them is on "
-                  f"hold until a team lead decides.</p><p>Contest <code>{item.proposal_id}</code>.</p>"
-                  f"<p><a href=\"{url}\">Open the contest</a> (the link is personal; opening it decides nothing).</p>"))
     language = Language.of(assignment.person.language or None)
+    if item.action == Action.CONTEST:
+        prefix = language.gettext(N_("Reminder: ")) if assignment.attempt >= REMINDER_ATTEMPT else ""
+        return render_email("contest_stage", language, to=assignment.person.email, prefix=prefix,
+                            ref=item.refs[0] if item.refs else "", proposal_id=item.proposal_id, url=url,
+                            queue_url=queue_link(assignment.person.id, deps))
     what = language.gettext(STAGE_WORDS[stage])
     prefix = language.gettext(N_("Reminder: ")) if assignment.attempt == REMINDER_ATTEMPT else ""
     if assignment.attempt >= ESCALATION_ATTEMPT and stage is not Stage.TIEBREAK:

@@ -119,6 +119,8 @@ def change_of(item: ProposalItem) -> Change:
     if item.action == Action.ERASE_CANDIDATE:
         return Change(N_("Erase everything Foureyes holds about {target}, irreversibly (not the records in the "
                          "ATS)."), {**words, "target": str(target)})
+    if item.action == Action.CONTEST:
+        return Change(N_("Decide a candidate's contest about how their data is handled (record {target})."), words)
     return Change(N_("Change record {target}."), words)
 
 

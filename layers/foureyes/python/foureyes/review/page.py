@@ -32,6 +32,9 @@ DECIDED_TEXTS: Mapping[str, str] = {
     "rejected": N_("Thank you. The proposal is rejected; nothing will be written to the ATS."),
 }
 RECORDED = N_("Thank you. Your decision is recorded.")
+ROLLBACK_TITLE = N_("Rollback proposed")
+ROLLBACK_TEXT = N_("Your rollback proposal is on its way to a reviewer and an approver who did not approve the "
+                   "original; the ATS is changed only once they both approve.")
 EMAIL_NEEDED = N_("Enter your work e-mail address, such as name@agency.nl.")
 MAX_EMAIL_LENGTH = 254
 REQUEST_PATH = "../reviews"  # from /review/<link> and /reviews/<link> alike (and under an API stage's prefix)
