@@ -116,3 +116,20 @@ def test_the_page_in_dutch() -> None:
     html = unescape(page.review_page(_View("review"), Language.of("nl")))  # type: ignore[arg-type]
     assert '<html lang="nl">' in html and "Waarom deze records aan elkaar gekoppeld zijn" in html
     assert "Goedkeuren" in html and "Afwijzen" in html
+
+
+def test_the_team_leads_contest_page_in_plain_words_and_dutch() -> None:
+    from foureyes.review import contest_page
+    from foureyes.review.contest import ContestView
+
+    contest = ProposalItem("c1", pair_key="contest|otys:OT0000011", status="pending_tiebreak", system="otys",
+                           proposed_at="2026-12-03T17:21:22+00:00", action="contest", refs=["otys:OT0000011"],
+                           payload={}, diff={"target": "otys:OT0000011"}, confidence=1.0,
+                           contest_statements=[{"choice": "not_mine", "at": "2026-12-03T17:21:21Z", "text": "Nooit."}])
+    html = unescape(contest_page.team_lead_page(ContestView(contest, (_item("merge_candidates"),), "tess", "n0", False),
+                                                Language.of("nl")))
+    assert "ontvangen 3 dec 2026, 18:21:22" in html and "Dit zijn niet mijn gegevens" in html  # Amsterdam time
+    assert "Voeg record Otys OT0000042 samen met record Otys OT0000011" in html  # what is on hold, as a sentence
+    forms = {f.split('name="decision" value="')[1].split('"')[0]: f for f in html.split("<form")[1:]}
+    assert 'value="not_their_records"' in forms["uphold"] and 'value="not_their_records"' not in forms["dismiss"]
+    assert 'value="handled_correctly"' in forms["dismiss"]

@@ -5,6 +5,7 @@ candidate's pages come from templates (`templates/contest/`, Dutch and English),
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
 
@@ -60,13 +61,23 @@ def team_lead_page(shown: ContestView, language: Language | None = None) -> str:
 
     chosen = language or Language.of()
     item = shown.contest
-    statements = [(chosen.gettext(CHOICES.get(str(s.get("choice")), str(s.get("choice")))), str(s.get("at", "")),
+    statements = [(chosen.gettext(CHOICES.get(str(s.get("choice")), str(s.get("choice")))), _moment(s.get("at")),
                    str(s.get("text", ""))) for s in item.contest_statements or []]
     held = [(p.proposal_id, change_of(p).render(chosen.gettext), p.status.replace("_", " ")) for p in shown.held]
     reasons = {d: [(code, chosen.gettext(REASON_CODES[code])) for code in REASONS_FOR[d]] for d in (UPHOLD, DISMISS)}
     return render_page("contest/team_lead.html", chosen, title=chosen.gettext("Contest"), narrow=False, shown=shown,
-                       ref=item.refs[0] if item.refs else "", statements=statements, held=held, reasons=reasons,
-                       max_note=MAX_NOTE_LENGTH, notice="")
+                       ref=item.refs[0] if item.refs else "", received=_moment(item.proposed_at),
+                       statements=statements, held=held, reasons=reasons, max_note=MAX_NOTE_LENGTH, notice="")
+
+
+def _moment(value: object) -> datetime | str:
+    """A stored ISO instant as a datetime (the page formats it in the reader's zone and language); as it was when
+    it is not one."""
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return str(value or "")
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 UPHELD = N_("The contest is upheld. The proposals about this candidate that were on hold are withdrawn and will "
