@@ -27,8 +27,10 @@ metrics = Metrics()
 app = html_app()
 
 
-def _language() -> Language:
-    return Language.from_event(app.current_event.raw_event)
+def _language(person_id: str = "") -> Language:
+    """The page's language: the reader's choice, their browser, or the people list's language for them."""
+    person = decide.default_deps().people().find(person_id) if person_id else None
+    return Language.from_event(app.current_event.raw_event, known=person.language if person else None)
 
 
 def expired(_error: LinkExpired) -> Response[str]:
@@ -42,8 +44,8 @@ app.exception_handler(LinkExpired)(expired)
 
 @app.get("/review/<link>")
 def show_page(link: str) -> Response[str]:
-    language = _language()
     shown = decide.view(link)
+    language = _language(shown.person)
     if contest.is_contest(shown.proposal):
         return html(200, contest_page.team_lead_page(contest.view_of(shown), language), language.headers)
     queue = decide.queue_link(shown.person, decide.default_deps())
@@ -77,8 +79,8 @@ def post_decision(link: str) -> Response[str]:
 
 @app.get("/reviews/<link>")
 def show_queue(link: str) -> Response[str]:
-    language = _language()
     person, reviews = inbox.open_for(link)
+    language = _language(person.id)
     return html(200, page.queue_page(person, reviews, language), language.headers)
 
 
