@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from foureyes.review import contest_page
-from foureyes.scheduling import pages
+from foureyes.scheduling import feedback_pages, pages
 from foureyes.scheduling.deps import deps
 from foureyes.web.http import form, html, html_app
 from foureyes.web.i18n import Language
@@ -37,13 +37,17 @@ def book(token: str) -> Response[str | bytes]:
 @app.route("/feedback/<token>", method=["GET", "POST"])
 def give_feedback(token: str) -> Response[str | bytes]:
     event = app.current_event
-    return _reply(pages.feedback_endpoint(event.http_method, token, form(event.raw_event), deps()))
+    return _reply(feedback_pages.feedback_endpoint(event.http_method, token, form(event.raw_event), deps(),
+                                                   language=Language.from_event(event.raw_event),
+                                                   query=event.query_string_parameters or {}))
 
 
 @app.route("/feedback-read/<token>", method=["GET", "POST"])
 def read_feedback(token: str) -> Response[str | bytes]:
     event = app.current_event
-    return _reply(pages.feedback_read_endpoint(token, deps(), event.http_method, form(event.raw_event)))
+    return _reply(feedback_pages.feedback_read_endpoint(token, deps(), event.http_method, form(event.raw_event),
+                                                        language=Language.from_event(event.raw_event),
+                                                        query=event.query_string_parameters or {}))
 
 
 @app.route("/contest/<token>", method=["GET", "POST"])

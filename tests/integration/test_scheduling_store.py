@@ -6,6 +6,7 @@ The scheduling tables are built from template.yaml's own definitions (keys, GSIs
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from collections.abc import Iterator
@@ -511,7 +512,8 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
     # the whole panel has answered: the hiring manager gets a personal link to read and decide
     complete = next(m for m in rec.emails if m.subject == "Interview feedback complete")
     assert complete.to == "hm-1@agency.example"
-    read_token = token_of(complete.text.split("outcome: ")[1].strip())
+    assert complete.html and "/feedback-read/" in complete.html  # multipart, from the templates
+    read_token = token_of(re.search(r"\S+/feedback-read/\S+", complete.text).group(0))  # type: ignore[union-attr]
     read_page = pages.feedback_read_endpoint(read_token, deps)
     assert read_page.status == 200 and "Record the outcome" in str(read_page.body)
     with pytest.raises(Forbidden):

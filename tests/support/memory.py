@@ -166,6 +166,11 @@ class MemoryReviewTasks:
         task = self.items[(proposal_id, stage)]
         task.resume, task.resumed_at = None, at
 
+    def pending_for(self, assignee: str, limit: int = 100) -> list[ReviewTaskItem]:
+        mine = sorted((t for t in self.items.values() if t.assignee == assignee and t.status == "pending"),
+                      key=lambda t: t.created_at)
+        return [copy(t) for t in mine[:limit]]
+
     def to_resume(self, decided_before: str, limit: int | None = None) -> list[ReviewTaskItem]:
         due = [t for t in self.items.values() if t.resume == RESUME_DUE and (t.decided_at or "") < decided_before]
         due.sort(key=lambda t: t.decided_at or "")

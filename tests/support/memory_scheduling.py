@@ -309,8 +309,11 @@ class MemorySchedulingStore:
 
     # -- feedback ------------------------------------------------------------------------------------
     def put_feedback(self, booking_id: str, interviewer_id: str, *, request_id: str, role_id: str,
-                     recommendation: str, rating: int | None, notes: str, now: datetime) -> FeedbackItem:
-        if (booking_id, interviewer_id) in self.feedback_items:
+                     recommendation: str, rating: int | None, notes: str, now: datetime,
+                     replaces: str | None = None) -> FeedbackItem:
+        current = self.feedback_items.get((booking_id, interviewer_id))
+        if (current is not None and replaces is None) or (
+                replaces is not None and (current is None or current.submitted_at != replaces)):
             raise Conflict("your feedback for this interview is already recorded")
         item = FeedbackItem(booking_id, interviewer_id, request_id=request_id, role_id=role_id,
                             recommendation=recommendation, rating=rating, notes=notes, submitted_at=iso(now))

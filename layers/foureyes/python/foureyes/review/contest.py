@@ -61,11 +61,11 @@ MAX_TEXT_LENGTH = 2000
 MAX_ATTEMPTS = 100  # contests of one record, one after another
 UPHOLD, DISMISS = "uphold", "dismiss"
 REASON_CODES: dict[str, str] = {
-    "not_their_records": "The records are not this candidate's",
-    "details_wrong": "The candidate's details are wrong",
-    "use_not_justified": "Using their data this way is not justified",
-    "handled_correctly": "The records are theirs and correct, and their use is justified",
-    "other": "Other (explain in the note)",
+    "not_their_records": N_("The records are not this candidate's"),
+    "details_wrong": N_("The candidate's details are wrong"),
+    "use_not_justified": N_("Using their data this way is not justified"),
+    "handled_correctly": N_("The records are theirs and correct, and their use is justified"),
+    "other": N_("Other (explain in the note)"),
 }
 REASONS_FOR: dict[str, tuple[str, ...]] = {
     UPHOLD: ("not_their_records", "details_wrong", "use_not_justified", "other"),

@@ -32,6 +32,7 @@ from foureyes.model import Action, Decision, Stage
 from foureyes.privacy.records import opened_fields
 from foureyes.retention import Kept
 from foureyes.review import lifecycle
+from foureyes.review.explain import change_of
 from foureyes.review.lifecycle import ProposalStatus
 from foureyes.review.people import Directory, People, Person, load_people, round_robin
 from foureyes.review.resume import Resumed, Resumer, resume_stage, stage_output
@@ -48,16 +49,18 @@ from foureyes.store.proposals import (
     StageDecision,
     stage_fields,
 )
+from foureyes.web.i18n import N_, Language
+from foureyes.web.templating import render_email
 from foureyes.workflow import StepFunctionsWorkflow, Workflow
 
 REASON_CODES: dict[str, str] = {
-    "same_person": "Same person: the evidence and the records agree",
-    "different_people": "Different people (namesakes or shared contact details)",
-    "insufficient_evidence": "Not enough evidence to decide that these are one person",
-    "data_error": "One of the records holds wrong data; fix it in the ATS first",
-    "erasure_verified": "Erasure: the request is verified (identity, scope) and nothing requires keeping the data",
-    "erasure_not_verified": "Erasure: not verified, or a legal duty requires keeping the data",
-    "other": "Other (explain in the note)",
+    "same_person": N_("Same person: the evidence and the records agree"),
+    "different_people": N_("Different people (namesakes or shared contact details)"),
+    "insufficient_evidence": N_("Not enough evidence to decide that these are one person"),
+    "data_error": N_("One of the records holds wrong data; fix it in the ATS first"),
+    "erasure_verified": N_("Erasure: the request is verified (identity, scope) and nothing requires keeping the data"),
+    "erasure_not_verified": N_("Erasure: not verified, or a legal duty requires keeping the data"),
+    "other": N_("Other (explain in the note)"),
 }
 # Which reasons fit which decision: "reject, same person" says nothing a team lead could act on.
 REASONS_FOR: dict[Decision, tuple[str, ...]] = {
@@ -229,36 +232,39 @@ def open_stage(proposal_id: str, stage_name: str, task_token: str, deps: Deps | 
     if not opened:  # decided between our read and our write: the decision stands, hand it to the execution
         return _replay(stage, _proposal(proposal_id, deps), task_token, attempt, deps)
     url = f"{deps.settings.public_base_url}/review/{token}"
-    deps.send(_stage_email(stage, assignment, item, url))
+    deps.send(_stage_email(stage, assignment, item, url, deps))
     deps.audit.record("review.assigned", "system", proposal_id,
                       {"stage": stage.value, "assignee": assignment.person.id, "attempt": assignment.attempt})
     return assignment
 
 
-def _stage_email(stage: Stage, assignment: Assignment, item: ProposalItem, url: str) -> mail.Email:
+def _stage_email(stage: Stage, assignment: Assignment, item: ProposalItem, url: str, deps: Deps) -> mail.Email:
+    language = Language.of(assignment.person.language or None)
     if item.action == Action.CONTEST:
-        prefix = "Reminder: " if assignment.attempt >= REMINDER_ATTEMPT else ""
-        return mail.Email(
-            to=assignment.person.email, subject=f"{prefix}Foureyes: a candidate contests how their data is handled",
-            text=(f"A candidate ({item.refs[0] if item.refs else ''}) contested how Foureyes handles their data. "
-                  "Every open proposal about them is on hold until a team lead decides.\n\n"
-                  f"Contest {item.proposal_id}. Open it here (the link is personal; opening it decides nothing):\n"
-                  f"{url}\n"),
-            html=(f"<p>A candidate contested how Foureyes handles their data. Every open proposal about them is on "
-                  f"hold until a team lead decides.</p><p>Contest <code>{item.proposal_id}</code>.</p>"
-                  f"<p><a href=\"{url}\">Open the contest</a> (the link is personal; opening it decides nothing).</p>"))
-    what = {Stage.REVIEW: "review", Stage.APPROVE: "second approval", Stage.TIEBREAK: "tie-break"}[stage]
-    prefix = "Reminder: " if assignment.attempt == REMINDER_ATTEMPT else ""
+        prefix = language.gettext(N_("Reminder: ")) if assignment.attempt >= REMINDER_ATTEMPT else ""
+        return render_email("contest_stage", language, to=assignment.person.email, prefix=prefix,
+                            ref=item.refs[0] if item.refs else "", proposal_id=item.proposal_id, url=url,
+                            queue_url=queue_link(assignment.person.id, deps))
+    what = language.gettext(STAGE_WORDS[stage])
+    prefix = language.gettext(N_("Reminder: ")) if assignment.attempt == REMINDER_ATTEMPT else ""
     if assignment.attempt >= ESCALATION_ATTEMPT and stage is not Stage.TIEBREAK:
-        prefix = "Escalated: "
-    subject = f"{prefix}Foureyes {what} needed: {item.action.replace('_', ' ')} in {item.system}"
-    text = (f"A proposal is waiting for your {what}.\n\n"
-            f"Proposal {item.proposal_id}: {item.action} in {item.system}.\n"
-            f"Open it here (the link is personal; opening it decides nothing):\n{url}\n")
-    html = (f"<p>A proposal is waiting for your {what}.</p><p>Proposal <code>{item.proposal_id}</code>: "
-            f"{item.action} in {item.system}.</p><p><a href=\"{url}\">Open the review page</a> "
-            f"(the link is personal; opening it decides nothing).</p>")
-    return mail.Email(to=assignment.person.email, subject=subject, text=text, html=html)
+        prefix = language.gettext(N_("Escalated: "))
+    return render_email("review_stage", language, to=assignment.person.email, what=what, prefix=prefix,
+                        action_words=f"{item.action.replace('_', ' ')} in {item.system}",
+                        change=change_of(item).render(language.gettext), proposal_id=item.proposal_id, url=url,
+                        queue_url=queue_link(assignment.person.id, deps))
+
+
+# A stage in the words of its e-mail ("a proposal is waiting for your ...").
+STAGE_WORDS = {Stage.REVIEW: N_("review"), Stage.APPROVE: N_("second approval"), Stage.TIEBREAK: N_("tie-break")}
+
+
+def queue_link(person_id: str, deps: Deps) -> str:
+    """The person's personal, signed, expiring link to their open reviews (`review.inbox`): `/reviews/<token>`.
+    The token names only the person (`q`), so it never opens a review page, nor a review link a queue."""
+    token = links.sign({"k": "queue", "q": person_id}, deps.link_secret(), deps.settings.review_link_ttl_seconds,
+                       now_ms=int(deps.clock().timestamp() * 1000))
+    return f"{deps.settings.public_base_url}/reviews/{token}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +339,7 @@ def view(token: str, deps: Deps | None = None) -> ReviewView:
 class Decided:
     status: ProposalStatus
     confidence: float
+    person: str = ""  # who decided (their queue offers the next review)
 
 
 # Who may not decide a stage: the people already named in these fields of the proposal (four eyes).
@@ -424,7 +431,7 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, deps: D
     if resumed is not Resumed.RESUMED:
         deps.audit.record("review.resume_deferred", "system", item.proposal_id,
                           {"stage": stage.value, "why": resumed.value})
-    return Decided(new_status, float(item.confidence))
+    return Decided(new_status, float(item.confidence), person)
 
 
 def record_decision_rate(person: str, decision: Decision, counters: Counters) -> None:

@@ -1,128 +1,126 @@
-"""The review page a recruiter opens from an e-mailed link, and the page after deciding (in the web shell:
-accessible, no JavaScript, no task tokens, no stack traces)."""
+"""The review page a recruiter opens from an e-mailed link or their queue, and the page after deciding
+(`templates/review/`, Dutch and English; accessible, no JavaScript, no task tokens, no exception text).
+
+The page says the change as a sentence, shows the two records side by side with what matched and why two
+spellings are one value (`review.explain`), and offers the reasons that fit each decision under that decision.
+Blind as before: neither the matcher's confidence nor another stage's decision shows before this person decided.
+"""
 
 from __future__ import annotations
 
-from html import escape
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from babel.dates import format_timedelta
 
 from foureyes.model import Decision
-from foureyes.review.decide import ERASE_ACTION, MAX_NOTE_LENGTH, REASON_CODES, ReviewView, reasons_for
-from foureyes.web.shell import page
+from foureyes.review import explain
+from foureyes.review.decide import ERASE_ACTION, MAX_NOTE_LENGTH, NOTE_REQUIRED, REASON_CODES, ReviewView, reasons_for
+from foureyes.review.inbox import OpenReview
+from foureyes.review.people import Person
+from foureyes.web.i18n import N_, Language
+from foureyes.web.templating import render_page
 
-_FIELDS = (("Name", "name"), ("E-mail", "emails"), ("Phone", "phones"), ("Date of birth", "dob"),
-           ("Employer", "employer"), ("Status", "status"))
-
-
-def _cell(record: dict[str, Any], key: str) -> str:
-    if record.get("missing"):
-        return "<em>record not found</em>"
-    if key == "name":
-        value = record.get("full_name") or f"{record.get('first_name', '')} {record.get('last_name', '')}".strip()
-    else:
-        value = record.get(key, "")
-    if isinstance(value, list):
-        return "<br>".join(escape(str(v)) for v in value) or "&mdash;"
-    return escape(str(value)) or "&mdash;"
-
-
-def _reason_options(action: str = "") -> str:
-    """The reason codes grouped by the decision they fit ("other" fits both, so it stands on its own)."""
-    groups = {Decision.APPROVE: "Reasons to approve", Decision.REJECT: "Reasons to reject"}
-    fits = {decision: reasons_for(decision, action) for decision in groups}
-    either = set(fits[Decision.APPROVE]) & set(fits[Decision.REJECT])
-
-    def option(code: str) -> str:
-        return f"<option value=\"{escape(code)}\">{escape(REASON_CODES[code])}</option>"
-
-    grouped = "".join(f"<optgroup label=\"{escape(label)}\">"
-                      + "".join(option(code) for code in fits[decision] if code not in either) + "</optgroup>"
-                      for decision, label in groups.items())
-    return grouped + "".join(option(code) for code in REASON_CODES if code in either)
+STAGE_TITLES: Mapping[str, str] = {"review": N_("Review"), "approve": N_("Second approval"),
+                                   "tiebreak": N_("Tie-break")}
+DECISION_NAMES: Mapping[str, str] = {"approve": N_("approved"), "reject": N_("rejected")}
+DECIDED_TEXTS: Mapping[str, str] = {
+    "pending_approval": N_("Thank you. The proposal now goes to a second, different person for approval."),
+    "pending_tiebreak": N_("Thank you. You and the first reviewer disagree, so a team lead will decide."),
+    "approved": N_("Thank you. The proposal is approved by two people and goes to the dispatcher."),
+    "rejected": N_("Thank you. The proposal is rejected; nothing will be written to the ATS."),
+}
+RECORDED = N_("Thank you. Your decision is recorded.")
+ROLLBACK_TITLE = N_("Rollback proposed")
+ROLLBACK_TEXT = N_("Your rollback proposal is on its way to a reviewer and an approver who did not approve the "
+                   "original; the ATS is changed only once they both approve.")
+EMAIL_NEEDED = N_("Enter your work e-mail address, such as name@agency.nl.")
+MAX_EMAIL_LENGTH = 254
+REQUEST_PATH = "../reviews"  # from /review/<link> and /reviews/<link> alike (and under an API stage's prefix)
 
 
-_ERASURE_WARNING = (
-    "<div class=\"note\" role=\"alert\"><p><strong>This cannot be undone.</strong> Approving this erasure deletes "
-    "everything Foureyes holds about the records below and destroys the key their personal data is encrypted "
-    "with. There is no rollback: nobody, not even an administrator, can bring it back.</p><p>It does not delete "
-    "the records in the ATS: the agency erases them there too. Approve only a verified request (the person's "
-    "identity and which records are theirs) with no legal duty to keep the data.</p></div>")
+@dataclass(frozen=True, slots=True)
+class Chosen:
+    """What a refused POST asked for, so the page shows it again with the message."""
+
+    decision: str = ""
+    reason: str = ""
+    note: str = ""
 
 
-def review_page(view: ReviewView) -> str:
+def _language(language: Language | None) -> Language:
+    return language or Language.of()
+
+
+def review_page(view: ReviewView, language: Language | None = None, *, notice: str = "",
+                chosen: Chosen | None = None, queue_url: str = "") -> str:
+    lang = _language(language)
     item = view.proposal
-    stage_title = {"review": "Review", "approve": "Second approval", "tiebreak": "Tie-break"}[view.stage.value]
-    header = "".join(f"<th scope=\"col\">{escape(r['ref'])}</th>" for r in view.records)
-    rows = "".join(
-        f"<tr><th scope=\"row\">{label}</th>{''.join(f'<td>{_cell(r, key)}</td>' for r in view.records)}</tr>"
-        for label, key in _FIELDS)
-    diff = item.diff or {}
-    evidence = ", ".join(escape(e.replace("_", " ")) for e in item.evidence)
-    if view.decided:
-        history = "<ul>" + ("".join(
-            f"<li>{escape(h['stage'])}: {escape(str(h['by']))} &mdash; {escape(str(h['decision']))} "
-            f"({escape(str(h['reason']))})</li>" for h in view.history) or "<li>No decisions yet.</li>") + "</ul>"
-    else:
-        history = ("<p class=\"note\">Other people's decisions on this proposal are hidden until you decide "
-                   "(an independent second look).</p>")
-    confidence = ("<p class=\"note\">The matcher's confidence is hidden until you decide (blind review).</p>"
-                  if view.blind else f"<p>Matcher confidence: {float(item.confidence):.2f}</p>")
-    body = [
-        f"<h1>{stage_title}: {escape(item.action.replace('_', ' '))} in {escape(item.system)}</h1>",
-        f"<p>Proposal <code>{escape(item.proposal_id)}</code>, proposed {escape(item.proposed_at)} by "
-        f"{escape(item.proposed_by)}. You are signed in by your personal link as <strong>{escape(view.person)}"
-        f"</strong>.</p>",
-        (f"<p class=\"note\"><strong>Rollback</strong> of proposal <code>{escape(item.rollback_of)}</code>: "
-         "approving it undoes that write. Its approvers and whoever asked for this rollback decide no stage of "
-         "it.</p>" if item.rollback_of else ""),
-        (_ERASURE_WARNING if item.action == ERASE_ACTION else ""),
-        f"<h2>{'Why this is asked' if item.action == ERASE_ACTION else 'Why these records were linked'}</h2>"
-        f"<p>{escape(item.reasoning)}</p><p>Evidence: {evidence}</p>",
-        confidence,
-        f"<h2>The records side by side</h2><table><thead><tr><th scope=\"col\">Field</th>{header}</tr></thead>"
-        f"<tbody>{rows}</tbody></table>",
-        f"<h2>What would change</h2><p>In <code>{escape(str(diff.get('target', '')))}</code>: "
-        f"<code>{escape(str(diff.get('before')))}</code> &rarr; <code>{escape(str(diff.get('after')))}</code></p>",
-        f"<h2>History</h2>{history}",
-    ]
-    if item.held_by and not view.decided:
-        body.append("<p class=\"alert\" role=\"status\"><strong>On hold:</strong> the candidate contested how their "
-                    "data is handled; a team lead decides first. You can decide this proposal once the contest is "
-                    "dismissed (if it is upheld, the proposal is withdrawn).</p>")
-    elif item.status == "withdrawn":
-        body.append("<p class=\"note\" role=\"status\">Withdrawn: the candidate's contest was upheld by a team "
-                    "lead. Nothing will be written to any ATS; nothing more to do.</p>")
-    elif view.decided:
-        body.append(f"<p class=\"note\" role=\"status\">You already decided: <strong>{escape(str(view.task.decision))}"
-                    f"</strong> ({escape(str(view.task.reason))}). Nothing more to do.</p>")
-        if item.status == "executed" and not item.rollback_of and item.action != ERASE_ACTION:
-            body.append(
-                "<form method=\"post\"><fieldset><legend>Undo this write</legend>"
-                "<p>This write was executed. You can propose to roll it back: a reviewer and an approver who did "
-                "not approve the original will decide.</p><input type=\"hidden\" name=\"action\" value=\"rollback\">"
-                "<p><label for=\"why\">Why (required)</label><br>"
-                "<textarea id=\"why\" name=\"why\" required maxlength=\"500\" rows=\"3\" cols=\"60\"></textarea></p>"
-                "<button type=\"submit\">Propose a rollback</button></fieldset></form>")
-    else:
-        body.append(
-            "<form method=\"post\"><fieldset><legend>Your decision</legend>"
-            f"<input type=\"hidden\" name=\"nonce\" value=\"{escape(view.task.nonce)}\">"
-            "<p><label for=\"reason\">Reason (required)</label><br><select id=\"reason\" name=\"reason\" required>"
-            f"<option value=\"\">Choose a reason</option>{_reason_options(item.action)}</select></p>"
-            "<p><label for=\"note\">Note (required for &ldquo;Other&rdquo;)</label><br>"
-            f"<textarea id=\"note\" name=\"note\" maxlength=\"{MAX_NOTE_LENGTH}\" rows=\"3\" cols=\"60\">"
-            "</textarea></p>"
-            "<button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>"
-            "<button type=\"submit\" name=\"decision\" value=\"reject\">Reject</button>"
-            "</fieldset></form>")
-    return page(f"Foureyes {stage_title.lower()}", "".join(body))
+    erasure = item.action == ERASE_ACTION
+    reasons = {d.value: [(code, lang.gettext(REASON_CODES[code])) for code in reasons_for(d, item.action)]
+               for d in (Decision.APPROVE, Decision.REJECT)}
+    stage_title = lang.gettext(STAGE_TITLES[view.stage.value])
+    return render_page(
+        "review/page.html", lang, title=stage_title, narrow=False, view=view, stage_title=stage_title,
+        change=explain.change_of(item).render(lang.gettext), comparison=explain.compare(view.records),
+        reasons=reasons, note_required=NOTE_REQUIRED, max_note=MAX_NOTE_LENGTH, erasure=erasure, notice=notice,
+        chosen=chosen or Chosen(), queue_url=queue_url,
+        stage_names={k: lang.gettext(v) for k, v in STAGE_TITLES.items()},
+        decision_names={k: lang.gettext(v) for k, v in DECISION_NAMES.items()},
+        reason_names={k: lang.gettext(v) for k, v in REASON_CODES.items()},
+        rollback_possible=(view.decided and item.status == "executed" and not item.rollback_of and not erasure))
 
 
-def decided_page(status: str, confidence: float) -> str:
-    text = {"pending_approval": "Thank you. The proposal now goes to a second, different person for approval.",
-            "pending_tiebreak": "Thank you. You and the first reviewer disagree, so a team lead will decide.",
-            "approved": "Thank you. The proposal is approved by two people and goes to the dispatcher.",
-            "rejected": "Thank you. The proposal is rejected; nothing will be written to the ATS."}.get(
-        status, "Thank you. Your decision is recorded.")
-    return page("Decision recorded", f"<h1>Decision recorded</h1><p role=\"status\">{escape(text)}</p>"
-                                     f"<p>The matcher's confidence was {confidence:.2f}.</p>")
+def decided_page(status: str, confidence: float, language: Language | None = None, *, next_url: str = "",
+                 queue_url: str = "", left: int = 0) -> str:
+    lang = _language(language)
+    return render_page("review/decided.html", lang, title=lang.gettext("Decision recorded"),
+                       text=lang.gettext(DECIDED_TEXTS.get(status, RECORDED)), confidence=confidence,
+                       next_url=next_url, queue_url=queue_url, left=left)
+
+
+# What a refused decision tells the person (the decision module's messages name the field; these say how to fix).
+_REFUSALS: tuple[tuple[str, str], ...] = (
+    ("choose a reason", N_("Choose a reason under the decision you make.")),
+    ("the reason", N_("That reason does not fit your decision; choose one of the reasons under it.")),
+    ("the note is longer", N_("The note is too long: at most 500 characters.")),
+    ("the reason 'other' needs", N_("You chose “Other”: write a short note that explains your decision.")),
+    ("decision must be", N_("Choose Approve or Reject.")),
+)
+REFUSED = N_("Your decision could not be recorded; please check the form.")
+
+
+def refusal(error: Exception) -> str:
+    """The msgid that tells the person how to fix a refused decision (never the exception's own text)."""
+    message = str(error)
+    for start, text in sorted(_REFUSALS, key=lambda pair: -len(pair[0])):
+        if message.startswith(start):
+            return text
+    return REFUSED
+
+
+def queue_page(person: Person, reviews: list[OpenReview], language: Language | None = None,
+               now: datetime | None = None) -> str:
+    """"My open reviews": oldest first, each with its stage and how long it has waited."""
+    lang = _language(language)
+    moment = now or datetime.now(UTC)
+    ages = [format_timedelta(moment - review.proposed_at, threshold=1.5, locale=lang.code) for review in reviews]
+    changes = [review.change(lang.gettext) for review in reviews]
+    return render_page("review/queue.html", lang, title=lang.gettext("My open reviews"), person=person,
+                       reviews=reviews, ages=ages, changes=changes,
+                       stage_names={k: lang.gettext(v) for k, v in STAGE_TITLES.items()})
+
+
+def request_page(language: Language | None = None, *, sent: bool = False, notice: str = "") -> str:
+    """Ask for one's queue link; `sent`: the answer (the same whoever asked)."""
+    lang = _language(language)
+    return render_page("review/request.html", lang, title=lang.gettext("Get my review link"), sent=sent,
+                       notice=notice)
+
+
+def expired_page(language: Language | None = None) -> str:
+    """A review or queue link past its time: a way to get a fresh link (the request page)."""
+    lang = _language(language)
+    return render_page("review/expired.html", lang, title=lang.gettext("This link has expired"),
+                       request_url=REQUEST_PATH)

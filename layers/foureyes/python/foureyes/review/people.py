@@ -22,6 +22,7 @@ NOT_PEOPLE = frozenset({"", "matcher", "system", "kill-switch"})
 class Person:
     id: str
     email: str
+    language: str = ""  # "nl" or "en" when the people list says so: their e-mails and pages (else negotiated)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +34,27 @@ class People:
         return self.recruiters.get(system) or self.recruiters.get("*") or ()
 
     def find(self, person_id: str) -> Person | None:
-        for person in (*self.team_leads, *(p for group in self.recruiters.values() for p in group)):
+        for person in self.everyone():
             if person.id == person_id:
                 return person
         return None
+
+    def everyone(self) -> tuple[Person, ...]:
+        return tuple(dict.fromkeys((*self.team_leads, *(p for group in self.recruiters.values() for p in group))))
+
+    def by_email(self, email: str) -> Person | None:
+        """The person whose work e-mail this is (case and surrounding spaces do not matter), or None."""
+        wanted = email.strip().casefold()
+        return next((person for person in self.everyone() if person.email.strip().casefold() == wanted), None)
 
 
 def _person(raw: Any, where: str) -> Person:
     if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not isinstance(raw.get("email"), str):
         raise ConfigurationError(f"people parameter: each entry of {where} needs string 'id' and 'email'")
-    return Person(raw["id"], raw["email"])
+    language = raw.get("language", "")
+    if not isinstance(language, str):
+        raise ConfigurationError(f"people parameter: 'language' of {where} must be a string such as \"nl\"")
+    return Person(raw["id"], raw["email"], language)
 
 
 def parse_people(raw: Any) -> People:

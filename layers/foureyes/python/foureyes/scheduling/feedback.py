@@ -1,5 +1,6 @@
-"""Interview feedback: each interviewer gives theirs once through their own link; who reads what is decided
-server-side by role (`role_of`, `visible_feedback`), and every read, allowed or refused, is audited.
+"""Interview feedback: each interviewer gives theirs through their own link, and may correct it until the whole
+panel has answered (then it is final: the reading links go out); who reads what is decided server-side by role
+(`role_of`, `visible_feedback`), and every read, allowed or refused, is audited.
 
 When the whole panel has answered, the role's hiring managers and recruiters get a personal reading link,
 where a person records the outcome (`outcome`).
@@ -13,7 +14,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from foureyes.errors import BadRequest, Conflict, Forbidden
-from foureyes.mail import Email
 from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.links import FEEDBACK, READ, audited_claims, feedback_read_url
@@ -126,6 +126,15 @@ class FeedbackForm:
     role_id: str
     when: str
     submitted: FeedbackEntry | None
+    start: str = ""  # ISO instants of the interview (pages show them in the reader's zone and language)
+    end: str = ""
+    interviewers: tuple[str, ...] = ()
+    complete: bool = False  # the whole panel has answered: feedback is final
+    candidate_ref: str = ""
+
+    @property
+    def editable(self) -> bool:
+        return not self.complete
 
 
 def _feedback_claims(token: str, deps: Deps, denied_event: str) -> tuple[str, BookingRecord]:
@@ -144,14 +153,24 @@ def _feedback_claims(token: str, deps: Deps, denied_event: str) -> tuple[str, Bo
 def feedback_form(token: str, deps: Deps) -> FeedbackForm:
     """GET /feedback/{token}: the interviewer's own form (and their own entry once given); audited."""
     interviewer, booking = _feedback_claims(token, deps, "feedback.read_denied")
-    own = next((_entry(i) for i in deps.store.feedback(booking.booking_id) if i.interviewer_id == interviewer), None)
+    entries = list(deps.store.feedback(booking.booking_id))
+    own = next((_entry(i) for i in entries if i.interviewer_id == interviewer), None)
     deps.audit("feedback.form_viewed", interviewer, booking.booking_id, {"submitted": own is not None})
     return FeedbackForm(booking.booking_id, interviewer, booking.role_id,
-                        f"{booking.start[:16].replace('T', ' ')} UTC", own)
+                        f"{booking.start[:16].replace('T', ' ')} UTC", own, booking.start, booking.end,
+                        tuple(booking.interviewers), _complete(booking, entries), booking.candidate_ref)
+
+
+def _complete(booking: BookingRecord, entries: Sequence[FeedbackRecord]) -> bool:
+    return set(booking.interviewers) <= {i.interviewer_id for i in entries}
+
+
+PANEL_COMPLETE = "the whole panel has given its feedback, so it is final and can no longer be changed"
 
 
 def submit_feedback(token: str, recommendation: str, rating: int | None, notes: str, deps: Deps) -> FeedbackEntry:
-    """POST /feedback/{token}: one interviewer's feedback, once, after the interview started."""
+    """POST /feedback/{token}: one interviewer's feedback, after the interview started; a second one corrects the
+    first until the whole panel has answered (then `Conflict`: it is final)."""
     interviewer, booking = _feedback_claims(token, deps, "feedback.submit_denied")
     if recommendation not in RECOMMENDATIONS:
         raise BadRequest("choose a recommendation")
@@ -162,12 +181,17 @@ def submit_feedback(token: str, recommendation: str, rating: int | None, notes: 
     now = deps.clock()
     if now < parse_iso(booking.start):
         raise Conflict("feedback opens when the interview starts")
+    entries = list(deps.store.feedback(booking.booking_id))
+    own = next((i for i in entries if i.interviewer_id == interviewer), None)
+    if own is not None and _complete(booking, entries):
+        raise Conflict(PANEL_COMPLETE)
+    # A correction replaces exactly the entry read here (a concurrent correction makes this one a Conflict).
     item = deps.store.put_feedback(booking.booking_id, interviewer, request_id=booking.request_id,
                                    role_id=booking.role_id, recommendation=recommendation, rating=rating,
-                                   notes=notes.strip(), now=now)
-    deps.audit("feedback.submitted", interviewer, booking.booking_id, {"recommendation": recommendation})
-    received = {i.interviewer_id for i in deps.store.feedback(booking.booking_id)}
-    if set(booking.interviewers) <= received:
+                                   notes=notes.strip(), now=now, replaces=own.submitted_at if own else None)
+    deps.audit("feedback.corrected" if own else "feedback.submitted", interviewer, booking.booking_id,
+               {"recommendation": recommendation})
+    if own is None and _complete(booking, deps.store.feedback(booking.booking_id)):
         _feedback_complete(booking, deps)
     return _entry(item)
 
@@ -182,7 +206,8 @@ def _feedback_complete(booking: BookingRecord, deps: Deps) -> None:
         address = deps.settings.interviewer_emails.get(person)
         if not address:
             continue
-        url = feedback_read_url(deps, person, booking.booking_id)
-        deps.send(Email(to=address, subject="Interview feedback complete",
-                        text=f"All interviewers have given feedback. Read it and record the outcome: {url}\n"))
+        from foureyes.scheduling.feedback_pages import complete_email  # the pages' words (templates)
+
+        deps.send(complete_email(booking.booking_id, address, feedback_read_url(deps, person, booking.booking_id),
+                                 deps))
     deps.audit("feedback.complete", "system", booking.booking_id, {"notified": len(plan.hiring_managers)})

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from foureyes.errors import FoureyesError
-from foureyes.mail import Email
 from foureyes.model import parse_iso
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.invites import to_candidate
@@ -161,8 +160,8 @@ def _send_one(deps: Deps, due: Due, requests: Mapping[str, RequestRecord],
         if not address:
             log.warning("no address for an interviewer", extra={"interviewer": interviewer})
             continue
-        url = feedback_url(deps, booking, interviewer)
-        deps.send(Email(to=address, subject=f"Feedback please: interview for role {booking.role_id}",
-                        text=f"Please give your feedback on interview {booking.booking_id}:\n{url}\n"))
+        from foureyes.scheduling.feedback_pages import request_email  # the pages' words (templates)
+
+        deps.send(request_email(booking.booking_id, address, feedback_url(deps, booking, interviewer), deps))
     deps.audit("feedback.nudged", "system", booking.booking_id, {"interviewers": list(due.recipients)})
     return True

@@ -95,7 +95,8 @@ class SchedulingRepository(Protocol):
 
     # feedback
     def put_feedback(self, booking_id: str, interviewer_id: str, *, request_id: str, role_id: str,
-                     recommendation: str, rating: int | None, notes: str, now: datetime) -> FeedbackRecord: ...
+                     recommendation: str, rating: int | None, notes: str, now: datetime,
+                     replaces: str | None = None) -> FeedbackRecord: ...
 
     def feedback(self, booking_id: str) -> Sequence[FeedbackRecord]: ...
 

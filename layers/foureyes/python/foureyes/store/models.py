@@ -170,12 +170,24 @@ class ReviewTasksToResume(GlobalSecondaryIndex["ReviewTaskItem"]):
     decided_at = UnicodeAttribute(range_key=True)
 
 
+class ReviewTasksByAssignee(GlobalSecondaryIndex["ReviewTaskItem"]):
+    """Each person's stages, oldest first: their queue ("my open reviews") reads the pending ones."""
+
+    class Meta:
+        index_name = "ByAssignee"
+        projection = AllProjection()
+
+    assignee = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 RESUME_DUE = "due"
 
 
 class ReviewTaskItem(_Base):
     TABLE_ENV = "REVIEW_TASKS_TABLE"
     to_resume = ReviewTasksToResume()
+    by_assignee = ReviewTasksByAssignee()
     proposal_id = UnicodeAttribute(hash_key=True)
     stage = UnicodeAttribute(range_key=True)
     assignee = UnicodeAttribute()

@@ -126,6 +126,10 @@ class ReviewTasks(Protocol):
         """The execution heard the decision (or no longer waits for it): clear the `resume` mark."""
         ...
 
+    def pending_for(self, assignee: str, limit: int = 100) -> list[ReviewTaskItem]:
+        """The stages waiting for `assignee`'s decision (their queue), oldest first."""
+        ...
+
     def to_resume(self, decided_before: str, limit: int | None = None) -> list[ReviewTaskItem]:
         """Decided tasks still marked `resume` due, decided before `decided_before` (oldest first)."""
         ...
@@ -261,6 +265,11 @@ class DynamoReviewTasks:
     def resumed(self, proposal_id: str, stage: str, at: str) -> None:
         model = bound(ReviewTaskItem)
         model(proposal_id, stage).update(actions=[model.resume.remove(), model.resumed_at.set(at)])
+
+    def pending_for(self, assignee: str, limit: int = 100) -> list[ReviewTaskItem]:
+        model = bound(ReviewTaskItem)
+        found = model.by_assignee.query(assignee, filter_condition=model.status == "pending", page_size=limit)
+        return [task for _, task in zip(range(limit), found, strict=False)]
 
     def to_resume(self, decided_before: str, limit: int | None = None) -> list[ReviewTaskItem]:
         model = bound(ReviewTaskItem)

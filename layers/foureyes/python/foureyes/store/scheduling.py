@@ -609,14 +609,17 @@ class SchedulingStore:
 
     # -- feedback ------------------------------------------------------------------------------------
     def put_feedback(self, booking_id: str, interviewer_id: str, *, request_id: str, role_id: str,
-                     recommendation: str, rating: int | None, notes: str, now: datetime) -> FeedbackItem:
-        """One interviewer's feedback on a booking, once (a second one is a `Conflict`)."""
+                     recommendation: str, rating: int | None, notes: str, now: datetime,
+                     replaces: str | None = None) -> FeedbackItem:
+        """One interviewer's feedback on a booking: new (a second one is a `Conflict`), or, with `replaces` (the
+        `submitted_at` of the entry it corrects), a correction of exactly that entry (else a `Conflict`)."""
         model = self.feedback_model
         sealed = self._codec.seal(self._candidate_of(request_id), NOTES_FIELD, notes) if notes else ""
         item = model(booking_id, interviewer_id, request_id=request_id, role_id=role_id,
                      recommendation=recommendation, rating=rating, notes=sealed, submitted_at=iso(now),
                      expires_at=self._kept_from(now))
-        if not conditional(lambda: item.save(condition=model.booking_id.does_not_exist())):
+        condition = model.booking_id.does_not_exist() if replaces is None else model.submitted_at == replaces
+        if not conditional(lambda: item.save(condition=condition)):
             raise Conflict("your feedback for this interview is already recorded")
         item.notes = notes
         return item
