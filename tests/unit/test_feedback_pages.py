@@ -11,6 +11,7 @@ from html import unescape
 from foureyes.scheduling import feedback_pages
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.links import feedback_read_url, feedback_url
+from foureyes.scheduling.settings import Person
 from foureyes.scheduling.stage import request_id_for
 from foureyes.web.i18n import Language
 from tests.unit.test_scheduling_time_rules import World, at, book, change, invite, settings, slot_ids
@@ -27,8 +28,10 @@ class Panel(World):
         roles = {**raw.roles}
         from dataclasses import replace
 
-        roles["R-1"] = replace(roles["R-1"], panel_size=2)
-        return replace(base, settings=replace(raw, roles=roles))
+        roles["R-1"] = replace(roles["R-1"], panel_size=2, title="Senior Accountant")
+        first = raw.roles["R-1"].panel[0]
+        people = {**raw.people, first: Person(first, "Ilse de Boer", "Finance lead")}
+        return replace(base, settings=replace(raw, roles=roles, people=people))
 
 
 def _names(ref: str) -> str:
@@ -61,7 +64,8 @@ def test_the_interviewer_sees_the_candidate_role_and_local_time_and_can_correct_
     first, second = (_token(feedback_url(world.deps, booking, iv)) for iv in booking.interviewers)
     page = feedback_pages.feedback_endpoint("GET", first, {}, world.deps, name_of=_names)
     text = _text(page)
-    assert page.status == 200 and "Fatima El Amrani" in text and "R-1" in text
+    assert page.status == 200 and "Fatima El Amrani" in text and "Senior Accountant" in text
+    assert "Ilse de Boer (Finance lead)" in text  # the panel by name and title, not by id
     assert at(slot).astimezone().strftime("%H") and "Central European" in text  # the reader's zone, in words
     assert "bk_" not in text and "UTC" not in text
 
@@ -148,8 +152,9 @@ def test_the_feedback_e_mails_are_multipart_and_say_which_interview() -> None:
         feedback_pages.feedback_endpoint("POST", token, {"recommendation": "yes"}, world.deps, name_of=_names)
     complete = world.to("hm-1@agency.example")[-1]
     assert complete.subject == "Interview feedback complete" and complete.html
-    assert "for R-1" in complete.text and "/feedback-read/" in complete.text and "/feedback-read/" in complete.html
+    assert "for Senior Accountant" in complete.text
+    assert "/feedback-read/" in complete.text and "/feedback-read/" in complete.html
     asked = feedback_pages.request_email(booking_id, "iv-1@agency.example", "https://book.example/feedback/x",
                                          world.deps, name_of=_names)
-    assert asked.subject == "Feedback please: interview for R-1" and asked.html
-    assert "with Fatima El Amrani for R-1" in asked.text and "Central European" in asked.text
+    assert asked.subject == "Feedback please: interview for Senior Accountant" and asked.html
+    assert "with Fatima El Amrani for Senior Accountant" in asked.text and "Central European" in asked.text

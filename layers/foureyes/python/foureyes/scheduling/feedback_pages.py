@@ -27,6 +27,7 @@ from foureyes.model import parse_iso
 from foureyes.scheduling import feedback, outcome
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.pages import Response, error_page
+from foureyes.scheduling.settings import Person
 from foureyes.web.i18n import N_, Language
 from foureyes.web.shell import HTML, SECURITY_HEADERS
 from foureyes.web.templating import render_email, render_page
@@ -82,14 +83,20 @@ def reader_zone(query: Mapping[str, str]) -> str | None:
 def _about(booking_id: str, deps: Deps, name_of: NameOf | None) -> About:
     booking = deps.store.get_booking(booking_id)
     plan = deps.settings.roles.get(booking.role_id)
-    title = str(getattr(plan, "title", "") or booking.role_id)  # the role's title once configured (issue 15 item 1)
+    title = str(getattr(plan, "title", "") or booking.role_id)
     try:
         candidate = (name_of or candidate_name)(booking.candidate_ref)
     except Exception:  # noqa: BLE001 - a name we cannot read is left out; the page still works
         logger.info("candidate name unavailable", extra={"booking_id": booking_id})
         candidate = ""
     return About(candidate, title, parse_iso(booking.start) if booking.start else None,
-                 parse_iso(booking.end) if booking.end else None, tuple(booking.interviewers))
+                 parse_iso(booking.end) if booking.end else None,
+                 tuple(_person_words(deps.settings.person(pid)) for pid in booking.interviewers))
+
+
+def _person_words(person: Person) -> str:
+    """"Ilse de Boer (Finance lead)" from the people directory; the id when the directory does not name them."""
+    return f"{person.name} ({person.title})" if person.title else person.name
 
 
 def candidate_name(ref: str) -> str:

@@ -14,7 +14,6 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from html import escape
 from importlib.resources import files
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -28,9 +27,8 @@ from foureyes.errors import (
     NotFound,
     Unauthorized,
 )
-from foureyes.scheduling import booking, cancellation, feedback, ics, outcome
+from foureyes.scheduling import booking, cancellation, ics
 from foureyes.scheduling.deps import Deps
-from foureyes.scheduling.feedback import FeedbackForm, FeedbackView
 from foureyes.scheduling.invites import brand_of
 from foureyes.scheduling.links import genuine_claims
 from foureyes.scheduling.settings import RoleAbout
@@ -209,94 +207,3 @@ def _slot(form: Mapping[str, str]) -> str:
     if not slot or len(slot) > 32:
         raise BadRequest(N_("choose a time"))
     return slot
-
-
-_RECOMMENDATION_LABELS = {"strong_yes": "Strong yes", "yes": "Yes", "no": "No", "strong_no": "Strong no"}
-
-
-def feedback_form_page(form: FeedbackForm) -> str:
-    if form.submitted is not None:
-        mine = form.submitted
-        return page("Your feedback", f"<h1>Your feedback is recorded</h1><p>Interview {escape(form.booking_id)} "
-                                     f"(role {escape(form.role_id)}), {escape(form.when)}.</p>"
-                                     f"<p>Recommendation: {escape(_RECOMMENDATION_LABELS.get(mine.recommendation, ''))}"
-                                     f"</p><p>Notes:</p><blockquote>{escape(mine.notes) or '&mdash;'}</blockquote>")
-    radios = "".join(f"<div class=\"opt\"><input type=\"radio\" name=\"recommendation\" id=\"r-{k}\" value=\"{k}\" "
-                     f"required><label for=\"r-{k}\">{v}</label></div>" for k, v in _RECOMMENDATION_LABELS.items())
-    ratings = "".join(f"<option value=\"{n}\">{n}</option>" for n in range(1, 6))
-    body = (f"<h1>Interview feedback</h1><p>Interview {escape(form.booking_id)} (role {escape(form.role_id)}), "
-            f"{escape(form.when)}. Only you, the hiring manager and (as a summary) the recruiter see this.</p>"
-            f"<form method=\"post\"><fieldset><legend>Your recommendation</legend>{radios}</fieldset>"
-            f"<p><label for=\"rating\">Rating (optional)</label><select id=\"rating\" name=\"rating\">"
-            f"<option value=\"\">No rating</option>{ratings}</select></p>"
-            f"<p><label for=\"notes\">Notes</label>"
-            f"<textarea id=\"notes\" name=\"notes\" rows=\"8\" maxlength=\"10000\"></textarea></p>"
-            f"<button type=\"submit\">Submit feedback</button></form>")
-    return page("Interview feedback", body)
-
-
-def feedback_endpoint(method: str, token: str, form: Mapping[str, str], deps: Deps) -> Response:
-    """`GET|POST /feedback/{token}`: an interviewer's own feedback form."""
-    try:
-        if method.upper() == "GET":
-            return Response(200, feedback_form_page(feedback.feedback_form(token, deps)))
-        raw = form.get("rating", "")
-        try:
-            rating = int(raw) if raw else None
-        except ValueError as exc:
-            raise BadRequest("the rating is from 1 to 5") from exc
-        feedback.submit_feedback(token, form.get("recommendation", ""), rating, form.get("notes", ""), deps)
-        return Response(200, feedback_form_page(feedback.feedback_form(token, deps)))
-    except FoureyesError as exc:
-        return error_page(exc)
-
-
-def feedback_view_page(shown: FeedbackView, outcomes: tuple[str, ...] = (), notice: str = "") -> str:
-    parts = [f"<h1>Interview feedback</h1><p>Interview {escape(shown.booking_id)}; you read it as "
-             f"<strong>{escape(shown.role.value.replace('_', ' '))}</strong>. This read is recorded.</p>"]
-    if shown.summary is not None:
-        s = shown.summary
-        recs = ", ".join(f"{escape(_RECOMMENDATION_LABELS.get(k, k))}: {v}"
-                         for k, v in sorted(s.recommendations.items()))
-        avg = f"{s.average_rating:.2f}" if s.average_rating is not None else "&mdash;"
-        parts.append(f"<h2>Summary</h2><p>{s.received} of {s.expected} interviewers gave feedback. "
-                     f"{recs or 'No recommendations yet.'} Average rating: {avg}.</p>")
-    if shown.suggested_summary:
-        items = "".join(f"<li>{escape(x)}</li>" for x in shown.suggested_summary)
-        parts.append(f"<h2>Suggested reading</h2><p class=\"note\">Sentences picked from the notes by frequency. "
-                     f"A reading aid, not an assessment: read the full notes below.</p><ul>{items}</ul>")
-    for entry in shown.entries:
-        parts.append(f"<h2>{escape(entry.interviewer_id)}</h2><p>Recommendation: "
-                     f"{escape(_RECOMMENDATION_LABELS.get(entry.recommendation, entry.recommendation))}"
-                     f"{f', rating {entry.rating}' if entry.rating is not None else ''}</p>"
-                     f"<blockquote>{escape(entry.notes) or '&mdash;'}</blockquote>")
-    if not shown.entries and shown.summary is None:
-        parts.append("<p>No feedback from you yet.</p>")
-    if notice:
-        parts.append(f"<p class=\"note\" role=\"status\">{escape(notice)}</p>")
-    if outcomes and shown.role.value in ("hiring_manager", "recruiter"):
-        options = "".join(f"<option value=\"{escape(o)}\">{escape(o.replace('_', ' '))}</option>" for o in outcomes)
-        parts.append("<form method=\"post\"><h2>Your decision</h2><p>You decide the outcome; Foureyes only passes "
-                     "it on to the ATS (and, when hired, creates the onboarding task).</p>"
-                     "<p><label for=\"outcome\">Outcome</label><br><select id=\"outcome\" name=\"outcome\" required>"
-                     f"<option value=\"\">Choose</option>{options}</select></p>"
-                     "<button type=\"submit\">Record the outcome</button></form>")
-    return page("Interview feedback", "".join(parts))
-
-
-def feedback_read_endpoint(token: str, deps: Deps, method: str = "GET",
-                           form: Mapping[str, str] | None = None) -> Response:
-    """`GET /feedback-read/{token}`: role-checked, audited read of a booking's feedback;
-    `POST` (hiring managers and recruiters): record the outcome, synced to the ATS."""
-    try:
-        notice = ""
-        if method.upper() == "POST":
-            result = outcome.outcome_by_link(token, (form or {}).get("outcome", ""), deps)
-            notice = f"Outcome recorded: {result.outcome.replace('_', ' ')}; it is on its way to the ATS."
-        shown = feedback.read_feedback_by_link(token, deps)
-        booked = deps.store.get_booking(shown.booking_id)
-        system = deps.store.get_request(booked.request_id).system
-        outcomes = tuple(deps.settings.outcomes.get(system, {}))
-        return Response(200, feedback_view_page(shown, outcomes, notice))
-    except FoureyesError as exc:
-        return error_page(exc)
