@@ -113,3 +113,18 @@ def test_catalog_translations_are_loaded_once_per_language() -> None:
     assert i18n.translations("nl") is i18n.translations("nl")
     assert i18n.gettext("nl", "Send") == "Versturen" and i18n.gettext("en", "Send") == "Send"
     assert i18n.gettext("xx", "Send") == "Send"
+
+
+def test_review_refusals_are_said_in_the_reader_s_language() -> None:
+    """The review surface's typed refusals (four-eyes, decided, contest) reach an error page translated."""
+    from foureyes.errors import Conflict, Forbidden
+    from foureyes.web.responses import reply_for
+    from foureyes.web.shell import message_page
+
+    for error, dutch in ((Conflict("this review has already been decided"), "over deze beoordeling is al beslist"),
+                         (Forbidden("you reviewed this proposal; a different person must approve it"),
+                          "een ander moet het goedkeuren"),
+                         (Forbidden("only a team lead decides a contest"), "alleen een teamleider")):
+        reply = reply_for(error)
+        assert dutch in message_page(reply.title, reply.text, role="alert", language=Language("nl"))
+        assert dutch not in message_page(reply.title, reply.text, role="alert", language=Language("en"))

@@ -33,7 +33,7 @@ from aws_lambda_powertools import Logger
 
 from foureyes import audit, links
 from foureyes.audit import Recorder
-from foureyes.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from foureyes.errors import N_, BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from foureyes.model import ATS_WRITES, Action, iso
 from foureyes.privacy.records import Codec
 from foureyes.review import decide, lifecycle, proposals
@@ -43,7 +43,6 @@ from foureyes.settings import secret_bytes, settings
 from foureyes.store.models import ProposalItem
 from foureyes.store.proposals import DynamoProposals, Proposals, StageDecision
 from foureyes.store.sealed import PLAIN, FieldCodec
-from foureyes.web.i18n import N_
 from foureyes.workflow import StepFunctionsWorkflow, Workflow
 
 logger = Logger(child=True)
@@ -164,7 +163,7 @@ def submit(token: str, choice: str, text: str, nonce: str, deps: Deps | None = N
     deps = deps or default_deps()
     ref = candidate_ref(token, deps)
     if not hmac.compare_digest(nonce.encode(), form_nonce(token, deps).encode()):
-        raise BadRequest("the form is out of date; please open the link from the e-mail again")
+        raise BadRequest(N_("the form is out of date; please open the link from the e-mail again"))
     cleaned = check_statement(choice, text)
     statement = {"at": iso(deps.clock()), "choice": choice,
                  "text": deps.codec.seal(ref, STATEMENT_FIELD, cleaned) if cleaned else ""}
@@ -185,7 +184,7 @@ def submit(token: str, choice: str, text: str, nonce: str, deps: Deps | None = N
         raced = deps.proposals.get(item.proposal_id)  # a concurrent submission created it first: join it
         if raced is not None and raced.status == _WAITING:
             return _join(raced, ref, statement, deps)
-    raise Conflict("this record has been contested too often; please contact the agency directly")
+    raise Conflict(N_("this record has been contested too often; please contact the agency directly"))
 
 
 def _new_contest(proposal_id: str, ref: str, statement: dict[str, str], deps: Deps) -> ProposalItem:
@@ -203,13 +202,13 @@ def _join(contest: ProposalItem, ref: str, statement: dict[str, str], deps: Deps
     for _ in range(5):  # concurrent statements: read again and add ours
         current = deps.proposals.get(contest.proposal_id)
         if current is None or current.status != _WAITING:
-            raise Conflict("your earlier objection was decided just now; please open the link again")
+            raise Conflict(N_("your earlier objection was decided just now; please open the link again"))
         previous = list(current.contest_statements or [])
         if deps.proposals.set_statements(contest.proposal_id, [*previous, statement], previous, _WAITING):
             deps.audit.record("contest.joined", ref, contest.proposal_id, {"choice": statement["choice"]})
             held, sent = hold_all(contest.proposal_id, ref, deps)
             return Submitted(str(contest.proposal_id), True, held, sent)
-    raise Conflict("please try again in a moment")
+    raise Conflict(N_("please try again in a moment"))
 
 
 def hold_all(contest: str, ref: str, deps: Deps) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -269,7 +268,7 @@ def view_of(shown: decide.ReviewView, deps: decide.Deps | None = None, codec: Fi
     memory only) and the proposals on hold."""
     deps = deps or decide.default_deps()
     if not _is_contest(shown.proposal):
-        raise NotFound("this link is not a contest")
+        raise NotFound(N_("this link is not a contest"))
     shown.proposal.contest_statements = opened_statements(shown.proposal, codec or Codec())
     return ContestView(shown.proposal, about(shown.proposal, deps.proposals), shown.person, shown.task.nonce,
                        shown.decided)
@@ -277,14 +276,14 @@ def view_of(shown: decide.ReviewView, deps: decide.Deps | None = None, codec: Fi
 
 def check_decision(decision: str, reason: str, note: str) -> str:
     if decision not in REASONS_FOR:
-        raise BadRequest("decision must be 'uphold' or 'dismiss'")
+        raise BadRequest(N_("decision must be 'uphold' or 'dismiss'"))
     if reason not in REASONS_FOR[decision]:
-        raise BadRequest("choose a reason that fits the decision")
+        raise BadRequest(N_("choose a reason that fits the decision"))
     cleaned = note.strip()
     if len(cleaned) > decide.MAX_NOTE_LENGTH:
         raise BadRequest(f"the note is longer than {decide.MAX_NOTE_LENGTH} characters")
     if reason == "other" and not cleaned:
-        raise BadRequest("the reason 'other' needs a short note that explains it")
+        raise BadRequest(N_("the reason 'other' needs a short note that explains it"))
     return cleaned
 
 
@@ -302,13 +301,13 @@ def decide_contest(token: str, decision: str, reason: str, nonce: str, deps: dec
     deps = deps or decide.default_deps()
     stage, task, item = decide.authorise(token, deps)
     if not _is_contest(item):
-        raise BadRequest("this link is not a contest")
+        raise BadRequest(N_("this link is not a contest"))
     note = check_decision(decision, reason, note)
     if task.status != "pending":
-        raise Conflict("this contest has already been decided")
+        raise Conflict(N_("this contest has already been decided"))
     person = task.assignee
     if person not in {lead.id for lead in deps.people().team_leads}:
-        raise Forbidden("only a team lead decides a contest")
+        raise Forbidden(N_("only a team lead decides a contest"))
     status = ProposalStatus.UPHELD if decision == UPHOLD else ProposalStatus.DISMISSED
     moment = deps.clock()
     won = deps.tasks.decide(StageDecision(
@@ -318,7 +317,7 @@ def decide_contest(token: str, decision: str, reason: str, nonce: str, deps: dec
         task_expires_at=decide.task_expiry(moment, deps),
         expires_at=lifecycle.expiry(status.value, moment, deps.proposal_retention_days)))
     if not won:
-        raise Conflict("this contest has already been decided")
+        raise Conflict(N_("this contest has already been decided"))
     details: dict[str, Any] = {"decision": decision, "reason": reason, "status": status.value}
     if note:
         details["note"] = note  # the team lead's words (the candidate's are never in the trail)

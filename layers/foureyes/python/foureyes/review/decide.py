@@ -27,7 +27,7 @@ from typing import Any
 
 from foureyes import audit, links, mail, retention
 from foureyes.audit import Recorder
-from foureyes.errors import BadRequest, Conflict, Forbidden, NotFound, Unauthorized
+from foureyes.errors import N_, BadRequest, Conflict, Forbidden, NotFound, Unauthorized
 from foureyes.model import Action, Decision, Stage
 from foureyes.privacy.records import opened_fields
 from foureyes.retention import Kept
@@ -49,7 +49,7 @@ from foureyes.store.proposals import (
     StageDecision,
     stage_fields,
 )
-from foureyes.web.i18n import N_, Language
+from foureyes.web.i18n import Language
 from foureyes.web.templating import render_email
 from foureyes.workflow import StepFunctionsWorkflow, Workflow
 
@@ -211,7 +211,7 @@ def open_stage(proposal_id: str, stage_name: str, task_token: str, deps: Deps | 
     except ValueError as exc:
         raise BadRequest(f"unknown stage {stage_name!r}") from exc
     if attempt < 1:
-        raise BadRequest("attempt must be 1 or more")
+        raise BadRequest(N_("attempt must be 1 or more"))
     item = _proposal(proposal_id, deps)
     if _decided(stage, item):
         return _replay(stage, item, task_token, attempt, deps)
@@ -289,12 +289,12 @@ def authorise(token: str, deps: Deps) -> tuple[Stage, ReviewTaskItem, ProposalIt
     now = deps.clock()
     task = deps.tasks.get(proposal_id, stage.value)
     if task is None or retention.expired(task.expires_at, now):
-        raise NotFound("this review no longer exists")
+        raise NotFound(N_("this review no longer exists"))
     if task.assignee != claims.get("a") or task.link_id != claims.get("l"):
-        raise Forbidden("this review has been passed to someone else; your link no longer applies")
+        raise Forbidden(N_("this review has been passed to someone else; your link no longer applies"))
     item = deps.proposals.get(proposal_id)
     if item is None or retention.expired(item.expires_at, now):
-        raise NotFound("this proposal no longer exists")
+        raise NotFound(N_("this proposal no longer exists"))
     return stage, task, item
 
 
@@ -352,7 +352,7 @@ def check_reason(decision: Decision, reason_code: str, note: str, action: str = 
     """The reviewer's note, stripped, when `reason_code` fits `decision` (on a proposal of `action`); `BadRequest`
     naming what is wrong."""
     if reason_code not in REASON_CODES:
-        raise BadRequest("choose a reason for your decision")
+        raise BadRequest(N_("choose a reason for your decision"))
     fits = reasons_for(decision, action)
     if reason_code not in fits:
         fitting = ", ".join(code.replace("_", " ") for code in fits)
@@ -362,22 +362,22 @@ def check_reason(decision: Decision, reason_code: str, note: str, action: str = 
     if len(text) > MAX_NOTE_LENGTH:
         raise BadRequest(f"the note is longer than {MAX_NOTE_LENGTH} characters")
     if reason_code == NOTE_REQUIRED and not text:
-        raise BadRequest("the reason 'other' needs a short note that explains it")
+        raise BadRequest(N_("the reason 'other' needs a short note that explains it"))
     return text
 
 
 def _may_decide(stage: Stage, person: str, item: ProposalItem, people: People) -> None:
     """`Forbidden` unless `person` may decide `stage` of `item` (four eyes; checked again by the write)."""
     if person in (item.excluded_approvers or []):
-        raise Forbidden("you approved the original action; a different person must decide its rollback")
+        raise Forbidden(N_("you approved the original action; a different person must decide its rollback"))
     if person == item.proposed_by:
-        raise Forbidden("you proposed this; a different person must decide it")
+        raise Forbidden(N_("you proposed this; a different person must decide it"))
     if stage is not Stage.REVIEW and person == item.reviewed_by:
-        raise Forbidden("you reviewed this proposal; a different person must approve it")
+        raise Forbidden(N_("you reviewed this proposal; a different person must approve it"))
     if stage is Stage.TIEBREAK and person in (item.reviewed_by, item.approved_by):
-        raise Forbidden("you already decided on this proposal; a different team lead must break the tie")
+        raise Forbidden(N_("you already decided on this proposal; a different team lead must break the tie"))
     if not Directory(people).decides(person):
-        raise Forbidden("you are not in the people directory of reviewers; ask your team lead")
+        raise Forbidden(N_("you are not in the people directory of reviewers; ask your team lead"))
 
 
 def decide(token: str, decision_name: str, reason_code: str, nonce: str, deps: Deps | None = None, *,
@@ -389,14 +389,14 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, deps: D
     deps = deps or default_deps()
     stage, task, item = authorise(token, deps)
     if item.action == Action.CONTEST:
-        raise BadRequest("a contest is upheld or dismissed, not approved or rejected")
+        raise BadRequest(N_("a contest is upheld or dismissed, not approved or rejected"))
     try:
         decision = Decision(decision_name)
     except ValueError as exc:
-        raise BadRequest("decision must be 'approve' or 'reject'") from exc
+        raise BadRequest(N_("decision must be 'approve' or 'reject'")) from exc
     note = check_reason(decision, reason_code, note, item.action)
     if task.status != "pending":
-        raise Conflict("this review has already been decided")
+        raise Conflict(N_("this review has already been decided"))
     if item.held_by:
         raise Conflict(ON_HOLD)
     person = task.assignee
@@ -416,7 +416,7 @@ def decide(token: str, decision_name: str, reason_code: str, nonce: str, deps: D
         current = deps.proposals.get(item.proposal_id)
         if current is not None and current.held_by:  # a contest held it while this decision was on its way
             raise Conflict(ON_HOLD)
-        raise Conflict("this review has already been decided")
+        raise Conflict(N_("this review has already been decided"))
     record_decision_rate(person, decision, deps.counters)
     details: dict[str, Any] = {"stage": stage.value, "decision": decision.value, "reason": reason_code,
                                "status": new_status.value}
@@ -470,5 +470,5 @@ def propose_rollback_by_link(token: str, reason: str, deps: Deps | None = None) 
     deps = deps or default_deps()
     _stage, task, item = authorise(token, deps)
     if task.status == "pending":
-        raise Conflict("decide this review first; a rollback is for a write that was executed")
+        raise Conflict(N_("decide this review first; a rollback is for a write that was executed"))
     return propose_rollback(item.proposal_id, task.assignee, reason)

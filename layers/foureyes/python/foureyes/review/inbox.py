@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from foureyes import links, mail
-from foureyes.errors import Forbidden, Unauthorized
+from foureyes.errors import N_, Forbidden, Unauthorized
 from foureyes.model import Stage
 from foureyes.review import explain, lifecycle
 from foureyes.review.decide import Deps, default_deps, queue_link
@@ -73,7 +73,7 @@ def person_of(token: str, deps: Deps) -> Person:
         raise Unauthorized("the link is not a queue link")
     person = deps.people().find(person_id)
     if person is None:
-        raise Forbidden("you are not in the people directory of reviewers; ask your team lead")
+        raise Forbidden(N_("you are not in the people directory of reviewers; ask your team lead"))
     return person
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 
-from foureyes.errors import BadRequest, Conflict, NotFound
+from foureyes.errors import N_, BadRequest, Conflict, NotFound
 from foureyes.model import Action
 from foureyes.review import proposals
 from foureyes.review.lifecycle import ProposalStatus
@@ -55,7 +55,7 @@ def propose_rollback(original_id: str, requested_by: str, reason: str, deps: pro
     deps = deps or proposals.default_deps()
     dispatches = dispatches or DynamoDispatches()
     if not reason.strip():
-        raise BadRequest("a rollback needs a reason")
+        raise BadRequest(N_("a rollback needs a reason"))
     original = deps.proposals.get(original_id)
     if original is None:
         raise NotFound(f"proposal {original_id} does not exist")
