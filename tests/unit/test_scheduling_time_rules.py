@@ -24,7 +24,7 @@ from foureyes import links
 from foureyes.errors import Conflict, Forbidden, LinkExpired, SlotTaken, Unauthorized
 from foureyes.mail import Email
 from foureyes.model import Action, parse_iso
-from foureyes.scheduling import booking, pages
+from foureyes.scheduling import booking, feedback_pages, pages
 from foureyes.scheduling.cancellation import cancel_by_candidate
 from foureyes.scheduling.deps import Deps
 from foureyes.scheduling.feedback import feedback_form, read_feedback_by_link, submit_feedback
@@ -43,6 +43,11 @@ SECRET = b"unit-test-link-secret-0123456789"
 CANDIDATE = "cand@example.org"
 RECRUITER = "rec-1@agency.example"
 
+
+
+def _no_name(ref: str) -> str:
+    """The feedback pages' candidate name, unknown here (no candidates table)."""
+    return ""
 
 def settings(mode: str = "remote") -> Settings:
     return Settings.from_dict({
@@ -204,7 +209,8 @@ def test_the_outcome_form_answers_a_cancelled_interview_with_a_409_that_says_why
     read_link = feedback_read_url(world.deps, "hm-1", str(booking_id)).rsplit("/", 1)[1]
     assert pages.booking_endpoint("POST", manage, {"action": "cancel", "sure": "yes"}, {}, world.deps).status == 303
     world.clock.now = at(slot) + timedelta(hours=3)
-    answer = pages.feedback_read_endpoint(read_link, world.deps, "POST", {"outcome": "hired"})
+    answer = feedback_pages.feedback_read_endpoint(read_link, world.deps, "POST", {"outcome": "hired"},
+                                                   name_of=_no_name)
     assert answer.status == 409 and "did not take place" in str(answer.body)
     assert not [f for f in world.facts if f[2] is Action.UPDATE_STATUS]
 
@@ -436,7 +442,7 @@ def test_a_refused_read_through_an_expired_link_is_audited_with_its_ids() -> Non
     world.clock.advance(days=2)
     with pytest.raises(LinkExpired):
         read_feedback_by_link(read, world.deps)
-    assert pages.feedback_read_endpoint(read, world.deps).status == 410
+    assert feedback_pages.feedback_read_endpoint(read, world.deps, name_of=_no_name).status == 410
     denied = world.events("feedback.read_denied")
     assert [(d[1], d[2], d[3]["reason"], d[3]["link"]) for d in denied] == [("hm-1", booking_id, "expired", "read")] * 2
 
@@ -447,9 +453,11 @@ def test_a_refused_feedback_form_is_audited_for_a_wrong_person_a_wrong_link_and_
     stranger = feedback_url(world.deps, record, "iv-9").rsplit("/", 1)[1]  # not on this interview's panel
     with pytest.raises(Forbidden):
         feedback_form(stranger, world.deps)
-    assert pages.feedback_endpoint("POST", stranger, {"recommendation": "yes"}, world.deps).status == 403
+    refused = feedback_pages.feedback_endpoint("POST", stranger, {"recommendation": "yes"}, world.deps,
+                                               name_of=_no_name)
+    assert refused.status == 403
     read = feedback_read_url(world.deps, "hm-1", booking_id).rsplit("/", 1)[1]  # another page's link
-    assert pages.feedback_endpoint("GET", read, {}, world.deps).status == 401
+    assert feedback_pages.feedback_endpoint("GET", read, {}, world.deps, name_of=_no_name).status == 401
     own = feedback_url(world.deps, record, record.interviewers[0]).rsplit("/", 1)[1]
     world.clock.now = parse_iso(record.end) + timedelta(days=15)  # the link lasts 14 days after the interview
     with pytest.raises(LinkExpired):

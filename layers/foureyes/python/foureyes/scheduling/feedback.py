@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from foureyes.errors import BadRequest, Conflict, Forbidden
@@ -38,6 +38,7 @@ class FeedbackEntry:
     rating: int | None
     notes: str
     submitted_at: str
+    corrected: bool = False  # this submission replaced the interviewer's earlier entry
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +194,7 @@ def submit_feedback(token: str, recommendation: str, rating: int | None, notes: 
                {"recommendation": recommendation})
     if own is None and _complete(booking, deps.store.feedback(booking.booking_id)):
         _feedback_complete(booking, deps)
-    return _entry(item)
+    return replace(_entry(item), corrected=own is not None)
 
 
 def _feedback_complete(booking: BookingRecord, deps: Deps) -> None:

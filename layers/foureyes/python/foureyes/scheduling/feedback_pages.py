@@ -151,9 +151,8 @@ def feedback_endpoint(method: str, token: str, form: Mapping[str, str], deps: De
                 rating = int(raw) if raw else None
             except ValueError as exc:
                 raise BadRequest("the rating is from 1 to 5") from exc
-            before = feedback.feedback_form(token, deps).submitted
-            feedback.submit_feedback(token, form.get("recommendation", ""), rating, form.get("notes", ""), deps)
-            notice = chosen.gettext(CORRECTED if before is not None else SAVED)
+            entry = feedback.submit_feedback(token, form.get("recommendation", ""), rating, form.get("notes", ""), deps)
+            notice = chosen.gettext(CORRECTED if entry.corrected else SAVED)
         shown = feedback.feedback_form(token, deps)
         return _page(form_page(shown, _about(shown.booking_id, deps, name_of), chosen, tz, notice), chosen)
     except FoureyesError as exc:
