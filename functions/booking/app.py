@@ -55,7 +55,7 @@ def read_feedback(token: str) -> Response[str | bytes]:
 def contest_data_handling(token: str) -> Response[str]:
     event = app.current_event
     fields = form(event.raw_event) if event.http_method == "POST" else {}
-    language = Language.from_event(event.raw_event)
+    language = Language.from_event(event.raw_event, known=contest_page.candidate_language(token))
     return html(200, contest_page.endpoint(event.http_method, token, fields, language), language.headers)
 
 

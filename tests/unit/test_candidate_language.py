@@ -166,3 +166,23 @@ def test_nudges_go_out_in_the_candidate_s_language(monkeypatch: pytest.MonkeyPat
     dutch, english = world.to("e1@example.org")[-1], world.to("e2@example.org")[-1]
     assert dutch.subject == "Herinnering" and "Nog tijd" in dutch.text and '<html lang="nl">' in dutch.html
     assert english.subject == "Reminder" and '<html lang="en">' in english.html
+
+
+def test_the_contest_page_knows_the_candidate_s_language_from_their_record() -> None:
+    from foureyes.review import contest_page
+    from tests.support.memory import MemoryCandidates
+    from tests.unit.test_retention_and_contest import Room
+
+    room = Room()
+    records = MemoryCandidates()
+    records.put_version(Candidate("otys", "1", status="Interview", language="nl"), source="webhook",
+                        version="2026-12-02T09:00:00.000000Z", at="2026-12-02T09:00:00+00:00")
+    records.put_version(Candidate("otys", "2", status="Interview"), source="webhook",
+                        version="2026-12-02T09:00:00.000000Z", at="2026-12-02T09:00:00+00:00")
+    assert contest_page.candidate_language(room.link("otys:1"), records, room.contest) == "nl"
+    assert contest_page.candidate_language(room.link("otys:2"), records, room.contest) is None  # the ATS said none
+    assert contest_page.candidate_language(room.link("otys:9"), records, room.contest) is None  # no record
+    assert contest_page.candidate_language("forged.token", records, room.contest) is None
+    expired = room.link("otys:1", ttl=1)
+    room.clock.advance(seconds=5)
+    assert contest_page.candidate_language(expired, records, room.contest) is None
