@@ -45,9 +45,10 @@ from foureyes_local.fakes._server import ServedFake
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 FIELDS: tuple[str, ...] = (
     "id", "firstName", "lastName", "name", "email", "email2", "email3", "phone", "mobile", "workPhone",
-    "dateOfBirth", "status", "companyName", "dateAdded", "dateLastModified", "externalID", "customText19",
-    "customText20", "isDeleted",
+    "dateOfBirth", "status", "companyName", "dateAdded", "dateLastModified", "externalID", "customText18",
+    "customText19", "customText20", "isDeleted",
 )  # fmt: skip
+LANGUAGE_FIELD = "customText18"  # the agency's custom field for the candidate's language (the adapter's default)
 READ_ONLY = frozenset({"id", "dateAdded", "dateLastModified"})
 PHONE_FIELDS = ("phone", "mobile", "workPhone")
 NOTE_FIELDS = ("id", "action", "comments", "personReference", "candidates", "isDeleted", "dateAdded")
@@ -75,7 +76,8 @@ def native_record(c: Candidate, record_id: int, added_ms: int, modified_ms: int)
         "mobile": phones[0], "phone": phones[1], "workPhone": phones[2],
         "dateOfBirth": _dob_ms(c.dob) if c.dob else None, "status": c.status or None,
         "companyName": c.employer or None, "dateAdded": added_ms, "dateLastModified": modified_ms,
-        "externalID": None, "customText19": None, "customText20": None, "isDeleted": False,
+        "externalID": None, LANGUAGE_FIELD: c.language, "customText19": None, "customText20": None,
+        "isDeleted": False,
     }  # fmt: skip
 
 

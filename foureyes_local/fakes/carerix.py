@@ -42,7 +42,7 @@ MIGRATED_CREATED = (datetime(2014, 1, 1, tzinfo=UTC), datetime(2014, 6, 30, 12, 
                     datetime(2014, 11, 3, 9, 15, tzinfo=UTC))
 BULK_IMPORT = datetime(2019, 9, 2, 6, 0, tzinfo=UTC)
 WRITABLE = ("firstName", "lastNamePrefix", "lastName", "emailAddress", "emailAddress2", "mobileNumber",
-            "phoneNumber", "businessPhoneNumber", "employer", "status")
+            "phoneNumber", "businessPhoneNumber", "employer", "status", "language")
 CURSOR_FIELDS = ("createdAt", "lastModifiedAt")
 
 logging.getLogger("spyne.application").setLevel(logging.CRITICAL)  # faults are expected, not errors
@@ -62,6 +62,7 @@ class CandidateRecord(ComplexModel):  # type: ignore[misc]
     birthDate = Date
     employer = Unicode
     status = Unicode
+    language = Unicode  # the candidate's correspondence language, as the tenant's export names it
     createdAt = DateTime
     lastModifiedAt = DateTime
     tags = Unicode(max_occurs="unbounded")
@@ -93,7 +94,7 @@ def native_record(c: Candidate, created: datetime, modified: datetime) -> dict[s
         "id": c.record_id, "firstName": c.first_name or None, "lastNamePrefix": prefix or None,
         "lastName": last or None, "emailAddress": emails[0], "emailAddress2": emails[1],
         "mobileNumber": phones[0], "phoneNumber": phones[1], "businessPhoneNumber": phones[2],
-        "birthDate": c.dob, "employer": c.employer or None, "status": c.status or None,
+        "birthDate": c.dob, "employer": c.employer or None, "status": c.status or None, "language": c.language,
         "createdAt": created, "lastModifiedAt": modified, "tags": [], "links": [],
     }  # fmt: skip
 

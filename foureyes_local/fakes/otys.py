@@ -31,7 +31,7 @@ from foureyes_local.fakes._server import ServedFake
 
 PERSON_FIELDS = (
     "firstName", "infix", "lastName", "emailPrimary", "emailSecondary", "emailWork", "phoneNumberMobile",
-    "phoneNumberHome", "phoneNumberWork", "birthDate", "currentEmployer",
+    "phoneNumberHome", "phoneNumberWork", "birthDate", "currentEmployer", "language",
 )  # fmt: skip
 _INFIX_WORDS = frozenset({"van", "de", "der", "den", "het", "'t", "ter", "ten", "op", "in", "te"})
 SESSION_TTL = 14 * 3600.0
@@ -59,6 +59,7 @@ def native_record(c: Candidate, entry: datetime, modified: datetime) -> dict[str
             "emailPrimary": emails[0], "emailSecondary": emails[1], "emailWork": emails[2],
             "phoneNumberMobile": phones[0], "phoneNumberHome": phones[1], "phoneNumberWork": phones[2],
             "birthDate": c.dob.isoformat() if c.dob else None, "currentEmployer": c.employer or None,
+            "language": c.language,
         },
         "tags": [], "externalIds": [],
         "entryDateTime": entry.isoformat(timespec="seconds"), "lastModified": modified.isoformat(timespec="seconds"),

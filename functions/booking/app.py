@@ -29,9 +29,10 @@ def _reply(page: pages.Response) -> Response[str | bytes]:
 @app.route("/book/<token>", method=["GET", "POST"])
 def book(token: str) -> Response[str | bytes]:
     event = app.current_event
+    known = pages.candidate_language(deps(), token)  # what the ATS says they read: after their own choice
     return _reply(pages.booking_endpoint(event.http_method, token, form(event.raw_event),
                                          event.query_string_parameters or {}, deps(),
-                                         Language.from_event(event.raw_event)))
+                                         Language.from_event(event.raw_event, known=known)))
 
 
 @app.route("/feedback/<token>", method=["GET", "POST"])
@@ -54,7 +55,7 @@ def read_feedback(token: str) -> Response[str | bytes]:
 def contest_data_handling(token: str) -> Response[str]:
     event = app.current_event
     fields = form(event.raw_event) if event.http_method == "POST" else {}
-    language = Language.from_event(event.raw_event)
+    language = Language.from_event(event.raw_event, known=contest_page.candidate_language(token))
     return html(200, contest_page.endpoint(event.http_method, token, fields, language), language.headers)
 
 

@@ -334,7 +334,7 @@ class MemoryCandidates:
             phones=list(candidate.phones), dob=candidate.dob.isoformat() if candidate.dob else None,
             employer=candidate.employer, status=candidate.status, raw=dict(candidate.raw), source=source,
             source_version=version, content_hash=content_hash, writes=(int(old.writes) if old else 0) + 1,
-            updated_at=at, sealed=sealed, expires_at=expires_at)
+            updated_at=at, sealed=sealed, expires_at=expires_at, language=candidate.language)
         self.items[candidate.ref] = copy(item)
         self.changes.append((copy(old) if old else None, copy(item)))
         return True

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 
@@ -56,6 +57,9 @@ class Candidate:
     employer: str = ""
     status: str = ""
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # The language the ATS says the candidate reads (ISO 639-1, `language_code`); None when it does not say.
+    # Not sealed (it names nobody) but, like every field here, never logged beside a name.
+    language: str | None = None
 
     @property
     def ref(self) -> str:
@@ -67,6 +71,55 @@ class Candidate:
         if self.full_name:
             return self.full_name
         return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+
+MAX_LANGUAGE_TEXT = 40  # longer texts in a language field are not a language's code or name
+_LANGUAGE_ALIASES = {"vlaams": "nl", "flemish": "nl"}  # Babel names Flemish only as a region's variant (nl_BE)
+
+
+@cache
+def _language_names() -> dict[str, str]:
+    """Languages' names in English and Dutch ("dutch", "nederlands", "engels"), casefolded, to their ISO 639-1
+    codes (Babel's CLDR data: what an ATS's language field may hold instead of a code)."""
+    from babel import Locale
+
+    names = dict(_LANGUAGE_ALIASES)
+    for shown_in in ("en", "nl"):
+        for code, name in Locale(shown_in).languages.items():
+            if len(code) == 2 and code.isalpha():
+                names.setdefault(name.casefold(), code)
+    return names
+
+
+@cache
+def _two_letter_codes() -> dict[str, str]:
+    """ISO 639-1 codes, and ISO 639-2 ones ("nld", "dut", "eng") to them (Babel's language aliases)."""
+    from babel import Locale
+    from babel.core import get_global
+
+    codes = {str(code): str(code) for code in Locale("en").languages if len(str(code)) == 2 and str(code).isalpha()}
+    for alias, code in get_global("language_aliases").items():
+        if len(str(alias)) == 3 and str(code) in codes:
+            codes.setdefault(str(alias), str(code))
+    return codes
+
+
+def language_code(value: Any) -> str | None:
+    """An ATS's language value as an ISO 639-1 code: "NL", "nl-NL", "nl_BE", "nld", "Dutch", "Nederlands" -> "nl";
+    a mapping (an ATS's data node) by its `code`, `value`, `name` or `label`. None for anything that is not a language
+    (never an error: a field typed by hand must not stop a record)."""
+    if isinstance(value, Mapping):
+        value = next((value[key] for key in ("code", "value", "name", "label") if value.get(key)), None)
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not text or len(text) > MAX_LANGUAGE_TEXT:
+        return None
+    folded = text.casefold()
+    if named := _language_names().get(folded):
+        return named
+    base = folded.replace("_", "-").split("-")[0]
+    return _two_letter_codes().get(base) if base.isascii() and base.isalpha() else None
 
 
 ATS_ACTOR_PREFIX = "ats:"

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from foureyes.ats.adapter import NoWebhooks, Webhooks
 from foureyes.ats.registry import adapter_for
 from foureyes.errors import BadRequest, NotFound, Unauthorized, UnknownSystem
-from foureyes.model import Candidate
+from foureyes.model import Candidate, language_code
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_RECORD_CHARS = 128 * 1024  # the record as stored (JSON, ASCII-escaped); an item holds at most 400 KB
@@ -95,6 +95,7 @@ class WebhookCandidate(BaseModel):
     date_of_birth: date | None = None
     employer: str = Field(default="", max_length=200)
     status: str = Field(default="", max_length=64)
+    language: Any = None  # a code or a name ("nl", "Dutch"); anything else is ignored (None), never refused
 
     @field_validator("emails", "phones")
     @classmethod
@@ -118,7 +119,7 @@ def to_candidate(system: str, envelope: WebhookEnvelope, raw: Mapping[str, objec
     c = envelope.candidate
     return Candidate(system=system, record_id=c.id, first_name=c.first_name, last_name=c.last_name,
                      emails=tuple(c.emails), phones=tuple(c.phones), dob=c.date_of_birth, employer=c.employer,
-                     status=c.status, raw=dict(raw))
+                     status=c.status, raw=dict(raw), language=language_code(c.language))
 
 
 def require_small(body: bytes) -> None:

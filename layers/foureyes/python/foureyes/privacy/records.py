@@ -4,7 +4,7 @@ before sealing existed).
 - A candidate record's personal fields (names, e-mail addresses, phone numbers, date of birth, employer and `raw`,
   the record as received) are sealed together as one value, field `candidate`, in the item's `sealed` attribute;
   the plain attributes are stored empty. `status` stays readable: stage changes and the agreement measure route
-  on it, and it names nobody.
+  on it, and it names nobody; so does `language` (the language the ATS says the candidate reads).
 - Single fields elsewhere (an interview request's e-mail address, interviewers' notes, match-key records) go
   through `Codec`, the `store.sealed.FieldCodec` the repositories are handed.
 """
@@ -67,7 +67,8 @@ def seal_candidate(candidate: Candidate, ring: KeyRing | None = None) -> tuple[C
     record: nothing about it is stored again."""
     key = (ring if ring is not None else default_ring()).for_writing(candidate.ref)
     text = json.dumps(personal_fields(candidate), separators=(",", ":"), default=str)
-    stripped = Candidate(system=candidate.system, record_id=candidate.record_id, status=candidate.status)
+    stripped = Candidate(system=candidate.system, record_id=candidate.record_id, status=candidate.status,
+                         language=candidate.language)
     return stripped, seal(key, candidate.ref, CANDIDATE_FIELD, text)
 
 
@@ -77,7 +78,7 @@ def _with_fields(item: CandidateItem, fields: dict[str, Any]) -> Candidate:
                      last_name=fields.get("last_name") or "", full_name=fields.get("full_name") or "",
                      emails=tuple(fields.get("emails") or ()), phones=tuple(fields.get("phones") or ()),
                      dob=date.fromisoformat(dob) if dob else None, employer=fields.get("employer") or "",
-                     status=item.status, raw=dict(fields.get("raw") or {}))
+                     status=item.status, raw=dict(fields.get("raw") or {}), language=item.language or None)
 
 
 def opened_fields(item: CandidateItem, ring: KeyRing | None = None) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from aws_lambda_powertools import Logger
 
+from foureyes.errors import FoureyesError
 from foureyes.review import contest
 from foureyes.review.contest import (
     CHOICES,
@@ -24,11 +25,24 @@ from foureyes.review.contest import (
     Submitted,
 )
 from foureyes.review.decide import MAX_NOTE_LENGTH
+from foureyes.store.candidates import CandidateRecords, DynamoCandidateRecords
 from foureyes.web.i18n import N_, Language
 from foureyes.web.shell import message_page
 from foureyes.web.templating import render_page
 
 logger = Logger(child=True)
+
+
+def candidate_language(token: str, records: CandidateRecords | None = None,
+                       deps: contest.Deps | None = None) -> str | None:
+    """The language the ATS says the candidate of a genuine, unexpired contest link reads (kept plain with their
+    record), for `Language.from_event(..., known=)`; None when the link is not one or the ATS does not say."""
+    try:
+        ref = contest.candidate_ref(token, deps or contest.default_deps())
+    except FoureyesError:
+        return None
+    item = (records if records is not None else DynamoCandidateRecords()).get(ref)
+    return (item.language or None) if item is not None else None
 
 
 def endpoint(method: str, token: str, fields: Mapping[str, str], language: Language | None = None) -> str:

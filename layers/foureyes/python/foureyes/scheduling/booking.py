@@ -143,7 +143,7 @@ def confirm(token: str, slot_id: str, deps: Deps, language: str = "") -> Booking
     events = confirm_events(deps, booked_slot(made), previous, subject_of(made), f"{booking_id}:0")
     deps.store.set_booking_events(booking_id, 0, events)
     manage = manage_token(deps, request, booking_id)
-    said = Language.of(language or None)
+    said = Language.of(language or request.candidate_language or None)
     text = (said.gettext("Your interview is booked for %(when)s.") % {"when": _when(made, request, said)} + "\n"
             + said.gettext("The attached invitation adds it to your calendar.") + "\n"
             + said.gettext("Reschedule or cancel:") + f" {deps.base_url}/book/{manage}\n")
@@ -173,7 +173,7 @@ def _reschedule(deps: Deps, request: RequestRecord, own: BookingRecord, slot_id:
                             f"{after.booking_id}:{after.sequence}")
     deps.store.set_booking_events(after.booking_id, int(after.sequence), events)
     manage = manage_token(deps, request, after.booking_id)
-    said = Language.of(language or None)
+    said = Language.of(language or request.candidate_language or None)
     text = (said.gettext("Your interview is moved to %(when)s.") % {"when": _when(after, request, said)} + "\n"
             + said.gettext("Reschedule or cancel:") + f" {deps.base_url}/book/{manage}\n")
     deps.send(ics_email(deps, request, after, "REQUEST", said.gettext(N_("Your interview is moved")), text,

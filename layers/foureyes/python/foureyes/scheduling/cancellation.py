@@ -34,7 +34,7 @@ def _cancel(deps: Deps, booking: BookingRecord, request: RequestRecord, by: str,
     delete_events(deps, dict(booking.events))
     if released is not None:
         delete_events(deps, released.events)
-    said = Language.of(language or None)
+    said = Language.of(language or request.candidate_language or None)
     shown = when_text(parse_iso(booking.start), parse_iso(booking.end), request.candidate_tz, said)
     text = said.gettext("Your interview on %(when)s is cancelled.") % {"when": shown} + "\n"
     deps.send(ics_email(deps, request, done, "CANCEL", said.gettext(N_("Your interview is cancelled")), text,

@@ -126,7 +126,7 @@ def _send_one(deps: Deps, due: Due, requests: Mapping[str, RequestRecord],
         template = deps.settings.approved(deps.settings.role(request.role_id).nudge_template)
         if not deps.store.claim_nudge(request.request_id, due.count - 1, now):
             return False
-        language = Language.of().code
+        language = Language.of(request.candidate_language or None).code
         subject, text = template.render({**deps.settings.message_values(request.role_id),
                                          "link": booking_url(deps, request), "role": request.role_id,
                                          "deadline": request.window_end[:10],
@@ -143,7 +143,7 @@ def _send_one(deps: Deps, due: Due, requests: Mapping[str, RequestRecord],
         if not deps.store.claim_flag(booking.booking_id, "reminded", due.count):
             return False
         manage = manage_token(deps, request, booking.booking_id)
-        language = Language.of().code
+        language = Language.of(request.candidate_language or None).code
         shown = when_text(parse_iso(booking.start), parse_iso(booking.end), request.candidate_tz, language)
         subject, text = template.render({**deps.settings.message_values(request.role_id),
                                          "link": f"{deps.base_url}/book/{manage}", "role": request.role_id,

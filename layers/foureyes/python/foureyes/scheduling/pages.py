@@ -202,6 +202,22 @@ def _about_of_link(deps: Deps, token: str) -> RoleAbout | None:
     return None
 
 
+def candidate_language(deps: Deps, token: str) -> str | None:
+    """The language the ATS says the candidate of a genuine booking link reads (stored with their interview
+    request), for `Language.from_event(..., known=)`: after the reader's own choice, before their browser's.
+    None for a forged link, an unknown language, or a request that cannot be found."""
+    claims = genuine_claims(deps, token)
+    if not claims:
+        return None
+    try:
+        request_id = str(claims.get("r") or "")
+        if not request_id and claims.get("b"):
+            request_id = str(deps.store.get_booking(str(claims["b"])).request_id)
+        return (deps.store.get_request(request_id).candidate_language or None) if request_id else None
+    except FoureyesError:
+        return None
+
+
 def _slot(form: Mapping[str, str]) -> str:
     slot = form.get("slot", "")
     if not slot or len(slot) > 32:

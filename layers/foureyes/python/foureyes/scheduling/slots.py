@@ -105,6 +105,7 @@ class InterviewRequest:
     candidate_tz: str = "Europe/Amsterdam"
     panel_size: int = 0
     stage: str = ""
+    candidate_language: str = ""  # ISO 639-1 as the ATS says ('' unknown): the language of the candidate's e-mails
 
     def __post_init__(self) -> None:
         if ":" not in self.candidate_ref:

@@ -56,6 +56,7 @@ class StageChange:
     candidate_email: str
     candidate_tz: str = "Europe/Amsterdam"
     claimed_by: str = ""  # who the ATS says changed it ('' when it does not say): a claim, not an actor
+    candidate_language: str = ""  # ISO 639-1, what the ATS record says the candidate reads ('' when it does not)
 
     @property
     def changed_by(self) -> str:
@@ -91,7 +92,7 @@ def on_stage_change(change: StageChange, deps: Deps) -> Requested | None:
     request = InterviewRequest(request_id_for(change), f"{change.system}:{change.record_id}", plan.role_id,
                                plan.panel, plan.duration_minutes, plan.mode, now,
                                now + timedelta(days=plan.window_days), change.candidate_tz, plan.panel_size,
-                               change.stage)
+                               change.stage, change.candidate_language)
     details: dict[str, Any] = {"candidate": request.candidate_ref, "role": request.role_id, "stage": change.stage,
                                "template": template.template_id, "change": change.change_id,
                                **({"claimed_by": change.claimed_by} if change.claimed_by else {})}
@@ -127,7 +128,8 @@ def on_stage_change(change: StageChange, deps: Deps) -> Requested | None:
         return Requested(request, 0, False, True, opened.superseded)
     item = deps.store.get_request(request.request_id)
     url = booking_url(deps, item)
-    language = Language.of().code  # the configured default: what the candidate reads is not known yet
+    # the language the ATS says the candidate reads, else the configured default (no reader to ask yet)
+    language = Language.of(request.candidate_language or None).code
     subject, text = template.render({**settings.message_values(plan.role_id), "link": url, "role": plan.role_id,
                                      "duration": str(plan.duration_minutes),
                                      "deadline": request.window_end.strftime("%Y-%m-%d")}, language)
@@ -201,7 +203,8 @@ def stage_change_of(old_image: dict[str, Any] | None, new_image: dict[str, Any])
     return StageChange(
         system=new.system, record_id=new.record_id, stage=new.status, role_id=role_id,
         actor=ats_actor(new.system), change_id=f"{new.ref}:{version}", candidate_email=new.emails[0],
-        candidate_tz=str(record.get("time_zone") or "Europe/Amsterdam"), claimed_by=claim_of(record))
+        candidate_tz=str(record.get("time_zone") or "Europe/Amsterdam"), claimed_by=claim_of(record),
+        candidate_language=new.language or "")
 
 
 def on_record_change(old_image: dict[str, Any] | None, new_image: dict[str, Any]) -> str:

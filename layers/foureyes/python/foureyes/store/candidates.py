@@ -88,6 +88,7 @@ class DynamoCandidateRecords:
             model.updated_at.set(at),
             model.dob.set(candidate.dob.isoformat()) if candidate.dob else model.dob.remove(),
             model.sealed.set(sealed) if sealed else model.sealed.remove(),
+            model.language.set(candidate.language) if candidate.language else model.language.remove(),
         ]
         if expires_at is not None:
             actions.append(model.expires_at.set(expires_at))

@@ -63,6 +63,7 @@ class CandidateItem(_Base):
     employer = UnicodeAttribute(default="")
     status = UnicodeAttribute(default="")
     raw = JSONAttribute(default=dict)
+    language = UnicodeAttribute(null=True)  # ISO 639-1, as the ATS says (names nobody: stored plain, like status)
     # The personal fields above, sealed as one (foureyes.privacy): then those attributes are stored empty. An item
     # written before sealing has no `sealed` and its fields in plain text; both shapes are read.
     sealed = UnicodeAttribute(null=True)

@@ -182,7 +182,8 @@ class SchedulingStore:
             request.request_id, candidate_ref=request.candidate_ref, system=request.system, role_id=request.role_id,
             panel=list(request.panel), panel_size=request.panel_size, duration_minutes=request.duration_minutes,
             mode=str(request.mode), window_start=iso(request.window_start), window_end=iso(request.window_end),
-            candidate_tz=request.candidate_tz, stage=request.stage, status=status,
+            candidate_tz=request.candidate_tz, candidate_language=request.candidate_language, stage=request.stage,
+            status=status,
             candidate_email=self._codec.seal(request.candidate_ref, EMAIL_FIELD, candidate_email),
             created_at=iso(now), created_by=created_by, template_id=template_id, buffer_minutes=buffer_minutes,
             nudges_sent=0, expires_at=expires)

@@ -56,6 +56,9 @@ class InterviewRequestItem(_Base):
     window_start = UnicodeAttribute()
     window_end = UnicodeAttribute()
     candidate_tz = UnicodeAttribute()
+    # the language the ATS says the candidate reads (ISO 639-1; '' unknown): their e-mails and pages use it when
+    # they have not chosen one themselves
+    candidate_language = UnicodeAttribute(default="")
     candidate_email = UnicodeAttribute()  # needed to send the link and reminders; never logged
     stage = UnicodeAttribute(default="")
     # open | booked | cancelled | closed (an outcome is recorded) | superseded (a newer request for the same

@@ -5,6 +5,9 @@
 - Calls: REST ``{"method", "path", "body"}``, `path` relative to the session's `restUrl`; PUT
   creates, POST updates (Bullhorn's convention). There is no merge endpoint: a soft merge is a field
   update plus a note. Tags and soft-merge links live in two custom text fields, ";"-separated.
+- Language: a Bullhorn Candidate has no standard field for the language a candidate reads; agencies keep it in
+  a custom field, named by `BULLHORN_LANGUAGE_FIELD` (the template's `BullhornLanguageField`, default
+  `customText18`; empty: none). Its value may be a code or a name ("nl", "Dutch", "Nederlands").
 - No push webhooks: changes come from polling an event subscription (see `pull`).
 - Tokens: the OAuth refresh token is single-use and rotates; `TokenStore` keeps a tenant's tokens
   between invocations (the checkpoints table in AWS, through `TokensInTable`).
@@ -14,6 +17,8 @@ The HTTP client (`client.py`) is imported only when a client is built.
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
@@ -23,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from foureyes.ats._fields import text, unique, version_from_epoch_ms
 from foureyes.ats.adapter import AtsClient, Before, NoWebhooks, PullHooks, PullReport
 from foureyes.ats.calls import NOTE_ACTION, Call, as_steps, duplicate_tag, merge_link, merge_note
-from foureyes.model import Candidate
+from foureyes.model import Candidate, language_code
 from foureyes.store.checkpoints import ConnectionState
 
 if TYPE_CHECKING:
@@ -39,6 +44,9 @@ CANDIDATE_FIELDS: tuple[str, ...] = (
     LINK_FIELD, TAG_FIELD, "isDeleted",
 )  # fmt: skip
 EMAIL_FIELDS = ("email", "email2", "email3")
+LANGUAGE_FIELD_ENV = "BULLHORN_LANGUAGE_FIELD"
+DEFAULT_LANGUAGE_FIELD = "customText18"
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}", re.ASCII)
 PHONE_FIELDS = ("mobile", "phone", "workPhone")
 SUBSCRIPTION = "foureyes"  # the event subscription the pull polls
 PULL_PAGE_SIZE = 200
@@ -63,8 +71,22 @@ def date_to_epoch_ms(value: date) -> int:
     return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp() * 1000)
 
 
+def language_field() -> str:
+    """The custom field holding the candidate's language ('' when none is configured or the name is not a
+    field name)."""
+    name = os.environ.get(LANGUAGE_FIELD_ENV, DEFAULT_LANGUAGE_FIELD).strip()
+    return name if _FIELD_NAME.fullmatch(name) else ""
+
+
+def candidate_fields() -> tuple[str, ...]:
+    """The Candidate fields a read asks for: `CANDIDATE_FIELDS` and the configured language field."""
+    extra = language_field()
+    return CANDIDATE_FIELDS + ((extra,) if extra and extra not in CANDIDATE_FIELDS else ())
+
+
 def to_candidate(record: Mapping[str, Any]) -> Candidate:
     """A Bullhorn Candidate entity (as /query, /search or /entity return it) as a `Candidate`."""
+    field = language_field()
     return Candidate(
         system=SYSTEM,
         record_id=str(record["id"]),
@@ -77,6 +99,7 @@ def to_candidate(record: Mapping[str, Any]) -> Candidate:
         employer=text(record.get("companyName")),
         status=text(record.get("status")),
         raw=dict(record),
+        language=language_code(record.get(field)) if field else None,
     )
 
 

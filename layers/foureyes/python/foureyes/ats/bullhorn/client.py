@@ -34,7 +34,14 @@ from urllib.parse import parse_qs, urlsplit
 import requests
 
 from foureyes.ats import calls
-from foureyes.ats.bullhorn.adapter import ADAPTER, CANDIDATE_FIELDS, SYSTEM, BullhornTokens, TokenStore, to_candidate
+from foureyes.ats.bullhorn.adapter import (
+    ADAPTER,
+    SYSTEM,
+    BullhornTokens,
+    TokenStore,
+    candidate_fields,
+    to_candidate,
+)
 from foureyes.errors import AtsAuthFailed, AtsDown, AtsRecordNotFound, AtsRejected
 from foureyes.model import Candidate
 from foureyes.outbound import DEFAULT_TIMEOUT, Clock, Sleep, http_session, pause, raise_if_out_of_time
@@ -234,18 +241,19 @@ class BullhornClient:
 
     # -- reads ------------------------------------------------------------------------------------
     def query_page(self, where: str, *, start: int = 0, count: int = MAX_COUNT, order_by: str = "id",
-                   fields: Sequence[str] = CANDIDATE_FIELDS, entity: str = "Candidate") -> Page:
+                   fields: Sequence[str] | None = None, entity: str = "Candidate") -> Page:
         """One page of `/query/{entity}` (JPQL `where`; dates are epoch ms)."""
         body = self.request("GET", f"/query/{entity}", params={
-            "where": where, "fields": ",".join(fields), "orderBy": order_by, "start": start,
+            "where": where, "fields": ",".join(fields or candidate_fields()), "orderBy": order_by, "start": start,
             "count": min(count, MAX_COUNT)})
         return Page(int(body.get("total", 0)), int(body.get("start", start)), list(body.get("data", [])))
 
     def search_page(self, query: str, *, start: int = 0, count: int = MAX_COUNT, sort: str = "id",
-                    fields: Sequence[str] = CANDIDATE_FIELDS, entity: str = "Candidate") -> Page:
+                    fields: Sequence[str] | None = None, entity: str = "Candidate") -> Page:
         """One page of `/search/{entity}` (Lucene `query`; the index lags behind new records)."""
         body = self.request("GET", f"/search/{entity}", params={
-            "query": query, "fields": ",".join(fields), "sort": sort, "start": start, "count": min(count, MAX_COUNT)})
+            "query": query, "fields": ",".join(fields or candidate_fields()), "sort": sort, "start": start,
+            "count": min(count, MAX_COUNT)})
         return Page(int(body.get("total", 0)), int(body.get("start", start)), list(body.get("data", [])))
 
     def query_candidates(self, where: str = "id > 0", *, order_by: str = "id",
@@ -279,7 +287,7 @@ class BullhornClient:
         return dict(body["data"])
 
     def get_candidate(self, record_id: str) -> Candidate:
-        return to_candidate(self.get_record(record_id, CANDIDATE_FIELDS))
+        return to_candidate(self.get_record(record_id, candidate_fields()))
 
     # -- event subscription -----------------------------------------------------------------------
     def subscribe(self, subscription_id: str, entities: Sequence[str] = ("Candidate",),

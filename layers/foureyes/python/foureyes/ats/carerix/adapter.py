@@ -1,7 +1,8 @@
 """Carerix, as Foureyes knows it: record mapping, the SOAP calls we write and their inverses, the cursor pull.
 
 - Records: the tenant's SOAP export in plain form (ISO dates); the prefix joins the last name;
-  `tags` and `links` lists. The version is `lastModifiedAt`.
+  `tags` and `links` lists; `language`, the candidate's correspondence language (a code, a name, or a data node
+  with its `value`). The version is `lastModifiedAt`.
 - Calls: one WSDL operation and its keyword arguments, ``{"operation", "args"}``. Tags and
   soft-merge links have their own operations (add/remove, link/unlink); notes are deleted and restored.
 - Push webhooks signed in `Cx-Signature`; the pull walks two cursors (`CarerixCheckpoint`, see the
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from foureyes.ats._fields import text, unique, version_from_iso
 from foureyes.ats.adapter import AtsClient, Before, PullHooks, PullReport, Webhooks
 from foureyes.ats.calls import NOTE_ACTION, Call, as_steps, duplicate_tag, merge_link
-from foureyes.model import Candidate
+from foureyes.model import Candidate, language_code
 
 if TYPE_CHECKING:
     from foureyes.ats.carerix.client import CarerixClient
@@ -29,6 +30,7 @@ SYSTEM = "carerix"
 VERSION_FIELD = "lastModifiedAt"
 EMAIL_FIELDS = ("emailAddress", "emailAddress2")
 PHONE_FIELDS = ("mobileNumber", "phoneNumber", "businessPhoneNumber")
+LANGUAGE_FIELD = "language"
 SAVE_EVERY = 50  # records between checkpoint writes inside a page of the walk
 
 # Operations that change one candidate record (`args.candidateId`); the other ones change notes.
@@ -62,6 +64,7 @@ def to_candidate(record: Mapping[str, Any]) -> Candidate:
         employer=text(record.get("employer")),
         status=text(record.get("status")),
         raw=dict(record),
+        language=language_code(record.get(LANGUAGE_FIELD)),
     )
 
 

@@ -1,7 +1,7 @@
 """Otys (OWS), as Foureyes knows it: record mapping, the JSON-RPC calls we write and their inverses, the pull.
 
-- Records: `uid`, `status`, `Person.*` (the infix joins the last name), `tags` and `externalIds`
-  lists. The version is `lastModified` (ISO).
+- Records: `uid`, `status`, `Person.*` (the infix joins the last name; `Person.language`, the language the
+  candidate is written to, a code or a name), `tags` and `externalIds` lists. The version is `lastModified` (ISO).
 - Calls: JSON-RPC 2.0 ``{"jsonrpc", "method", "params"}``. The session token is *not* in the payload:
   the client prepends it when it sends the call. Tags and soft-merge links are list updates
   (``{"add": [...]}`` / ``{"remove": [...]}``); notes are soft-deleted.
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from foureyes.ats._fields import text, unique, version_from_iso
 from foureyes.ats.adapter import AtsClient, Before, PullHooks, PullReport, Webhooks
 from foureyes.ats.calls import NOTE_ACTION, Call, as_steps, duplicate_tag, merge_link
-from foureyes.model import Candidate
+from foureyes.model import Candidate, language_code
 from foureyes.store.checkpoints import ConnectionState
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ NOTE_UPDATE = "Otys.Services.CandidateNoteService.update"
 VERSION_FIELD = "lastModified"
 EMAIL_FIELDS = ("emailPrimary", "emailSecondary", "emailWork")
 PHONE_FIELDS = ("phoneNumberMobile", "phoneNumberHome", "phoneNumberWork")
+LANGUAGE_FIELD = "language"  # in `Person`
 PULL_PAGE_SIZE = 200
 CLOCK_SKEW = timedelta(seconds=60)  # each run re-reads this much before the previous run's start
 
@@ -69,6 +70,7 @@ def to_candidate(record: Mapping[str, Any]) -> Candidate:
         employer=text(person.get("currentEmployer")),
         status=text(record.get("status")),
         raw=dict(record),
+        language=language_code(person.get(LANGUAGE_FIELD)),
     )
 
 
