@@ -67,10 +67,10 @@ def post_decision(link: str) -> Response[str]:
     chosen = page.Chosen(fields.get("decision", ""), fields.get("reason", ""), fields.get("note", ""))
     try:
         decided = decide.decide(link, chosen.decision, chosen.reason, fields.get("nonce", ""), note=chosen.note)
-    except BadRequest as refused:  # the form's own fault: the page again, with what to fix (nothing decided)
+    except BadRequest as refused:  # the form's own fault: 400 and the page again, with what to fix (nothing decided)
         shown = decide.view(link)
         notice = language.gettext(page.refusal(refused))
-        return html(200, page.review_page(shown, language, notice=notice, chosen=chosen), language.headers)
+        return html(400, page.review_page(shown, language, notice=notice, chosen=chosen), language.headers)
     metrics.add_metric(name="Decisions", unit=MetricUnit.Count, value=1)
     following = inbox.next_for(decided.person)
     return html(200, page.decided_page(decided.status.value, decided.confidence, language, next_url=following.url,

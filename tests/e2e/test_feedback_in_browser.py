@@ -67,7 +67,7 @@ def test_feedback_and_outcome_in_the_browser(open_page: Callable[[str], Any], cl
     ilse = open_page("en-GB")
     ilse.goto(first)
     about = ilse.locator("dl.about").inner_text()
-    assert f"Iris Visser{tag}" in about and "iv-ilse, iv-joost" in about
+    assert f"Iris Visser{tag}" in about and "Ilse de Boer (Finance lead), Joost Visser (Controller)" in about
     assert "Central European" in about and "UTC" not in about and "bk_" not in ilse.content()
     check_page(ilse, "feedback-form-en")
     ilse.get_by_role("radio", name="Yes", exact=True).check()

@@ -460,7 +460,7 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
     token = token_of(invite.text.split("Choose a time: ")[1].split(" ")[0])
 
     page = pages.booking_endpoint("GET", token, {}, {}, deps)
-    assert page.status == 200 and "EDT" in str(page.body) and "America/New_York" in str(page.body)
+    assert page.status == 200 and "Eastern" in str(page.body)  # the candidate's zone, named in their language
     view = booking_view(token, deps)
     first_slot = view.days[0][1][0]
     assert view.kind is PageKind.CHOOSE
@@ -581,7 +581,8 @@ def test_a_candidate_cancels_before_the_interview_and_it_gets_no_outcome(store: 
         record_outcome(made.request.request_id, "hired", "hm-1", deps)
     assert [f[2] for f in rec.facts] == [Action.CREATE_NOTE]
     assert not [t for t in hris.tasks() if t["employeeRef"] == "bullhorn:9002"]
-    assert store.get_request(made.request.request_id).status == "cancelled"
+    # the candidate's own cancellation opened the request again (they may rebook while the window is open)
+    assert store.get_request(made.request.request_id).status == "open"
     for event in ("interview.booked", "interview.cancelled", "interview.outcome_refused"):
         assert event in rec.events(), event
     assert "interview.outcome" not in rec.events()
@@ -600,7 +601,7 @@ def test_tampered_and_expired_links_get_a_clear_4xx(store: SchedulingStore, grap
         assert response.status == status and text in str(response.body)
         assert token not in str(response.body) and "Traceback" not in str(response.body)
     feedback_token = links.sign({"k": "book", "r": "x"}, SECRET, 600, now_ms=int(NOW.timestamp() * 1000))
-    assert pages.feedback_endpoint("GET", feedback_token, {}, deps).status == 401  # a booking link is not for this
+    assert feedback_pages.feedback_endpoint("GET", feedback_token, {}, deps).status == 401  # a booking link: not this
     with pytest.raises(Unauthorized):
         read_feedback_by_link(feedback_token, deps)
 

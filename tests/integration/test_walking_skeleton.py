@@ -36,7 +36,8 @@ def test_two_different_people_approve_and_the_dispatcher_records_in_shadow(clien
     for _ in range(3):
         page = requests.get(review_link, timeout=30)
         assert page.status_code == 200
-        assert "Approve" in page.text and pid in page.text
+        # the page says the change in words and names both records (not the proposal's id)
+        assert "Approve" in page.text and "Carerix walka" in page.text and "Carerix walkb" in page.text
     assert client.proposal(pid)["status"] == "pending_review"
     assert client.execution(pid)["status"] == "RUNNING"
 
