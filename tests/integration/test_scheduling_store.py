@@ -514,7 +514,7 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
     assert complete.to == "hm-1@agency.example"
     assert complete.html and "/feedback-read/" in complete.html  # multipart, from the templates
     read_token = token_of(re.search(r"\S+/feedback-read/\S+", complete.text).group(0))  # type: ignore[union-attr]
-    read_page = pages.feedback_read_endpoint(read_token, deps)
+    read_page = feedback_pages.feedback_read_endpoint(read_token, deps, name_of=lambda ref: "")
     assert read_page.status == 200 and "Record the outcome" in str(read_page.body)
     with pytest.raises(Forbidden):
         read_feedback("bullhorn:9001", booking.booking_id, deps)
@@ -529,8 +529,9 @@ def test_stage_change_to_booking_reschedule_cancel_and_outcome(store: Scheduling
     # the outcome, decided by a person, goes out as a status through submit_fact
     with pytest.raises(Forbidden):
         record_outcome(made.request.request_id, "hired", "iv-f1", deps)
-    recorded = pages.feedback_read_endpoint(read_token, deps, "POST", {"outcome": "hired"})
-    assert recorded.status == 200 and "Outcome recorded: hired" in str(recorded.body)
+    recorded = feedback_pages.feedback_read_endpoint(read_token, deps, "POST", {"outcome": "hired"},
+                                                     name_of=lambda ref: "")
+    assert recorded.status == 200 and "Outcome recorded: <strong>hired</strong>" in str(recorded.body)
     status_fact, onboarding_fact = rec.facts[-2:]
     assert status_fact[2] is Action.UPDATE_STATUS and status_fact[3]["body"] == {"status": "Placed"}
     assert status_fact[4] == "hm-1"  # the person who decided, as the fact's author
