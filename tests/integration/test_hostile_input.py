@@ -87,7 +87,13 @@ def pages(client: LocalClient) -> Iterator[dict[str, str]]:
     client.post_webhook("carerix", "hostile-p2", {**base, "id": "hostileb", "emails": ["sannebhostile+x@gmail.com"]})
     proposal = client.proposal_for("carerix:hostilea")
     review, _ = client.review_link(str(proposal["proposal_id"]), "review")
-    yield {"review": review, "book": book, "manage": manage, "feedback": f"{client.api}/feedback/{feedback}",
+    pid = str(proposal["proposal_id"])
+    told = client.mail_for(lambda m: pid in m["text"] and any("/reviews/" in u for u in m["links"]),
+                           "the review e-mail with its queue link")
+    queue = next(u for u in told["links"] if "/reviews/" in u)
+    yield {"queue": queue, "queue request": f"{client.api}/reviews", "garbage queue": f"{client.api}/reviews/x.y",
+           "garbage queue long": f"{client.api}/reviews/{'q' * 5000}",
+           "review": review, "book": book, "manage": manage, "feedback": f"{client.api}/feedback/{feedback}",
            "feedback-read": f"{client.api}/feedback-read/{read}", "garbage review": f"{client.api}/review/x.y",
            "garbage book": f"{client.api}/book/{'A' * 3000}", "garbage feedback": f"{client.api}/feedback/%00%ff",
            "garbage feedback-read": f"{client.api}/feedback-read/a.b.c", "contest": contest,
@@ -101,7 +107,8 @@ def _send(method: str, url: str, payload: Payload) -> requests.Response:
 
 
 PAGE_ROUTES = ["review", "book", "manage", "feedback", "feedback-read", "garbage review", "garbage book",
-               "garbage feedback", "garbage feedback-read", "contest", "garbage contest"]
+               "garbage feedback", "garbage feedback-read", "contest", "garbage contest", "queue", "queue request",
+               "garbage queue", "garbage queue long"]
 
 
 @pytest.mark.parametrize("name", list(PAGE_PAYLOADS))
@@ -117,6 +124,7 @@ def test_page_routes_answer_hostile_input_below_500(pages: dict[str, str], route
 def test_the_pages_still_work_after_the_onslaught(pages: dict[str, str]) -> None:
     assert requests.get(pages["manage"], timeout=30).status_code == 200
     assert requests.get(pages["review"], timeout=30).status_code == 200
+    assert requests.get(pages["queue"], timeout=30).status_code == 200
 
 
 # -- webhooks -------------------------------------------------------------------------------------------------
