@@ -41,7 +41,7 @@ e2e: install axe
 # axe-core for the browser tests' accessibility checks: the pinned release from the npm registry, its sha512
 # checked, into .cache/ (no npm needed). The e2e fixtures fetch it too when it is missing.
 axe: install
-	$(BIN)/python -m tests.e2e.axe
+	$(BIN)/python -m tests.e2e.harness
 
 # The Dutch and English catalogs of pages and e-mails: extract the messages (babel.cfg), merge them into each .po,
 # compile the .mo files the layer ships. Translate the new Dutch msgids in the .po, then run this again.
