@@ -38,13 +38,11 @@ from foureyes.matching.fs import (
     EMAIL_EXACT,
     MAX_TF_BITS,
     N_STRIDE,
-    NAME_DIFF,
     P_STRIDE,
     PHONE_EXACT,
     NameFrequencies,
     Scorer,
     compare,
-    name_level,
 )
 from foureyes.matching.score import (
     DECISIONS,
@@ -431,8 +429,6 @@ def _score_index_fs(
     lines: list[str] = []
     decisions = dict.fromkeys(DECISIONS, 0)
     candidates = buckets = over = 0
-    # name level of two names in a fuzzy-name bucket: the same two names meet again in other years' buckets
-    levels: dict[tuple[str, str], int] = {}
     hopeless = _hopeless_codes(scorer)
     for key, members in index.items():
         n = len(members)
@@ -442,7 +438,6 @@ def _score_index_fs(
         if n < 2:
             continue
         buckets += 1
-        fuzzy_only = key.startswith("namefz:")
         for x in range(n - 1):
             i = members[x]
             rec_i, keys_i = records[i], all_keys[i]
@@ -451,13 +446,6 @@ def _score_index_fs(
             for y in range(x + 1, n):
                 j = members[y]
                 rec_j = records[j]
-                if fuzzy_only and name_i != rec_j[3]:
-                    names = (name_i, rec_j[3])
-                    level = levels.get(names)
-                    if level is None:
-                        level = levels[names] = name_level(name_i, rec_j[3], max_distance)
-                    if level == NAME_DIFF:
-                        continue  # the only thing a fuzzy-name bucket adds is a similar name
                 if multi:
                     keys_j = all_keys[j]
                     if len(keys_j) > 1:

@@ -837,7 +837,7 @@ def estimate(
     the prior from how many blocked pairs EM takes for the same person. Then u again from the random
     pairs, each counted by how likely it is to be two different people (in a small or duplicate-heavy
     base, random pairs hold enough true matches to make agreeing look common), and once more EM.
-    `keys[i]` are the blocking keys of `records[i]` (kind prefix `email:`, `phone:`, `namefz:` ...).
+    `keys[i]` are the blocking keys of `records[i]` (kind prefix `email:`, `phone:`, `sxname:` ...).
     """
     start = start or DEFAULT_PARAMS
     n = len(records)
