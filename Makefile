@@ -26,7 +26,7 @@ lint: install
 	$(BIN)/python -m foureyes_local.sam --out .build/template.cfn.json template.yaml
 	$(BIN)/cfn-lint .build/template.cfn.json
 
-test: lint axe
+test: lint axe browsers
 	$(BIN)/python -m pytest -q
 
 unit: install
@@ -35,7 +35,7 @@ unit: install
 integration: install
 	$(BIN)/python -m pytest -q tests/integration
 
-e2e: install axe
+e2e: install axe browsers
 	$(BIN)/python -m pytest -q tests/e2e
 
 # axe-core for the browser tests' accessibility checks: the pinned release from the npm registry, its sha512
@@ -72,8 +72,10 @@ bench: install
 	$(BIN)/python tests/bench/bench_reconcile.py
 
 # Debian's Chromium for the browser tests (Playwright drives it; it never downloads a browser).
+# Debian's Chromium for the browser tests (a fresh machine has none): as root, or through sudo when there is one.
 browsers:
-	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+	@command -v chromium >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 build: install
 	$(BIN)/sam build
