@@ -382,6 +382,15 @@ def _without_thresholds(raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _current_config(ssm: Any, parameter: str) -> tuple[dict[str, Any], MatchConfig]:
+    """The match configuration as stored in SSM (read uncached) and as validated; `BadRequest` when it is not valid."""
+    try:
+        raw = json.loads(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
+        return raw, MatchConfig.from_mapping(raw)
+    except (json.JSONDecodeError, MatchConfigError) as exc:
+        raise BadRequest(f"the match configuration in {parameter} is not valid now ({exc}): fix it first") from exc
+
+
 def change_thresholds(ssm: Any, parameter: str, *, review: float | None, hard: float | None, reason: str,
                       operator: str, recorder: Recorder | None = None) -> Change:
     """Set the review and/or hard threshold in the match configuration parameter (read and written straight from
@@ -391,11 +400,7 @@ def change_thresholds(ssm: Any, parameter: str, *, review: float | None, hard: f
         raise BadRequest("--reason is required: say why the thresholds change (kept in the audit trail)")
     if review is None and hard is None:
         raise BadRequest("--apply needs --review and/or --hard: the new threshold(s)")
-    try:
-        raw = json.loads(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
-        old = MatchConfig.from_mapping(raw)
-    except (json.JSONDecodeError, MatchConfigError) as exc:
-        raise BadRequest(f"the match configuration in {parameter} is not valid now ({exc}): fix it first") from exc
+    raw, old = _current_config(ssm, parameter)
     old_review, old_hard = old.thresholds
     new_review = old_review if review is None else review
     new_hard = old_hard if hard is None else hard
@@ -435,11 +440,7 @@ def refine_parameters(ssm: Any, parameter: str, labels: Labels, *, reason: str, 
     settings stay as they are."""
     if not reason.strip():
         raise BadRequest("--reason is required: say why the parameters change (kept in the audit trail)")
-    try:
-        raw = json.loads(ssm.get_parameter(Name=parameter)["Parameter"]["Value"])
-        old = MatchConfig.from_mapping(raw)
-    except (json.JSONDecodeError, MatchConfigError) as exc:
-        raise BadRequest(f"the match configuration in {parameter} is not valid now ({exc}): fix it first") from exc
+    raw, old = _current_config(ssm, parameter)
     if old.scorer != FS:
         raise BadRequest("--refine: the match configuration uses the spec scorer, which has no m/u to refine")
     pairs = []
