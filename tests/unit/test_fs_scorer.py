@@ -186,9 +186,9 @@ def _sample(rng: random.Random, probs: tuple[float, ...]) -> int:
 def test_em_recovers_known_m_and_u() -> None:
     rng = random.Random(7)
     true_m = {"email": (1, .6, .05, .35), "phone": (1, .5, .5), "name": (1, .7, .1, .05, .1, .05),
-              "dob": (1, .8, .1, .05, .05), "employer": (1, .4, .6)}
+              "dob": (1, .8, .1, .03, .04, .03), "employer": (1, .4, .6)}
     true_u = {"email": (1, .001, .002, .997), "phone": (1, .001, .999), "name": (1, .01, .01, .03, .05, .9),
-              "dob": (1, .01, .02, .05, .92), "employer": (1, .05, .95)}
+              "dob": (1, .01, .02, .01, .04, .92), "employer": (1, .05, .95)}
     patterns: Counter[tuple[int, ...]] = Counter()
     for _ in range(60_000):
         probs = true_m if rng.random() < 0.3 else true_u
