@@ -386,14 +386,14 @@ DEFAULT_PARAMS = _params(
         "email": {"exact": 0.45, "fuzzy": 0.05, "different": 0.5},
         "phone": {"exact": 0.45, "different": 0.55},
         "name": {"exact": 0.8, "one_edit": 0.08, "fuzzy": 0.03, "initials": 0.06, "different": 0.03},
-        "dob": {"exact": 0.85, "typo": 0.05, "year_only": 0.015, "same_year": 0.03, "different": 0.055},
+        "dob": {"exact": 0.85, "typo": 0.05, "year_only": 0.012, "same_year": 0.033, "different": 0.055},
         "employer": {"exact": 0.35, "different": 0.65},
     },
     u={
         "email": {"exact": 2e-6, "fuzzy": 1.5e-5, "different": 0.999983},
         "phone": {"exact": 2e-6, "different": 0.999998},
         "name": {"exact": 4e-5, "one_edit": 4e-5, "fuzzy": 2.5e-4, "initials": 1.5e-4, "different": 0.99952},
-        "dob": {"exact": 5e-5, "typo": 1.5e-3, "year_only": 2.5e-4, "same_year": 0.0197, "different": 0.9785},
+        "dob": {"exact": 5e-5, "typo": 1.5e-3, "year_only": 6e-4, "same_year": 0.0194, "different": 0.9784},
         "employer": {"exact": 0.02, "different": 0.98},
     },
     duplicates=0.6,
@@ -485,6 +485,11 @@ MAX_TF_BITS = 6.0  # a common name lowers a level's weight by at most this much
 # tenant's first thousand records, where every name looks rare; the full 4 from 16,000 records on).
 MAX_TF_BONUS = 4.0
 RARITY_BASE = 1_000
+# Given names and surnames are not independent: within a community a few given names go with its surnames
+# (Magdalena with Nowak, Mohamed with Benali). So a name is taken to be held by at least 1 in 100 of the
+# records with its surname, whatever the product of the two frequencies says: with the product alone, two
+# different Magdalena Nowaks born the same year reached review in independently generated data.
+MIN_GIVEN_SHARE = 0.01
 
 
 def _clip(bits: float, bonus: float = MAX_TF_BONUS) -> float:
@@ -588,8 +593,9 @@ class Scorer:
             g, _, c = a.rpartition(" ")
             # how common the name is among *other* records: the pair's own two say nothing about that
             # (a name only the pair holds is no common name, in a base of 1,000 or of 1,000,000); at least
-            # what its given name and surname would give by chance
-            tf = max((count - 2) / n, (f.given.get(g, 1) / n if g else 1.0) * f.core.get(c, 1) / n)
+            # what its given name and surname would give by chance, and at least MIN_GIVEN_SHARE of the surname
+            surname = f.core.get(c, 1) / n
+            tf = max((count - 2) / n, (f.given.get(g, 1) / n if g else 1.0) * surname, MIN_GIVEN_SHARE * surname)
             return Adjustment(_clip(math.log2(self.u_name_exact / tf), cap), "name", count)
         ag, _, ac = a.rpartition(" ")
         bg, _, bc = b.rpartition(" ")
