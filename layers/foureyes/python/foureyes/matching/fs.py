@@ -392,7 +392,7 @@ DEFAULT_PARAMS = _params(
     u={
         "email": {"exact": 2e-6, "fuzzy": 1.5e-5, "different": 0.999983},
         "phone": {"exact": 2e-6, "different": 0.999998},
-        "name": {"exact": 4e-5, "one_edit": 4e-5, "fuzzy": 2.5e-4, "initials": 1.5e-4, "different": 0.99952},
+        "name": {"exact": 4e-5, "one_edit": 1.5e-5, "fuzzy": 2.5e-4, "initials": 8e-5, "different": 0.999615},
         "dob": {"exact": 5e-5, "typo": 1.5e-3, "year_only": 6e-4, "same_year": 0.0194, "different": 0.9784},
         "employer": {"exact": 0.02, "different": 0.98},
     },
