@@ -608,6 +608,9 @@ class Scorer:
         return _NO_ADJUSTMENT
 
     def decide(self, code: int, weight: float) -> str | None:
+        """The decision for a pair's weight as shown and stored (3 decimals): a threshold set to a score seen
+        on a pair (`foureyes ops thresholds`) always takes that pair in."""
+        weight = round(weight, 3)
         if weight >= self.hard and self.hard_ok[code]:
             return "hard"
         if weight >= self.review or self.review_floor[code]:
