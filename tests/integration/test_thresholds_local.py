@@ -288,7 +288,8 @@ def test_refine_folds_reviewers_decisions_into_m_and_the_matcher_follows(cloud: 
         assert new.fs.m[dob][typo] > old.fs.m[dob][typo] + 0.2
         assert new.fs.m[dob][exact] < old.fs.m[dob][exact]
         assert new.fs.m[email][email_exact] > old.fs.m[email][email_exact]
-        assert replace(new.fs, m=old.fs.m, source=old.fs.source) == old.fs
+        assert replace(new.fs, m=old.fs.m, source=old.fs.source, unrefined_m=old.fs.unrefined_m) == old.fs
+        assert new.fs.unrefined_m == (old.fs.unrefined_m or old.fs.m)  # the next refinement starts there again
         assert new.thresholds == old.thresholds and new.near_miss_threshold == old.near_miss_threshold
         assert {k: v for k, v in stored.items() if k != "fs"} == {k: v for k, v in json.loads(original).items()
                                                                  if k != "fs"}

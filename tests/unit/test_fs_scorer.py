@@ -259,6 +259,19 @@ def test_refine_from_reviewers_decisions() -> None:
         fs.refine(before, [(("dob:tpyo",), True)] * 40)
 
 
+def test_refining_again_with_the_same_decisions_counts_none_of_them_twice() -> None:
+    typo = ("email:different", "name:exact", "dob:typo")
+    decisions = [(typo, True)] * 60 + [(typo, False)] * 10
+    once = fs.refine(fs.DEFAULT_PARAMS, decisions)
+    stored = FSParams.from_mapping(once.to_mapping())  # through the SSM parameter's JSON
+    twice = fs.refine(stored, decisions)
+    flat = [p for row in once.m for p in row]
+    assert [p for row in twice.m for p in row] == pytest.approx(flat, rel=1e-6) and twice.source == once.source
+    more = fs.refine(stored, decisions + [(typo, True)] * 30)  # later decisions still move it on
+    assert more.weight_of("dob", "typo") > once.weight_of("dob", "typo")
+    assert more.unrefined_m == fs.DEFAULT_PARAMS.m
+
+
 # -- explanations ---------------------------------------------------------------------------------------
 
 

@@ -324,6 +324,9 @@ class FSParams:
     surname_tf: float = 0.005
     given_tf: float = 0.003
     source: str = "defaults"
+    # m as it was before reviewers' decisions were folded in: `refine` starts from it, so refining again with
+    # the decisions so far does not count the ones an earlier run already folded in
+    unrefined_m: _Probs | None = None
 
     def prior_bits(self, records: int | None = None) -> float:
         """log2 of the prior odds that two records picked at random among `records` are the same person."""
@@ -342,16 +345,19 @@ class FSParams:
         return self.weights()[c][LEVELS[comparison].index(level)]
 
     def to_mapping(self) -> dict[str, Any]:
-        return {"m": _probs_mapping(self.m), "u": _probs_mapping(self.u), "duplicates": round(self.duplicates, 6),
-                "records": self.records, "surname_tf": round(self.surname_tf, 8), "given_tf": round(self.given_tf, 8),
-                "source": self.source}
+        out = {"m": _probs_mapping(self.m), "u": _probs_mapping(self.u), "duplicates": round(self.duplicates, 6),
+               "records": self.records, "surname_tf": round(self.surname_tf, 8), "given_tf": round(self.given_tf, 8),
+               "source": self.source}
+        if self.unrefined_m:
+            out["unrefined_m"] = _probs_mapping(self.unrefined_m)
+        return out
 
     @classmethod
     def from_mapping(cls, data: Any, base: FSParams | None = None) -> FSParams:
         base = base or DEFAULT_PARAMS
         if not isinstance(data, Mapping):
             raise MatchConfigError("match config field 'fs' must be an object")
-        unknown = set(data) - {"m", "u", "duplicates", "records", "surname_tf", "given_tf", "source"}
+        unknown = set(data) - {"m", "u", "duplicates", "records", "surname_tf", "given_tf", "source", "unrefined_m"}
         if unknown:
             raise MatchConfigError(f"match config field 'fs.{sorted(unknown)[0]}' is not a known setting")
         duplicates = data.get("duplicates", base.duplicates)
@@ -369,8 +375,10 @@ class FSParams:
         source = data.get("source", base.source)
         if not isinstance(source, str):
             raise MatchConfigError("match config field 'fs.source' must be a string")
-        return cls(_check_probs("m", data.get("m", {}), base.m), _check_probs("u", data.get("u", {}), base.u),
-                   float(duplicates), records, tfs[0], tfs[1], source)
+        m = _check_probs("m", data.get("m", {}), base.m)
+        unrefined = _check_probs("unrefined_m", data["unrefined_m"], m) if "unrefined_m" in data else None
+        return cls(m, _check_probs("u", data.get("u", {}), base.u), float(duplicates), records, tfs[0], tfs[1], source,
+                   unrefined)
 
 
 def _params(m: Mapping[str, Mapping[str, float]], u: Mapping[str, Mapping[str, float]], duplicates: float,
@@ -927,9 +935,10 @@ def refine(
 ) -> FSParams:
     """Fold reviewers' decisions into `m`: `labelled_pairs` are (code or evidence names, same person?).
 
-    Only the pairs decided to be the same person move `m` (a Bayesian update with the current `m` worth
-    `prior_strength` pairs); decided non-matches are no random sample of different people, so `u` stays
-    as estimated. Fewer than `min_matches` matches: `params` unchanged.
+    Only the pairs decided to be the same person move `m` (a Bayesian update with the `m` from before any
+    refinement worth `prior_strength` pairs, so refining again with all decisions so far gives what one run
+    would, never counting a decision twice); decided non-matches are no random sample of different people,
+    so `u` stays as estimated. Fewer than `min_matches` matches: `params` unchanged.
     """
     counts = [[0] * len(LEVELS[c]) for c in COMPARISONS]
     matches = 0
@@ -944,13 +953,14 @@ def refine(
             counts[c][level] += 1
     if matches < min_matches:
         return params
+    start = params.unrefined_m or params.m
     m = []
-    for c, row in enumerate(params.m):
+    for c, row in enumerate(start):
         seen = sum(counts[c][1:])
         m.append((1.0, *((prior_strength * row[i] + counts[c][i]) / (prior_strength + seen)
                          for i in range(1, len(row)))))
-    source = f"{params.source}; refined from {decided} decisions ({matches} same person)"
-    return replace(params, m=tuple(m), source=source)
+    source = f"{params.source.split('; refined from ')[0]}; refined from {decided} decisions ({matches} same person)"
+    return replace(params, m=tuple(m), source=source, unrefined_m=start)
 
 
 ScoreFn = Callable[[Sequence[Any], Sequence[Any]], Scored]
