@@ -1,0 +1,788 @@
+"""Columnar batch reconciliation for `foureyes reconcile` (calibrated scorer): the reference path's results, faster.
+
+The reference (`batch.prepare_chunks` + `batch.render_pairs`, what the Lambda's code does pair by pair) turns
+each record into a tuple and each candidate pair into a Python `compare` call (~6 us a pair, millions of
+pairs). Here the same values are computed a column at a time:
+
+1. `read_csv`: the CSV parsed by polars (Rust), all cells as strings, only when the file is plainly well
+   formed (regular quoting, the header's number of fields on every line, no blank lines, no lone CR, no
+   NUL): anything else returns None and the caller runs the reference path, which reports bad input.
+2. `normalize`: every cell value normalised once. Plain ASCII e-mail addresses and the usual Dutch phone
+   spellings with polars expressions that follow `canonical_email` and `e164` step by step; every other
+   value, names, dates and employers through those very functions, once per distinct value. Cells holding
+   several values (";") go through `normalize_fields`. A bad date or an empty id returns None (reference
+   path, for its message).
+3. `score`: keys as strings (`blocking_keys`' "kind:value"), interned to integers; over-full buckets
+   skipped; each bucket's pairs generated with numpy and deduplicated (a pair is scored once, whatever the
+   keys it shares). The comparison levels of `fs.compare` (`_levels`, kept rule for rule beside it), the
+   scorer's own table, its name and contact frequency adjustments (computed by `Scorer.adjustment` and
+   `Scorer.contact_adjustment` once per distinct term) and its decision thresholds, as array lookups. Pairs
+   of a record with several e-mail addresses or numbers go through `compare` itself.
+
+Needs numpy and polars (the CLI's `dev` extras; never imported by the Lambda).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+try:
+    import numpy as np
+    import numpy.typing as npt
+    import polars as pl
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "foureyes.matching.columnar needs numpy and polars (pip install -e '.[dev]'); "
+        f"missing: {exc.name}"
+    ) from exc
+from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein, Prefix
+from rapidfuzz.process import cpdist
+
+from foureyes.matching.fs import (
+    D_STRIDE,
+    DOB_DIFF,
+    DOB_EXACT,
+    DOB_TYPO,
+    DOB_YEAR,
+    EMAIL_DIFF,
+    EMAIL_EXACT,
+    EMAIL_FUZZY,
+    J_STRIDE,
+    JOB_DIFF,
+    JOB_EXACT,
+    N_STRIDE,
+    NAME_DIFF,
+    NAME_EXACT,
+    NAME_FUZZY,
+    NAME_INITIALS,
+    NAME_ONE_EDIT,
+    P_STRIDE,
+    PHONE_DIFF,
+    PHONE_EXACT,
+    NameFrequencies,
+    Scorer,
+    compare,
+)
+from foureyes.matching.normalize import (
+    _PLACEHOLDER_DOMAINS,
+    _PLACEHOLDER_LOCALS,
+    _first_given,
+    _surname_core,
+    _tokens,
+    canonical_email,
+    e164,
+    name_key,
+    normalize_employer,
+    phonetic_name_key,
+)
+from foureyes.matching.score import DECISIONS, FS, MatchConfig, RecordTuple, normalize_fields, scorer_of
+
+__all__ = ["Columns", "Scored", "normalize", "read_csv", "score"]
+
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+Floats = npt.NDArray[np.float64]
+
+_FIELD_LIMIT = 131072  # `csv.field_size_limit()`: a longer field is the reference path's error
+_NO_VALUE = -1
+
+
+# -- 1. reading --------------------------------------------------------------------------------------------------
+
+
+def read_csv(data: bytes, width: int) -> pl.DataFrame | None:
+    """The data rows of a CSV file as strings (columns `column_1` ...), or None when the file is not plainly
+    well formed and the reference parser must read it (and report what is wrong).
+
+    Plainly well formed: UTF-8 without NUL, line breaks LF or CRLF, no blank line, every double quote
+    opening a field, closing one or doubled inside one, and `width` fields on every line (the header's).
+    Then polars and `csv.reader` read the same cells.
+    """
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+    body = data[start:]
+    if b"\x00" in body or b"\n\n" in body or b"\n\r\n" in body or body.count(b"\r") != body.count(b"\r\n"):
+        return None
+    raw = np.frombuffer(body, dtype=np.uint8)
+    quotes = np.flatnonzero(raw == ord('"'))
+    if len(quotes) % 2:
+        return None
+    if len(quotes):
+        opening, closing = quotes[0::2], quotes[1::2]
+        before = np.where(opening > 0, raw[np.maximum(opening - 1, 0)], ord(","))
+        # an opening quote starts a field, or is the second of a doubled quote ("" inside a quoted field)
+        doubled = np.zeros(len(opening), dtype=bool)
+        doubled[1:] = closing[:-1] == opening[1:] - 1
+        if not np.all(np.isin(before, (ord(","), ord("\n"))) | doubled):
+            return None
+        after = np.where(closing + 1 < len(raw), raw[np.minimum(closing + 1, len(raw) - 1)], ord("\n"))
+        if not np.all(np.isin(after, (ord(","), ord("\n"), ord("\r"), ord('"')))):
+            return None
+        commas = np.flatnonzero(raw == ord(","))
+        quoted_commas = int(np.sum(np.searchsorted(commas, closing) - np.searchsorted(commas, opening)))
+        newlines = np.flatnonzero(raw == ord("\n"))
+        quoted_newlines = int(np.sum(np.searchsorted(newlines, closing) - np.searchsorted(newlines, opening)))
+    else:
+        commas = np.flatnonzero(raw == ord(","))
+        quoted_commas = quoted_newlines = 0
+        newlines = np.flatnonzero(raw == ord("\n"))
+    try:
+        frame = pl.read_csv(body, has_header=False, infer_schema=False, quote_char='"', raise_if_empty=False)
+    except Exception:  # noqa: BLE001 - any complaint: the reference parser reads it and says what is wrong
+        return None
+    if frame.width != width or frame.height < 1:
+        return None
+    lines = len(newlines) - quoted_newlines + (0 if body.endswith(b"\n") else 1)
+    # polars refuses a line with too many fields; with none longer, this count leaves none shorter
+    if lines != frame.height or len(commas) - quoted_commas != (width - 1) * frame.height:
+        return None
+    frame = frame.slice(1)
+    frame = frame.with_columns(pl.all().fill_null(""))
+    if frame.height and max(frame.select(pl.all().str.len_bytes().max()).row(0)) > _FIELD_LIMIT:
+        return None
+    return frame
+
+
+# -- 2. normalising ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Columns:
+    """The normalised records, a column each (the values of `normalize_fields`); ids index the value lists."""
+
+    refs: list[str]
+    email: Ints  # first canonical e-mail address: index into `emails`, -1 none
+    phone: Ints  # first E.164 number: index into `phones`, -1 none
+    name: Ints  # name key: index into `names`, -1 none
+    yob: Ints
+    dob: Ints  # ordinal, 0 none
+    employer: Ints  # index into `employers`, -1 none
+    emails: list[str]
+    phones: list[str]
+    names: list[str]
+    employers: list[str]
+    # all e-mail addresses and numbers of the records that have several
+    extra: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return len(self.refs)
+
+    def record(self, i: int) -> RecordTuple:
+        """Record `i` as the reference path's tuple."""
+        e, p, n, j = int(self.email[i]), int(self.phone[i]), int(self.name[i]), int(self.employer[i])
+        emails, phones = self.extra.get(i) or (
+            (self.emails[e],) if e >= 0 else (), (self.phones[p],) if p >= 0 else ()
+        )
+        return (self.refs[i], emails, phones, self.names[n] if n >= 0 else "", int(self.yob[i]), int(self.dob[i]),
+                self.employers[j] if j >= 0 else "")
+
+
+def _factorize(values: pl.Series, empty_is_value: bool = False) -> tuple[Ints, list[str]]:
+    """(id per value, distinct values); nulls (and "", unless `empty_is_value`) are -1."""
+    frame = pl.DataFrame({"v": values.cast(pl.String)})
+    wanted = pl.col("v").is_not_null() if empty_is_value else pl.col("v").is_not_null() & (pl.col("v") != "")
+    distinct = frame.filter(wanted).unique(maintain_order=True)
+    distinct = distinct.with_row_index("id")
+    ids = frame.join(distinct, on="v", how="left", maintain_order="left")["id"].fill_null(_NO_VALUE)
+    return ids.cast(pl.Int64).to_numpy(), distinct["v"].to_list()
+
+
+def _per_distinct(values: pl.Series, fn: Callable[[str], Any], dtype: Any = pl.String) -> pl.Series:
+    """`fn` of each value, called once per distinct value."""
+    distinct = values.unique()
+    mapped = pl.Series("out", [fn(v) for v in distinct.to_list()], dtype=dtype)
+    table = pl.DataFrame({"v": distinct, "out": mapped})
+    return pl.DataFrame({"v": values}).join(table, on="v", how="left", maintain_order="left")["out"]
+
+
+# Plain ASCII addresses: `canonical_email`'s shape test passes for them; anything else goes through it.
+_PLAIN_EMAIL = r"^[a-z0-9._%+\-]+@(?:[a-z0-9\-]+\.)+[a-z0-9\-]{2,}$"
+_PLAIN_PHONE = r"^[0-9+ ()./\-]+$"  # ASCII digits and separators only: `e164`'s Dutch fast path, written out
+_NL_NUMBER = r"^(?:\+310?|0031|0)([1-9][0-9]{8})$"
+
+
+def _emails(cells: pl.Series) -> pl.Series:
+    """`canonical_email` of each cell (None for no address)."""
+    lower = cells.str.to_lowercase()
+    plain = lower.str.contains(_PLAIN_EMAIL) & ~lower.str.contains("..", literal=True)
+    frame = pl.DataFrame({"s": lower}).with_columns(
+        local=pl.col("s").str.split_exact("@", 1).struct.field("field_0"),
+        domain=pl.col("s").str.split_exact("@", 1).struct.field("field_1"),
+    )
+    gmail = frame["domain"].is_in(["gmail.com", "googlemail.com"])
+    frame = frame.with_columns(
+        local=pl.when(gmail).then(
+            pl.col("local").str.replace(r"\+.*$", "").str.replace_all(".", "", literal=True)
+        ).otherwise(pl.col("local")),
+        domain=pl.when(gmail).then(pl.lit("gmail.com")).otherwise(pl.col("domain")),
+    )
+    placeholder = (frame["local"] == "") | frame["local"].is_in(sorted(_PLACEHOLDER_LOCALS)) | frame["domain"].is_in(
+        sorted(_PLACEHOLDER_DOMAINS)
+    )
+    fast = pl.DataFrame({"plain": plain, "drop": placeholder, "v": frame["local"] + "@" + frame["domain"]})
+    fast_value = fast.select(pl.when(pl.col("plain") & ~pl.col("drop")).then(pl.col("v")).alias("out")).to_series()
+    slow = cells.filter(~plain & (cells != ""))
+    slow_value = _per_distinct(slow, canonical_email) if len(slow) else None
+    out = fast_value
+    if slow_value is not None:
+        mask = ~plain & (cells != "")
+        out = out.scatter(np.flatnonzero(mask.to_numpy()), slow_value)
+    return out
+
+
+def _phones(cells: pl.Series, possible: bool) -> pl.Series:
+    """`e164(cell, "NL", possible=possible)` of each cell (None for no number)."""
+    if possible:
+        plain = cells.str.contains(_PLAIN_PHONE)
+        compact = cells.str.replace_all(r"[ \-./()]", "")
+        nsn = compact.str.extract(_NL_NUMBER, 1)
+        fast = plain & nsn.is_not_null()
+        last7 = nsn.str.slice(2, 7)
+        placeholder = last7.is_in([d * 7 for d in "0123456789"]) | nsn.str.ends_with("12345678") | nsn.str.ends_with(
+            "87654321"
+        ) | nsn.str.ends_with("1234567")
+        out = pl.DataFrame({"fast": fast, "drop": placeholder, "n": nsn}).select(
+            pl.when(pl.col("fast") & ~pl.col("drop")).then(pl.lit("+31") + pl.col("n")).alias("out")
+        ).to_series()
+    else:
+        fast = pl.Series([False] * len(cells))
+        out = pl.Series([None] * len(cells), dtype=pl.String)
+    slow_mask = ~fast & (cells != "")
+    if slow_mask.any():
+        slow = cells.filter(slow_mask)
+        value = _per_distinct(slow, lambda p: e164(p, "NL", possible=possible))
+        out = out.scatter(np.flatnonzero(slow_mask.to_numpy()), value)
+    return out
+
+
+def _stripped(cells: pl.Series) -> pl.Series:
+    """`str.strip()` of each cell (Python's idea of white space, through Python where it may differ)."""
+    odd = cells.str.contains(r"^\s|\s$|[\x1c-\x1f]")
+    if not odd.any():
+        return cells
+    index = np.flatnonzero(odd.to_numpy())
+    return cells.scatter(index, pl.Series([c.strip() for c in cells.filter(odd).to_list()], dtype=pl.String))
+
+
+def normalize(
+    frame: pl.DataFrame,
+    cols: Sequence[int],
+    born: Callable[[str], tuple[int, int] | None],
+    possible_phones: bool,
+) -> Columns | None:
+    """The normalised columns of the data rows; None when a row is bad (the reference path reports it).
+
+    `cols`: the column index of system, record_id, full_name, first_name, last_name, email, phone, dob,
+    employer (-1: the file has no such column, read as empty). `born(cell)`: (year, ordinal) of a date cell,
+    None for none, `ValueError` for a bad one (the reference converter's own).
+    """
+    n = frame.height
+    empty = pl.Series([""] * n, dtype=pl.String)
+
+    def column(k: int) -> pl.Series:
+        return frame.to_series(cols[k]) if cols[k] >= 0 else empty
+
+    system, record_id = _stripped(column(0)), _stripped(column(1))
+    if (system == "").any() or (record_id == "").any():
+        return None
+    refs = system + ":" + record_id
+    if refs.n_unique() != n:
+        return None  # the reference path names the lines
+    try:
+        dates = _per_distinct(column(7), lambda c: list(born(c) or (0, 0)), pl.List(pl.Int64))
+    except ValueError:
+        return None
+    yob = dates.list.get(0).to_numpy().astype(np.int64)
+    dob = dates.list.get(1).to_numpy().astype(np.int64)
+    name = _name_keys(column(2), column(3), column(4))
+    employer = _per_distinct(column(8), lambda s: normalize_employer(s) if s else "")
+    email_cells, phone_cells = column(5), column(6)
+    emails = _emails(email_cells)
+    phones = _phones(phone_cells, possible_phones)
+
+    # several values in a cell: the reference's own normaliser, record by record
+    extra: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+    several = (email_cells.str.contains(";", literal=True) | phone_cells.str.contains(";", literal=True)).to_numpy()
+    if several.any():
+        rows = np.flatnonzero(several)
+        email_list, phone_list = emails.to_list(), phones.to_list()
+        for i, e_cell, p_cell in zip(rows.tolist(), email_cells.gather(rows).to_list(),
+                                     phone_cells.gather(rows).to_list(), strict=True):
+            record = normalize_fields("", _several(e_cell), _several(p_cell), possible_phones=possible_phones)
+            email_list[i] = record.emails[0] if record.emails else None
+            phone_list[i] = record.phones[0] if record.phones else None
+            if len(record.emails) > 1 or len(record.phones) > 1:
+                extra[i] = (record.emails, record.phones)
+        emails = pl.Series(email_list, dtype=pl.String)
+        phones = pl.Series(phone_list, dtype=pl.String)
+    email_id, email_values = _factorize(emails)
+    phone_id, phone_values = _factorize(phones)
+    name_id, name_values = _factorize(name)
+    employer_id, employer_values = _factorize(employer)
+    return Columns(refs.to_list(), email_id, phone_id, name_id, yob, dob, employer_id, email_values, phone_values,
+                   name_values, employer_values, extra)
+
+
+def _name_keys(full: pl.Series, first: pl.Series, last: pl.Series) -> pl.Series:
+    """`name_key(full, first, last)` of each row: from the separate fields (given name per distinct first name,
+    surname core per distinct last name) when a last name is there, else per distinct (full, first)."""
+    given = _per_distinct(first, lambda s: _first_given(_tokens(s)))
+    core = _per_distinct(last, lambda s: _surname_core(s) if s and not s.isspace() else "")
+    by_fields = pl.DataFrame({"g": given, "c": core}).select(
+        pl.when((pl.col("g") != "") & (pl.col("c") != "")).then(pl.col("g") + " " + pl.col("c"))
+        .otherwise(pl.col("c")).alias("key")
+    ).to_series()
+    no_last = _per_distinct(last, lambda s: not s or s.isspace(), pl.Boolean).to_numpy()
+    if not no_last.any():
+        return by_fields
+    rows = np.flatnonzero(no_last)
+    cells = pl.DataFrame({"full": full.gather(rows), "first": first.gather(rows)})
+    distinct = cells.unique()
+    distinct = distinct.with_columns(
+        key=pl.Series([name_key(f, g, "") for f, g in distinct.iter_rows()], dtype=pl.String)
+    )
+    keys = cells.join(distinct, on=["full", "first"], how="left", maintain_order="left")["key"]
+    return by_fields.scatter(rows, keys)
+
+
+_SEVERAL = re.compile(r"\s*;\s*")
+
+
+def _several(cell: str) -> tuple[str, ...]:
+    """The values of a cell that may hold several, separated by ";" (as the reference converter splits them)."""
+    return tuple(v for v in _SEVERAL.split(cell) if v) if cell else ()
+
+
+# -- 3. blocking and scoring -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Scored:
+    """The reported pairs (record indices i < j, comparison code, match weight, index into `DECISIONS`), by (i, j),
+    and the counts of the run (as `batch.ReconcileStats` has them)."""
+
+    i: Ints
+    j: Ints
+    code: Ints
+    weight: Floats
+    decision: Ints
+    keys: int
+    flagged: int
+    candidates: int
+    decisions: dict[str, int]
+
+
+_EMAIL, _PHONE, _SXNAME, _DOB, _HANDLE = range(5)  # key kinds, in `key_values`' order
+_KIND_SHIFT = 40
+
+
+def _keys(columns: Columns, config: MatchConfig) -> tuple[Ints, Ints]:
+    """(record, key) of every blocking key (`blocking_keys`), a key as kind << 40 | value id."""
+    email, phone, name, yob, dob = columns.email, columns.phone, columns.name, columns.yob, columns.dob
+    handles = pl.Series(columns.emails, dtype=pl.String).str.split_exact("@", 1).struct.field("field_0")
+    handle_of, _ = _factorize(pl.select(pl.when(handles.str.len_chars() >= 4).then(handles)).to_series()) \
+        if columns.emails else (np.zeros(0, dtype=np.int64), [])
+    sounds = pl.Series([phonetic_name_key(v) for v in columns.names], dtype=pl.String)
+    sound_of, _ = _factorize(sounds, empty_is_value=True)
+    sound_of = np.append(sound_of, _NO_VALUE)  # name -1 -> no key
+    handle_of = np.append(handle_of, _NO_VALUE)
+    values = [
+        email,
+        phone,
+        np.where((yob > 0) & (name >= 0) & (sound_of[name] >= 0), sound_of[name] * 1000 + yob // 10, _NO_VALUE),
+        np.where(dob > 0, dob, _NO_VALUE),
+        handle_of[email],
+    ]
+    # further e-mail addresses and numbers of the records that have several: after the five kinds
+    extra_rec: list[int] = []
+    extra_key: list[int] = []
+    extra_slot: list[int] = []
+    if columns.extra:
+        email_index = {v: k for k, v in enumerate(columns.emails)}
+        phone_index = {v: k for k, v in enumerate(columns.phones)}
+        for i, (emails, phones) in columns.extra.items():
+            slot = 5
+            for kind, more, index, known in ((_EMAIL, emails[1:], email_index, columns.emails),
+                                             (_PHONE, phones[1:], phone_index, columns.phones)):
+                for value in more:
+                    if value not in index:  # a value only ever further down a cell: an id of its own
+                        index[value] = len(known)
+                        known.append(value)
+                    extra_rec.append(i)
+                    extra_key.append(kind << _KIND_SHIFT | index[value])
+                    extra_slot.append(slot)
+                    slot += 1
+    present = np.stack([v >= 0 for v in values])
+    position = np.cumsum(present, axis=0) - 1  # the key's place in the record's list
+    limit = config.keys_per_record
+    recs: list[Ints] = []
+    keys: list[Ints] = []
+    for kind, value in enumerate(values):
+        keep = present[kind] & (position[kind] < limit)
+        recs.append(np.flatnonzero(keep).astype(np.int64))
+        keys.append(kind << _KIND_SHIFT | value[keep])
+    if extra_rec:
+        rec = np.array(extra_rec, dtype=np.int64)
+        before = present.sum(axis=0)[rec]
+        place = before + np.array(extra_slot, dtype=np.int64) - 5
+        keep = place < limit
+        recs.append(rec[keep])
+        keys.append(np.array(extra_key, dtype=np.int64)[keep])
+    return np.concatenate(recs), np.concatenate(keys)
+
+
+def _bucket_pairs(recs: Ints, keys: Ints, cap: int, size: int) -> tuple[Ints, Ints, int, int, Ints]:
+    """(pairs as i * size + j with i < j, each once; keys with 2..cap records; keys over the cap; those keys)."""
+    frame = pl.DataFrame({"k": keys, "r": recs}).sort("k")
+    sorted_keys = frame["k"].to_numpy()
+    members = frame["r"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(sorted_keys)])
+    over = sizes > cap
+    ok = (sizes >= 2) & ~over
+    first, count = starts[ok], sizes[ok]
+    offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    position = np.repeat(first, count) + offset
+    partners = np.repeat(count, count) - 1 - offset  # members after this one in its bucket
+    left = np.repeat(position, partners)
+    right = left + 1 + np.arange(partners.sum()) - np.repeat(np.cumsum(partners) - partners, partners)
+    a, b = members[left], members[right]
+    pairs = np.minimum(a, b) * size + np.maximum(a, b)
+    unique = pl.Series(pairs).unique().to_numpy()
+    return unique, int(ok.sum()), int(over.sum()), sorted_keys[starts[over]]
+
+
+def _unique_inverse(keys: Ints) -> tuple[Ints, Ints]:
+    """(distinct keys, index of each key among them), by hashing (polars) rather than sorting."""
+    frame = pl.DataFrame({"k": keys})
+    distinct = frame.unique().with_row_index("at")
+    at = frame.join(distinct, on="k", how="left", maintain_order="left")["at"]
+    return distinct["k"].to_numpy(), at.cast(pl.Int64).to_numpy()
+
+
+class _Strings:
+    """Distinct strings and `rapidfuzz` measures of pairs of them, each distinct pair measured once."""
+
+    def __init__(self, values: list[str]) -> None:
+        self.values = np.array(values, dtype=object)
+        self.lengths = np.array([len(v) for v in values], dtype=np.int64)
+
+    def measure(self, a: Ints, b: Ints, scorer: Any, **kwargs: Any) -> npt.NDArray[Any]:
+        if not len(a):
+            return np.zeros(0)
+        size = len(self.values)
+        pairs, at = _unique_inverse(a * size + b)
+        values = cpdist(self.values[pairs // size].tolist(), self.values[pairs % size].tolist(), scorer=scorer,
+                        workers=-1, **kwargs)
+        return values[at]  # type: ignore[no-any-return]
+
+    def close(self, a: Ints, b: Ints) -> Bools:
+        """`fs._close`: one typo apart (OSA distance <= 1)."""
+        out = np.abs(self.lengths[a] - self.lengths[b]) <= 1
+        at = np.flatnonzero(out)
+        out[at] = self.measure(a[at], b[at], OSA.distance, score_cutoff=1) <= 1
+        return out
+
+    def within(self, a: Ints, b: Ints, distance: int) -> Bools:
+        """OSA distance <= `distance`."""
+        out = np.abs(self.lengths[a] - self.lengths[b]) <= distance
+        at = np.flatnonzero(out)
+        out[at] = self.measure(a[at], b[at], OSA.distance, score_cutoff=distance) <= distance
+        return out
+
+    def alike(self, a: Ints, b: Ints) -> Bools:
+        """`fs._alike`: equal, or Jaro-Winkler >= 0.88."""
+        return (a == b) | (self.measure(a, b, JaroWinkler.similarity, score_cutoff=0.88, dtype=np.float64) >= 0.88)
+
+    def prefixed(self, a: Ints, b: Ints) -> Bools:
+        """Same first letter, and one a prefix of the other (`a[0] == b[0] and (a.startswith(b) or ...)`)."""
+        common = self.measure(a, b, Prefix.similarity, dtype=np.int64)
+        return (common >= 1) & (common == np.minimum(self.lengths[a], self.lengths[b]))
+
+
+def _name_levels(names: list[str], a: Ints, b: Ints, max_distance: int) -> Ints:
+    """`fs.name_level` of name key ids `a`, `b` (both present), rule for rule, a rule at a time over all pairs."""
+    pairs, at = _unique_inverse(a * len(names) + b)
+    a, b = pairs // len(names), pairs % len(names)
+    parts = [name.rpartition(" ") for name in names]
+    token_id, tokens = _factorize(pl.Series([p[0] for p in parts] + [p[2] for p in parts]), empty_is_value=True)
+    given_of, core_of = token_id[: len(names)], token_id[len(names):]
+    t = _Strings(tokens)
+    whole = _Strings(names)
+    empty = tokens.index("") if "" in tokens else -1
+    level = np.full(len(a), NAME_DIFF, dtype=np.int64)
+    todo = a != b
+    level[~todo] = NAME_EXACT
+    at_ = np.flatnonzero(todo)
+    close = whole.close(a[at_], b[at_])
+    level[at_[close]] = NAME_ONE_EDIT
+    todo[at_[close]] = False
+    ag, ac, bg, bc = given_of[a], core_of[a], given_of[b], core_of[b]
+    both = todo & (ag != empty) & (bg != empty)
+
+    def rule(mask: Bools, test: Callable[[Ints], Bools]) -> Ints:
+        """Indices of the pairs in `mask` for which `test(indices)` holds."""
+        where = np.flatnonzero(mask)
+        return where[test(where)] if len(where) else where
+
+    # both have a given name: swapped, initials, surname (nearly) the same, given name the same, alike
+    hit = rule(both, lambda k: t.close(ag[k], bc[k]) & t.close(ac[k], bg[k]))
+    level[hit] = np.where((ag[hit] == bc[hit]) | (ac[hit] == bg[hit]), NAME_ONE_EDIT, NAME_FUZZY)
+    both[hit] = False
+    hit = rule(both & (ac == bc), lambda k: t.prefixed(ag[k], bg[k]))
+    level[hit] = NAME_INITIALS
+    both[hit] = False
+    surname = np.zeros(len(a), dtype=bool)
+    k = np.flatnonzero(both)
+    surname[k] = (ac[k] == bc[k]) | t.close(ac[k], bc[k])
+    hit = rule(surname, lambda k: t.prefixed(ag[k], bg[k]) | t.close(ag[k], bg[k])
+               | t.within(ag[k], bg[k], max_distance))
+    level[hit] = NAME_FUZZY
+    both[hit] = False
+    hit = rule(both & ~surname & (ag == bg), lambda k: t.within(ac[k], bc[k], max_distance)
+               & (t.measure(ac[k], bc[k], JaroWinkler.similarity, dtype=np.float64) >= 0.8))
+    level[hit] = NAME_FUZZY
+    both[hit] = False
+    hit = rule(both, lambda k: t.alike(ag[k], bg[k]) & t.alike(ac[k], bc[k]) | t.alike(ag[k], bc[k])
+               & t.alike(ac[k], bg[k]))
+    level[hit] = NAME_FUZZY
+    # one side (or both) a single name: the other's given name or surname, or a typo of one
+    single = todo & ((ag == empty) | (bg == empty))
+    a_single = ag == empty
+    word = np.where(a_single, ac, bc)
+    og, oc = np.where(a_single, bg, ag), np.where(a_single, bc, ac)
+    hit = np.flatnonzero(single & ((word == oc) | (word == og)))
+    level[hit] = NAME_INITIALS
+    single[hit] = False
+    hit = rule(single, lambda k: t.close(word[k], oc[k]) | (og[k] != empty) & t.close(word[k], og[k]))
+    level[hit] = NAME_FUZZY
+    return level[at]
+
+
+def _dob_levels(a: Ints, b: Ints) -> Ints:
+    """`fs._dob_level` of date ordinals (both present), on the digits of YYYYMMDD."""
+    days = pl.Series(np.concatenate([a, b]) - date(1970, 1, 1).toordinal()).cast(pl.Date)
+    year, month, day = (days.dt.year().to_numpy().astype(np.int64), days.dt.month().to_numpy().astype(np.int64),
+                        days.dt.day().to_numpy().astype(np.int64))
+    n = len(a)
+    digits = [year // 1000, year // 100 % 10, year // 10 % 10, year % 10, month // 10, month % 10, day // 10, day % 10]
+    x = [d[:n] for d in digits]
+    y = [d[n:] for d in digits]
+    same_year = (year[:n] == year[n:])
+    swapped = (month[:n] == day[n:]) & (day[:n] == month[n:])
+    day_month_typo = sum((x[k] != y[k]).astype(np.int64) for k in range(4, 8)) == 1
+    year_typo = (month[:n] == month[n:]) & (day[:n] == day[n:]) & (
+        sum((x[k] != y[k]).astype(np.int64) for k in range(4)) == 1)
+    level = np.where(same_year, np.where(swapped | day_month_typo, DOB_TYPO, DOB_YEAR),
+                     np.where(year_typo, DOB_TYPO, DOB_DIFF))
+    return np.where(a == b, DOB_EXACT, level)  # type: ignore[no-any-return]
+
+
+def _email_parts(emails: list[str]) -> tuple[Ints, Ints, Ints, Ints]:
+    """Per address: ids of the local part, the domain and the digits of the local part (`fs._email_fuzzy`), and
+    how many digits."""
+    split = [e.rpartition("@") for e in emails]
+    local_id, _ = _factorize(pl.Series([s[0] for s in split], dtype=pl.String), empty_is_value=True)
+    domain_id, _ = _factorize(pl.Series([s[2] for s in split], dtype=pl.String), empty_is_value=True)
+    digits = ["".join(c for c in s[0] if c.isdigit()) for s in split]
+    digits_id, _ = _factorize(pl.Series(digits, dtype=pl.String), empty_is_value=True)
+    return local_id, domain_id, digits_id, np.array([len(d) for d in digits], dtype=np.int64)
+
+
+def _levels(columns: Columns, i: Ints, j: Ints, shared_email: Bools, shared_phone: Bools, max_distance: int) -> Ints:
+    """`fs.compare` of records i and j (each with at most one e-mail address and one number): the comparison code.
+
+    Kept rule for rule beside `compare`: an address or number in common counts as null when it is `shared`
+    (over the fan-out cap); "fuzzy" e-mail addresses are <= 2 edits apart with the same local part, or the same
+    two or more digits at the same domain.
+    """
+    code = np.zeros(len(i), dtype=np.int64)
+    ei, ej = columns.email[i], columns.email[j]
+    both = (ei >= 0) & (ej >= 0)
+    same = both & (ei == ej)
+    email = np.where(same, np.where(shared_email[np.maximum(ei, 0)], 0, EMAIL_EXACT), np.where(both, EMAIL_DIFF, 0))
+    local, domain, digits, n_digits = _email_parts(columns.emails)
+    maybe = np.flatnonzero(both & ~same)
+    x, y = ei[maybe], ej[maybe]
+    related = (local[x] == local[y]) | ((n_digits[x] >= 2) & (digits[x] == digits[y]) & (domain[x] == domain[y]))
+    maybe, x, y = maybe[related], x[related], y[related]
+    if len(maybe):
+        near = _Strings(columns.emails).measure(x, y, Levenshtein.distance, score_cutoff=2) <= 2
+        email[maybe[near]] = EMAIL_FUZZY
+    code += email
+    pi, pj = columns.phone[i], columns.phone[j]
+    both = (pi >= 0) & (pj >= 0)
+    same = both & (pi == pj)
+    code += np.where(same, np.where(shared_phone[np.maximum(pi, 0)], 0, PHONE_EXACT), np.where(both, PHONE_DIFF, 0)) \
+        * P_STRIDE
+    ni, nj = columns.name[i], columns.name[j]
+    named = np.flatnonzero((ni >= 0) & (nj >= 0))
+    code[named] += _name_levels(columns.names, ni[named], nj[named], max_distance) * N_STRIDE
+    di, dj = columns.dob[i], columns.dob[j]
+    dated = np.flatnonzero((di > 0) & (dj > 0))
+    code[dated] += _dob_levels(di[dated], dj[dated]) * D_STRIDE
+    ji, jj = columns.employer[i], columns.employer[j]
+    both = (ji >= 0) & (jj >= 0)
+    code += np.where(both, np.where(ji == jj, JOB_EXACT, JOB_DIFF), 0) * J_STRIDE
+    return code
+
+
+def _frequencies(columns: Columns, contact_counts: dict[str, int]) -> NameFrequencies:
+    """`batch.frequencies` of the records: name keys, given names and surname cores counted, and contacts held
+    by more than two records."""
+    counts = np.bincount(columns.name[columns.name >= 0], minlength=len(columns.names))
+    full = dict(zip(columns.names, counts.tolist(), strict=True))
+    freqs = NameFrequencies.of(())
+    given: dict[str, int] = {}
+    core: dict[str, int] = {}
+    for name, count in full.items():
+        g, _, c = name.rpartition(" ")
+        core[c] = core.get(c, 0) + count
+        if g:
+            given[g] = given.get(g, 0) + count
+    freqs.full, freqs.given, freqs.core, freqs.total = full, given, core, columns.size
+    freqs.contacts = {value: k for value, k in contact_counts.items() if k > 2}
+    return freqs
+
+
+def _contact_counts(columns: Columns) -> tuple[Ints, Ints, dict[str, int]]:
+    """How many records hold each e-mail address and each number (by id), and the values held by more than two."""
+    emails = np.bincount(columns.email[columns.email >= 0], minlength=len(columns.emails))
+    phones = np.bincount(columns.phone[columns.phone >= 0], minlength=len(columns.phones))
+    held: dict[str, int] = {}
+    for value, k in zip(columns.emails, emails.tolist(), strict=False):
+        if k > 2:
+            held[value] = k
+    for value, k in zip(columns.phones, phones.tolist(), strict=False):
+        if k > 2:
+            held[value] = k
+    if columns.extra:  # the further values of records with several: counted by value
+        email_index = {v: k for k, v in enumerate(columns.emails)}
+        phone_index = {v: k for k, v in enumerate(columns.phones)}
+        emails = np.append(emails, np.zeros(len(columns.emails) - len(emails), dtype=np.int64))
+        phones = np.append(phones, np.zeros(len(columns.phones) - len(phones), dtype=np.int64))
+        for record_emails, record_phones in columns.extra.values():
+            for value in record_emails[1:]:
+                emails[email_index[value]] += 1
+            for value in record_phones[1:]:
+                phones[phone_index[value]] += 1
+        held = {v: int(k) for v, k in zip(columns.emails, emails.tolist(), strict=True) if k > 2}
+        held.update({v: int(k) for v, k in zip(columns.phones, phones.tolist(), strict=True) if k > 2})
+    return emails, phones, held
+
+
+def score(columns: Columns, config: MatchConfig, say: Callable[[str], None] = lambda _: None) -> Scored:
+    """Every reported pair of the records, as `batch.find_pairs` gives them with the calibrated scorer."""
+    from foureyes.matching.batch import _hopeless_codes  # the reference path's own table of dropped codes
+
+    assert config.scorer == FS
+    n = columns.size
+    recs, keys = _keys(columns, config)
+    pairs, buckets, flagged, flagged_keys = _bucket_pairs(recs, keys, config.max_key_fanout, n)
+    say(f"{len(pairs):,} pairs to score")
+    shared_email = np.zeros(len(columns.emails) + 1, dtype=bool)
+    shared_phone = np.zeros(len(columns.phones) + 1, dtype=bool)
+    kinds, values = flagged_keys >> _KIND_SHIFT, flagged_keys & ((1 << _KIND_SHIFT) - 1)
+    shared_email[values[kinds == _EMAIL]] = True
+    shared_phone[values[kinds == _PHONE]] = True
+    email_count, phone_count, held = _contact_counts(columns)
+    scorer = scorer_of(config, _frequencies(columns, held))
+    i, j = pairs // n, pairs % n
+    several = np.zeros(n, dtype=bool)
+    several[list(columns.extra)] = True
+    python = several[i] | several[j]
+    out = _score_pairs(columns, scorer, i[~python], j[~python], shared_email, shared_phone, email_count, phone_count,
+                       _hopeless_codes(scorer))
+    if python.any():
+        shared = {columns.emails[k] for k in np.flatnonzero(shared_email[:-1])}
+        shared |= {columns.phones[k] for k in np.flatnonzero(shared_phone[:-1])}
+        more = _score_by_compare(columns, scorer, i[python], j[python], frozenset(shared))
+        out = tuple(np.concatenate([x, y]) for x, y in zip(out, more, strict=True))  # type: ignore[assignment]
+    si, sj, code, weight, decision = out
+    order = np.argsort(si * n + sj)
+    counts = np.bincount(decision, minlength=len(DECISIONS))
+    return Scored(si[order], sj[order], code[order], weight[order], decision[order], buckets, flagged, len(pairs),
+                  dict(zip(DECISIONS, counts.tolist(), strict=True)))
+
+
+_Pairs = tuple[Ints, Ints, Ints, Floats, Ints]
+
+
+def _score_pairs(columns: Columns, scorer: Scorer, i: Ints, j: Ints, shared_email: Bools, shared_phone: Bools,
+                 email_count: Ints, phone_count: Ints, hopeless: list[bool]) -> _Pairs:
+    """Codes, weights and decisions of pairs of records with at most one address and number each (as
+    `batch._score_index_fs`: table weight, + name frequency adjustment, + contact adjustment, decision)."""
+    code = _levels(columns, i, j, shared_email, shared_phone, scorer.max_distance)
+    keep = ~np.array(hopeless, dtype=bool)[code]
+    i, j, code = i[keep], j[keep], code[keep]
+    weight = np.array(scorer.table, dtype=np.float64)[code]
+    # name frequency adjustment: by the name (exact), else the shared surname core, else the shared given name
+    name_level = code // N_STRIDE % 6
+    adjusted = np.flatnonzero((name_level > 0) & (name_level != NAME_DIFF))
+    if len(adjusted):
+        a, b = columns.name[i[adjusted]], columns.name[j[adjusted]]
+        parts = [name.rpartition(" ") for name in columns.names]
+        term_id, _ = _factorize(pl.Series([p[0] for p in parts] + [p[2] for p in parts]), empty_is_value=True)
+        given, core = term_id[: len(parts)], term_id[len(parts):]
+        exact = name_level[adjusted] == NAME_EXACT
+        same_core = core[a] == core[b]
+        same_given = (given[a] == given[b]) & np.array([p[0] != "" for p in parts], dtype=bool)[a]
+        kind = np.where(exact, 0, np.where(same_core, 1, np.where(same_given, 2, 3)))
+        term = np.where(exact, a, np.where(same_core, core[a], np.where(same_given, given[a], 0)))
+        distinct, at = _unique_inverse(kind * (1 << 32) + term)
+        first = np.zeros(len(distinct), dtype=np.int64)
+        first[at[::-1]] = np.arange(len(at))[::-1]  # a pair of each (kind, term)
+        bits = np.array([
+            scorer.adjustment(int(code[adjusted[k]]), columns.names[int(a[k])], columns.names[int(b[k])]).bits
+            for k in first.tolist()
+        ], dtype=np.float64)
+        weight[adjusted] = weight[adjusted] + bits[at]
+    # contact adjustment: by how many records hold the shared address and number
+    email_exact = code % 4 == EMAIL_EXACT
+    phone_exact = code // P_STRIDE % 3 == PHONE_EXACT
+    contact = np.flatnonzero(email_exact | phone_exact)
+    if len(contact):
+        held_email = np.where(email_exact[contact], np.maximum(email_count[columns.email[i[contact]]], 2), 0)
+        held_phone = np.where(phone_exact[contact], np.maximum(phone_count[columns.phone[i[contact]]], 2), 0)
+        distinct, at = _unique_inverse(held_email * (1 << 32) + held_phone)
+        first = np.zeros(len(distinct), dtype=np.int64)
+        first[at[::-1]] = np.arange(len(at))[::-1]
+        bits = np.array([
+            sum(scorer.contact_adjustment(int(code[contact[k]]), columns.record(int(i[contact[k]])),
+                                          columns.record(int(j[contact[k]]))))
+            for k in first.tolist()
+        ], dtype=np.float64)
+        weight[contact] = weight[contact] + bits[at]
+    hard_ok = np.array(scorer.hard_ok, dtype=bool)[code]
+    floor = np.array(scorer.review_floor, dtype=bool)[code]
+    decision = np.where((weight >= scorer.hard) & hard_ok, 0,
+                        np.where((weight >= scorer.review) | floor, 1, np.where(weight >= scorer.near_miss, 2, -1)))
+    reported = decision >= 0
+    return i[reported], j[reported], code[reported], weight[reported], decision[reported].astype(np.int64)
+
+
+def _score_by_compare(columns: Columns, scorer: Scorer, i: Ints, j: Ints, shared: frozenset[str]) -> _Pairs:
+    """Pairs with a record that has several addresses or numbers: `compare` and the scorer, pair by pair."""
+    out: list[tuple[int, int, int, float, int]] = []
+    index = {decision: k for k, decision in enumerate(DECISIONS)}
+    for x, y in zip(i.tolist(), j.tolist(), strict=True):
+        a, b = columns.record(x), columns.record(y)
+        code = compare(a, b, scorer.max_distance, shared)
+        weight = scorer.table[code]
+        if code // N_STRIDE % 6:
+            weight += scorer.adjustment(code, a[3], b[3]).bits
+        if code % 4 == EMAIL_EXACT or code // P_STRIDE % 3 == PHONE_EXACT:
+            email_bits, phone_bits = scorer.contact_adjustment(code, a, b)
+            weight += email_bits + phone_bits
+        decision = scorer.decide(code, weight)
+        if decision is not None:
+            out.append((x, y, code, weight, index[decision]))
+    columns_ = list(zip(*out, strict=True)) if out else [(), (), (), (), ()]
+    return (np.array(columns_[0], dtype=np.int64), np.array(columns_[1], dtype=np.int64),
+            np.array(columns_[2], dtype=np.int64), np.array(columns_[3], dtype=np.float64),
+            np.array(columns_[4], dtype=np.int64))
