@@ -66,7 +66,6 @@ from foureyes.matching.fs import (
     PHONE_EXACT,
     NameFrequencies,
     Scorer,
-    compare,
 )
 from foureyes.matching.normalize import (
     _PLACEHOLDER_DOMAINS,
@@ -151,6 +150,40 @@ def read_csv(data: bytes, width: int) -> pl.DataFrame | None:
 
 
 @dataclass
+class Lists:
+    """Several ids per record: those of record r are `ids[offsets[r]:offsets[r + 1]]`."""
+
+    offsets: Ints
+    ids: Ints
+
+    @property
+    def lengths(self) -> Ints:
+        return np.diff(self.offsets)
+
+
+def _lists(first: Ints, several: dict[int, tuple[str, ...]], values: list[str]) -> Lists:
+    """The ids of each record's values: `first` (-1 none), or all of `several[r]` (new values get new ids, appended
+    to `values`)."""
+    lengths = (first >= 0).astype(np.int64)
+    for r, more in several.items():
+        lengths[r] = len(more)
+    offsets = np.zeros(len(first) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    ids = np.zeros(int(offsets[-1]), dtype=np.int64)
+    have = np.flatnonzero(first >= 0)
+    ids[offsets[have]] = first[have]
+    if several:
+        index = {v: k for k, v in enumerate(values)}
+        for r, more in several.items():
+            for k, value in enumerate(more):
+                if value not in index:
+                    index[value] = len(values)
+                    values.append(value)
+                ids[offsets[r] + k] = index[value]
+    return Lists(offsets, ids)
+
+
+@dataclass
 class Columns:
     """The normalised records, a column each (the values of `normalize_fields`); ids index the value lists."""
 
@@ -161,10 +194,13 @@ class Columns:
     yob: Ints
     dob: Ints  # ordinal, 0 none
     employer: Ints  # index into `employers`, -1 none
+    ymd: Ints  # the date of birth YYYYMMDD, a decimal digit a nibble (`_packed`), 0 none
     emails: list[str]
     phones: list[str]
     names: list[str]
     employers: list[str]
+    email_lists: Lists  # every e-mail address of each record (usually the first alone)
+    phone_lists: Lists
     # all e-mail addresses and numbers of the records that have several
     extra: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)
 
@@ -294,11 +330,12 @@ def normalize(
     if refs.n_unique() != n:
         return None  # the reference path names the lines
     try:
-        dates = _per_distinct(column(7), lambda c: list(born(c) or (0, 0)), pl.List(pl.Int64))
+        dates = _per_distinct(column(7), lambda c: _date_values(born(c)), pl.List(pl.Int64))
     except ValueError:
         return None
     yob = dates.list.get(0).to_numpy().astype(np.int64)
     dob = dates.list.get(1).to_numpy().astype(np.int64)
+    ymd = _packed(dates.list.get(2).to_numpy().astype(np.int64))
     name = _name_keys(column(2), column(3), column(4))
     employer = _per_distinct(column(8), lambda s: normalize_employer(s) if s else "")
     email_cells, phone_cells = column(5), column(6)
@@ -324,8 +361,18 @@ def normalize(
     phone_id, phone_values = _factorize(phones)
     name_id, name_values = _factorize(name)
     employer_id, employer_values = _factorize(employer)
-    return Columns(refs.to_list(), email_id, phone_id, name_id, yob, dob, employer_id, email_values, phone_values,
-                   name_values, employer_values, extra)
+    email_lists = _lists(email_id, {r: e for r, (e, _) in extra.items()}, email_values)
+    phone_lists = _lists(phone_id, {r: p for r, (_, p) in extra.items()}, phone_values)
+    return Columns(refs.to_list(), email_id, phone_id, name_id, yob, dob, employer_id, ymd, email_values,
+                   phone_values, name_values, employer_values, email_lists, phone_lists, extra)
+
+
+def _date_values(born: tuple[int, int] | None) -> list[int]:
+    """[year of birth, ordinal, YYYYMMDD] of a date cell ([0, 0, 0] for none)."""
+    if born is None:
+        return [0, 0, 0]
+    day = date.fromordinal(born[1])
+    return [born[0], born[1], day.year * 10000 + day.month * 100 + day.day]
 
 
 def _name_keys(full: pl.Series, first: pl.Series, last: pl.Series) -> pl.Series:
@@ -402,21 +449,14 @@ def _keys(columns: Columns, config: MatchConfig) -> tuple[Ints, Ints]:
     extra_rec: list[int] = []
     extra_key: list[int] = []
     extra_slot: list[int] = []
-    if columns.extra:
-        email_index = {v: k for k, v in enumerate(columns.emails)}
-        phone_index = {v: k for k, v in enumerate(columns.phones)}
-        for i, (emails, phones) in columns.extra.items():
-            slot = 5
-            for kind, more, index, known in ((_EMAIL, emails[1:], email_index, columns.emails),
-                                             (_PHONE, phones[1:], phone_index, columns.phones)):
-                for value in more:
-                    if value not in index:  # a value only ever further down a cell: an id of its own
-                        index[value] = len(known)
-                        known.append(value)
-                    extra_rec.append(i)
-                    extra_key.append(kind << _KIND_SHIFT | index[value])
-                    extra_slot.append(slot)
-                    slot += 1
+    for i in columns.extra:
+        slot = 5
+        for kind, lists in ((_EMAIL, columns.email_lists), (_PHONE, columns.phone_lists)):
+            for value in lists.ids[lists.offsets[i] + 1:lists.offsets[i + 1]].tolist():
+                extra_rec.append(i)
+                extra_key.append(kind << _KIND_SHIFT | value)
+                extra_slot.append(slot)
+                slot += 1
     present = np.stack([v >= 0 for v in values])
     position = np.cumsum(present, axis=0) - 1  # the key's place in the record's list
     limit = config.keys_per_record
@@ -564,72 +604,122 @@ def _name_levels(names: list[str], a: Ints, b: Ints, max_distance: int) -> Ints:
     return level[at]
 
 
+_NIBBLES = np.int64(0x11111111)
+
+
+def _digits_apart(a: Ints, b: Ints) -> Ints:
+    """In how many decimal digits two dates packed a digit a nibble (`_packed`) differ."""
+    x = a ^ b
+    return np.bitwise_count((x | x >> 1 | x >> 2 | x >> 3) & _NIBBLES).astype(np.int64)  # type: ignore[no-any-return]
+
+
+def _packed(ymd: Ints) -> Ints:
+    """YYYYMMDD with a decimal digit a nibble (0x19800101 for 1980-01-01)."""
+    out = np.zeros(len(ymd), dtype=np.int64)
+    for k in range(8):
+        out |= (ymd // 10**k % 10) << (4 * k)
+    return out
+
+
 def _dob_levels(a: Ints, b: Ints) -> Ints:
-    """`fs._dob_level` of date ordinals (both present), on the digits of YYYYMMDD."""
-    days = pl.Series(np.concatenate([a, b]) - date(1970, 1, 1).toordinal()).cast(pl.Date)
-    year, month, day = (days.dt.year().to_numpy().astype(np.int64), days.dt.month().to_numpy().astype(np.int64),
-                        days.dt.day().to_numpy().astype(np.int64))
-    n = len(a)
-    digits = [year // 1000, year // 100 % 10, year // 10 % 10, year % 10, month // 10, month % 10, day // 10, day % 10]
-    x = [d[:n] for d in digits]
-    y = [d[n:] for d in digits]
-    same_year = (year[:n] == year[n:])
-    swapped = (month[:n] == day[n:]) & (day[:n] == month[n:])
-    day_month_typo = sum((x[k] != y[k]).astype(np.int64) for k in range(4, 8)) == 1
-    year_typo = (month[:n] == month[n:]) & (day[:n] == day[n:]) & (
-        sum((x[k] != y[k]).astype(np.int64) for k in range(4)) == 1)
-    level = np.where(same_year, np.where(swapped | day_month_typo, DOB_TYPO, DOB_YEAR),
-                     np.where(year_typo, DOB_TYPO, DOB_DIFF))
-    return np.where(a == b, DOB_EXACT, level)  # type: ignore[no-any-return]
+    """`fs._dob_level` of two dates of birth packed by `_packed` (both present): on their digits, as it compares
+    the strings YYYYMMDD."""
+    same_year = a >> 16 == b >> 16
+    swapped = (a >> 8 & 0xFF == b & 0xFF) & (a & 0xFF == b >> 8 & 0xFF)
+    in_year = np.where(swapped | (_digits_apart(a & 0xFFFF, b & 0xFFFF) == 1), DOB_TYPO, DOB_YEAR)
+    other_year = np.where((a & 0xFFFF == b & 0xFFFF) & (_digits_apart(a, b) == 1), DOB_TYPO, DOB_DIFF)
+    return np.where(a == b, DOB_EXACT, np.where(same_year, in_year, other_year))  # type: ignore[no-any-return]
 
 
 def _email_parts(emails: list[str]) -> tuple[Ints, Ints, Ints, Ints]:
     """Per address: ids of the local part, the domain and the digits of the local part (`fs._email_fuzzy`), and
     how many digits."""
-    split = [e.rpartition("@") for e in emails]
-    local_id, _ = _factorize(pl.Series([s[0] for s in split], dtype=pl.String), empty_is_value=True)
-    domain_id, _ = _factorize(pl.Series([s[2] for s in split], dtype=pl.String), empty_is_value=True)
-    digits = ["".join(c for c in s[0] if c.isdigit()) for s in split]
-    digits_id, _ = _factorize(pl.Series(digits, dtype=pl.String), empty_is_value=True)
-    return local_id, domain_id, digits_id, np.array([len(d) for d in digits], dtype=np.int64)
+    frame = pl.DataFrame({"e": emails}, schema={"e": pl.String}).select(
+        local=pl.col("e").str.replace(r"@[^@]*$", ""), domain=pl.col("e").str.extract(r"@([^@]*)$", 1)
+    )
+    local = frame["local"]
+    digits = local.str.replace_all(r"[^0-9]", "")
+    unusual = ~local.str.contains(r"^[\x00-\x7f]*$")  # str.isdigit() knows more digits than 0-9
+    if unusual.any():
+        rows = np.flatnonzero(unusual.to_numpy())
+        digits = digits.scatter(rows, pl.Series(["".join(c for c in v if c.isdigit())
+                                                 for v in local.gather(rows).to_list()], dtype=pl.String))
+    local_id, _ = _factorize(local, empty_is_value=True)
+    domain_id, _ = _factorize(frame["domain"], empty_is_value=True)
+    digits_id, _ = _factorize(digits, empty_is_value=True)
+    return local_id, domain_id, digits_id, digits.str.len_chars().to_numpy().astype(np.int64)
 
 
-def _levels(columns: Columns, i: Ints, j: Ints, shared_email: Bools, shared_phone: Bools, max_distance: int) -> Ints:
-    """`fs.compare` of records i and j (each with at most one e-mail address and one number): the comparison code.
+def _contact_levels(lists: Lists, first: Ints, i: Ints, j: Ints, shared: Bools, held: Ints
+                    ) -> tuple[Ints, Ints, Ints]:
+    """`compare`'s loop over the addresses (numbers) of pairs: per pair 1 when they have one in common that is not
+    `shared`, 0 when all they have in common are shared or either has none, 2 otherwise; the fewest records
+    holding a value they have in common (at least 2, `Scorer.contact_adjustment`); and the pairs of values to test
+    for a fuzzy match (pair index, value of i, value of j) among the pairs with none in common. `first`: each
+    record's first value (-1 none)."""
+    fi, fj = first[i], first[j]
+    same = (fi == fj) & (fi >= 0)
+    level = np.where(same, np.where(shared[fi], 0, 1), np.where((fi >= 0) & (fj >= 0), 2, 0))
+    fewest = np.where(same, np.maximum(held[fi], 2), 0)
+    apart = np.flatnonzero(level == 2)
+    tests = np.stack([apart, fi[apart], fj[apart]])
+    lengths = lists.lengths
+    several = np.flatnonzero((lengths[i] > 1) | (lengths[j] > 1))
+    if not len(several):
+        return level, fewest, tests
+    # records with several values: every value of one against every value of the other
+    tests = tests[:, (lengths[i[apart]] <= 1) & (lengths[j[apart]] <= 1)]
+    si, sj = i[several], j[several]
+    la, lb = lengths[si], lengths[sj]
+    combos = la * lb
+    pair = np.repeat(np.arange(len(si)), combos)
+    within = np.arange(len(pair)) - np.repeat(np.cumsum(combos) - combos, combos)
+    lb_of = lb[pair]
+    x = lists.ids[lists.offsets[si][pair] + within // lb_of]
+    y = lists.ids[lists.offsets[sj][pair] + within % lb_of]
+    equal = x == y
+    exact = np.bincount(pair[equal & ~shared[x]], minlength=len(si)) > 0
+    common = np.bincount(pair[equal], minlength=len(si)) > 0
+    level[several] = np.where(exact, 1, np.where(common | (combos == 0), 0, 2))
+    least = np.full(len(si), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(least, pair[equal], np.maximum(held[x[equal]], 2))
+    fewest[several] = np.where(common, least, 0)
+    other = ~common[pair]
+    tests = np.concatenate([tests, np.stack([several[pair[other]], x[other], y[other]])], axis=1)
+    return level, fewest, tests
+
+
+def _levels(columns: Columns, i: Ints, j: Ints, shared_email: Bools, shared_phone: Bools, held_email: Ints,
+            held_phone: Ints, max_distance: int) -> tuple[Ints, Ints, Ints]:
+    """`fs.compare` of records i and j: the comparison code, and for the contact adjustment the fewest records
+    holding an address (a number) the two have in common.
 
     Kept rule for rule beside `compare`: an address or number in common counts as null when it is `shared`
     (over the fan-out cap); "fuzzy" e-mail addresses are <= 2 edits apart with the same local part, or the same
     two or more digits at the same domain.
     """
-    code = np.zeros(len(i), dtype=np.int64)
-    ei, ej = columns.email[i], columns.email[j]
-    both = (ei >= 0) & (ej >= 0)
-    same = both & (ei == ej)
-    email = np.where(same, np.where(shared_email[np.maximum(ei, 0)], 0, EMAIL_EXACT), np.where(both, EMAIL_DIFF, 0))
-    local, domain, digits, n_digits = _email_parts(columns.emails)
-    maybe = np.flatnonzero(both & ~same)
-    x, y = ei[maybe], ej[maybe]
-    related = (local[x] == local[y]) | ((n_digits[x] >= 2) & (digits[x] == digits[y]) & (domain[x] == domain[y]))
-    maybe, x, y = maybe[related], x[related], y[related]
-    if len(maybe):
+    email, email_held, apart = _contact_levels(columns.email_lists, columns.email, i, j, shared_email, held_email)
+    email = np.where(email == 2, EMAIL_DIFF, email)
+    if apart.shape[1]:
+        local, domain, digits, n_digits = _email_parts(columns.emails)
+        pair, x, y = apart
+        related = (local[x] == local[y]) | ((n_digits[x] >= 2) & (digits[x] == digits[y]) & (domain[x] == domain[y]))
+        pair, x, y = pair[related], x[related], y[related]
         near = _Strings(columns.emails).measure(x, y, Levenshtein.distance, score_cutoff=2) <= 2
-        email[maybe[near]] = EMAIL_FUZZY
-    code += email
-    pi, pj = columns.phone[i], columns.phone[j]
-    both = (pi >= 0) & (pj >= 0)
-    same = both & (pi == pj)
-    code += np.where(same, np.where(shared_phone[np.maximum(pi, 0)], 0, PHONE_EXACT), np.where(both, PHONE_DIFF, 0)) \
-        * P_STRIDE
+        email[pair[near]] = EMAIL_FUZZY
+    phone, phone_held, _ = _contact_levels(columns.phone_lists, columns.phone, i, j, shared_phone, held_phone)
+    phone = np.where(phone == 2, PHONE_DIFF, phone)
+    code = email + phone * P_STRIDE
     ni, nj = columns.name[i], columns.name[j]
     named = np.flatnonzero((ni >= 0) & (nj >= 0))
     code[named] += _name_levels(columns.names, ni[named], nj[named], max_distance) * N_STRIDE
-    di, dj = columns.dob[i], columns.dob[j]
-    dated = np.flatnonzero((di > 0) & (dj > 0))
+    di, dj = columns.ymd[i], columns.ymd[j]
+    dated = np.flatnonzero((di > 0) & (dj > 0))  # packed dates are > 0 exactly when the dates are
     code[dated] += _dob_levels(di[dated], dj[dated]) * D_STRIDE
     ji, jj = columns.employer[i], columns.employer[j]
     both = (ji >= 0) & (jj >= 0)
     code += np.where(both, np.where(ji == jj, JOB_EXACT, JOB_DIFF), 0) * J_STRIDE
-    return code
+    return code, email_held, phone_held
 
 
 def _frequencies(columns: Columns, contact_counts: dict[str, int]) -> NameFrequencies:
@@ -650,29 +740,13 @@ def _frequencies(columns: Columns, contact_counts: dict[str, int]) -> NameFreque
     return freqs
 
 
-def _contact_counts(columns: Columns) -> tuple[Ints, Ints, dict[str, int]]:
-    """How many records hold each e-mail address and each number (by id), and the values held by more than two."""
-    emails = np.bincount(columns.email[columns.email >= 0], minlength=len(columns.emails))
-    phones = np.bincount(columns.phone[columns.phone >= 0], minlength=len(columns.phones))
-    held: dict[str, int] = {}
-    for value, k in zip(columns.emails, emails.tolist(), strict=False):
-        if k > 2:
-            held[value] = k
-    for value, k in zip(columns.phones, phones.tolist(), strict=False):
-        if k > 2:
-            held[value] = k
-    if columns.extra:  # the further values of records with several: counted by value
-        email_index = {v: k for k, v in enumerate(columns.emails)}
-        phone_index = {v: k for k, v in enumerate(columns.phones)}
-        emails = np.append(emails, np.zeros(len(columns.emails) - len(emails), dtype=np.int64))
-        phones = np.append(phones, np.zeros(len(columns.phones) - len(phones), dtype=np.int64))
-        for record_emails, record_phones in columns.extra.values():
-            for value in record_emails[1:]:
-                emails[email_index[value]] += 1
-            for value in record_phones[1:]:
-                phones[phone_index[value]] += 1
-        held = {v: int(k) for v, k in zip(columns.emails, emails.tolist(), strict=True) if k > 2}
-        held.update({v: int(k) for v, k in zip(columns.phones, phones.tolist(), strict=True) if k > 2})
+def _held(columns: Columns) -> tuple[Ints, Ints, dict[str, int]]:
+    """How many records hold each e-mail address and each number (by id), and the values held by more than two
+    (`NameFrequencies.contacts`)."""
+    emails = np.bincount(columns.email_lists.ids, minlength=len(columns.emails))
+    phones = np.bincount(columns.phone_lists.ids, minlength=len(columns.phones))
+    held = {columns.emails[k]: int(emails[k]) for k in np.flatnonzero(emails > 2).tolist()}
+    held.update({columns.phones[k]: int(phones[k]) for k in np.flatnonzero(phones > 2).tolist()})
     return emails, phones, held
 
 
@@ -685,41 +759,30 @@ def score(columns: Columns, config: MatchConfig, say: Callable[[str], None] = la
     recs, keys = _keys(columns, config)
     pairs, buckets, flagged, flagged_keys = _bucket_pairs(recs, keys, config.max_key_fanout, n)
     say(f"{len(pairs):,} pairs to score")
-    shared_email = np.zeros(len(columns.emails) + 1, dtype=bool)
-    shared_phone = np.zeros(len(columns.phones) + 1, dtype=bool)
+    shared_email = np.zeros(len(columns.emails), dtype=bool)
+    shared_phone = np.zeros(len(columns.phones), dtype=bool)
     kinds, values = flagged_keys >> _KIND_SHIFT, flagged_keys & ((1 << _KIND_SHIFT) - 1)
     shared_email[values[kinds == _EMAIL]] = True
     shared_phone[values[kinds == _PHONE]] = True
-    email_count, phone_count, held = _contact_counts(columns)
+    held_email, held_phone, held = _held(columns)
     scorer = scorer_of(config, _frequencies(columns, held))
-    i, j = pairs // n, pairs % n
-    several = np.zeros(n, dtype=bool)
-    several[list(columns.extra)] = True
-    python = several[i] | several[j]
-    out = _score_pairs(columns, scorer, i[~python], j[~python], shared_email, shared_phone, email_count, phone_count,
-                       _hopeless_codes(scorer))
-    if python.any():
-        shared = {columns.emails[k] for k in np.flatnonzero(shared_email[:-1])}
-        shared |= {columns.phones[k] for k in np.flatnonzero(shared_phone[:-1])}
-        more = _score_by_compare(columns, scorer, i[python], j[python], frozenset(shared))
-        out = tuple(np.concatenate([x, y]) for x, y in zip(out, more, strict=True))  # type: ignore[assignment]
-    si, sj, code, weight, decision = out
-    order = np.argsort(si * n + sj)
+    i, j, code, weight, decision = _score_pairs(columns, scorer, pairs // n, pairs % n, shared_email, shared_phone,
+                                                held_email, held_phone, _hopeless_codes(scorer))
     counts = np.bincount(decision, minlength=len(DECISIONS))
-    return Scored(si[order], sj[order], code[order], weight[order], decision[order], buckets, flagged, len(pairs),
+    return Scored(i, j, code, weight, decision, buckets, flagged, len(pairs),
                   dict(zip(DECISIONS, counts.tolist(), strict=True)))
 
 
-_Pairs = tuple[Ints, Ints, Ints, Floats, Ints]
-
-
 def _score_pairs(columns: Columns, scorer: Scorer, i: Ints, j: Ints, shared_email: Bools, shared_phone: Bools,
-                 email_count: Ints, phone_count: Ints, hopeless: list[bool]) -> _Pairs:
+                 held_email: Ints, held_phone: Ints, hopeless: list[bool]) -> _Pairs:
     """Codes, weights and decisions of pairs of records with at most one address and number each (as
     `batch._score_index_fs`: table weight, + name frequency adjustment, + contact adjustment, decision)."""
-    code = _levels(columns, i, j, shared_email, shared_phone, scorer.max_distance)
+    order = np.argsort(i * columns.size + j)  # the output in record order
+    i, j = i[order], j[order]
+    code, fewest_email, fewest_phone = _levels(columns, i, j, shared_email, shared_phone, held_email, held_phone,
+                                               scorer.max_distance)
     keep = ~np.array(hopeless, dtype=bool)[code]
-    i, j, code = i[keep], j[keep], code[keep]
+    i, j, code, fewest_email, fewest_phone = i[keep], j[keep], code[keep], fewest_email[keep], fewest_phone[keep]
     weight = np.array(scorer.table, dtype=np.float64)[code]
     # name frequency adjustment: by the name (exact), else the shared surname core, else the shared given name
     name_level = code // N_STRIDE % 6
@@ -747,9 +810,9 @@ def _score_pairs(columns: Columns, scorer: Scorer, i: Ints, j: Ints, shared_emai
     phone_exact = code // P_STRIDE % 3 == PHONE_EXACT
     contact = np.flatnonzero(email_exact | phone_exact)
     if len(contact):
-        held_email = np.where(email_exact[contact], np.maximum(email_count[columns.email[i[contact]]], 2), 0)
-        held_phone = np.where(phone_exact[contact], np.maximum(phone_count[columns.phone[i[contact]]], 2), 0)
-        distinct, at = _unique_inverse(held_email * (1 << 32) + held_phone)
+        by_email = np.where(email_exact[contact], fewest_email[contact], 0)
+        by_phone = np.where(phone_exact[contact], fewest_phone[contact], 0)
+        distinct, at = _unique_inverse(by_email * (1 << 32) + by_phone)
         first = np.zeros(len(distinct), dtype=np.int64)
         first[at[::-1]] = np.arange(len(at))[::-1]
         bits = np.array([
@@ -764,25 +827,3 @@ def _score_pairs(columns: Columns, scorer: Scorer, i: Ints, j: Ints, shared_emai
                         np.where((weight >= scorer.review) | floor, 1, np.where(weight >= scorer.near_miss, 2, -1)))
     reported = decision >= 0
     return i[reported], j[reported], code[reported], weight[reported], decision[reported].astype(np.int64)
-
-
-def _score_by_compare(columns: Columns, scorer: Scorer, i: Ints, j: Ints, shared: frozenset[str]) -> _Pairs:
-    """Pairs with a record that has several addresses or numbers: `compare` and the scorer, pair by pair."""
-    out: list[tuple[int, int, int, float, int]] = []
-    index = {decision: k for k, decision in enumerate(DECISIONS)}
-    for x, y in zip(i.tolist(), j.tolist(), strict=True):
-        a, b = columns.record(x), columns.record(y)
-        code = compare(a, b, scorer.max_distance, shared)
-        weight = scorer.table[code]
-        if code // N_STRIDE % 6:
-            weight += scorer.adjustment(code, a[3], b[3]).bits
-        if code % 4 == EMAIL_EXACT or code // P_STRIDE % 3 == PHONE_EXACT:
-            email_bits, phone_bits = scorer.contact_adjustment(code, a, b)
-            weight += email_bits + phone_bits
-        decision = scorer.decide(code, weight)
-        if decision is not None:
-            out.append((x, y, code, weight, index[decision]))
-    columns_ = list(zip(*out, strict=True)) if out else [(), (), (), (), ()]
-    return (np.array(columns_[0], dtype=np.int64), np.array(columns_[1], dtype=np.int64),
-            np.array(columns_[2], dtype=np.int64), np.array(columns_[3], dtype=np.float64),
-            np.array(columns_[4], dtype=np.int64))
