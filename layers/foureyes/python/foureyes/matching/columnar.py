@@ -457,8 +457,8 @@ def _keys(columns: Columns, config: MatchConfig) -> tuple[Ints, Ints]:
                 extra_key.append(kind << _KIND_SHIFT | value)
                 extra_slot.append(slot)
                 slot += 1
-    present = np.stack([v >= 0 for v in values])
-    position = np.cumsum(present, axis=0) - 1  # the key's place in the record's list
+    present = [v >= 0 for v in values]
+    position = np.cumsum(np.array(present), axis=0) - 1  # the key's place in the record's list
     limit = config.keys_per_record
     recs: list[Ints] = []
     keys: list[Ints] = []
@@ -468,7 +468,7 @@ def _keys(columns: Columns, config: MatchConfig) -> tuple[Ints, Ints]:
         keys.append(kind << _KIND_SHIFT | value[keep])
     if extra_rec:
         rec = np.array(extra_rec, dtype=np.int64)
-        before = present.sum(axis=0)[rec]
+        before = np.sum([p[rec] for p in present], axis=0)
         place = before + np.array(extra_slot, dtype=np.int64) - 5
         keep = place < limit
         recs.append(rec[keep])
@@ -476,7 +476,7 @@ def _keys(columns: Columns, config: MatchConfig) -> tuple[Ints, Ints]:
     return np.concatenate(recs), np.concatenate(keys)
 
 
-def _bucket_pairs(recs: Ints, keys: Ints, cap: int, size: int) -> tuple[Ints, Ints, int, int, Ints]:
+def _bucket_pairs(recs: Ints, keys: Ints, cap: int, size: int) -> tuple[Ints, int, int, Ints]:
     """(pairs as i * size + j with i < j, each once; keys with 2..cap records; keys over the cap; those keys)."""
     frame = pl.DataFrame({"k": keys, "r": recs}).sort("k")
     sorted_keys = frame["k"].to_numpy()
@@ -519,42 +519,55 @@ class _Strings:
         pairs, at = _unique_inverse(a * size + b)
         values = cpdist(self.values[pairs // size].tolist(), self.values[pairs % size].tolist(), scorer=scorer,
                         workers=-1, **kwargs)
-        return values[at]  # type: ignore[no-any-return]
+        out: npt.NDArray[Any] = values[at]
+        return out
 
     def close(self, a: Ints, b: Ints) -> Bools:
         """`fs._close`: one typo apart (OSA distance <= 1)."""
         out = np.abs(self.lengths[a] - self.lengths[b]) <= 1
         at = np.flatnonzero(out)
         out[at] = self.measure(a[at], b[at], OSA.distance, score_cutoff=1) <= 1
-        return out
+        return out  # type: ignore[no-any-return]
 
     def within(self, a: Ints, b: Ints, distance: int) -> Bools:
         """OSA distance <= `distance`."""
         out = np.abs(self.lengths[a] - self.lengths[b]) <= distance
         at = np.flatnonzero(out)
         out[at] = self.measure(a[at], b[at], OSA.distance, score_cutoff=distance) <= distance
-        return out
+        return out  # type: ignore[no-any-return]
 
     def alike(self, a: Ints, b: Ints) -> Bools:
         """`fs._alike`: equal, or Jaro-Winkler >= 0.88."""
-        return (a == b) | (self.measure(a, b, JaroWinkler.similarity, score_cutoff=0.88, dtype=np.float64) >= 0.88)
+        similar = self.measure(a, b, JaroWinkler.similarity, score_cutoff=0.88, dtype=np.float64) >= 0.88
+        out: Bools = (a == b) | similar
+        return out
 
     def prefixed(self, a: Ints, b: Ints) -> Bools:
         """Same first letter, and one a prefix of the other (`a[0] == b[0] and (a.startswith(b) or ...)`)."""
         common = self.measure(a, b, Prefix.similarity, dtype=np.int64)
-        return (common >= 1) & (common == np.minimum(self.lengths[a], self.lengths[b]))
+        out: Bools = (common >= 1) & (common == np.minimum(self.lengths[a], self.lengths[b]))
+        return out
 
 
-def _name_levels(names: list[str], a: Ints, b: Ints, max_distance: int) -> Ints:
+class _Names:
+    """The name keys, split as `name_level` splits them (given name, surname core: ids of `tokens`)."""
+
+    def __init__(self, names: list[str]) -> None:
+        parts = [name.rpartition(" ") for name in names]
+        token_id, tokens = _factorize(pl.Series([p[0] for p in parts] + [p[2] for p in parts], dtype=pl.String),
+                                      empty_is_value=True)
+        self.size = len(names)
+        self.given, self.core = token_id[: len(names)], token_id[len(names):]
+        self.tokens = _Strings(tokens)
+        self.whole = _Strings(names)
+        self.empty = tokens.index("") if "" in tokens else -1
+
+
+def _name_levels(names: _Names, a: Ints, b: Ints, max_distance: int) -> Ints:
     """`fs.name_level` of name key ids `a`, `b` (both present), rule for rule, a rule at a time over all pairs."""
-    pairs, at = _unique_inverse(a * len(names) + b)
-    a, b = pairs // len(names), pairs % len(names)
-    parts = [name.rpartition(" ") for name in names]
-    token_id, tokens = _factorize(pl.Series([p[0] for p in parts] + [p[2] for p in parts]), empty_is_value=True)
-    given_of, core_of = token_id[: len(names)], token_id[len(names):]
-    t = _Strings(tokens)
-    whole = _Strings(names)
-    empty = tokens.index("") if "" in tokens else -1
+    pairs, at = _unique_inverse(a * names.size + b)
+    a, b = pairs // names.size, pairs % names.size
+    given_of, core_of, t, whole, empty = names.given, names.core, names.tokens, names.whole, names.empty
     level = np.full(len(a), NAME_DIFF, dtype=np.int64)
     todo = a != b
     level[~todo] = NAME_EXACT
@@ -624,11 +637,15 @@ def _packed(ymd: Ints) -> Ints:
 def _dob_levels(a: Ints, b: Ints) -> Ints:
     """`fs._dob_level` of two dates of birth packed by `_packed` (both present): on their digits, as it compares
     the strings YYYYMMDD."""
-    same_year = a >> 16 == b >> 16
-    swapped = (a >> 8 & 0xFF == b & 0xFF) & (a & 0xFF == b >> 8 & 0xFF)
-    in_year = np.where(swapped | (_digits_apart(a & 0xFFFF, b & 0xFFFF) == 1), DOB_TYPO, DOB_YEAR)
-    other_year = np.where((a & 0xFFFF == b & 0xFFFF) & (_digits_apart(a, b) == 1), DOB_TYPO, DOB_DIFF)
-    return np.where(a == b, DOB_EXACT, np.where(same_year, in_year, other_year))  # type: ignore[no-any-return]
+    level = np.full(len(a), DOB_DIFF, dtype=np.int64)
+    level[a == b] = DOB_EXACT
+    k = np.flatnonzero((a >> 16 == b >> 16) & (a != b))  # the same year
+    x, y = a[k], b[k]
+    swapped = (x >> 8 & 0xFF == y & 0xFF) & (x & 0xFF == y >> 8 & 0xFF)
+    level[k] = np.where(swapped | (_digits_apart(x & 0xFFFF, y & 0xFFFF) == 1), DOB_TYPO, DOB_YEAR)
+    k = np.flatnonzero((a & 0xFFFF == b & 0xFFFF) & (a != b))  # the same day of another year
+    level[k[_digits_apart(a[k], b[k]) == 1]] = DOB_TYPO
+    return level
 
 
 def _email_parts(emails: list[str]) -> tuple[Ints, Ints, Ints, Ints]:
@@ -650,25 +667,34 @@ def _email_parts(emails: list[str]) -> tuple[Ints, Ints, Ints, Ints]:
     return local_id, domain_id, digits_id, digits.str.len_chars().to_numpy().astype(np.int64)
 
 
-def _contact_levels(lists: Lists, first: Ints, i: Ints, j: Ints, shared: Bools, held: Ints
-                    ) -> tuple[Ints, Ints, Ints]:
+_Related = Callable[[Ints, Ints], Bools]
+
+
+def _contact_levels(lists: Lists, first: Ints, i: Ints, j: Ints, shared: Bools, held: Ints,
+                    related: _Related | None = None) -> tuple[Ints, Ints, tuple[Ints, Ints, Ints]]:
     """`compare`'s loop over the addresses (numbers) of pairs: per pair 1 when they have one in common that is not
     `shared`, 0 when all they have in common are shared or either has none, 2 otherwise; the fewest records
-    holding a value they have in common (at least 2, `Scorer.contact_adjustment`); and the pairs of values to test
-    for a fuzzy match (pair index, value of i, value of j) among the pairs with none in common. `first`: each
-    record's first value (-1 none)."""
+    holding a value they have in common (at least 2, `Scorer.contact_adjustment`); and, with `related` (a cheap
+    test of two value ids), the pairs of values it passes among the pairs with none in common (pair index, value
+    of i, value of j): those to test for a fuzzy match. `first`: each record's first value (-1 none)."""
     fi, fj = first[i], first[j]
     same = (fi == fj) & (fi >= 0)
     level = np.where(same, np.where(shared[fi], 0, 1), np.where((fi >= 0) & (fj >= 0), 2, 0))
     fewest = np.where(same, np.maximum(held[fi], 2), 0)
-    apart = np.flatnonzero(level == 2)
-    tests = np.stack([apart, fi[apart], fj[apart]])
     lengths = lists.lengths
     several = np.flatnonzero((lengths[i] > 1) | (lengths[j] > 1))
+    none = np.zeros(0, dtype=np.int64)
+    tests = (none, none, none)
+    if related is not None:
+        apart = np.flatnonzero(level == 2)
+        x, y = fi[apart], fj[apart]
+        keep = related(x, y)
+        if len(several):
+            keep &= (lengths[i[apart]] <= 1) & (lengths[j[apart]] <= 1)
+        tests = (apart[keep], x[keep], y[keep])
     if not len(several):
         return level, fewest, tests
     # records with several values: every value of one against every value of the other
-    tests = tests[:, (lengths[i[apart]] <= 1) & (lengths[j[apart]] <= 1)]
     si, sj = i[several], j[several]
     la, lb = lengths[si], lengths[sj]
     combos = la * lb
@@ -684,13 +710,29 @@ def _contact_levels(lists: Lists, first: Ints, i: Ints, j: Ints, shared: Bools, 
     least = np.full(len(si), np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(least, pair[equal], np.maximum(held[x[equal]], 2))
     fewest[several] = np.where(common, least, 0)
-    other = ~common[pair]
-    tests = np.concatenate([tests, np.stack([several[pair[other]], x[other], y[other]])], axis=1)
+    if related is not None:
+        other = ~common[pair]
+        other[other] = related(x[other], y[other])
+        tests = (np.concatenate([tests[0], several[pair[other]]]), np.concatenate([tests[1], x[other]]),
+                 np.concatenate([tests[2], y[other]]))
     return level, fewest, tests
 
 
-def _levels(columns: Columns, i: Ints, j: Ints, shared_email: Bools, shared_phone: Bools, held_email: Ints,
-            held_phone: Ints, max_distance: int) -> tuple[Ints, Ints, Ints]:
+@dataclass
+class _Context:
+    """What every chunk of pairs uses, worked out once."""
+
+    shared_email: Bools
+    shared_phone: Bools
+    held_email: Ints
+    held_phone: Ints
+    email_parts: tuple[Ints, Ints, Ints, Ints]
+    email_strings: _Strings
+    names: _Names
+    max_distance: int
+
+
+def _levels(columns: Columns, i: Ints, j: Ints, context: _Context) -> tuple[Ints, Ints, Ints]:
     """`fs.compare` of records i and j: the comparison code, and for the contact adjustment the fewest records
     holding an address (a number) the two have in common.
 
@@ -698,21 +740,26 @@ def _levels(columns: Columns, i: Ints, j: Ints, shared_email: Bools, shared_phon
     (over the fan-out cap); "fuzzy" e-mail addresses are <= 2 edits apart with the same local part, or the same
     two or more digits at the same domain.
     """
-    email, email_held, apart = _contact_levels(columns.email_lists, columns.email, i, j, shared_email, held_email)
+    local, domain, digits, n_digits = context.email_parts
+
+    def related(x: Ints, y: Ints) -> Bools:
+        """The same local part, or the same two or more digits at the same domain."""
+        out: Bools = (local[x] == local[y]) | ((n_digits[x] >= 2) & (digits[x] == digits[y]) & (domain[x] == domain[y]))
+        return out
+
+    email, email_held, (pair, x, y) = _contact_levels(columns.email_lists, columns.email, i, j,
+                                                      context.shared_email, context.held_email, related)
     email = np.where(email == 2, EMAIL_DIFF, email)
-    if apart.shape[1]:
-        local, domain, digits, n_digits = _email_parts(columns.emails)
-        pair, x, y = apart
-        related = (local[x] == local[y]) | ((n_digits[x] >= 2) & (digits[x] == digits[y]) & (domain[x] == domain[y]))
-        pair, x, y = pair[related], x[related], y[related]
-        near = _Strings(columns.emails).measure(x, y, Levenshtein.distance, score_cutoff=2) <= 2
+    if len(pair):
+        near = context.email_strings.measure(x, y, Levenshtein.distance, score_cutoff=2) <= 2
         email[pair[near]] = EMAIL_FUZZY
-    phone, phone_held, _ = _contact_levels(columns.phone_lists, columns.phone, i, j, shared_phone, held_phone)
+    phone, phone_held, _ = _contact_levels(columns.phone_lists, columns.phone, i, j, context.shared_phone,
+                                           context.held_phone)
     phone = np.where(phone == 2, PHONE_DIFF, phone)
     code = email + phone * P_STRIDE
     ni, nj = columns.name[i], columns.name[j]
     named = np.flatnonzero((ni >= 0) & (nj >= 0))
-    code[named] += _name_levels(columns.names, ni[named], nj[named], max_distance) * N_STRIDE
+    code[named] += _name_levels(context.names, ni[named], nj[named], context.max_distance) * N_STRIDE
     di, dj = columns.ymd[i], columns.ymd[j]
     dated = np.flatnonzero((di > 0) & (dj > 0))  # packed dates are > 0 exactly when the dates are
     code[dated] += _dob_levels(di[dated], dj[dated]) * D_STRIDE
@@ -766,64 +813,92 @@ def score(columns: Columns, config: MatchConfig, say: Callable[[str], None] = la
     shared_phone[values[kinds == _PHONE]] = True
     held_email, held_phone, held = _held(columns)
     scorer = scorer_of(config, _frequencies(columns, held))
-    i, j, code, weight, decision = _score_pairs(columns, scorer, pairs // n, pairs % n, shared_email, shared_phone,
-                                                held_email, held_phone, _hopeless_codes(scorer))
+    context = _Context(shared_email, shared_phone, held_email, held_phone, _email_parts(columns.emails),
+                       _Strings(columns.emails), _Names(columns.names), scorer.max_distance)
+    pairs.sort()  # the output in record order
+    i, j, code, weight, decision = _score_pairs(columns, scorer, pairs, context, _hopeless_codes(scorer))
     counts = np.bincount(decision, minlength=len(DECISIONS))
     return Scored(i, j, code, weight, decision, buckets, flagged, len(pairs),
                   dict(zip(DECISIONS, counts.tolist(), strict=True)))
 
 
-def _score_pairs(columns: Columns, scorer: Scorer, i: Ints, j: Ints, shared_email: Bools, shared_phone: Bools,
-                 held_email: Ints, held_phone: Ints, hopeless: list[bool]) -> _Pairs:
-    """Codes, weights and decisions of pairs of records with at most one address and number each (as
+_Pairs = tuple[Ints, Ints, Ints, Floats, Ints]
+_CHUNK = 1 << 20  # pairs scored at a time: the arrays of a chunk fit in memory already touched
+
+
+def _score_pairs(columns: Columns, scorer: Scorer, pairs: Ints, context: _Context, hopeless: list[bool]) -> _Pairs:
+    """Codes, weights and decisions of the pairs (i * size + j), in that order, a chunk at a time (as
     `batch._score_index_fs`: table weight, + name frequency adjustment, + contact adjustment, decision)."""
-    order = np.argsort(i * columns.size + j)  # the output in record order
-    i, j = i[order], j[order]
-    code, fewest_email, fewest_phone = _levels(columns, i, j, shared_email, shared_phone, held_email, held_phone,
-                                               scorer.max_distance)
-    keep = ~np.array(hopeless, dtype=bool)[code]
-    i, j, code, fewest_email, fewest_phone = i[keep], j[keep], code[keep], fewest_email[keep], fewest_phone[keep]
-    weight = np.array(scorer.table, dtype=np.float64)[code]
-    # name frequency adjustment: by the name (exact), else the shared surname core, else the shared given name
-    name_level = code // N_STRIDE % 6
-    adjusted = np.flatnonzero((name_level > 0) & (name_level != NAME_DIFF))
-    if len(adjusted):
-        a, b = columns.name[i[adjusted]], columns.name[j[adjusted]]
-        parts = [name.rpartition(" ") for name in columns.names]
-        term_id, _ = _factorize(pl.Series([p[0] for p in parts] + [p[2] for p in parts]), empty_is_value=True)
-        given, core = term_id[: len(parts)], term_id[len(parts):]
-        exact = name_level[adjusted] == NAME_EXACT
-        same_core = core[a] == core[b]
-        same_given = (given[a] == given[b]) & np.array([p[0] != "" for p in parts], dtype=bool)[a]
-        kind = np.where(exact, 0, np.where(same_core, 1, np.where(same_given, 2, 3)))
-        term = np.where(exact, a, np.where(same_core, core[a], np.where(same_given, given[a], 0)))
-        distinct, at = _unique_inverse(kind * (1 << 32) + term)
-        first = np.zeros(len(distinct), dtype=np.int64)
-        first[at[::-1]] = np.arange(len(at))[::-1]  # a pair of each (kind, term)
-        bits = np.array([
-            scorer.adjustment(int(code[adjusted[k]]), columns.names[int(a[k])], columns.names[int(b[k])]).bits
-            for k in first.tolist()
-        ], dtype=np.float64)
-        weight[adjusted] = weight[adjusted] + bits[at]
-    # contact adjustment: by how many records hold the shared address and number
-    email_exact = code % 4 == EMAIL_EXACT
-    phone_exact = code // P_STRIDE % 3 == PHONE_EXACT
-    contact = np.flatnonzero(email_exact | phone_exact)
-    if len(contact):
-        by_email = np.where(email_exact[contact], fewest_email[contact], 0)
-        by_phone = np.where(phone_exact[contact], fewest_phone[contact], 0)
-        distinct, at = _unique_inverse(by_email * (1 << 32) + by_phone)
-        first = np.zeros(len(distinct), dtype=np.int64)
-        first[at[::-1]] = np.arange(len(at))[::-1]
-        bits = np.array([
-            sum(scorer.contact_adjustment(int(code[contact[k]]), columns.record(int(i[contact[k]])),
-                                          columns.record(int(j[contact[k]]))))
-            for k in first.tolist()
-        ], dtype=np.float64)
-        weight[contact] = weight[contact] + bits[at]
-    hard_ok = np.array(scorer.hard_ok, dtype=bool)[code]
-    floor = np.array(scorer.review_floor, dtype=bool)[code]
-    decision = np.where((weight >= scorer.hard) & hard_ok, 0,
-                        np.where((weight >= scorer.review) | floor, 1, np.where(weight >= scorer.near_miss, 2, -1)))
-    reported = decision >= 0
-    return i[reported], j[reported], code[reported], weight[reported], decision[reported].astype(np.int64)
+    dropped = np.array(hopeless, dtype=bool)
+    table = np.array(scorer.table, dtype=np.float64)
+    hard_ok = np.array(scorer.hard_ok, dtype=bool)
+    review_floor = np.array(scorer.review_floor, dtype=bool)
+    given_known = np.array([name.rpartition(" ")[0] != "" for name in columns.names], dtype=bool)
+    name_bits: dict[int, float] = {}
+    contact_bits: dict[int, float] = {}
+    out: list[_Pairs] = []
+    for start in range(0, len(pairs), _CHUNK):
+        i, j = np.divmod(pairs[start:start + _CHUNK], columns.size)
+        code, fewest_email, fewest_phone = _levels(columns, i, j, context)
+        keep = ~dropped[code]
+        i, j, code, fewest_email, fewest_phone = i[keep], j[keep], code[keep], fewest_email[keep], fewest_phone[keep]
+        weight = table[code]
+        # name frequency adjustment: by the name (exact), else the shared surname core, else the shared given name
+        name_level = code // N_STRIDE % 6
+        adjusted = np.flatnonzero((name_level > 0) & (name_level != NAME_DIFF))
+        if len(adjusted):
+            a, b = columns.name[i[adjusted]], columns.name[j[adjusted]]
+            given, core = context.names.given, context.names.core
+            exact = name_level[adjusted] == NAME_EXACT
+            same_core = core[a] == core[b]
+            same_given = (given[a] == given[b]) & given_known[a]
+            kind = np.where(exact, 0, np.where(same_core, 1, np.where(same_given, 2, 3)))
+            term = np.where(exact, a, np.where(same_core, core[a], np.where(same_given, given[a], 0)))
+            weight[adjusted] += _memo(name_bits, kind << 32 | term, _name_bits(scorer, columns, code[adjusted], a, b))
+        # contact adjustment: by how many records hold the shared address and number
+        email_exact = code % 4 == EMAIL_EXACT
+        phone_exact = code // P_STRIDE % 3 == PHONE_EXACT
+        contact = np.flatnonzero(email_exact | phone_exact)
+        if len(contact):
+            by_email = np.where(email_exact[contact], fewest_email[contact], 0)
+            by_phone = np.where(phone_exact[contact], fewest_phone[contact], 0)
+            weight[contact] += _memo(contact_bits, by_email << 32 | by_phone,
+                                     _contact_bits(scorer, columns, code[contact], i[contact], j[contact]))
+        decision = np.where((weight >= scorer.hard) & hard_ok[code], 0,
+                            np.where((weight >= scorer.review) | review_floor[code], 1,
+                                     np.where(weight >= scorer.near_miss, 2, -1)))
+        reported = decision >= 0
+        out.append((i[reported], j[reported], code[reported], weight[reported], decision[reported].astype(np.int64)))
+    if not out:
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, none, np.zeros(0), none
+    return tuple(np.concatenate(parts) for parts in zip(*out, strict=True))  # type: ignore[return-value]
+
+
+def _name_bits(scorer: Scorer, columns: Columns, code: Ints, a: Ints, b: Ints) -> Callable[[int], float]:
+    """The name frequency adjustment of the k-th of these pairs (`Scorer.adjustment`)."""
+    return lambda k: scorer.adjustment(int(code[k]), columns.names[int(a[k])], columns.names[int(b[k])]).bits
+
+
+def _contact_bits(scorer: Scorer, columns: Columns, code: Ints, i: Ints, j: Ints) -> Callable[[int], float]:
+    """The contact adjustment of the k-th of these pairs (`Scorer.contact_adjustment`, e-mail + phone bits)."""
+
+    def bits(k: int) -> float:
+        email, phone = scorer.contact_adjustment(int(code[k]), columns.record(int(i[k])), columns.record(int(j[k])))
+        return email + phone
+
+    return bits
+
+
+def _memo(known: dict[int, float], keys: Ints, compute: Callable[[int], float]) -> Floats:
+    """`compute(k)` for the k-th key, called once per distinct key (remembered in `known` across calls)."""
+    distinct, at = _unique_inverse(keys)
+    first = np.zeros(len(distinct), dtype=np.int64)
+    first[at[::-1]] = np.arange(len(at))[::-1]  # where each distinct key first occurs
+    values = []
+    for key, k in zip(distinct.tolist(), first.tolist(), strict=True):
+        value = known.get(key)
+        if value is None:
+            value = known[key] = compute(k)
+        values.append(value)
+    return np.array(values, dtype=np.float64)[at]
