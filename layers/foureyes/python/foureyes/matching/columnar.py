@@ -330,12 +330,10 @@ def normalize(
     if refs.n_unique() != n:
         return None  # the reference path names the lines
     try:
-        dates = _per_distinct(column(7), lambda c: _date_values(born(c)), pl.List(pl.Int64))
+        dates = _per_distinct(column(7), lambda c: _date_values(born(c)), pl.Int64).to_numpy().astype(np.int64)
     except ValueError:
         return None
-    yob = dates.list.get(0).to_numpy().astype(np.int64)
-    dob = dates.list.get(1).to_numpy().astype(np.int64)
-    ymd = _packed(dates.list.get(2).to_numpy().astype(np.int64))
+    yob, dob, ymd = dates >> 45, dates >> 25 & (1 << 20) - 1, _packed(dates & (1 << 25) - 1)
     name = _name_keys(column(2), column(3), column(4))
     employer = _per_distinct(column(8), lambda s: normalize_employer(s) if s else "")
     email_cells, phone_cells = column(5), column(6)
@@ -367,12 +365,12 @@ def normalize(
                    phone_values, name_values, employer_values, email_lists, phone_lists, extra)
 
 
-def _date_values(born: tuple[int, int] | None) -> list[int]:
-    """[year of birth, ordinal, YYYYMMDD] of a date cell ([0, 0, 0] for none)."""
+def _date_values(born: tuple[int, int] | None) -> int:
+    """Year of birth << 45 | ordinal << 25 | YYYYMMDD of a date cell (0 for none; years 1900..2100 only)."""
     if born is None:
-        return [0, 0, 0]
+        return 0
     day = date.fromordinal(born[1])
-    return [born[0], born[1], day.year * 10000 + day.month * 100 + day.day]
+    return born[0] << 45 | born[1] << 25 | (day.year * 10000 + day.month * 100 + day.day)
 
 
 def _name_keys(full: pl.Series, first: pl.Series, last: pl.Series) -> pl.Series:
@@ -477,7 +475,8 @@ def _keys(columns: Columns, config: MatchConfig) -> tuple[Ints, Ints]:
 
 
 def _bucket_pairs(recs: Ints, keys: Ints, cap: int, size: int) -> tuple[Ints, int, int, Ints]:
-    """(pairs as i * size + j with i < j, each once; keys with 2..cap records; keys over the cap; those keys)."""
+    """(pairs as i * size + j with i < j, each once, in order; keys with 2..cap records; keys over the cap; those
+    keys)."""
     frame = pl.DataFrame({"k": keys, "r": recs}).sort("k")
     sorted_keys = frame["k"].to_numpy()
     members = frame["r"].to_numpy()
@@ -493,16 +492,23 @@ def _bucket_pairs(recs: Ints, keys: Ints, cap: int, size: int) -> tuple[Ints, in
     right = left + 1 + np.arange(partners.sum()) - np.repeat(np.cumsum(partners) - partners, partners)
     a, b = members[left], members[right]
     pairs = np.minimum(a, b) * size + np.maximum(a, b)
-    unique = pl.Series(pairs).unique().to_numpy()
-    return unique, int(ok.sum()), int(over.sum()), sorted_keys[starts[over]]
+    pairs.sort()
+    distinct = np.empty(len(pairs), dtype=bool)
+    distinct[:1] = True
+    np.not_equal(pairs[1:], pairs[:-1], out=distinct[1:])
+    return pairs[distinct], int(ok.sum()), int(over.sum()), sorted_keys[starts[over]]
 
 
 def _unique_inverse(keys: Ints) -> tuple[Ints, Ints]:
-    """(distinct keys, index of each key among them), by hashing (polars) rather than sorting."""
-    frame = pl.DataFrame({"k": keys})
-    distinct = frame.unique().with_row_index("at")
-    at = frame.join(distinct, on="k", how="left", maintain_order="left")["at"]
-    return distinct["k"].to_numpy(), at.cast(pl.Int64).to_numpy()
+    """(distinct keys, index of each key among them), by sorting (`np.unique` is many times slower here)."""
+    order = np.argsort(keys)
+    ordered = keys[order]
+    first = np.empty(len(keys), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    at = np.empty(len(keys), dtype=np.int64)
+    at[order] = np.cumsum(first) - 1
+    return ordered[first], at
 
 
 class _Strings:
@@ -815,7 +821,6 @@ def score(columns: Columns, config: MatchConfig, say: Callable[[str], None] = la
     scorer = scorer_of(config, _frequencies(columns, held))
     context = _Context(shared_email, shared_phone, held_email, held_phone, _email_parts(columns.emails),
                        _Strings(columns.emails), _Names(columns.names), scorer.max_distance)
-    pairs.sort()  # the output in record order
     i, j, code, weight, decision = _score_pairs(columns, scorer, pairs, context, _hopeless_codes(scorer))
     counts = np.bincount(decision, minlength=len(DECISIONS))
     return Scored(i, j, code, weight, decision, buckets, flagged, len(pairs),
@@ -827,7 +832,7 @@ _CHUNK = 1 << 20  # pairs scored at a time: the arrays of a chunk fit in memory 
 
 
 def _score_pairs(columns: Columns, scorer: Scorer, pairs: Ints, context: _Context, hopeless: list[bool]) -> _Pairs:
-    """Codes, weights and decisions of the pairs (i * size + j), in that order, a chunk at a time (as
+    """Codes, weights and decisions of the pairs (i * size + j, in order), a chunk at a time (as
     `batch._score_index_fs`: table weight, + name frequency adjustment, + contact adjustment, decision)."""
     dropped = np.array(hopeless, dtype=bool)
     table = np.array(scorer.table, dtype=np.float64)
