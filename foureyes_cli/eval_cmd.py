@@ -21,7 +21,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     gen.add_argument("--n", type=int, default=20_000, help="number of records")
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--out", required=True, metavar="F.csv")
-    gen.add_argument("--profile", choices=PROFILES, default="standard", help="standard, or hard (see README)")
+    gen.add_argument("--profile", choices=PROFILES, default="standard",
+                     help="standard, hard or independent (see README)")
     gen.set_defaults(run=run_generate)
 
     ev = subparsers.add_parser(
@@ -41,8 +42,8 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     ev.add_argument(
         "--all",
         action="store_true",
-        help="every set: generated (standard and hard, N records), fake_1000 and historical_50k from --data-dir, "
-        "FEBRL 1-4; a set whose file is absent is skipped with a message",
+        help="every set: generated (standard, hard and independent, N records), fake_1000 and historical_50k "
+        "from --data-dir, FEBRL 1-4; a set whose file is absent is skipped with a message",
     )
     ev.add_argument(
         "--data-dir",
@@ -85,6 +86,7 @@ def _chosen_sets(args: argparse.Namespace) -> list[DataSet]:
         chosen = [
             sets.generated_set(n, args.seed, "standard"),
             sets.generated_set(n, args.seed, "hard"),
+            sets.generated_set(n, args.seed, "independent"),
             sets.splink_set(args.splink or d / sets.SPLINK_FILE),
             sets.historical_set(args.historical or d / sets.HISTORICAL_FILE),
             sets.hard_cases_set(args.hard or 3_000, args.seed),

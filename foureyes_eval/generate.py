@@ -56,7 +56,7 @@ PERSONAL_DOMAINS: tuple[tuple[str, float], ...] = (
     ("kpnmail.nl", 0.06), ("yahoo.com", 0.05), ("icloud.com", 0.05), ("xs4all.nl", 0.03),
 )  # fmt: skip
 SHAPES: tuple[str, ...] = ("unique", "email", "phone", "name_yob", "namesake")
-PROFILES: tuple[str, ...] = ("standard", "hard")
+PROFILES: tuple[str, ...] = ("standard", "hard", "independent")
 CSV_COLUMNS = (
     "system", "record_id", "full_name", "first_name", "last_name", "email", "phone", "dob", "employer", "cluster",
     "shape",
@@ -406,7 +406,9 @@ def generate(n: int, seed: int = 1, profile: str = "standard") -> list[Generated
 
     Profiles: `standard` (the shapes above) and `hard` (see `foureyes_eval.hard`: real name
     frequencies, unallocated phone ranges, shared agency inboxes, typos with the same birth date,
-    married names, initials, namesakes with the same birth date).
+    married names, initials, namesakes with the same birth date) and `independent` (see
+    `foureyes_eval.independent`: written apart from the other two and from the matcher, to check that figures
+    hold beyond our own generator).
     """
     if n < 0:
         raise ValueError("n must be >= 0")
@@ -416,6 +418,10 @@ def generate(n: int, seed: int = 1, profile: str = "standard") -> list[Generated
         from foureyes_eval.hard import HardGenerator
 
         return [GeneratedRecord(*row) for row in HardGenerator(seed, employer_pool(seed)).clusters(n)]
+    if profile == "independent":
+        from foureyes_eval.independent import generate_independent
+
+        return generate_independent(n, seed)
     raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
 
 

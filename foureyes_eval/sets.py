@@ -74,11 +74,12 @@ def csv_set(path: str | Path) -> DataSet:
 
 
 def all_sets(data_dir: str | Path, n: int, seed: int) -> list[DataSet]:
-    """Every set: both generated profiles, the two Splink files in `data_dir`, FEBRL 1-4."""
+    """Every set: the three generated profiles, the two Splink files in `data_dir`, FEBRL 1-4."""
     d = Path(data_dir)
     return [
         generated_set(n, seed, "standard"),
         generated_set(n, seed, "hard"),
+        generated_set(n, seed, "independent"),
         splink_set(d / SPLINK_FILE),
         historical_set(d / HISTORICAL_FILE),
         *(febrl_set(k) for k in (1, 2, 3, 4)),

@@ -95,6 +95,37 @@ def test_a_rare_name_with_the_same_year_of_birth_outweighs_a_common_one() -> Non
     assert "this name is common: 60 records share it" in common.explanation()
 
 
+def test_a_first_of_january_against_a_real_day_weighs_as_a_year_only_date() -> None:
+    # 1 January is what a form or an import fills in when only the year is known: for a rare name it is no
+    # contradiction (review); for a common name it stays below review, and a real other day weighs less
+    rare_a = cand("1", full_name="Wubbo Ockels", dob=date(1966, 1, 1), emails=("wubbo@a.nl",))
+    rare_b = cand("2", full_name="Wubbo Ockels", dob=date(1966, 8, 28), emails=("ockels@b.nl",))
+    careless = cand("5", full_name="Wubbo Ockels", dob=date(1966, 3, 17), emails=("w.o@c.nl",))
+    common_a = cand("3", full_name="Jan de Jong", dob=date(1966, 1, 1))
+    common_b = cand("4", full_name="Jan de Jong", dob=date(1966, 8, 28))
+    freqs = base_of(rare_a, rare_b, common={"jan jong": 60, "jan x": 200, "y jong": 400})
+    rare, other_day = score(rare_a, rare_b, freqs), score(careless, rare_b, freqs)
+    assert "dob:year_only" in rare.evidence and rare.decision == "review"
+    assert "dob:same_year" in other_day.evidence and other_day.score < rare.score - 3
+    common = score(common_a, common_b, freqs)
+    assert "dob:year_only" in common.evidence and common.decision in ("", "near_miss")
+    assert "1 January" in rare.explanation()
+
+
+def test_a_community_name_is_not_rare_because_its_given_name_is_rare_among_all() -> None:
+    # Magdalena is rare in the whole base and Nowak not very common, but the two go together: two different
+    # Magdalena Nowaks born the same year (one on 1 January) stay below review
+    a = cand("1", full_name="Magdalena Nowak", dob=date(1995, 6, 8), emails=("mn@a.nl",), phones=("0612345678",))
+    b = cand("2", full_name="Magdalena Nowak", dob=date(1995, 1, 1), emails=("nowak@b.pl",), phones=("0687654321",))
+    freqs = base_of(a, b, common={"magdalena x": 26, "y nowak": 44})
+    p = score(a, b, freqs)
+    assert "name:exact" in p.evidence and p.decision in ("", "near_miss")
+    # ... while the same dates with a rare surname reach review
+    c = cand("3", full_name="Magdalena Ockels", dob=date(1995, 6, 8), emails=("mo@a.nl",), phones=("0612345670",))
+    d = cand("4", full_name="Magdalena Ockels", dob=date(1995, 1, 1), emails=("ockels@b.nl",), phones=("0687654320",))
+    assert score(c, d, base_of(c, d, common={"magdalena x": 26, "y nowak": 44})).decision == "review"
+
+
 def test_invalid_range_but_possible_phone_numbers_link() -> None:
     assert e164("06-09876541") is None  # 06-0... is no allocated range
     assert e164("06-09876541", possible=True) == "+31609876541"
@@ -186,9 +217,9 @@ def _sample(rng: random.Random, probs: tuple[float, ...]) -> int:
 def test_em_recovers_known_m_and_u() -> None:
     rng = random.Random(7)
     true_m = {"email": (1, .6, .05, .35), "phone": (1, .5, .5), "name": (1, .7, .1, .05, .1, .05),
-              "dob": (1, .8, .1, .05, .05), "employer": (1, .4, .6)}
+              "dob": (1, .8, .1, .03, .04, .03), "employer": (1, .4, .6)}
     true_u = {"email": (1, .001, .002, .997), "phone": (1, .001, .999), "name": (1, .01, .01, .03, .05, .9),
-              "dob": (1, .01, .02, .05, .92), "employer": (1, .05, .95)}
+              "dob": (1, .01, .02, .01, .04, .92), "employer": (1, .05, .95)}
     patterns: Counter[tuple[int, ...]] = Counter()
     for _ in range(60_000):
         probs = true_m if rng.random() < 0.3 else true_u

@@ -176,3 +176,17 @@ def test_an_unallocated_but_possible_number_is_a_key_only_when_possible_numbers_
     assert e164("06-98765412") is None and e164("06-98765412", possible=True) == "+31698765412"
     assert e164("0612", possible=True) is None  # too short for any Dutch number
     assert e164("06-00000000", possible=True) is None  # placeholders stay out
+
+
+@pytest.mark.parametrize(("first", "last", "key"), [
+    ("S.W.", "van Os", "s os"),  # initials, not the 's of 's-Gravesande
+    ("D.J.", "Hendriks", "d hendriks"),
+    ("T.", "Hart", "t hart"),
+    ("Jan v.d.", "Berg", "jan berg"),  # after a name, single letters are an abbreviated particle
+    ("Jan van der", "Berg", "jan berg"),
+    ("v.d.", "Berg", "berg"),
+])
+def test_single_letters_leading_a_first_name_field_are_initials(first: str, last: str, key: str) -> None:
+    assert name_key("", first, last) == key
+    parts = split_name("", first, last)
+    assert " ".join(x for x in (parts.given[:1] + parts.core[-1:]) if x) == key

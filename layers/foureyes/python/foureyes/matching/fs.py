@@ -9,11 +9,12 @@ Two records are compared field by field; each comparison lands on one *level*:
 | `name`     | exact (name key), one edit (a typo, or given name and surname swapped), fuzzy (<= 2 edits, |
 |            | or both words alike by Jaro-Winkler >= 0.88, as written or swapped),                         |
 |            | initials (same surname core, given name an initial, a prefix or missing), different         |
-| `dob`      | exact, typo (one digit, or day and month swapped), same year, different                     |
+| `dob`      | exact, typo (one digit, or day and month swapped), year only (one side 1 January), same year, |
+|            | different                                                                                    |
 | `employer` | exact, different                                                                            |
 
 A pair's comparison vector is one small integer (`code`, mixed radix over the five comparisons), so
-the batch path looks its summed weight up in a table of 1,080 floats. Each level weighs
+the batch path looks its summed weight up in a table of 1,296 floats. Each level weighs
 `log2(m / u)`: `m` = P(level | same person), `u` = P(level | different people). `estimate` finds them
 without labels the way Splink does: `u` from random pairs, `m` by expectation-maximisation over the
 pairs blocking brings together, one session per kind of blocking key (pairs found through a shared
@@ -71,7 +72,7 @@ LEVELS: dict[str, tuple[str, ...]] = {
     "email": ("null", "exact", "fuzzy", "different"),
     "phone": ("null", "exact", "different"),
     "name": ("null", "exact", "one_edit", "fuzzy", "initials", "different"),
-    "dob": ("null", "exact", "typo", "same_year", "different"),
+    "dob": ("null", "exact", "typo", "year_only", "same_year", "different"),
     "employer": ("null", "exact", "different"),
 }
 _RADIX = tuple(len(LEVELS[c]) for c in COMPARISONS)
@@ -81,7 +82,7 @@ E_STRIDE, P_STRIDE, N_STRIDE, D_STRIDE, J_STRIDE = _STRIDE
 EMAIL_EXACT, EMAIL_FUZZY, EMAIL_DIFF = 1, 2, 3
 PHONE_EXACT, PHONE_DIFF = 1, 2
 NAME_EXACT, NAME_ONE_EDIT, NAME_FUZZY, NAME_INITIALS, NAME_DIFF = 1, 2, 3, 4, 5
-DOB_EXACT, DOB_TYPO, DOB_YEAR, DOB_DIFF = 1, 2, 3, 4
+DOB_EXACT, DOB_TYPO, DOB_YEAR_ONLY, DOB_YEAR, DOB_DIFF = 1, 2, 3, 4, 5
 JOB_EXACT, JOB_DIFF = 1, 2
 
 # Plain words for each level (explanations on the review page).
@@ -98,6 +99,7 @@ _PHRASES: dict[tuple[str, str], str] = {
     ("name", "different"): "different names",
     ("dob", "exact"): "same date of birth",
     ("dob", "typo"): "date of birth one digit apart (or day and month swapped)",
+    ("dob", "year_only"): "same year of birth; one record has 1 January, often typed when only the year is known",
     ("dob", "same_year"): "same year of birth, another day",
     ("dob", "different"): "different dates of birth",
     ("employer", "exact"): "same last employer",
@@ -171,7 +173,11 @@ def _dob_level(a: int, b: int) -> int:
     if x[:4] == y[:4]:
         if x[4:6] == y[6:8] and x[6:8] == y[4:6]:
             return DOB_TYPO
-        return DOB_TYPO if (x[4] != y[4]) + (x[5] != y[5]) + (x[6] != y[6]) + (x[7] != y[7]) == 1 else DOB_YEAR
+        if (x[4] != y[4]) + (x[5] != y[5]) + (x[6] != y[6]) + (x[7] != y[7]) == 1:
+            return DOB_TYPO
+        # 1 January: what a form or an import fills in when only the year is known (and what the Dutch
+        # population register gives people whose day of birth is unknown), so it does not contradict a real day
+        return DOB_YEAR_ONLY if x[4:] == "0101" or y[4:] == "0101" else DOB_YEAR
     if x[4:] == y[4:] and (x[0] != y[0]) + (x[1] != y[1]) + (x[2] != y[2]) + (x[3] != y[3]) == 1:
         return DOB_TYPO
     return DOB_DIFF
@@ -380,14 +386,14 @@ DEFAULT_PARAMS = _params(
         "email": {"exact": 0.45, "fuzzy": 0.05, "different": 0.5},
         "phone": {"exact": 0.45, "different": 0.55},
         "name": {"exact": 0.8, "one_edit": 0.08, "fuzzy": 0.03, "initials": 0.06, "different": 0.03},
-        "dob": {"exact": 0.85, "typo": 0.05, "same_year": 0.04, "different": 0.06},
+        "dob": {"exact": 0.85, "typo": 0.05, "year_only": 0.012, "same_year": 0.033, "different": 0.055},
         "employer": {"exact": 0.35, "different": 0.65},
     },
     u={
         "email": {"exact": 2e-6, "fuzzy": 1.5e-5, "different": 0.999983},
         "phone": {"exact": 2e-6, "different": 0.999998},
-        "name": {"exact": 4e-5, "one_edit": 4e-5, "fuzzy": 2.5e-4, "initials": 1.5e-4, "different": 0.99952},
-        "dob": {"exact": 5e-5, "typo": 1.5e-3, "same_year": 0.02, "different": 0.97845},
+        "name": {"exact": 4e-5, "one_edit": 1.5e-5, "fuzzy": 2.5e-4, "initials": 8e-5, "different": 0.999615},
+        "dob": {"exact": 5e-5, "typo": 1.5e-3, "year_only": 6e-4, "same_year": 0.0194, "different": 0.9784},
         "employer": {"exact": 0.02, "different": 0.98},
     },
     duplicates=0.6,
@@ -479,6 +485,11 @@ MAX_TF_BITS = 6.0  # a common name lowers a level's weight by at most this much
 # tenant's first thousand records, where every name looks rare; the full 4 from 16,000 records on).
 MAX_TF_BONUS = 4.0
 RARITY_BASE = 1_000
+# Given names and surnames are not independent: within a community a few given names go with its surnames
+# (Magdalena with Nowak, Mohamed with Benali). So a name is taken to be held by at least 1 in 100 of the
+# records with its surname, whatever the product of the two frequencies says: with the product alone, two
+# different Magdalena Nowaks born the same year reached review in independently generated data.
+MIN_GIVEN_SHARE = 0.01
 
 
 def _clip(bits: float, bonus: float = MAX_TF_BONUS) -> float:
@@ -582,8 +593,9 @@ class Scorer:
             g, _, c = a.rpartition(" ")
             # how common the name is among *other* records: the pair's own two say nothing about that
             # (a name only the pair holds is no common name, in a base of 1,000 or of 1,000,000); at least
-            # what its given name and surname would give by chance
-            tf = max((count - 2) / n, (f.given.get(g, 1) / n if g else 1.0) * f.core.get(c, 1) / n)
+            # what its given name and surname would give by chance, and at least MIN_GIVEN_SHARE of the surname
+            surname = f.core.get(c, 1) / n
+            tf = max((count - 2) / n, (f.given.get(g, 1) / n if g else 1.0) * surname, MIN_GIVEN_SHARE * surname)
             return Adjustment(_clip(math.log2(self.u_name_exact / tf), cap), "name", count)
         ag, _, ac = a.rpartition(" ")
         bg, _, bc = b.rpartition(" ")
@@ -596,6 +608,9 @@ class Scorer:
         return _NO_ADJUSTMENT
 
     def decide(self, code: int, weight: float) -> str | None:
+        """The decision for a pair's weight as shown and stored (3 decimals): a threshold set to a score seen
+        on a pair (`foureyes ops thresholds`) always takes that pair in."""
+        weight = round(weight, 3)
         if weight >= self.hard and self.hard_ok[code]:
             return "hard"
         if weight >= self.review or self.review_floor[code]:

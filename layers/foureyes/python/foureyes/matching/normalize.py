@@ -162,9 +162,12 @@ def _split_full(full: str) -> NameParts:
 
 @lru_cache(maxsize=1 << 17)
 def _split_fields(first: str, last: str) -> NameParts:
-    given = tuple(t for t in _expand(normalize_text(first).split()) if t not in PARTICLES or not last)
-    # particles typed into the first-name field ("Jan van der" + "Berg") belong to the surname
-    stray = [t for t in _expand(normalize_text(first).split()) if t in PARTICLES] if last else []
+    tokens = _expand(normalize_text(first).split())
+    # particles typed into the first-name field ("Jan van der" + "Berg") belong to the surname; leading single
+    # letters there are initials ("S.W.", "D.J."), not the "'s" or "'t" of a surname
+    initials = _leading_initials(tokens)
+    given = tuple(t for k, t in enumerate(tokens) if k < initials or t not in PARTICLES or not last)
+    stray = [t for k, t in enumerate(tokens) if k >= initials and t in PARTICLES] if last else []
     surname = _split_surname_field(last)
     if stray:
         surname = _split_surname(stray + list(surname[2]))
@@ -197,7 +200,21 @@ def _tokens(s: str) -> tuple[str, ...]:
     return tuple(normalize_text(s).split())
 
 
+def _leading_initials(tokens: Sequence[str]) -> int:
+    """How many single letters a first-name field starts with: initials ("S.W." is Sanne Wilhelmina, not the
+    "'s" of 's-Gravesande), where a single letter after a name is an abbreviated particle ("Jan v.d.")."""
+    if tuple(tokens[:2]) == ("v", "d"):  # "v.d.": van der / van den, as before
+        return 0
+    k = 0
+    while k < len(tokens) and len(tokens[k]) == 1:
+        k += 1
+    return k
+
+
 def _first_given(tokens: Sequence[str]) -> str:
+    """The first given name of a first-name field (particles typed there belong to the surname)."""
+    if _leading_initials(tokens):
+        return tokens[0]
     for t in tokens:
         if t not in _KEY_PARTICLES:
             return t
