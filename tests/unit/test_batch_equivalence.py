@@ -106,6 +106,7 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
     [
         ("standard", {}),
         ("hard", {}),
+        ("independent", {}),
         # a small cap: keys are flagged, contact values shared too widely count as null, and the
         # "scored once, under the first shared key" rule has to cross partitions
         ("hard", {"max_key_fanout": 4}),

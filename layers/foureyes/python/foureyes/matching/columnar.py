@@ -36,9 +36,9 @@ try:
     import numpy.typing as npt
     import polars as pl
 except ImportError as exc:  # pragma: no cover - depends on the installation
-    raise ImportError(
+    raise ModuleNotFoundError(
         "foureyes.matching.columnar needs numpy and polars (pip install -e '.[dev]'); "
-        f"missing: {exc.name}"
+        f"missing: {exc.name}", name=exc.name
     ) from exc
 from rapidfuzz.distance import OSA, JaroWinkler, Levenshtein, Prefix
 from rapidfuzz.process import cpdist
@@ -49,6 +49,7 @@ from foureyes.matching.fs import (
     DOB_EXACT,
     DOB_TYPO,
     DOB_YEAR,
+    DOB_YEAR_ONLY,
     EMAIL_DIFF,
     EMAIL_EXACT,
     EMAIL_FUZZY,
@@ -624,6 +625,7 @@ def _name_levels(names: _Names, a: Ints, b: Ints, max_distance: int) -> Ints:
 
 
 _NIBBLES = np.int64(0x11111111)
+_NEW_YEAR = 0x0101  # MMDD of 1 January, packed
 
 
 def _digits_apart(a: Ints, b: Ints) -> Ints:
@@ -648,7 +650,9 @@ def _dob_levels(a: Ints, b: Ints) -> Ints:
     k = np.flatnonzero((a >> 16 == b >> 16) & (a != b))  # the same year
     x, y = a[k], b[k]
     swapped = (x >> 8 & 0xFF == y & 0xFF) & (x & 0xFF == y >> 8 & 0xFF)
-    level[k] = np.where(swapped | (_digits_apart(x & 0xFFFF, y & 0xFFFF) == 1), DOB_TYPO, DOB_YEAR)
+    new_year = (x & 0xFFFF == _NEW_YEAR) | (y & 0xFFFF == _NEW_YEAR)  # one side 1 January: the year only
+    level[k] = np.where(swapped | (_digits_apart(x & 0xFFFF, y & 0xFFFF) == 1), DOB_TYPO,
+                        np.where(new_year, DOB_YEAR_ONLY, DOB_YEAR))
     k = np.flatnonzero((a & 0xFFFF == b & 0xFFFF) & (a != b))  # the same day of another year
     level[k[_digits_apart(a[k], b[k]) == 1]] = DOB_TYPO
     return level
@@ -828,6 +832,7 @@ def score(columns: Columns, config: MatchConfig, say: Callable[[str], None] = la
 
 
 _Pairs = tuple[Ints, Ints, Ints, Floats, Ints]
+_ROUNDING = 0.001  # farther from a threshold than this, rounding to 3 decimals cannot cross it
 _CHUNK = 1 << 20  # pairs scored at a time: the arrays of a chunk fit in memory already touched
 
 
@@ -869,15 +874,29 @@ def _score_pairs(columns: Columns, scorer: Scorer, pairs: Ints, context: _Contex
             by_phone = np.where(phone_exact[contact], fewest_phone[contact], 0)
             weight[contact] += _memo(contact_bits, by_email << 32 | by_phone,
                                      _contact_bits(scorer, columns, code[contact], i[contact], j[contact]))
-        decision = np.where((weight >= scorer.hard) & hard_ok[code], 0,
-                            np.where((weight >= scorer.review) | review_floor[code], 1,
-                                     np.where(weight >= scorer.near_miss, 2, -1)))
+        decision = _decisions(scorer, code, weight, hard_ok, review_floor)
         reported = decision >= 0
         out.append((i[reported], j[reported], code[reported], weight[reported], decision[reported].astype(np.int64)))
     if not out:
         none = np.zeros(0, dtype=np.int64)
         return none, none, none, np.zeros(0), none
     return tuple(np.concatenate(parts) for parts in zip(*out, strict=True))  # type: ignore[return-value]
+
+
+def _decisions(scorer: Scorer, code: Ints, weight: Floats, hard_ok: Bools, review_floor: Bools) -> Ints:
+    """`Scorer.decide` of the pairs (index into `DECISIONS`, -1 none): on the weight itself where no threshold is
+    within rounding distance, through `decide` (Python's `round(weight, 3)`) for the few pairs near one."""
+    decision = np.where((weight >= scorer.hard) & hard_ok[code], 0,
+                        np.where((weight >= scorer.review) | review_floor[code], 1,
+                                 np.where(weight >= scorer.near_miss, 2, -1)))
+    near = np.zeros(len(weight), dtype=bool)
+    for threshold in (scorer.hard, scorer.review, scorer.near_miss):
+        near |= np.abs(weight - threshold) < _ROUNDING
+    index = {name: k for k, name in enumerate(DECISIONS)}
+    for k in np.flatnonzero(near).tolist():
+        decided = scorer.decide(int(code[k]), float(weight[k]))
+        decision[k] = -1 if decided is None else index[decided]
+    return decision
 
 
 def _name_bits(scorer: Scorer, columns: Columns, code: Ints, a: Ints, b: Ints) -> Callable[[int], float]:
