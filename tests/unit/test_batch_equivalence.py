@@ -15,10 +15,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from foureyes.matching import batch
-from foureyes.matching.fs import NAME_DIFF, NameFrequencies, name_level
+from foureyes.matching.fs import NAME_DIFF, NAME_FUZZY, NAME_INITIALS, NAME_ONE_EDIT, NameFrequencies, name_level
 from foureyes.matching.score import MatchConfig, NormalizedRecord, blocking_keys, normalize_record, score_pair
 from foureyes_cli import reconcile_cmd
 from foureyes_eval.generate import CSV_COLUMNS, csv_row, generate, read_csv, write_csv
@@ -284,3 +285,27 @@ def test_columnar_reader_leaves_what_it_does_not_read_plainly(body: str) -> None
     columnar = pytest.importorskip("foureyes.matching.columnar")
     assert columnar.read_csv(body.encode("utf-8"), 3) is None
     assert columnar.read_csv(b'system,record_id,full_name\r\notys,1,"Berg, ""Jan""\r\nvan"\r\n', 3) is not None
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "level"),
+    [
+        # the same given name, surnames two edits apart: alike by Jaro-Winkler (0.83) or not (0.73, 0.78)
+        ("jan alan", "jan allen", NAME_FUZZY),
+        ("jan vries", "jan prins", NAME_DIFF),
+        ("anna visser", "anna fisher", NAME_DIFF),
+        # the other rules around it
+        ("jan bakker", "jan backer", NAME_ONE_EDIT),
+        ("piet alan", "jan allen", NAME_DIFF),
+        ("j bakker", "jan bakker", NAME_INITIALS),
+        ("bakker jan", "jan bakker", NAME_ONE_EDIT),
+    ],
+)
+def test_name_levels_of_both_paths(a: str, b: str, level: int) -> None:
+    """`name_level` and the columnar path's `_name_levels` give the same level, the surname Jaro-Winkler rule
+    (>= 0.8 when the given names agree and the surnames are a few edits apart) included."""
+    columnar = pytest.importorskip("foureyes.matching.columnar")
+    assert name_level(a, b, 2) == level
+    names = columnar._Names([a, b])
+    got = columnar._name_levels(names, np.array([0, 1]), np.array([1, 0]), 2)
+    assert got.tolist() == [level, level]
