@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 try:
@@ -512,12 +513,53 @@ def _unique_inverse(keys: Ints) -> tuple[Ints, Ints]:
     return ordered[first], at
 
 
+_ALIKE = 0.88  # `fs._alike`'s Jaro-Winkler similarity
+_COUNT_CHUNK = 1 << 18  # pairs of letter counts compared at a time
+_LETTERS = 27  # a-z, and one for every other character
+
+
+def _letter_counts(values: list[str], lengths: Ints) -> npt.NDArray[np.uint8] | None:
+    """How often each letter (a-z; any other character as a 27th) occurs in each string; None when a count
+    exceeds 255."""
+    text = np.frombuffer("".join(values).encode("utf-32-le"), dtype=np.uint32)
+    if not len(text):
+        return np.zeros((len(values), _LETTERS), dtype=np.uint8)
+    letter = text.astype(np.int64) - ord("a")
+    letter[(letter < 0) | (letter >= _LETTERS - 1)] = _LETTERS - 1
+    row = np.repeat(np.arange(len(values), dtype=np.int64), lengths)
+    counts = np.bincount(row * _LETTERS + letter, minlength=len(values) * _LETTERS).reshape(len(values), _LETTERS)
+    if counts.max() > 255:
+        return None
+    return counts.astype(np.uint8)
+
+
 class _Strings:
     """Distinct strings and `rapidfuzz` measures of pairs of them, each distinct pair measured once."""
 
     def __init__(self, values: list[str]) -> None:
         self.values = np.array(values, dtype=object)
         self.lengths = np.array([len(v) for v in values], dtype=np.int64)
+
+    @cached_property
+    def letters(self) -> npt.NDArray[np.uint8] | None:
+        return _letter_counts(self.values.tolist(), self.lengths)
+
+    def common(self, a: Ints, b: Ints) -> Ints:
+        """At least as many as the letters two strings can match (edit distance, Jaro): the size of the
+        intersection of their letter multisets, letters other than a-z counted together; the shorter length
+        when some letter occurs too often to count here."""
+        letters = self.letters
+        if letters is None:
+            return np.minimum(self.lengths[a], self.lengths[b])
+        out = np.empty(len(a), dtype=np.int64)
+        for start in range(0, len(a), _COUNT_CHUNK):
+            x, y = a[start:start + _COUNT_CHUNK], b[start:start + _COUNT_CHUNK]
+            out[start:start + _COUNT_CHUNK] = np.minimum(letters[x], letters[y]).sum(axis=1, dtype=np.uint16)
+        return out
+
+    def apart(self, a: Ints, b: Ints) -> Ints:
+        """At most the OSA (or Levenshtein) distance of two strings: the letters of the longer one left unmatched."""
+        return np.maximum(self.lengths[a], self.lengths[b]) - self.common(a, b)
 
     def measure(self, a: Ints, b: Ints, scorer: Any, **kwargs: Any) -> npt.NDArray[Any]:
         if not len(a):
@@ -531,22 +573,27 @@ class _Strings:
 
     def close(self, a: Ints, b: Ints) -> Bools:
         """`fs._close`: one typo apart (OSA distance <= 1)."""
-        out = np.abs(self.lengths[a] - self.lengths[b]) <= 1
-        at = np.flatnonzero(out)
-        out[at] = self.measure(a[at], b[at], OSA.distance, score_cutoff=1) <= 1
-        return out  # type: ignore[no-any-return]
+        return self.within(a, b, 1)
 
     def within(self, a: Ints, b: Ints, distance: int) -> Bools:
-        """OSA distance <= `distance`."""
+        """OSA distance <= `distance` (measured only where the lengths and the letters allow it)."""
         out = np.abs(self.lengths[a] - self.lengths[b]) <= distance
         at = np.flatnonzero(out)
+        at = at[self.apart(a[at], b[at]) <= distance]
+        out[:] = False
         out[at] = self.measure(a[at], b[at], OSA.distance, score_cutoff=distance) <= distance
         return out  # type: ignore[no-any-return]
 
     def alike(self, a: Ints, b: Ints) -> Bools:
-        """`fs._alike`: equal, or Jaro-Winkler >= 0.88."""
-        similar = self.measure(a, b, JaroWinkler.similarity, score_cutoff=0.88, dtype=np.float64) >= 0.88
-        out: Bools = (a == b) | similar
+        """`fs._alike`: equal, or Jaro-Winkler >= 0.88 (measured only where the letters in common allow it: with
+        m of them, Jaro <= (m / |a| + m / |b| + 1) / 3, and Winkler's bonus adds at most 0.4 of the rest)."""
+        out: Bools = a == b
+        at = np.flatnonzero(~out)
+        common = self.common(a[at], b[at])
+        lengths = np.maximum(self.lengths, 1)
+        jaro = np.where(common > 0, (common / lengths[a[at]] + common / lengths[b[at]] + 1) / 3, 0.0)
+        at = at[jaro + 0.4 * (1 - jaro) >= _ALIKE - 1e-9]
+        out[at] = self.measure(a[at], b[at], JaroWinkler.similarity, score_cutoff=_ALIKE, dtype=np.float64) >= _ALIKE
         return out
 
     def prefixed(self, a: Ints, b: Ints) -> Bools:
