@@ -596,6 +596,13 @@ class _Strings:
         out[at] = self.measure(a[at], b[at], JaroWinkler.similarity, score_cutoff=_ALIKE, dtype=np.float64) >= _ALIKE
         return out
 
+    def alike_both(self, first: tuple[Ints, Ints], second: tuple[Ints, Ints]) -> Bools:
+        """`alike` of both pairs of strings (the second measured only where the first are alike)."""
+        out = self.alike(*first)
+        at = np.flatnonzero(out)
+        out[at] = self.alike(second[0][at], second[1][at])
+        return out
+
     def prefixed(self, a: Ints, b: Ints) -> Bools:
         """Same first letter, and one a prefix of the other (`a[0] == b[0] and (a.startswith(b) or ...)`)."""
         common = self.measure(a, b, Prefix.similarity, dtype=np.int64)
@@ -655,8 +662,8 @@ def _name_levels(names: _Names, a: Ints, b: Ints, max_distance: int) -> Ints:
                & (t.measure(ac[k], bc[k], JaroWinkler.similarity, dtype=np.float64) >= 0.8))
     level[hit] = NAME_FUZZY
     both[hit] = False
-    hit = rule(both, lambda k: t.alike(ag[k], bg[k]) & t.alike(ac[k], bc[k]) | t.alike(ag[k], bc[k])
-               & t.alike(ac[k], bg[k]))
+    hit = rule(both, lambda k: t.alike_both((ag[k], bg[k]), (ac[k], bc[k])) | t.alike_both((ag[k], bc[k]),
+                                                                                     (ac[k], bg[k])))
     level[hit] = NAME_FUZZY
     # one side (or both) a single name: the other's given name or surname, or a typo of one
     single = todo & ((ag == empty) | (bg == empty))
@@ -880,7 +887,7 @@ def score(columns: Columns, config: MatchConfig, say: Callable[[str], None] = la
 
 _Pairs = tuple[Ints, Ints, Ints, Floats, Ints]
 _ROUNDING = 0.001  # farther from a threshold than this, rounding to 3 decimals cannot cross it
-_CHUNK = 1 << 20  # pairs scored at a time: the arrays of a chunk fit in memory already touched
+_CHUNK = 1 << 18  # pairs scored at a time: the arrays of a chunk fit in memory already touched
 
 
 def _score_pairs(columns: Columns, scorer: Scorer, pairs: Ints, context: _Context, hopeless: list[bool]) -> _Pairs:
