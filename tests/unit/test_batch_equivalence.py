@@ -309,3 +309,31 @@ def test_name_levels_of_both_paths(a: str, b: str, level: int) -> None:
     names = columnar._Names([a, b])
     got = columnar._name_levels(names, np.array([0, 1]), np.array([1, 0]), 2)
     assert got.tolist() == [level, level]
+
+
+def test_columnar_string_measures_are_rapidfuzz_measures() -> None:
+    """The columnar path measures a pair of strings only where their lengths and letters in common allow a match;
+    over every pair of these words (typos, swaps, repeated letters, accents, other scripts, one too long to count
+    letters of) it finds exactly the pairs the measures themselves find."""
+    columnar = pytest.importorskip("foureyes.matching.columnar")
+    from rapidfuzz.distance import OSA, JaroWinkler
+
+    words = ["jan", "jaan", "ajn", "jans", "jansen", "janssen", "jannsen", "hansen", "alan", "allen", "aaaa", "aaab",
+             "bakker", "backer", "bakkers", "vries", "prins", "visser", "fisher", "de", "", "x", "xu", "wu", "zoë",
+             "zoe", "øster", "oster", "müller", "muller", "mueller", "łukasz", "lukasz", "наталья", "наталия",
+             "a" * 300, "a" * 299 + "b"]
+    strings = columnar._Strings(words)
+    a, b = (np.array(v) for v in zip(*[(x, y) for x in range(len(words)) for y in range(len(words))], strict=True))
+    pairs = list(zip(a.tolist(), b.tolist(), strict=True))
+    alike = [words[x] == words[y] or JaroWinkler.similarity(words[x], words[y]) >= 0.88 for x, y in pairs]
+    assert strings.alike(a, b).tolist() == alike
+    for distance in (1, 2):
+        within = [OSA.distance(words[x], words[y]) <= distance for x, y in pairs]
+        assert strings.within(a, b, distance).tolist() == within
+    assert sum(alike) > len(words) and not all(alike)
+    short = columnar._Strings(words[:-2])
+    assert short.letters is not None and strings.letters is None  # the counted path and the fallback
+    k = len(words) - 2
+    a, b = (np.array(v) for v in zip(*[(x, y) for x in range(k) for y in range(k)], strict=True))
+    assert short.alike(a, b).tolist() == [alike[x * len(words) + y] for x, y in zip(a, b, strict=True)]
+    assert (short.apart(a, b) <= [OSA.distance(words[x], words[y]) for x, y in zip(a, b, strict=True)]).all()
